@@ -1,0 +1,26 @@
+import type { Db } from './db.ts';
+import foundation from './migrations/0001-foundation.ts';
+
+/** Ordered, append-only. Both stores run exactly these. */
+export const MIGRATIONS: ReadonlyArray<{ id: string; sql: string }> = [{ id: '0001-foundation', sql: foundation }];
+
+// Any constant: instances starting together take turns instead of racing on DDL.
+const MIGRATION_LOCK = 727_001;
+
+/** Applies the migrations this database has not seen yet, each in its own transaction. */
+export async function migrate(db: Db): Promise<string[]> {
+  await db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    id text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
+  const applied: string[] = [];
+  for (const migration of MIGRATIONS) {
+    await db.transaction(async (tx) => {
+      await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+      const seen = await tx.query('SELECT 1 FROM schema_migrations WHERE id = $1', [migration.id]);
+      if (seen.length) return;
+      await tx.exec(migration.sql);
+      await tx.query('INSERT INTO schema_migrations (id) VALUES ($1)', [migration.id]);
+      applied.push(migration.id);
+    });
+  }
+  return applied;
+}

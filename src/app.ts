@@ -1,0 +1,77 @@
+import { HTTPException } from 'hono/http-exception';
+import { getPath } from 'hono/utils/url';
+import { LOCAL_PRINCIPAL, type Principal } from './auth/principal.ts';
+import { AppError } from './errors.ts';
+import type { Logger } from './logger.ts';
+import { blockRoutes } from './routes/blocks.ts';
+import { blockTypeRoutes } from './routes/block-types.ts';
+import { dagsterRoutes } from './routes/dagster.ts';
+import { healthRoutes } from './routes/health.ts';
+import { limitBodies, localPrincipal, requestContext, requireJsonBodies } from './routes/middleware.ts';
+import { pipelineRoutes } from './routes/pipelines.ts';
+import { createRouter } from './routes/router.ts';
+import type { Services } from './services.ts';
+
+export interface AppDeps {
+  services: Services;
+  logger: Logger;
+  maxBodyBytes: number;
+  principal?: Principal;
+}
+
+/** The whole HTTP surface, built from explicit dependencies (no module-level clients). */
+export function createApp(deps: AppDeps) {
+  // The seed's paths end in "/"; clients send both forms. Routing on the path without the
+  // trailing slash serves both without a redirect (which would drop a POST body).
+  const app = createRouter({
+    getPath: (request) => {
+      const path = getPath(request);
+      return path.length > 1 && path.endsWith('/') ? path.replace(/\/+$/, '') || '/' : path;
+    },
+  });
+
+  app.use('*', requestContext(deps.logger));
+  app.use('*', localPrincipal(deps.principal ?? LOCAL_PRINCIPAL));
+  app.use('*', limitBodies(deps.maxBodyBytes));
+  app.use('*', requireJsonBodies());
+
+  app.route('/', healthRoutes(deps.services));
+  app.route('/', blockTypeRoutes(deps.services));
+  app.route('/', blockRoutes(deps.services));
+  app.route('/', pipelineRoutes(deps.services));
+  app.route('/', dagsterRoutes(deps.services));
+
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: {
+      title: 'Constellation Agent',
+      version: '0.1.0',
+      description: 'Build, deploy and watch Dagster pipelines. Paths answer with and without a trailing slash.',
+    },
+  });
+
+  app.notFound((c) => {
+    const error = new AppError('not_found:route', `No route ${c.req.method} ${c.req.path}.`, { hint: 'GET /openapi.json lists every route.' });
+    return c.json(error.toBody(c.var.requestId), 404);
+  });
+
+  app.onError((err, c) => {
+    const error = toAppError(err);
+    if (error.kind === 'internal') c.var.log?.error({ err }, 'unhandled error');
+    else c.var.log?.debug({ code: error.code }, error.message);
+    return c.json(error.toBody(c.var.requestId), error.status);
+  });
+  return app;
+}
+
+function toAppError(err: Error): AppError {
+  if (err instanceof AppError) return err;
+  if (err instanceof HTTPException) {
+    if (err.status === 400 && /json/i.test(err.message)) {
+      return new AppError('invalid:json', 'The request body is not valid JSON.', { hint: 'Check quotes, commas and brackets; send Content-Type: application/json.' });
+    }
+    if (err.status === 413) return new AppError('payload_too_large', 'The request body is too large.');
+  }
+  // Anything else is ours: say so without leaking the message or stack.
+  return new AppError('internal', 'Something went wrong on our side; the request id identifies it in our logs.');
+}

@@ -1,0 +1,69 @@
+import type { Principal } from '../auth/principal.ts';
+import { AppError } from '../errors.ts';
+import type { PipelineSpec } from '../pipelines/spec-schema.ts';
+import type { BlockTypeSource } from '../pipelines/validation/report.ts';
+import { blockTypeRef, parseBlockTypeRef, type BlockType } from './block-type.ts';
+import type { CatalogRepo, SearchFilters, SearchHit } from './catalog-repo.ts';
+import { CATEGORIES } from './manifest-schema.ts';
+
+export interface SearchResult {
+  results: SearchHit[];
+  /** Set when nothing matched: what to try instead. */
+  hint?: string;
+}
+
+/** The block catalog as the rest of the service uses it. */
+export class CatalogService {
+  private readonly repo: CatalogRepo;
+
+  constructor(repo: CatalogRepo) {
+    this.repo = repo;
+  }
+
+  async search(principal: Principal, filters: SearchFilters): Promise<SearchResult> {
+    const results = await this.repo.search(principal.orgId, filters);
+    if (results.length) return { results };
+    const narrowed = [filters.category && `category "${filters.category}"`, filters.inputType && `input type "${filters.inputType}"`, filters.outputType && `output type "${filters.outputType}"`].filter(Boolean);
+    const hint = filters.query
+      ? `No block type matches "${filters.query}"${narrowed.length ? ` with ${narrowed.join(', ')}` : ''}. Try fewer or broader words (e.g. "postgres", "load", "dbt")${narrowed.length ? ' or drop the filters' : ''}; categories are ${CATEGORIES.join(', ')}.`
+      : `No block type has ${narrowed.join(', ')}. Categories are ${CATEGORIES.join(', ')}.`;
+    return { results, hint };
+  }
+
+  /** A block type by "slug" (latest) or "slug@version"; a clear 404 otherwise. */
+  async require(principal: Principal, ref: string): Promise<BlockType> {
+    const parsed = parseBlockTypeRef(ref);
+    const found = parsed ? await this.repo.get(principal.orgId, parsed.slug, parsed.version) : null;
+    if (found) return found;
+    const versions = parsed ? await this.repo.versionsOf(principal.orgId, parsed.slug) : [];
+    throw new AppError('not_found:block_type', `There is no block type "${ref}".`, {
+      hint: versions.length
+        ? `"${parsed!.slug}" has versions ${versions.join(', ')}.`
+        : 'Search the catalog (GET /v1/block-types?q=...) for the slug of a block type that does this.',
+    });
+  }
+
+  /** The view of the catalog that validation reads, scoped to one org. */
+  sourceFor(principal: Principal): BlockTypeSource {
+    return {
+      lookup: (slugs) => this.repo.lookup(principal.orgId, slugs),
+      suggest: async (text) => (await this.repo.search(principal.orgId, { query: text, limit: 3 })).map((h) => h.blockType.ref),
+    };
+  }
+
+  /** Rewrites "slug" to "slug@latest" so a stored version never changes meaning later. */
+  async pinTypes(principal: Principal, spec: PipelineSpec): Promise<PipelineSpec> {
+    const unpinned = [...spec.blocks.map((b) => b.type), ...spec.sensors.map((s) => s.type)].filter((r) => !r.includes('@'));
+    if (unpinned.length === 0) return spec;
+    const latest = new Map<string, number>();
+    for (const t of await this.repo.lookup(principal.orgId, [...new Set(unpinned)])) {
+      latest.set(t.slug, Math.max(latest.get(t.slug) ?? 0, t.version));
+    }
+    const pin = (ref: string) => (ref.includes('@') ? ref : blockTypeRef(ref, latest.get(ref)!));
+    return {
+      ...spec,
+      blocks: spec.blocks.map((b) => ({ ...b, type: pin(b.type) })),
+      sensors: spec.sensors.map((s) => ({ ...s, type: pin(s.type) })),
+    };
+  }
+}

@@ -1,0 +1,88 @@
+import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import addFormatsModule from 'ajv-formats';
+import type { Issue } from '../errors.ts';
+
+// ajv-formats is CommonJS; its default export arrives wrapped under ESM.
+const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ??
+  addFormatsModule) as unknown as (ajv: Ajv2020) => void;
+
+const ajv = new Ajv2020({ allErrors: true, strict: false });
+addFormats(ajv);
+
+const compiled = new WeakMap<object, ValidateFunction>();
+
+/** Compiles once per schema object; throws when the schema itself is broken. */
+export function compileConfigSchema(schema: object): ValidateFunction {
+  let validate = compiled.get(schema);
+  if (!validate) {
+    validate = ajv.compile(schema);
+    compiled.set(schema, validate);
+  }
+  return validate;
+}
+
+type JsonSchema = { properties?: Record<string, JsonSchema>; items?: JsonSchema; [k: string]: unknown };
+
+/**
+ * Checks a block config against its type's schema and writes each problem for a model: where it
+ * is (`basePath` + the field), what is wrong, and what to send instead.
+ */
+export function checkConfig(schema: object, config: unknown, basePath: string): Issue[] {
+  const validate = compileConfigSchema(schema);
+  if (validate(config)) return [];
+  return (validate.errors ?? []).map((e) => describeError(schema as JsonSchema, e, basePath));
+}
+
+function describeError(root: JsonSchema, e: ErrorObject, basePath: string): Issue {
+  const path = `${basePath}${e.instancePath}`;
+  const parent = schemaAt(root, e.instancePath);
+  const params = e.params as Record<string, unknown>;
+  switch (e.keyword) {
+    case 'required': {
+      const field = String(params.missingProperty);
+      return {
+        path: `${path}/${field}`,
+        message: `config is missing the required field "${field}"`,
+        hint: fieldHint(parent?.properties?.[field]) ?? `Add "${field}" to the config.`,
+      };
+    }
+    case 'additionalProperties': {
+      const field = String(params.additionalProperty);
+      const allowed = Object.keys(parent?.properties ?? {});
+      return {
+        path: `${path}/${field}`,
+        message: `"${field}" is not a config field of this block type`,
+        hint: allowed.length ? `Remove it; the fields are: ${allowed.join(', ')}.` : 'Remove it.',
+      };
+    }
+    case 'enum':
+      return {
+        path,
+        message: `must be one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`,
+        hint: fieldHint(parent) ?? 'Pick one of the allowed values.',
+      };
+    default:
+      return { path, message: e.message ?? 'is invalid', hint: fieldHint(parent) ?? 'See the block type\'s config_schema.' };
+  }
+}
+
+function fieldHint(field: JsonSchema | undefined): string | undefined {
+  if (!field) return undefined;
+  const parts: string[] = [];
+  if (typeof field.description === 'string') parts.push(field.description);
+  if (field.type) parts.push(`Type: ${JSON.stringify(field.type)}.`);
+  if (field.default !== undefined) parts.push(`Default: ${JSON.stringify(field.default)}.`);
+  if (Array.isArray(field.examples) && field.examples.length) parts.push(`Example: ${JSON.stringify(field.examples[0])}.`);
+  return parts.length ? parts.join(' ') : undefined;
+}
+
+/** The sub-schema that describes the value at a JSON Pointer, following properties and items. */
+function schemaAt(root: JsonSchema, pointer: string): JsonSchema | undefined {
+  let node: JsonSchema | undefined = root;
+  for (const raw of pointer.split('/').slice(1)) {
+    if (!node) return undefined;
+    const key = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    node = /^\d+$/.test(key) && node.items ? node.items : node.properties?.[key];
+  }
+  return node;
+}

@@ -1,0 +1,43 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { AppError } from '../errors.ts';
+import { compileConfigSchema } from './config-validator.ts';
+import { manifestSchema, type BlockTypeManifest } from './manifest-schema.ts';
+
+export const MANIFEST_DIR = new URL('../../blocks/manifests/', import.meta.url).pathname;
+
+/**
+ * Reads and checks every manifest in `dir`. One bad file stops start-up with its name, the field
+ * and what is wrong, since a catalog with a broken block would mislead every model that reads it.
+ */
+export function loadManifests(dir: string = MANIFEST_DIR): BlockTypeManifest[] {
+  const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+  const manifests: BlockTypeManifest[] = [];
+  const problems: string[] = [];
+  for (const file of files) {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(readFileSync(join(dir, file), 'utf8'));
+    } catch (error) {
+      problems.push(`${file}: not valid JSON (${(error as Error).message})`);
+      continue;
+    }
+    const parsed = manifestSchema.safeParse(raw);
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues) problems.push(`${file}: /${issue.path.join('/')}: ${issue.message}`);
+      continue;
+    }
+    const manifest = parsed.data;
+    if (`${manifest.slug}.json` !== file) problems.push(`${file}: file name must be "${manifest.slug}.json"`);
+    try {
+      compileConfigSchema(manifest.config_schema);
+    } catch (error) {
+      problems.push(`${file}: /config_schema is not a usable JSON Schema: ${(error as Error).message}`);
+    }
+    manifests.push(manifest);
+  }
+  if (problems.length) {
+    throw new AppError('invalid:manifest', `Block manifests in ${dir} are invalid:\n${problems.join('\n')}`);
+  }
+  return manifests;
+}

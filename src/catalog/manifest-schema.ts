@@ -1,0 +1,85 @@
+import { z } from 'zod';
+import { ID_PATTERN } from '../pipelines/ids.ts';
+
+/**
+ * The shape of one block type manifest under `blocks/manifests/`. Manifests are the catalog's
+ * source of truth; this schema is checked at load, so a bad manifest stops start-up with the file
+ * and the field named.
+ */
+export const CATEGORIES = ['source', 'transform', 'sink', 'quality', 'catalog', 'ml', 'trigger'] as const;
+export const PORT_TYPES = ['table', 'files', 'model', 'metrics'] as const;
+
+export const categorySchema = z.enum(CATEGORIES);
+export const portTypeSchema = z.enum(PORT_TYPES);
+
+const identifier = z
+  .string()
+  .regex(ID_PATTERN, 'use lower snake_case starting with a letter, e.g. "customer_rows"');
+
+export const columnContractSchema = z
+  .object({
+    name: z.string().min(1).describe('Column name as it appears in the table'),
+    type: z.string().min(1).describe('Logical type, e.g. "integer", "text", "timestamp"'),
+  })
+  .strict();
+
+export const portSchema = z
+  .object({
+    name: identifier.describe('Port name, unique among the block type\'s inputs or outputs'),
+    type: portTypeSchema.describe('What flows through the port'),
+    description: z.string().min(1),
+    /** Inputs only: an input that must be connected before the pipeline is valid. */
+    required: z.boolean().default(true),
+    /** Inputs only: accepts more than one incoming edge. */
+    multiple: z.boolean().default(false),
+    /** Table ports: columns the output guarantees, or the input needs. */
+    columns: z.array(columnContractSchema).optional(),
+  })
+  .strict();
+
+export const secretRefSchema = z
+  .object({
+    name: z
+      .string()
+      .regex(/^[A-Z][A-Z0-9_]*$/, 'secret names are UPPER_SNAKE_CASE environment variable names')
+      .describe('Default environment variable that holds the secret'),
+    description: z.string().min(1),
+    /** When set, the block config field that may name a different variable. */
+    config_field: z.string().optional(),
+  })
+  .strict();
+
+/** What a block instance of this type becomes in generated Dagster code. */
+export const compilesToSchema = z.enum(['asset', 'asset_check', 'dbt_assets', 'schedule', 'sensor']);
+
+export const jsonSchemaObject = z
+  .object({ type: z.literal('object'), properties: z.record(z.string(), z.unknown()) })
+  .passthrough();
+
+export const manifestSchema = z
+  .object({
+    slug: identifier,
+    version: z.number().int().min(1),
+    name: z.string().min(1),
+    description: z.string().min(20, 'describe the block in at least a sentence; models read this'),
+    category: categorySchema,
+    tags: z.array(z.string().min(1)).default([]),
+    inputs: z.array(portSchema).default([]),
+    outputs: z.array(portSchema).default([]),
+    config_schema: jsonSchemaObject,
+    secrets: z.array(secretRefSchema).default([]),
+    python: z
+      .object({
+        callable: z
+          .string()
+          .regex(/^constellation_blocks(\.[a-z_][a-z0-9_]*)+:[a-z_][a-z0-9_]*$/, 'use "constellation_blocks.module:function"'),
+      })
+      .strict(),
+    compiles_to: compilesToSchema,
+  })
+  .strict();
+
+export type BlockTypeManifest = z.infer<typeof manifestSchema>;
+export type Port = z.infer<typeof portSchema>;
+export type Category = z.infer<typeof categorySchema>;
+export type PortType = z.infer<typeof portTypeSchema>;

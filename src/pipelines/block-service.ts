@@ -1,0 +1,118 @@
+import type { Principal } from '../auth/principal.ts';
+import type { CatalogService } from '../catalog/catalog-service.ts';
+import { checkConfig } from '../catalog/config-validator.ts';
+import { AppError, notFound, type Issue } from '../errors.ts';
+import type { BlockRepo, BlockRow, EdgeRow, NewEdge } from './block-repo.ts';
+import { checkPorts } from './validation/check-ports.ts';
+import { emptyFindings } from './validation/report.ts';
+
+/** Placing blocks from block types, wiring their ports, and keeping both valid as they change. */
+export class BlockService {
+  private readonly repo: BlockRepo;
+  private readonly catalog: CatalogService;
+
+  constructor(repo: BlockRepo, catalog: CatalogService) {
+    this.repo = repo;
+    this.catalog = catalog;
+  }
+
+  async create(principal: Principal, input: { name: string; block_type: string; config: Record<string, unknown> }): Promise<BlockRow> {
+    const type = await this.catalog.require(principal, input.block_type);
+    if (type.category === 'trigger') {
+      throw new AppError('invalid:block_type', `"${type.ref}" is a trigger; triggers belong to a pipeline, not to the block canvas.`, {
+        hint: 'Add schedules and sensors to the pipeline spec (or "schedule" in the pipeline configuration).',
+      });
+    }
+    rejectBadConfig(checkConfig(type.config_schema, input.config, '/config'));
+    return this.repo.createBlock(principal, { name: input.name, block_type: type.slug, block_type_version: type.version, config: input.config });
+  }
+
+  async update(principal: Principal, id: string, changes: { name?: string; config?: Record<string, unknown> }): Promise<BlockRow> {
+    const [current] = await this.repo.getBlocks(principal, [id]);
+    if (!current) throw notFound('block', id);
+    if (changes.config) {
+      const type = await this.catalog.require(principal, `${current.block_type}@${current.block_type_version}`);
+      rejectBadConfig(checkConfig(type.config_schema, changes.config, '/config'));
+    }
+    const updated = await this.repo.updateBlock(principal, id, changes);
+    if (!updated) throw notFound('block', id);
+    return updated;
+  }
+
+  async get(principal: Principal, id: string): Promise<BlockRow> {
+    const [row] = await this.repo.getBlocks(principal, [id]);
+    if (!row) throw notFound('block', id);
+    return row;
+  }
+
+  list(principal: Principal, opts: { blockType?: string; limit: number; offset: number }): Promise<BlockRow[]> {
+    return this.repo.listBlocks(principal, opts);
+  }
+
+  async delete(principal: Principal, id: string): Promise<void> {
+    if (!(await this.repo.deleteBlock(principal, id))) throw notFound('block', id);
+  }
+
+  /** Joins an output port to an input port, after the same port checks a pipeline gets. */
+  async connect(principal: Principal, edge: NewEdge): Promise<EdgeRow> {
+    const blocks = await this.repo.getBlocks(principal, [edge.source_block_id, edge.target_block_id]);
+    const byId = new Map(blocks.map((b) => [b.id, b]));
+    const missing: Issue[] = (['source_block_id', 'target_block_id'] as const)
+      .filter((field) => !byId.has(edge[field]))
+      .map((field) => ({ code: 'unknown_block', path: `/${field}`, message: `no block with id "${edge[field]}"`, hint: 'Create the block first, or list blocks for its id.' }));
+    if (missing.length) throw new AppError('not_found:block', 'The edge names a block that does not exist.', { issues: missing });
+
+    const source = byId.get(edge.source_block_id)!;
+    const target = byId.get(edge.target_block_id)!;
+    const findings = emptyFindings();
+    checkPorts(
+      {
+        spec: {
+          name: 'edge',
+          blocks: [source, target].map((b, i) => ({ id: i ? 'target' : 'source', type: `${b.block_type}@${b.block_type_version}`, config: {} })),
+          edges: [{ from: { block: 'source', port: edge.source_port }, to: { block: 'target', port: edge.target_port } }],
+          jobs: [],
+          schedules: [],
+          sensors: [],
+        },
+        typeOf: new Map([
+          ['source', await this.catalog.require(principal, `${source.block_type}@${source.block_type_version}`)],
+          ['target', await this.catalog.require(principal, `${target.block_type}@${target.block_type_version}`)],
+        ]),
+        indexOf: new Map([['source', 0], ['target', 1]]),
+      },
+      findings,
+    );
+    const EDGE_FIELDS: Record<string, string> = { '/edges/0/from/port': '/source_port', '/edges/0/to/port': '/target_port', '/edges/0': '' };
+    const issues = findings.errors
+      .filter((issue) => issue.path in EDGE_FIELDS)
+      .map((issue) => ({ ...issue, path: EDGE_FIELDS[issue.path]! }));
+    if (issues.length) throw new AppError('invalid:edge', 'These ports cannot be connected.', { issues });
+
+    const created = await this.repo.createEdge(principal, edge);
+    if (!created) throw new AppError('conflict:edge', 'This edge already exists.', { hint: 'List the block\'s edges to see it.' });
+    return created;
+  }
+
+  async getEdge(principal: Principal, id: string): Promise<EdgeRow> {
+    const row = await this.repo.getEdge(principal, id);
+    if (!row) throw notFound('edge', id);
+    return row;
+  }
+
+  listEdges(principal: Principal, blockId?: string): Promise<EdgeRow[]> {
+    return this.repo.listEdges(principal, blockId);
+  }
+
+  async disconnect(principal: Principal, id: string): Promise<void> {
+    if (!(await this.repo.deleteEdge(principal, id))) throw notFound('edge', id);
+  }
+}
+
+function rejectBadConfig(issues: Issue[]): void {
+  if (issues.length === 0) return;
+  throw new AppError('invalid:config', `The block config has ${issues.length} problem${issues.length === 1 ? '' : 's'}.`, {
+    hint: "Fix each field listed; the block type's config_schema describes them all.",
+    issues: issues.map((issue) => ({ code: 'invalid_config', ...issue })),
+  });
+}

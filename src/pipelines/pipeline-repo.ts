@@ -1,0 +1,134 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { Db } from '../adapters/store/db.ts';
+import type { Principal } from '../auth/principal.ts';
+import type { PipelineSpec } from './spec-schema.ts';
+
+export interface PipelineRow {
+  id: string;
+  org_id: string;
+  owner_id: string;
+  name: string;
+  description: string | null;
+  current_version: number;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface VersionRow {
+  pipeline_id: string;
+  version: number;
+  spec: PipelineSpec;
+  spec_hash: string;
+  origin: Record<string, unknown>;
+  created_by: string;
+  created_at: Date;
+}
+
+/** Canonical JSON (sorted keys) so the same spec always hashes the same. */
+export function specHash(spec: unknown): string {
+  const canonical = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(canonical)
+      : v && typeof v === 'object'
+        ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])]))
+        : v;
+  return createHash('sha256').update(JSON.stringify(canonical(spec))).digest('hex');
+}
+
+const isUniqueViolation = (error: unknown) => (error as { code?: string }).code === '23505';
+
+/** Pipelines and their immutable versions, always scoped to the caller's org. */
+export class PipelineRepo {
+  private readonly db: Db;
+
+  constructor(db: Db) {
+    this.db = db;
+  }
+
+  /** Writes the pipeline and its first version together; null when the name is taken. */
+  async create(principal: Principal, spec: PipelineSpec, origin: object): Promise<PipelineRow | null> {
+    const id = randomUUID();
+    try {
+      return await this.db.transaction(async (tx) => {
+        const [row] = await tx.query<PipelineRow>(
+          `INSERT INTO pipelines (id, org_id, owner_id, name, description, current_version)
+           VALUES ($1, $2, $3, $4, $5, 1) RETURNING *`,
+          [id, principal.orgId, principal.userId, spec.name, spec.description ?? null],
+        );
+        await insertVersion(tx, id, 1, spec, origin, principal.userId);
+        return row!;
+      });
+    } catch (error) {
+      if (isUniqueViolation(error)) return null;
+      throw error;
+    }
+  }
+
+  /**
+   * Appends a version when the pipeline is still at `expectedVersion` (optimistic concurrency:
+   * two edits from the same base cannot both win). Returns the new row, or a reason it lost.
+   */
+  async appendVersion(
+    principal: Principal,
+    id: string,
+    expectedVersion: number,
+    spec: PipelineSpec,
+    origin: object,
+  ): Promise<PipelineRow | 'stale' | 'name_taken'> {
+    try {
+      return await this.db.transaction(async (tx) => {
+        const [row] = await tx.query<PipelineRow>(
+          `UPDATE pipelines SET current_version = current_version + 1, name = $4, description = $5, updated_at = now()
+           WHERE id = $1 AND org_id = $2 AND current_version = $3 RETURNING *`,
+          [id, principal.orgId, expectedVersion, spec.name, spec.description ?? null],
+        );
+        if (!row) return 'stale' as const;
+        await insertVersion(tx, id, row.current_version, spec, origin, principal.userId);
+        return row;
+      });
+    } catch (error) {
+      if (isUniqueViolation(error)) return 'name_taken';
+      throw error;
+    }
+  }
+
+  async get(principal: Principal, id: string): Promise<PipelineRow | null> {
+    const rows = await this.db.query<PipelineRow>(`SELECT * FROM pipelines WHERE id = $1 AND org_id = $2`, [id, principal.orgId]);
+    return rows[0] ?? null;
+  }
+
+  async list(principal: Principal): Promise<PipelineRow[]> {
+    return this.db.query<PipelineRow>(`SELECT * FROM pipelines WHERE org_id = $1 ORDER BY created_at DESC, id`, [principal.orgId]);
+  }
+
+  async version(pipelineId: string, version: number): Promise<VersionRow | null> {
+    const rows = await this.db.query<VersionRow>(
+      `SELECT * FROM pipeline_versions WHERE pipeline_id = $1 AND version = $2`,
+      [pipelineId, version],
+    );
+    return rows[0] ?? null;
+  }
+
+  /** Version history without the specs, newest first. */
+  async versions(pipelineId: string): Promise<Array<Omit<VersionRow, 'spec'>>> {
+    return this.db.query(
+      `SELECT pipeline_id, version, spec_hash, origin, created_by, created_at FROM pipeline_versions
+       WHERE pipeline_id = $1 ORDER BY version DESC`,
+      [pipelineId],
+    );
+  }
+
+  /** Removes the pipeline and, by cascade, all its versions. False when it was not there. */
+  async delete(principal: Principal, id: string): Promise<boolean> {
+    const rows = await this.db.query(`DELETE FROM pipelines WHERE id = $1 AND org_id = $2 RETURNING id`, [id, principal.orgId]);
+    return rows.length > 0;
+  }
+}
+
+async function insertVersion(tx: Db, id: string, version: number, spec: PipelineSpec, origin: object, userId: string) {
+  await tx.query(
+    `INSERT INTO pipeline_versions (pipeline_id, version, spec, spec_hash, origin, created_by)
+     VALUES ($1, $2, $3::jsonb, $4, $5::jsonb, $6)`,
+    [id, version, JSON.stringify(spec), specHash(spec), JSON.stringify(origin), userId],
+  );
+}

@@ -1,0 +1,112 @@
+import type { Port } from '../../catalog/manifest-schema.ts';
+import type { CheckInput, Findings } from './report.ts';
+
+const describePorts = (ports: Port[]) =>
+  ports.length ? ports.map((p) => `"${p.name}" (${p.type})`).join(', ') : 'none';
+
+/**
+ * Every edge must join an existing output port to an existing input port of the same type (and,
+ * for tables with column contracts, carry the columns the input needs); every required input
+ * must be connected; an input takes one edge unless its type says `multiple`.
+ */
+export function checkPorts({ spec, typeOf, indexOf }: CheckInput, findings: Findings): void {
+  const inbound = new Map<string, number[]>();
+  const seenEdges = new Map<string, number>();
+
+  spec.edges.forEach((edge, i) => {
+    const key = `${edge.from.block}.${edge.from.port}->${edge.to.block}.${edge.to.port}`;
+    const duplicateOf = seenEdges.get(key);
+    if (duplicateOf !== undefined) {
+      findings.errors.push({ code: 'duplicate_edge', path: `/edges/${i}`, message: `the same edge is already at /edges/${duplicateOf}`, hint: 'Remove one of them.' });
+      return;
+    }
+    seenEdges.set(key, i);
+
+    const ends = [
+      ['from', edge.from, 'outputs'],
+      ['to', edge.to, 'inputs'],
+    ] as const;
+    const ports: Port[] = [];
+    for (const [end, ref, side] of ends) {
+      if (!indexOf.has(ref.block)) {
+        findings.errors.push({
+          code: 'unknown_block',
+          path: `/edges/${i}/${end}/block`,
+          message: `no block has id "${ref.block}"`,
+          hint: `Block ids: ${[...indexOf.keys()].join(', ')}.`,
+        });
+        continue;
+      }
+      const type = typeOf.get(ref.block);
+      if (!type) continue; // its type is already reported
+      const port = type[side].find((p) => p.name === ref.port);
+      if (!port) {
+        findings.errors.push({
+          code: 'missing_port',
+          path: `/edges/${i}/${end}/port`,
+          message: `block "${ref.block}" (${type.ref}) has no ${side === 'outputs' ? 'output' : 'input'} port "${ref.port}"`,
+          hint: `Its ${side}: ${describePorts(type[side])}.`,
+        });
+        continue;
+      }
+      ports.push(port);
+    }
+    if (edge.from.block === edge.to.block) {
+      findings.errors.push({ code: 'cycle', path: `/edges/${i}`, message: `block "${edge.from.block}" feeds itself`, hint: 'Remove this edge; a block cannot read its own output.' });
+      return;
+    }
+    const [out, inp] = ports;
+    if (ports.length !== 2 || !out || !inp) return;
+    if (out.type !== inp.type) {
+      findings.errors.push({
+        code: 'incompatible_ports',
+        path: `/edges/${i}`,
+        message: `output "${edge.from.block}.${out.name}" carries ${out.type} but input "${edge.to.block}.${inp.name}" takes ${inp.type}`,
+        hint: `Connect a ${inp.type} output to it, or put a block between them that turns ${out.type} into ${inp.type}.`,
+      });
+      return;
+    }
+    if (inp.columns?.length && out.columns?.length) {
+      const have = new Set(out.columns.map((c) => c.name));
+      const missing = inp.columns.filter((c) => !have.has(c.name)).map((c) => c.name);
+      if (missing.length) {
+        findings.errors.push({
+          code: 'incompatible_ports',
+          path: `/edges/${i}`,
+          message: `input "${edge.to.block}.${inp.name}" needs column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} that "${edge.from.block}.${out.name}" does not provide`,
+          hint: 'Add a transform that produces those columns, or connect another output.',
+        });
+      }
+    }
+    const target = `${edge.to.block}.${inp.name}`;
+    inbound.set(target, [...(inbound.get(target) ?? []), i]);
+  });
+
+  for (const [target, edges] of inbound) {
+    const [block, portName] = target.split('.') as [string, string];
+    const port = typeOf.get(block)?.inputs.find((p) => p.name === portName);
+    if (port && !port.multiple && edges.length > 1) {
+      findings.errors.push({
+        code: 'too_many_edges',
+        path: `/edges/${edges[1]}`,
+        message: `input "${target}" takes one edge but ${edges.length} connect to it (/edges/${edges.join(', /edges/')})`,
+        hint: 'Keep one, or merge the inputs with a transform block first.',
+      });
+    }
+  }
+
+  spec.blocks.forEach((block, i) => {
+    const type = typeOf.get(block.id);
+    if (!type || indexOf.get(block.id) !== i) return;
+    for (const port of type.inputs) {
+      if (port.required && !inbound.has(`${block.id}.${port.name}`)) {
+        findings.errors.push({
+          code: 'missing_port',
+          path: `/blocks/${i}`,
+          message: `required input "${port.name}" (${port.type}) of block "${block.id}" is not connected`,
+          hint: `Add an edge {"from": {"block": <a block with a ${port.type} output>, "port": ...}, "to": {"block": "${block.id}", "port": "${port.name}"}}.`,
+        });
+      }
+    }
+  });
+}

@@ -1,0 +1,64 @@
+import type { CheckInput, Findings } from './report.ts';
+import { cronProblem, isTimeZone } from './cron.ts';
+
+/** Jobs name real blocks; schedules and sensors name real jobs; crons, zones and dates parse. */
+export function checkTriggers({ spec, indexOf }: CheckInput, findings: Findings): void {
+  const blockIds = [...indexOf.keys()];
+  spec.jobs.forEach((job, j) => {
+    job.blocks.forEach((blockId, b) => {
+      if (!indexOf.has(blockId)) {
+        findings.errors.push({
+          code: 'unknown_block',
+          path: `/jobs/${j}/blocks/${b}`,
+          message: `job "${job.id}" names block "${blockId}", which does not exist`,
+          hint: `Block ids: ${blockIds.join(', ')}.`,
+        });
+      }
+    });
+  });
+
+  const jobIds = new Set(spec.jobs.map((job) => job.id));
+  const checkJobRef = (job: string | undefined, path: string) => {
+    if (job === undefined || jobIds.has(job)) return;
+    findings.errors.push({
+      code: 'unknown_job',
+      path,
+      message: `there is no job "${job}"`,
+      hint: jobIds.size ? `Jobs: ${[...jobIds].join(', ')}; or omit "job" to run every block.` : 'Omit "job" to run every block, or declare the job in "jobs".',
+    });
+  };
+
+  spec.schedules.forEach((schedule, i) => {
+    checkJobRef(schedule.job, `/schedules/${i}/job`);
+    const problem = cronProblem(schedule.cron);
+    if (problem) {
+      findings.errors.push({
+        code: 'invalid_cron',
+        path: `/schedules/${i}/cron`,
+        message: `cron "${schedule.cron}" ${problem}`,
+        hint: 'Use five fields, e.g. "0 */6 * * *" (every 6 hours) or "0 2 * * *" (daily at 02:00), or @daily.',
+      });
+    }
+    if (!isTimeZone(schedule.timezone)) {
+      findings.errors.push({ code: 'invalid_timezone', path: `/schedules/${i}/timezone`, message: `"${schedule.timezone}" is not a time zone`, hint: 'Use an IANA name such as "UTC" or "America/New_York".' });
+    }
+  });
+
+  spec.sensors.forEach((sensor, i) => checkJobRef(sensor.job, `/sensors/${i}/job`));
+
+  const partitions = spec.partitions;
+  if (partitions && partitions.type !== 'static') {
+    for (const field of ['start_date', 'end_date'] as const) {
+      const value = partitions[field];
+      if (value && Number.isNaN(Date.parse(`${value}T00:00:00Z`))) {
+        findings.errors.push({ code: 'invalid_partitions', path: `/partitions/${field}`, message: `"${value}" is not a calendar date`, hint: 'Use YYYY-MM-DD, e.g. "2024-01-31".' });
+      }
+    }
+    if (partitions.end_date && partitions.end_date <= partitions.start_date) {
+      findings.errors.push({ code: 'invalid_partitions', path: '/partitions/end_date', message: 'end_date must come after start_date', hint: 'Move end_date later, or drop it for open-ended partitions.' });
+    }
+    if (!isTimeZone(partitions.timezone)) {
+      findings.errors.push({ code: 'invalid_timezone', path: '/partitions/timezone', message: `"${partitions.timezone}" is not a time zone`, hint: 'Use an IANA name such as "UTC".' });
+    }
+  }
+}

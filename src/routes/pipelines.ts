@@ -1,0 +1,133 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { jsonPatchSchema } from '../pipelines/json-patch.ts';
+import { pipelineSpecSchema } from '../pipelines/spec-schema.ts';
+import type { Services } from '../services.ts';
+import { createRouter, errorResponses, jsonBody, jsonResponse, uuidParam } from './router.ts';
+import { iso, pipelineResponse } from './serialize.ts';
+
+const specSchema = pipelineSpecSchema.openapi('PipelineSpec');
+
+const issueSchema = z.object({ code: z.string().optional(), path: z.string(), message: z.string(), hint: z.string().optional() });
+
+const pipelineSchema = z
+  .object({
+    id: z.uuid(),
+    name: z.string(),
+    description: z.string().nullable(),
+    owner_id: z.uuid(),
+    org_id: z.uuid(),
+    current_version: z.number().int(),
+    created_at: z.string(),
+    updated_at: z.string(),
+    version: z.number().int().openapi({ description: 'The version whose spec is shown' }),
+    spec: specSchema,
+    spec_hash: z.string(),
+    versions: z.array(z.object({ version: z.number().int(), spec_hash: z.string(), origin: z.record(z.string(), z.unknown()), created_by: z.uuid(), created_at: z.string() })),
+  })
+  .openapi('Pipeline');
+
+const reportSchema = z
+  .object({ valid: z.boolean(), errors: z.array(issueSchema), warnings: z.array(issueSchema) })
+  .openapi('ValidationReport');
+
+const create = createRoute({
+  method: 'post',
+  path: '/v1/pipelines',
+  summary: 'Create a pipeline from a full spec (version 1)',
+  request: jsonBody(specSchema, 'The pipeline spec'),
+  responses: { 201: jsonResponse(pipelineSchema, 'The pipeline at version 1'), ...errorResponses },
+});
+
+const list = createRoute({
+  method: 'get',
+  path: '/v1/pipelines',
+  summary: 'List your pipelines',
+  responses: {
+    200: jsonResponse(
+      z.object({ pipelines: z.array(z.object({ id: z.uuid(), name: z.string(), description: z.string().nullable(), current_version: z.number().int(), created_at: z.string(), updated_at: z.string() })) }),
+      'Pipelines, newest first',
+    ),
+  },
+});
+
+const get = createRoute({
+  method: 'get',
+  path: '/v1/pipelines/{id}',
+  summary: 'Get a pipeline with its version history (the current spec, or ?version=N)',
+  request: { params: uuidParam('id'), query: z.object({ version: z.coerce.number().int().min(1).optional() }) },
+  responses: { 200: jsonResponse(pipelineSchema, 'The pipeline'), ...errorResponses },
+});
+
+const replace = createRoute({
+  method: 'put',
+  path: '/v1/pipelines/{id}',
+  summary: 'Replace the spec, making a new version',
+  request: {
+    params: uuidParam('id'),
+    ...jsonBody(
+      z.object({ spec: specSchema, base_version: z.number().int().min(1).optional().openapi({ description: 'Fail with 409 unless the pipeline is still at this version' }) }).strict(),
+      'The new spec',
+    ),
+  },
+  responses: { 200: jsonResponse(pipelineSchema, 'The pipeline at its new version'), ...errorResponses },
+});
+
+const patch = createRoute({
+  method: 'patch',
+  path: '/v1/pipelines/{id}',
+  summary: 'Edit the spec with an RFC 6902 JSON patch, making a new version',
+  description: 'Send the operations array itself (application/json-patch+json or application/json), or {"patch": [...], "base_version": N}.',
+  request: {
+    params: uuidParam('id'),
+    ...jsonBody(
+      z.union([jsonPatchSchema, z.object({ patch: jsonPatchSchema, base_version: z.number().int().min(1).optional() }).strict()]),
+      'The JSON patch',
+    ),
+  },
+  responses: { 200: jsonResponse(pipelineSchema, 'The pipeline at its new version'), ...errorResponses },
+});
+
+const validate = createRoute({
+  method: 'post',
+  path: '/v1/pipelines/validate',
+  summary: 'Check a spec and report every problem, saving nothing',
+  request: jsonBody(z.record(z.string(), z.unknown()).openapi({ description: 'A PipelineSpec, possibly invalid' }), 'The spec to check'),
+  responses: { 200: jsonResponse(reportSchema, 'The report; valid is false when there are errors'), 400: errorResponses[400] },
+});
+
+const remove = createRoute({
+  method: 'delete',
+  path: '/v1/pipelines/{id}',
+  summary: 'Delete a pipeline and all its versions',
+  request: { params: uuidParam('id') },
+  responses: { 200: jsonResponse(z.object({ message: z.string() }), 'Deleted'), ...errorResponses },
+});
+
+export function pipelineRoutes({ pipelines }: Services) {
+  return createRouter()
+    .openapi(validate, async (c) => c.json(await pipelines.validate(c.var.principal, c.req.valid('json')), 200))
+    .openapi(create, async (c) => c.json(pipelineResponse(await pipelines.create(c.var.principal, c.req.valid('json'))), 201))
+    .openapi(list, async (c) => {
+      const rows = await pipelines.list(c.var.principal);
+      return c.json({
+        pipelines: rows.map((p) => ({ id: p.id, name: p.name, description: p.description, current_version: p.current_version, created_at: iso(p.created_at), updated_at: iso(p.updated_at) })),
+      }, 200);
+    })
+    .openapi(get, async (c) => {
+      const view = await pipelines.get(c.var.principal, c.req.valid('param').id, c.req.valid('query').version);
+      return c.json(pipelineResponse(view), 200);
+    })
+    .openapi(replace, async (c) => {
+      const body = c.req.valid('json');
+      return c.json(pipelineResponse(await pipelines.replace(c.var.principal, c.req.valid('param').id, body.spec, body.base_version)), 200);
+    })
+    .openapi(patch, async (c) => {
+      const body = c.req.valid('json');
+      const [ops, base] = Array.isArray(body) ? [body, undefined] : [body.patch, body.base_version];
+      return c.json(pipelineResponse(await pipelines.patch(c.var.principal, c.req.valid('param').id, ops, base)), 200);
+    })
+    .openapi(remove, async (c) => {
+      await pipelines.delete(c.var.principal, c.req.valid('param').id);
+      return c.json({ message: 'Pipeline deleted successfully.' }, 200);
+    });
+}
