@@ -1,0 +1,15 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    globalSetup: ['test/support/global-setup.ts'],
+    // Tests fail on console output: the service logs through pino, never the console.
+    setupFiles: ['test/support/no-console.ts'],
+    projects: [
+      {
+        extends: true,
+        test: { name: 'unit', include: ['src/**/*.test.ts', 'test/**/*.test.ts'], exclude: ['test/e2e/**'], testTimeout: 20_000, hookTimeout: 60_000 },
+      },
+    ],
+  },
+});
