@@ -7,6 +7,14 @@ export type BlockType = BlockTypeManifest & {
   builtin: boolean;
 };
 
+/** What search returns: enough to choose a block (ports, secrets, description), without the config schema. */
+export type BlockTypeSummary = Omit<BlockType, 'config_schema' | 'python'>;
+
+export function summarize(manifest: BlockTypeManifest): Omit<BlockTypeSummary, 'ref' | 'builtin'> {
+  const { config_schema: _schema, python: _python, ...summary } = manifest;
+  return summary;
+}
+
 export const blockTypeRef = (slug: string, version: number) => `${slug}@${version}`;
 
 /** "slug@3" → { slug, version: 3 }; "slug" → { slug, version: undefined } meaning the latest. */

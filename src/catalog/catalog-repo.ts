@@ -1,7 +1,7 @@
 import type { Db } from '../adapters/store/db.ts';
-import { blockTypeRef, type BlockType } from './block-type.ts';
+import { blockTypeRef, summarize, type BlockType, type BlockTypeSummary } from './block-type.ts';
 import type { BlockTypeManifest, Category, PortType } from './manifest-schema.ts';
-import { toPrefixTsquery } from './search-query.ts';
+import type { SearchDocument } from './search-index.ts';
 
 export interface SearchFilters {
   query?: string;
@@ -12,11 +12,12 @@ export interface SearchFilters {
 }
 
 export interface SearchHit {
-  blockType: BlockType;
+  blockType: BlockTypeSummary;
   score: number;
 }
 
-type Row = { manifest: BlockTypeManifest; org_id: string | null; score?: number };
+type Row = { manifest: BlockTypeManifest; org_id: string | null };
+type SummaryRow = { summary: Omit<BlockTypeSummary, 'ref' | 'builtin'>; org_id: string | null };
 
 const toBlockType = (row: Row): BlockType => ({
   ...row.manifest,
@@ -24,13 +25,15 @@ const toBlockType = (row: Row): BlockType => ({
   builtin: row.org_id === null,
 });
 
-// Name weighs most, then slug words, tags and category, then the description.
-const SEARCH_DOCUMENT = `
-  setweight(to_tsvector('english', x.name), 'A') ||
-  setweight(to_tsvector('english', replace(x.slug, '_', ' ') || ' ' || array_to_string(x.tags, ' ') || ' ' || x.category), 'B') ||
-  setweight(to_tsvector('english', x.description), 'C')`;
+const toSummary = (row: SummaryRow): BlockTypeSummary => ({
+  ...row.summary,
+  ref: blockTypeRef(row.summary.slug, row.summary.version),
+  builtin: row.org_id === null,
+});
 
-/** The catalog's rows: upserts from manifests, lookups, and ranked search. */
+const FULL = `SELECT m.manifest, t.org_id FROM block_types t JOIN block_type_manifests m USING (slug, version)`;
+
+/** The catalog's rows: upserts from manifests, lookups, and what the search index is built from. */
 export class CatalogRepo {
   private readonly db: Db;
 
@@ -50,20 +53,24 @@ export class CatalogRepo {
       tags: m.tags,
       input_types: [...new Set(m.inputs.map((p) => p.type))],
       output_types: [...new Set(m.outputs.map((p) => p.type))],
+      summary: summarize(m),
       manifest: m,
     }));
+    const recordset = `jsonb_to_recordset($1::jsonb) AS x(slug text, version int, name text, description text, category text,
+      tags text[], input_types text[], output_types text[], summary jsonb, manifest jsonb)`;
     await this.db.transaction(async (tx) => {
       await tx.query(
-        `INSERT INTO block_types (slug, version, org_id, name, description, category, tags, input_types, output_types, manifest, search)
-         SELECT x.slug, x.version, $2::uuid, x.name, x.description, x.category, x.tags, x.input_types, x.output_types, x.manifest,
-                ${SEARCH_DOCUMENT}
-         FROM jsonb_to_recordset($1::jsonb) AS x(slug text, version int, name text, description text, category text,
-                                                 tags text[], input_types text[], output_types text[], manifest jsonb)
+        `INSERT INTO block_types (slug, version, org_id, category, input_types, output_types)
+         SELECT x.slug, x.version, $2::uuid, x.category, x.input_types, x.output_types FROM ${recordset}
          ON CONFLICT (slug, version) DO UPDATE SET
-           name = EXCLUDED.name, description = EXCLUDED.description, category = EXCLUDED.category,
-           tags = EXCLUDED.tags, input_types = EXCLUDED.input_types, output_types = EXCLUDED.output_types,
-           manifest = EXCLUDED.manifest, search = EXCLUDED.search, updated_at = now()`,
+           category = EXCLUDED.category, input_types = EXCLUDED.input_types, output_types = EXCLUDED.output_types,
+           updated_at = now()`,
         [JSON.stringify(rows), orgId],
+      );
+      await tx.query(
+        `INSERT INTO block_type_manifests (slug, version, summary, manifest) SELECT x.slug, x.version, x.summary, x.manifest FROM ${recordset}
+         ON CONFLICT (slug, version) DO UPDATE SET summary = EXCLUDED.summary, manifest = EXCLUDED.manifest`,
+        [JSON.stringify(rows)],
       );
       await tx.query(
         `UPDATE block_types b SET is_latest = (b.version = m.latest)
@@ -71,14 +78,35 @@ export class CatalogRepo {
          WHERE b.slug = m.slug`,
         [[...new Set(rows.map((r) => r.slug))]],
       );
+      await tx.query('UPDATE catalog_state SET revision = revision + 1 WHERE id = 1');
+    });
+  }
+
+  /** Changes whenever any block type is written; cheap enough to read before every search. */
+  async revision(): Promise<number> {
+    const [row] = await this.db.query<{ revision: string | number }>('SELECT revision FROM catalog_state WHERE id = 1');
+    return Number(row!.revision);
+  }
+
+  /** The latest version of every block type, as the search index reads them, with the revision they belong to. */
+  async searchDocuments(): Promise<{ revision: number; documents: SearchDocument[] }> {
+    return this.db.transaction(async (tx) => {
+      const [state] = await tx.query<{ revision: string | number }>('SELECT revision FROM catalog_state WHERE id = 1');
+      const rows = await tx.query<SummaryRow & { input_types: string[]; output_types: string[] }>(
+        `SELECT m.summary, t.org_id, t.input_types, t.output_types FROM block_types t JOIN block_type_manifests m USING (slug, version)
+         WHERE t.is_latest ORDER BY t.slug`,
+      );
+      return {
+        revision: Number(state!.revision),
+        documents: rows.map((row) => ({ summary: toSummary(row), orgId: row.org_id, inputTypes: row.input_types, outputTypes: row.output_types })),
+      };
     });
   }
 
   /** One block type by slug and version (the latest when version is omitted), or null. */
   async get(orgId: string, slug: string, version?: number): Promise<BlockType | null> {
     const rows = await this.db.query<Row>(
-      `SELECT manifest, org_id FROM block_types
-       WHERE slug = $1 AND (org_id IS NULL OR org_id = $2) AND ($3::int IS NULL AND is_latest OR version = $3::int)`,
+      `${FULL} WHERE t.slug = $1 AND (t.org_id IS NULL OR t.org_id = $2) AND ($3::int IS NULL AND t.is_latest OR t.version = $3::int)`,
       [slug, orgId, version ?? null],
     );
     return rows[0] ? toBlockType(rows[0]) : null;
@@ -88,7 +116,7 @@ export class CatalogRepo {
   async lookup(orgId: string, slugs: string[]): Promise<BlockType[]> {
     if (slugs.length === 0) return [];
     const rows = await this.db.query<Row>(
-      `SELECT manifest, org_id FROM block_types WHERE slug = ANY($1::text[]) AND (org_id IS NULL OR org_id = $2)`,
+      `${FULL} WHERE t.slug = ANY($1::text[]) AND (t.org_id IS NULL OR t.org_id = $2)`,
       [slugs, orgId],
     );
     return rows.map(toBlockType);
@@ -103,39 +131,15 @@ export class CatalogRepo {
     return rows.map((r) => r.version);
   }
 
-  /**
-   * Ranked search over name, slug, tags, category and description (a GIN-indexed tsvector), with
-   * filters. No query text lists the matching block types by category and slug.
-   */
-  async search(orgId: string, filters: SearchFilters): Promise<SearchHit[]> {
-    const tsquery = filters.query ? toPrefixTsquery(filters.query) : null;
-    const params = [orgId, filters.category ?? null, filters.inputType ?? null, filters.outputType ?? null, filters.limit ?? 20];
-    const where = `is_latest AND (org_id IS NULL OR org_id = $1)
-      AND ($2::text IS NULL OR category = $2) AND ($3::text IS NULL OR $3 = ANY(input_types))
-      AND ($4::text IS NULL OR $4 = ANY(output_types))`;
-    const rows = tsquery
-      ? await this.db.query<Row>(
-          `SELECT manifest, org_id, ts_rank(search, q) AS score
-           FROM block_types, to_tsquery('english', $6) q
-           WHERE ${where} AND search @@ q
-           ORDER BY score DESC, slug LIMIT $5`,
-          [...params, tsquery],
-        )
-      : filters.query
-        ? [] // only punctuation: nothing can match
-        : await this.db.query<Row>(`SELECT manifest, org_id FROM block_types WHERE ${where} ORDER BY category, slug LIMIT $5`, params);
-    return rows.map((row) => ({ blockType: toBlockType(row), score: Number(row.score ?? 0) }));
-  }
-
   /** Plain substring scan over the same columns: the baseline the benchmark compares search with. */
-  async scanIlike(orgId: string, text: string, limit = 20): Promise<BlockType[]> {
-    const rows = await this.db.query<Row>(
-      `SELECT manifest, org_id FROM block_types
-       WHERE is_latest AND (org_id IS NULL OR org_id = $1)
-         AND (name ILIKE $2 OR description ILIKE $2 OR category ILIKE $2 OR array_to_string(tags, ' ') ILIKE $2)
-       ORDER BY slug LIMIT $3`,
+  async scanIlike(orgId: string, text: string, limit = 20): Promise<BlockTypeSummary[]> {
+    const rows = await this.db.query<SummaryRow>(
+      `SELECT m.summary, t.org_id FROM block_types t JOIN block_type_manifests m USING (slug, version)
+       WHERE t.is_latest AND (t.org_id IS NULL OR t.org_id = $1)
+         AND (m.summary->>'name' ILIKE $2 OR m.summary->>'description' ILIKE $2 OR t.category ILIKE $2 OR m.summary->>'tags' ILIKE $2)
+       ORDER BY t.slug LIMIT $3`,
       [orgId, `%${text.replace(/[\\%_]/g, '\\$&')}%`, limit],
     );
-    return rows.map(toBlockType);
+    return rows.map(toSummary);
   }
 }

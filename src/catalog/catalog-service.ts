@@ -4,6 +4,7 @@ import type { PipelineSpec } from '../pipelines/spec-schema.ts';
 import type { BlockTypeSource } from '../pipelines/validation/report.ts';
 import { blockTypeRef, parseBlockTypeRef, type BlockType } from './block-type.ts';
 import type { CatalogRepo, SearchFilters, SearchHit } from './catalog-repo.ts';
+import { CatalogSearch } from './catalog-search.ts';
 import { CATEGORIES } from './manifest-schema.ts';
 
 export interface SearchResult {
@@ -15,13 +16,15 @@ export interface SearchResult {
 /** The block catalog as the rest of the service uses it. */
 export class CatalogService {
   private readonly repo: CatalogRepo;
+  private readonly index: CatalogSearch;
 
   constructor(repo: CatalogRepo) {
     this.repo = repo;
+    this.index = new CatalogSearch(repo);
   }
 
   async search(principal: Principal, filters: SearchFilters): Promise<SearchResult> {
-    const results = await this.repo.search(principal.orgId, filters);
+    const results = await this.index.search(principal.orgId, filters);
     if (results.length) return { results };
     const narrowed = [filters.category && `category "${filters.category}"`, filters.inputType && `input type "${filters.inputType}"`, filters.outputType && `output type "${filters.outputType}"`].filter(Boolean);
     const hint = filters.query
@@ -47,7 +50,7 @@ export class CatalogService {
   sourceFor(principal: Principal): BlockTypeSource {
     return {
       lookup: (slugs) => this.repo.lookup(principal.orgId, slugs),
-      suggest: async (text) => (await this.repo.search(principal.orgId, { query: text, limit: 3 })).map((h) => h.blockType.ref),
+      suggest: async (text) => (await this.index.search(principal.orgId, { query: text, limit: 3 })).map((h) => h.blockType.ref),
     };
   }
 

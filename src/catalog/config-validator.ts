@@ -9,14 +9,19 @@ const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormat
 const ajv = new Ajv2020({ allErrors: true, strict: false });
 addFormats(ajv);
 
-const compiled = new WeakMap<object, ValidateFunction>();
+// Keyed by the schema's text: every store read hands back a new object for the same schema, and
+// compiling costs far more than serialising. Bounded, since org catalogs can keep growing.
+const compiled = new Map<string, ValidateFunction>();
+const MAX_COMPILED = 5_000;
 
-/** Compiles once per schema object; throws when the schema itself is broken. */
+/** Compiles once per distinct schema; throws when the schema itself is broken. */
 export function compileConfigSchema(schema: object): ValidateFunction {
-  let validate = compiled.get(schema);
+  const key = JSON.stringify(schema);
+  let validate = compiled.get(key);
   if (!validate) {
     validate = ajv.compile(schema);
-    compiled.set(schema, validate);
+    if (compiled.size >= MAX_COMPILED) compiled.delete(compiled.keys().next().value!);
+    compiled.set(key, validate);
   }
   return validate;
 }

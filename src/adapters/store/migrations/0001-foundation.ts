@@ -17,25 +17,37 @@ CREATE TABLE users (
   created_at  timestamptz NOT NULL DEFAULT now()
 );
 
--- org_id NULL: a built-in block type from blocks/manifests, visible to every org.
+-- org_id NULL: a built-in block type from blocks/manifests, visible to every org. The summary (what
+-- search shows) and the full manifest live in block_type_manifests.
 CREATE TABLE block_types (
   slug          text NOT NULL,
   version       integer NOT NULL,
   org_id        uuid REFERENCES orgs (id),
-  name          text NOT NULL,
-  description   text NOT NULL,
   category      text NOT NULL,
-  tags          text[] NOT NULL DEFAULT '{}',
   input_types   text[] NOT NULL DEFAULT '{}',
   output_types  text[] NOT NULL DEFAULT '{}',
-  manifest      jsonb NOT NULL,
   is_latest     boolean NOT NULL DEFAULT true,
-  search        tsvector NOT NULL,
   updated_at    timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (slug, version)
 );
-CREATE INDEX block_types_search_idx ON block_types USING gin (search) WHERE is_latest;
 CREATE INDEX block_types_category_idx ON block_types (category, slug) WHERE is_latest;
+
+CREATE TABLE block_type_manifests (
+  slug      text NOT NULL,
+  version   integer NOT NULL,
+  summary   jsonb NOT NULL,
+  manifest  jsonb NOT NULL,
+  PRIMARY KEY (slug, version),
+  FOREIGN KEY (slug, version) REFERENCES block_types (slug, version) ON DELETE CASCADE
+);
+
+-- Bumped by every catalog write: each instance rebuilds its in-memory search index when it sees a
+-- revision it has not indexed, so instances behind a load balancer agree on what search finds.
+CREATE TABLE catalog_state (
+  id        integer PRIMARY KEY CHECK (id = 1),
+  revision  bigint NOT NULL
+);
+INSERT INTO catalog_state (id, revision) VALUES (1, 0);
 
 CREATE TABLE blocks (
   id                  uuid PRIMARY KEY,
