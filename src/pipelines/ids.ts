@@ -17,7 +17,7 @@ const RESERVED = new Set([
 export function idProblem(id: string): string | null {
   if (!ID_PATTERN.test(id)) return 'must be lower snake_case: a letter, then letters, digits or underscores';
   if (id.length > ID_MAX_LENGTH) return `must be at most ${ID_MAX_LENGTH} characters`;
-  if (RESERVED.has(id)) return `"${id}" is reserved in Python or in generated code`;
+  if (RESERVED.has(id)) return 'is reserved in Python or in generated code';
   return null;
 }
 

@@ -42,6 +42,7 @@ export class PipelineService {
   /** Replaces the whole spec as a new version. */
   async replace(principal: Principal, id: string, spec: unknown, baseVersion?: number): Promise<PipelineView> {
     const current = await this.require(principal, id);
+    requireBase(current, baseVersion);
     const valid = await this.checked(principal, spec);
     return this.append(principal, current, valid, { kind: 'replace' }, baseVersion);
   }
@@ -52,13 +53,20 @@ export class PipelineService {
    */
   async patch(principal: Principal, id: string, ops: unknown, baseVersion?: number): Promise<PipelineView> {
     const current = await this.require(principal, id);
+    requireBase(current, baseVersion);
     const version = (await this.repo.version(id, current.current_version))!;
     const operations = toJsonPatchOps(ops);
-    let patched: unknown;
-    try {
-      patched = fastJsonPatch.applyPatch(structuredClone(version.spec), operations as fastJsonPatch.Operation[], true, false).newDocument;
-    } catch (error) {
-      throw patchError(error, operations);
+    let patched: unknown = structuredClone(version.spec);
+    // One operation at a time: applyPatch reports a path that does not resolve as operation 0
+    // whichever operation it was, and the error must name the one that failed. Each operation is
+    // cloned because its value is inserted by reference, and a later operation editing inside it
+    // would otherwise rewrite the patch recorded as this version's origin.
+    for (const [index, operation] of operations.entries()) {
+      try {
+        patched = fastJsonPatch.applyOperation(patched, structuredClone(operation) as fastJsonPatch.Operation, true, true, true, index).newDocument;
+      } catch (error) {
+        throw patchError(error, operations, index);
+      }
     }
     const valid = await this.checked(principal, patched);
     return this.append(principal, current, valid, { kind: 'patch', patch: operations, base_version: current.current_version }, baseVersion);
@@ -99,11 +107,7 @@ export class PipelineService {
     const expected = baseVersion ?? current.current_version;
     const result = await this.repo.appendVersion(principal, current.id, expected, spec, origin);
     if (result === 'name_taken') throw nameTaken(spec.name);
-    if (result === 'stale') {
-      throw new AppError('conflict:pipeline_version', `Pipeline "${current.id}" changed since version ${expected}.`, {
-        hint: 'Fetch the pipeline again and apply your edit to its current version.',
-      });
-    }
+    if (result === 'stale') throw staleVersion(current.id, expected);
     return this.view(principal, current.id);
   }
 
@@ -122,14 +126,31 @@ export class PipelineService {
   }
 }
 
+const staleVersion = (id: string, expected: number, actual?: number) =>
+  new AppError(
+    'conflict:pipeline_version',
+    actual === undefined
+      ? `Pipeline "${id}" changed while your edit of version ${expected} was being saved.`
+      : `Pipeline "${id}" is at version ${actual}, not ${expected}.`,
+    { hint: 'Fetch the pipeline again and apply your edit to its current version.' },
+  );
+
+/**
+ * An edit made against an older version is a conflict before anything else: applied to the
+ * current spec it could fail as an invalid patch or spec, sending the caller to fix the wrong
+ * thing. (The store checks again when it writes, for edits that race.)
+ */
+function requireBase(current: PipelineRow, baseVersion: number | undefined): void {
+  if (baseVersion !== undefined && baseVersion !== current.current_version) throw staleVersion(current.id, baseVersion, current.current_version);
+}
+
 const nameTaken = (name: string) =>
   new AppError('conflict:pipeline_name', `A pipeline named "${name}" already exists in your org.`, {
     hint: 'Choose another name, or edit the existing pipeline instead.',
   });
 
-function patchError(error: unknown, ops: JsonPatchOp[]): AppError {
-  const e = error as { name?: string; index?: number; message?: string };
-  const index = typeof e.index === 'number' ? e.index : 0;
+function patchError(error: unknown, ops: JsonPatchOp[], index: number): AppError {
+  const e = error as { message?: string };
   const op = ops[index];
   const firstLine = (e.message ?? 'the patch could not be applied').split('\n')[0];
   return new AppError('invalid:patch', `JSON patch operation ${index} could not be applied: ${firstLine}`, {

@@ -5,7 +5,10 @@ import type { Services } from '../services.ts';
 import { createRouter, errorResponses, jsonBody, jsonResponse, uuidParam } from './router.ts';
 import { iso, pipelineResponse } from './serialize.ts';
 
-const specSchema = pipelineSpecSchema.openapi('PipelineSpec');
+// Rebuilt from its shape rather than calling pipelineSpecSchema.openapi(): zod 4 copies methods
+// onto a schema when it is made, so one made before @hono/zod-openapi extended zod (whenever
+// spec-schema.ts is imported first) has no .openapi() and this module would fail to load.
+const specSchema = z.object(pipelineSpecSchema.shape).strict().openapi('PipelineSpec');
 
 const issueSchema = z.object({ code: z.string().optional(), path: z.string(), message: z.string(), hint: z.string().optional() });
 

@@ -26,7 +26,7 @@ export function checkPorts({ spec, typeOf, indexOf }: CheckInput, findings: Find
       ['from', edge.from, 'outputs'],
       ['to', edge.to, 'inputs'],
     ] as const;
-    const ports: Port[] = [];
+    const found: { from?: Port; to?: Port } = {};
     for (const [end, ref, side] of ends) {
       if (!indexOf.has(ref.block)) {
         findings.errors.push({
@@ -49,14 +49,21 @@ export function checkPorts({ spec, typeOf, indexOf }: CheckInput, findings: Find
         });
         continue;
       }
-      ports.push(port);
+      found[end] = port;
     }
-    if (edge.from.block === edge.to.block) {
+    // An edge that reaches a real input connects it even when its other end or its types are
+    // wrong: that mistake is reported once, not again as "required input is not connected".
+    if (found.to) {
+      const target = `${edge.to.block}.${found.to.name}`;
+      inbound.set(target, [...(inbound.get(target) ?? []), i]);
+    }
+    // A missing block's self-edge is already reported as a missing block, not as a cycle.
+    if (edge.from.block === edge.to.block && indexOf.has(edge.from.block)) {
       findings.errors.push({ code: 'cycle', path: `/edges/${i}`, message: `block "${edge.from.block}" feeds itself`, hint: 'Remove this edge; a block cannot read its own output.' });
       return;
     }
-    const [out, inp] = ports;
-    if (ports.length !== 2 || !out || !inp) return;
+    const { from: out, to: inp } = found;
+    if (!out || !inp) return;
     if (out.type !== inp.type) {
       findings.errors.push({
         code: 'incompatible_ports',
@@ -78,8 +85,6 @@ export function checkPorts({ spec, typeOf, indexOf }: CheckInput, findings: Find
         });
       }
     }
-    const target = `${edge.to.block}.${inp.name}`;
-    inbound.set(target, [...(inbound.get(target) ?? []), i]);
   });
 
   for (const [target, edges] of inbound) {

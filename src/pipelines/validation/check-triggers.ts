@@ -50,7 +50,7 @@ export function checkTriggers({ spec, indexOf }: CheckInput, findings: Findings)
   if (partitions && partitions.type !== 'static') {
     for (const field of ['start_date', 'end_date'] as const) {
       const value = partitions[field];
-      if (value && Number.isNaN(Date.parse(`${value}T00:00:00Z`))) {
+      if (value && !isCalendarDate(value)) {
         findings.errors.push({ code: 'invalid_partitions', path: `/partitions/${field}`, message: `"${value}" is not a calendar date`, hint: 'Use YYYY-MM-DD, e.g. "2024-01-31".' });
       }
     }
@@ -61,4 +61,10 @@ export function checkTriggers({ spec, indexOf }: CheckInput, findings: Findings)
       findings.errors.push({ code: 'invalid_timezone', path: '/partitions/timezone', message: `"${partitions.timezone}" is not a time zone`, hint: 'Use an IANA name such as "UTC".' });
     }
   }
+}
+
+// Date.parse takes "2024-02-30" as 1 March; a real date survives the round trip unchanged.
+function isCalendarDate(value: string): boolean {
+  const time = Date.parse(`${value}T00:00:00Z`);
+  return !Number.isNaN(time) && new Date(time).toISOString().slice(0, 10) === value;
 }
