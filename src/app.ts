@@ -71,6 +71,14 @@ function toAppError(err: Error): AppError {
       return new AppError('invalid:json', 'The request body is not valid JSON.', { hint: 'Check quotes, commas and brackets; send Content-Type: application/json.' });
     }
     if (err.status === 413) return new AppError('payload_too_large', 'The request body is too large.');
+    // @hono/zod-openapi's media type gate answers a non-JSON body this way; it is the client's
+    // mistake, not ours (without this it became a 500).
+    if (err.status === 415) {
+      return new AppError('unsupported_media_type', 'This API takes JSON bodies.', { hint: 'Send the body as JSON with the header Content-Type: application/json.' });
+    }
+    // Any other refusal by the framework is still the client's; keep its status class.
+    if (err.status === 404) return new AppError('not_found:route', 'Nothing is served here.', { hint: 'GET /openapi.json lists every route.' });
+    if (err.status >= 400 && err.status < 500) return new AppError('invalid:request', 'The request was refused.', { hint: 'GET /openapi.json describes what each route accepts.' });
   }
   // Anything else is ours: say so without leaking the message or stack.
   return new AppError('internal', 'Something went wrong on our side; the request id identifies it in our logs.');

@@ -11,7 +11,7 @@ export function toPointer(path: ReadonlyArray<PropertyKey>): string {
  * Used for request bodies and pipeline specs alike.
  */
 export function fromZodIssues(issues: ReadonlyArray<z.core.$ZodIssue>, basePath = ''): Issue[] {
-  return issues.map((issue) => {
+  return issues.flatMap((issue): Issue | Issue[] => {
     const path = basePath + toPointer(issue.path);
     const field = issue.path.length ? `"${String(issue.path[issue.path.length - 1])}"` : 'the body';
     switch (issue.code) {
@@ -22,12 +22,13 @@ export function fromZodIssues(issues: ReadonlyArray<z.core.$ZodIssue>, basePath 
           : { code: 'wrong_type', path, message: issue.message, hint: `Send ${field} as ${article(issue.expected)}.` };
       }
       case 'unrecognized_keys':
-        return {
+        // One issue per field, at the field itself, as config errors are reported.
+        return issue.keys.map((key) => ({
           code: 'unknown_field',
-          path,
-          message: `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`,
-          hint: 'Remove them; /openapi.json lists the fields each request accepts.',
-        };
+          path: `${path}${toPointer([key])}`,
+          message: `unknown field "${key}"`,
+          hint: 'Remove it; /openapi.json lists the fields each request accepts.',
+        }));
       case 'invalid_value':
         return {
           code: 'invalid_value',

@@ -54,7 +54,9 @@ export class BlockService {
   }
 
   /** Joins an output port to an input port, after the same port checks a pipeline gets. */
-  async connect(principal: Principal, edge: NewEdge): Promise<EdgeRow> {
+  async connect(principal: Principal, input: NewEdge): Promise<EdgeRow> {
+    // UUIDs are accepted in either case but stored (and compared below) in lower case.
+    const edge = { ...input, source_block_id: input.source_block_id.toLowerCase(), target_block_id: input.target_block_id.toLowerCase() };
     const blocks = await this.repo.getBlocks(principal, [edge.source_block_id, edge.target_block_id]);
     const byId = new Map(blocks.map((b) => [b.id, b]));
     const missing: Issue[] = (['source_block_id', 'target_block_id'] as const)
@@ -64,22 +66,24 @@ export class BlockService {
 
     const source = byId.get(edge.source_block_id)!;
     const target = byId.get(edge.target_block_id)!;
+    // A block feeding itself must reach checkPorts as one block, so that it reports the cycle.
+    const ends = source.id === target.id ? [source] : [source, target];
+    const specIds = ['source', ends.length === 1 ? 'source' : 'target'] as const;
     const findings = emptyFindings();
     checkPorts(
       {
         spec: {
           name: 'edge',
-          blocks: [source, target].map((b, i) => ({ id: i ? 'target' : 'source', type: `${b.block_type}@${b.block_type_version}`, config: {} })),
-          edges: [{ from: { block: 'source', port: edge.source_port }, to: { block: 'target', port: edge.target_port } }],
+          blocks: ends.map((b, i) => ({ id: specIds[i]!, type: `${b.block_type}@${b.block_type_version}`, config: {} })),
+          edges: [{ from: { block: specIds[0], port: edge.source_port }, to: { block: specIds[1], port: edge.target_port } }],
           jobs: [],
           schedules: [],
           sensors: [],
         },
-        typeOf: new Map([
-          ['source', await this.catalog.require(principal, `${source.block_type}@${source.block_type_version}`)],
-          ['target', await this.catalog.require(principal, `${target.block_type}@${target.block_type_version}`)],
-        ]),
-        indexOf: new Map([['source', 0], ['target', 1]]),
+        typeOf: new Map(
+          await Promise.all(ends.map(async (b, i) => [specIds[i]!, await this.catalog.require(principal, `${b.block_type}@${b.block_type_version}`)] as const)),
+        ),
+        indexOf: new Map(ends.map((_, i) => [specIds[i]!, i])),
       },
       findings,
     );

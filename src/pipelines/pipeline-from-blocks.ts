@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Principal } from '../auth/principal.ts';
 import { AppError, type Issue } from '../errors.ts';
-import { fromZodIssues } from '../issues.ts';
+import { fromZodIssues, toPointer } from '../issues.ts';
 import type { BlockRepo } from './block-repo.ts';
 import { slugify, uniqueId } from './ids.ts';
 import type { PipelineService, PipelineView } from './pipeline-service.ts';
@@ -40,6 +40,8 @@ export async function createPipelineFromBlocks(
   request: FromBlocksRequest,
   deps: { blocks: BlockRepo; pipelines: PipelineService },
 ): Promise<PipelineView> {
+  // UUIDs are accepted in either case; rows come back in lower case, so compare in lower case.
+  request = { ...request, block_ids: request.block_ids.map((id) => id.toLowerCase()) };
   const { settings, overrides } = splitConfiguration(request.configuration, request.block_ids);
 
   const duplicates = request.block_ids
@@ -97,24 +99,29 @@ function splitConfiguration(configuration: Record<string, unknown>, blockIds: st
   const issues: Issue[] = [];
   for (const [key, value] of Object.entries(configuration)) {
     if (!UUID.test(key)) {
-      settingsPart[key] = value;
-    } else if (!blockIds.includes(key)) {
+      // Each unknown key is its own issue at its own path (as block overrides are), so a typo
+      // is pointed at rather than reported against the whole configuration object.
+      if (SETTINGS.includes(key)) settingsPart[key] = value;
+      else {
+        issues.push({
+          code: 'unknown_field',
+          path: `/configuration${toPointer([key])}`,
+          message: `unknown configuration key "${key}"`,
+          hint: `configuration accepts ${SETTINGS.join(', ')}, and per-block config overrides keyed by block UUID.`,
+        });
+      }
+    } else if (!blockIds.includes(key.toLowerCase())) {
       issues.push({ code: 'unknown_block', path: `/configuration/${key}`, message: `override for block "${key}", which is not in block_ids`, hint: 'Add the block to block_ids or drop the override.' });
     } else if (!value || typeof value !== 'object' || Array.isArray(value)) {
       issues.push({ code: 'wrong_type', path: `/configuration/${key}`, message: 'a block override must be an object of config fields', hint: 'Send e.g. {"batch_size": 500}.' });
     } else {
-      overrides[key] = value as Record<string, unknown>;
+      overrides[key.toLowerCase()] = value as Record<string, unknown>;
     }
   }
   const parsed = settingsSchema.safeParse(settingsPart);
-  if (!parsed.success) {
-    issues.push(
-      ...fromZodIssues(parsed.error.issues, '/configuration').map((issue) =>
-        issue.code === 'unknown_field'
-          ? { ...issue, hint: `configuration accepts ${SETTINGS.join(', ')}, and per-block config overrides keyed by block UUID.` }
-          : issue,
-      ),
-    );
+  if (!parsed.success) issues.push(...fromZodIssues(parsed.error.issues, '/configuration'));
+  if (parsed.success && parsed.data.timezone && !parsed.data.schedule) {
+    issues.push({ code: 'invalid_value', path: '/configuration/timezone', message: 'timezone applies to the schedule, and there is none', hint: 'Add "schedule" (e.g. "0 */6 * * *"), or drop "timezone".' });
   }
   if (issues.length || !parsed.success) throw new AppError('invalid:request', 'The configuration is invalid.', { issues });
   return { settings: parsed.data, overrides };

@@ -34,8 +34,10 @@ export function localPrincipal(principal: Principal): MiddlewareHandler<AppEnv> 
 export function requireJsonBodies(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const hasBody = c.req.header('content-length') !== undefined && c.req.header('content-length') !== '0' || c.req.header('transfer-encoding') !== undefined;
-    if (hasBody && ['POST', 'PUT', 'PATCH'].includes(c.req.method)) {
-      const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim();
+    const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim();
+    // A declared content type counts too: in-process requests (app.request, HTTP/2) may carry a
+    // body with neither Content-Length nor Transfer-Encoding.
+    if ((hasBody || type !== '') && ['POST', 'PUT', 'PATCH'].includes(c.req.method)) {
       if (!JSON_MEDIA.test(type)) {
         throw new AppError('unsupported_media_type', `This API takes JSON bodies, not "${type || 'no content type'}".`, {
           hint: 'Send the body as JSON with the header Content-Type: application/json.',

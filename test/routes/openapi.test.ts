@@ -1,0 +1,79 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, type TestApp } from '../support/test-app.ts';
+
+// The OpenAPI document is how clients (and models) learn the API: it must list every route served.
+
+const ROUTES: Record<string, string[]> = {
+  '/health': ['get'],
+  '/v1/block-types': ['get'],
+  '/v1/block-types/{ref}': ['get'],
+  '/v1/blocks': ['get', 'post'],
+  '/v1/blocks/{id}': ['delete', 'get', 'patch'],
+  '/v1/edges': ['get', 'post'],
+  '/v1/edges/{id}': ['delete', 'get'],
+  '/v1/pipelines': ['get', 'post'],
+  '/v1/pipelines/{id}': ['delete', 'get', 'patch', 'put'],
+  '/v1/pipelines/validate': ['post'],
+  '/dagster/pipelines': ['get', 'post'],
+  '/dagster/pipelines/{pipeline_id}/status': ['get'],
+  '/dagster/pipelines/{pipeline_id}': ['delete'],
+  '/dagster/pipelines/{pipeline_id}/deploy': ['post'],
+  '/dagster/compile': ['post'],
+};
+const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'options', 'head', 'trace'];
+
+type Doc = {
+  openapi: string;
+  info: { title: string; version: string };
+  paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: { $ref?: string; properties?: Record<string, unknown>; required?: string[] } }> }; responses: Record<string, unknown> }>>;
+  components?: { schemas?: Record<string, { properties?: Record<string, unknown>; required?: string[] }> };
+};
+
+describe('GET /openapi.json', () => {
+  let t: TestApp;
+  let doc: Doc;
+  beforeAll(async () => {
+    t = await createTestApp('pglite');
+    const res = await t.call('GET', '/openapi.json');
+    expect(res.status).toBe(200);
+    doc = res.body;
+  });
+  afterAll(() => t.close());
+
+  it('is OpenAPI 3.1.0 with a title and version', () => {
+    expect(doc.openapi).toBe('3.1.0');
+    expect(doc.info).toMatchObject({ title: expect.any(String), version: expect.any(String) });
+  });
+
+  it('lists every route the app serves, with exactly its methods', () => {
+    const served = Object.fromEntries(
+      Object.entries(doc.paths).map(([path, item]) => [path, Object.keys(item).filter((k) => METHODS.includes(k)).sort()]),
+    );
+    expect(served).toEqual(ROUTES);
+  });
+
+  it('describes every served route: each documented operation answers (not a routing 404)', async () => {
+    const ID = '7f3c1a52-9d4e-4b8a-8c21-5e6f7a8b9c0d';
+    for (const [path, methods] of Object.entries(ROUTES)) {
+      const url = path.replace('{ref}', 's3_files').replace(/\{\w+\}/, ID);
+      for (const method of methods) {
+        const res = await t.call(method.toUpperCase(), url, ['post', 'put', 'patch'].includes(method) ? {} : undefined);
+        expect(res.body?.error?.code, `${method} ${url}`).not.toBe('not_found:route');
+      }
+    }
+  });
+
+  it('documents the seed create request: pipeline_name, block_ids, configuration', () => {
+    const schema = doc.paths['/dagster/pipelines']!.post!.requestBody!.content['application/json']!.schema;
+    const resolved = schema.$ref ? doc.components!.schemas![schema.$ref.split('/').pop()!]! : schema;
+    expect(Object.keys(resolved.properties ?? {}).sort()).toEqual(['block_ids', 'configuration', 'pipeline_name']);
+    expect(resolved.required).toEqual(expect.arrayContaining(['pipeline_name', 'block_ids']));
+  });
+
+  it('documents the seed responses', () => {
+    const created = doc.paths['/dagster/pipelines']!.post!.responses;
+    expect(Object.keys(created)).toEqual(expect.arrayContaining(['201', '400', '404', '409']));
+    expect(Object.keys(doc.paths['/dagster/pipelines/{pipeline_id}/deploy']!.post!.responses)).toContain('501');
+    expect(Object.keys(doc.paths['/dagster/compile']!.post!.responses)).toContain('501');
+  });
+});
