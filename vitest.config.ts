@@ -10,6 +10,11 @@ export default defineConfig({
         extends: true,
         test: { name: 'unit', include: ['src/**/*.test.ts', 'test/**/*.test.ts'], exclude: ['test/e2e/**'], testTimeout: 20_000, hookTimeout: 60_000 },
       },
+      {
+        // Real Dagster processes: minutes, not seconds; one file at a time on a 2-core machine.
+        extends: true,
+        test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], testTimeout: 300_000, hookTimeout: 180_000, fileParallelism: false },
+      },
     ],
   },
 });

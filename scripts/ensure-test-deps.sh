@@ -1,33 +1,37 @@
 #!/usr/bin/env bash
-# Makes sure what the tests need is on this machine: a PostgreSQL server binary (the tests start
-# their own throwaway server on a free loopback port). Installs it from Debian's packages when
-# running as root; otherwise says exactly what to install. TEST_DATABASE_URL skips all of this.
+# Makes sure what the tests need is on this machine: PostgreSQL and ClickHouse server binaries
+# (the tests start their own throwaway servers on free loopback ports) and the Python virtualenv
+# with the pinned Dagster. Installs Debian packages when running as root; otherwise says exactly
+# what to install. TEST_DATABASE_URL / TEST_CLICKHOUSE_URL skip the matching server.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
 find_initdb() {
   command -v initdb 2>/dev/null || ls /usr/lib/postgresql/*/bin/initdb 2>/dev/null | sort -V | tail -n 1
 }
 
-if [ -n "${TEST_DATABASE_URL:-}" ]; then
-  echo "tests use the PostgreSQL server at TEST_DATABASE_URL"
-  exit 0
-fi
+missing=()
+[ -n "${TEST_DATABASE_URL:-}" ] || [ -n "$(find_initdb)" ] || missing+=(postgresql)
+[ -n "${TEST_CLICKHOUSE_URL:-}" ] || command -v clickhouse-server >/dev/null || missing+=(clickhouse-server)
+command -v python3 >/dev/null || missing+=(python3 python3-venv)
 
-if [ -z "$(find_initdb)" ]; then
+if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
-    echo "installing PostgreSQL from Debian's packages for the tests..."
+    echo "installing ${missing[*]} from Debian's packages for the tests..."
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
-    apt-get install -y -qq postgresql >/dev/null
+    apt-get install -y -qq "${missing[@]}" >/dev/null
   else
-    cat >&2 <<'MSG'
-The tests need a PostgreSQL server binary (initdb, pg_ctl). Install it, then run npm test again:
-    sudo apt-get install -y postgresql        # Debian/Ubuntu
-    brew install postgresql@16                # macOS
-Or point the tests at a server you already have:
-    TEST_DATABASE_URL=postgres://user:pass@127.0.0.1:5432/postgres npm test
+    cat >&2 <<MSG
+The tests need: ${missing[*]}. Install them, then run npm test again:
+    sudo apt-get install -y ${missing[*]}        # Debian/Ubuntu
+Or point the tests at servers you already have:
+    TEST_DATABASE_URL=postgres://user:pass@127.0.0.1:5432/postgres \\
+    TEST_CLICKHOUSE_URL=clickhouse://default:@127.0.0.1:9000/default npm test
 MSG
     exit 1
   fi
 fi
-echo "PostgreSQL for tests: $(find_initdb)"
+
+bash scripts/python-env.sh
+echo "test dependencies ready: PostgreSQL ($(find_initdb || echo "$TEST_DATABASE_URL")), ClickHouse, .venv with Dagster"
