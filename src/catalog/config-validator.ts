@@ -9,21 +9,39 @@ const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormat
 const ajv = new Ajv2020({ allErrors: true, strict: false });
 addFormats(ajv);
 
-// Keyed by the schema's text: every store read hands back a new object for the same schema, and
-// compiling costs far more than serialising. Bounded, since org catalogs can keep growing.
-const compiled = new Map<string, ValidateFunction>();
-const MAX_COMPILED = 5_000;
+// A second instance that fills in defaults: compiled code reads complete configs, so a default
+// decided today is the one that runs, whatever the catalog says later.
+const withDefaults = new Ajv2020({ strict: false, useDefaults: true });
+addFormats(withDefaults);
 
-/** Compiles once per distinct schema; throws when the schema itself is broken. */
-export function compileConfigSchema(schema: object): ValidateFunction {
-  const key = JSON.stringify(schema);
-  let validate = compiled.get(key);
-  if (!validate) {
-    validate = ajv.compile(schema);
-    if (compiled.size >= MAX_COMPILED) compiled.delete(compiled.keys().next().value!);
-    compiled.set(key, validate);
-  }
-  return validate;
+/**
+ * Compiles once per distinct schema and instance. Keyed by the schema's text: every store read
+ * hands back a new object for the same schema, and compiling costs far more than serialising.
+ * Bounded, since org catalogs can keep growing.
+ */
+function cachedCompiler(instance: Ajv2020, max = 5_000) {
+  const compiled = new Map<string, ValidateFunction>();
+  return (schema: object): ValidateFunction => {
+    const key = JSON.stringify(schema);
+    let validate = compiled.get(key);
+    if (!validate) {
+      validate = instance.compile(schema);
+      if (compiled.size >= max) compiled.delete(compiled.keys().next().value!);
+      compiled.set(key, validate);
+    }
+    return validate;
+  };
+}
+
+/** Throws when the schema itself is broken. */
+export const compileConfigSchema = cachedCompiler(ajv);
+const compileWithDefaults = cachedCompiler(withDefaults);
+
+/** A copy of `config` with the schema's defaults filled in; the input is not changed. */
+export function applyConfigDefaults(schema: object, config: Record<string, unknown>): Record<string, unknown> {
+  const copy = structuredClone(config);
+  compileWithDefaults(schema)(copy);
+  return copy;
 }
 
 type JsonSchema = { properties?: Record<string, JsonSchema>; items?: JsonSchema; [k: string]: unknown };

@@ -5,12 +5,14 @@
 export const ID_PATTERN = /^[a-z][a-z0-9_]*$/;
 export const ID_MAX_LENGTH = 63;
 
-// Keywords and soft keywords of Python 3.11+, plus the names generated code itself defines.
+// Keywords and soft keywords of Python 3.11+, plus the names generated code itself defines or
+// imports (src/compile/definitions-py.ts): a block called "postgres" would hide the module.
 const RESERVED = new Set([
   'false', 'none', 'true', 'and', 'as', 'assert', 'async', 'await', 'break', 'class', 'continue',
   'def', 'del', 'elif', 'else', 'except', 'finally', 'for', 'from', 'global', 'if', 'import', 'in',
   'is', 'lambda', 'nonlocal', 'not', 'or', 'pass', 'raise', 'return', 'try', 'while', 'with',
-  'yield', 'match', 'case', 'type', '_', 'dg', 'defs', 'context', 'config',
+  'yield', 'match', 'case', 'type', '_', 'dg', 'defs', 'context', 'config', 'pipeline', 'path',
+  'postgres', 'clickhouse', 'duckdb',
 ]);
 
 /** Why an id is unusable, or null when it is fine. */

@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { jsonPatchSchema } from '../pipelines/json-patch.ts';
 import { pipelineSpecSchema } from '../pipelines/spec-schema.ts';
 import type { Services } from '../services.ts';
-import { createRouter, errorResponses, jsonBody, jsonResponse, uuidParam } from './router.ts';
+import { createRouter, errorResponses, errorSchema, jsonBody, jsonResponse, uuidParam } from './router.ts';
 import { iso, pipelineResponse } from './serialize.ts';
 
 // Rebuilt from its shape rather than calling pipelineSpecSchema.openapi(): zod 4 copies methods
@@ -98,6 +98,27 @@ const validate = createRoute({
   responses: { 200: jsonResponse(reportSchema, 'The report; valid is false when there are errors'), 400: errorResponses[400] },
 });
 
+const compile = createRoute({
+  method: 'post',
+  path: '/v1/pipelines/{id}/compile',
+  summary: 'Compile a version to a Dagster code location and show its files (nothing is deployed)',
+  request: { params: uuidParam('id'), query: z.object({ version: z.coerce.number().int().min(1).optional() }) },
+  responses: {
+    200: jsonResponse(
+      z.object({
+        pipeline_id: z.uuid(),
+        version: z.number().int(),
+        location_name: z.string(),
+        content_hash: z.string(),
+        files: z.record(z.string(), z.string()).openapi({ description: 'definitions.py, pipeline.json, requirements.txt' }),
+      }),
+      'The compiled code location',
+    ),
+    ...errorResponses,
+    501: jsonResponse(errorSchema, 'A block or trigger the block library does not implement yet'),
+  },
+});
+
 const remove = createRoute({
   method: 'delete',
   path: '/v1/pipelines/{id}',
@@ -106,7 +127,7 @@ const remove = createRoute({
   responses: { 200: jsonResponse(z.object({ message: z.string() }), 'Deleted'), ...errorResponses },
 });
 
-export function pipelineRoutes({ pipelines }: Services) {
+export function pipelineRoutes({ pipelines, compiler }: Services) {
   return createRouter()
     .openapi(validate, async (c) => c.json(await pipelines.validate(c.var.principal, c.req.valid('json')), 200))
     .openapi(create, async (c) => c.json(pipelineResponse(await pipelines.create(c.var.principal, c.req.valid('json'))), 201))
@@ -128,6 +149,11 @@ export function pipelineRoutes({ pipelines }: Services) {
       const body = c.req.valid('json');
       const [ops, base] = Array.isArray(body) ? [body, undefined] : [body.patch, body.base_version];
       return c.json(pipelineResponse(await pipelines.patch(c.var.principal, c.req.valid('param').id, ops, base)), 200);
+    })
+    .openapi(compile, async (c) => {
+      const { id } = c.req.valid('param');
+      const out = await compiler.compile(c.var.principal, id, c.req.valid('query').version);
+      return c.json({ pipeline_id: id, version: out.version, location_name: out.locationName, content_hash: out.contentHash, files: out.files }, 200);
     })
     .openapi(remove, async (c) => {
       await pipelines.delete(c.var.principal, c.req.valid('param').id);

@@ -14,6 +14,7 @@ const ROUTES: Record<string, string[]> = {
   '/v1/pipelines': ['get', 'post'],
   '/v1/pipelines/{id}': ['delete', 'get', 'patch', 'put'],
   '/v1/pipelines/validate': ['post'],
+  '/v1/pipelines/{id}/compile': ['post'],
   '/dagster/pipelines': ['get', 'post'],
   '/dagster/pipelines/{pipeline_id}/status': ['get'],
   '/dagster/pipelines/{pipeline_id}': ['delete'],

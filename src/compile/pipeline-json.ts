@@ -1,0 +1,58 @@
+import type { BlockType } from '../catalog/block-type.ts';
+import { applyConfigDefaults } from '../catalog/config-validator.ts';
+import type { PipelineSpec, RetryPolicy } from '../pipelines/spec-schema.ts';
+import { canonicalJson } from './canonical-json.ts';
+import type { CompilePlan } from './compile-plan.ts';
+
+export interface PipelineIdentity {
+  id: string;
+  name: string;
+  description: string | null;
+  version: number;
+}
+
+const retry = (policy: RetryPolicy | undefined) =>
+  policy
+    ? { max_retries: policy.max_retries, delay_seconds: policy.delay_seconds, backoff: policy.backoff ?? null, jitter: policy.jitter ?? null }
+    : null;
+
+/**
+ * pipeline.json: everything user-supplied that the generated module needs, complete (config
+ * defaults filled in, every optional field present as null) so the Python side never guesses.
+ */
+export function pipelineJson(pipeline: PipelineIdentity, spec: PipelineSpec, types: Map<string, BlockType>, plan: CompilePlan): string {
+  const blocks = Object.fromEntries(
+    spec.blocks.map((block) => [
+      block.id,
+      {
+        type: types.get(block.id)!.ref,
+        name: block.name ?? null,
+        description: block.description ?? null,
+        config: applyConfigDefaults(types.get(block.id)!.config_schema, block.config),
+        retry_policy: retry(block.retry_policy ?? spec.retry_policy),
+        downstream: [...new Set(spec.edges.filter((e) => e.from.block === block.id).map((e) => e.to.block))],
+      },
+    ]),
+  );
+  const specSchedules = new Map(spec.schedules.map((s) => [s.id, s]));
+  const partitions = spec.partitions
+    ? spec.partitions.type === 'static'
+      ? spec.partitions
+      : { ...spec.partitions, end_date: spec.partitions.end_date ?? null }
+    : null;
+  return canonicalJson({
+    format: 1,
+    pipeline: { id: pipeline.id, name: pipeline.name, description: pipeline.description, version: pipeline.version },
+    blocks,
+    jobs: Object.fromEntries(plan.jobs.map((job) => [job.id, { blocks: job.blocks, description: job.description }])),
+    schedules: Object.fromEntries(
+      plan.schedules.map(({ id, job }) => {
+        const s = specSchedules.get(id)!;
+        return [id, { job, cron: s.cron, timezone: s.timezone, description: s.description ?? null }];
+      }),
+    ),
+    partitions,
+    // On every run of every job, so runs started by schedules carry them as launched ones do.
+    run_tags: { 'constellation/pipeline_id': pipeline.id, 'constellation/pipeline_version': String(pipeline.version) },
+  });
+}

@@ -1,0 +1,27 @@
+import type { BlockType } from '../../src/catalog/block-type.ts';
+import { loadManifests } from '../../src/catalog/load-manifests.ts';
+import type { PipelineSpec } from '../../src/pipelines/spec-schema.ts';
+
+const byRef = new Map(loadManifests().map((m) => [`${m.slug}@${m.version}`, { ...m, ref: `${m.slug}@${m.version}`, builtin: true } as BlockType]));
+
+export const PIPELINE = { id: '6f1c2d3e-0000-4000-8000-000000000000', name: 'Customers → ClickHouse', description: null, version: 3 };
+
+/** The seed 003 pipeline: new and changed customers from Postgres into ClickHouse every 6 hours. */
+export function flagshipSpec(): PipelineSpec {
+  return {
+    name: 'Customers → ClickHouse',
+    blocks: [
+      { id: 'extract_customers', type: 'postgres_incremental_extract@1', name: 'Extract customers', config: { table: 'public.customers', connection_secret: 'SOURCE_DB_URL' }, retry_policy: { max_retries: 3, delay_seconds: 10, backoff: 'exponential' } },
+      { id: 'load_customers', type: 'clickhouse_replacing_merge_tree_load@1', name: 'Load → ClickHouse', config: { table: 'customers', order_by: ['id'], connection_secret: 'WAREHOUSE_URL' } },
+    ],
+    edges: [{ from: { block: 'extract_customers', port: 'rows' }, to: { block: 'load_customers', port: 'rows' } }],
+    jobs: [],
+    schedules: [{ id: 'every_6_hours', cron: '0 */6 * * *', timezone: 'UTC' }],
+    sensors: [],
+  };
+}
+
+/** Block id → its catalog type, as the compile service resolves them. */
+export function typesFor(spec: PipelineSpec): Map<string, BlockType> {
+  return new Map(spec.blocks.flatMap((b) => (byRef.has(b.type) ? [[b.id, byRef.get(b.type)!] as const] : [])));
+}
