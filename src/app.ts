@@ -1,11 +1,13 @@
 import { HTTPException } from 'hono/http-exception';
 import { getPath } from 'hono/utils/url';
+import { DagsterGraphqlError, DagsterUnavailableError } from './adapters/dagster/graphql-client.ts';
 import { LOCAL_PRINCIPAL, type Principal } from './auth/principal.ts';
 import { AppError } from './errors.ts';
 import type { Logger } from './logger.ts';
 import { blockRoutes } from './routes/blocks.ts';
 import { blockTypeRoutes } from './routes/block-types.ts';
 import { dagsterRoutes } from './routes/dagster.ts';
+import { deploymentRoutes } from './routes/deployments.ts';
 import { healthRoutes } from './routes/health.ts';
 import { limitBodies, localPrincipal, requestContext, requireJsonBodies } from './routes/middleware.ts';
 import { pipelineRoutes } from './routes/pipelines.ts';
@@ -39,6 +41,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', blockTypeRoutes(deps.services));
   app.route('/', blockRoutes(deps.services));
   app.route('/', pipelineRoutes(deps.services));
+  app.route('/', deploymentRoutes(deps.services));
   app.route('/', dagsterRoutes(deps.services));
 
   app.doc31('/openapi.json', {
@@ -66,6 +69,9 @@ export function createApp(deps: AppDeps) {
 
 function toAppError(err: Error): AppError {
   if (err instanceof AppError) return err;
+  if (err instanceof DagsterUnavailableError || err instanceof DagsterGraphqlError) {
+    return new AppError('unavailable:dagster', err.message, { hint: 'Check that the environment\'s Dagster webserver is running (npm run dagster for development).' });
+  }
   if (err instanceof HTTPException) {
     if (err.status === 400 && /json/i.test(err.message)) {
       return new AppError('invalid:json', 'The request body is not valid JSON.', { hint: 'Check quotes, commas and brackets; send Content-Type: application/json.' });

@@ -15,6 +15,11 @@ const envSchema = z.object({
     .optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
+  DAGSTER_ENVIRONMENTS: z.string().min(1).optional(),
+  // Where `npm run dagster` serves; "none" means no Dagster for the default environment.
+  DAGSTER_GRAPHQL_URL: z.union([z.url(), z.literal('none')]).default('http://127.0.0.1:3000/graphql'),
+  DEPLOY_LEASE_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
+  DEPLOY_WORKERS: z.coerce.number().int().min(0).max(32).default(4),
 });
 
 export type Config = z.infer<typeof envSchema>;

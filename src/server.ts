@@ -4,6 +4,7 @@ import { createApp } from './app.ts';
 import { ensureLocalPrincipal } from './auth/principal.ts';
 import { loadManifests } from './catalog/load-manifests.ts';
 import { ConfigError, loadConfig } from './config.ts';
+import { loadEnvironments } from './dagster/environments.ts';
 import { createLogger } from './logger.ts';
 import { createServices } from './services.ts';
 
@@ -12,17 +13,28 @@ async function main() {
   const config = loadConfig();
   const logger = createLogger(config.LOG_LEVEL);
   const db = await openDb({ ...(config.DATABASE_URL ? { databaseUrl: config.DATABASE_URL } : {}), dataDir: config.DATA_DIR });
-  const services = createServices(db);
+  const environments = loadEnvironments({
+    ...(config.DAGSTER_ENVIRONMENTS ? { file: config.DAGSTER_ENVIRONMENTS } : {}),
+    dataDir: config.DATA_DIR,
+    defaultGraphqlUrl: config.DAGSTER_GRAPHQL_URL === 'none' ? '' : config.DAGSTER_GRAPHQL_URL,
+  });
+  const services = createServices(db, { environments, logger, leaseSeconds: config.DEPLOY_LEASE_SECONDS, deployWorkers: config.DEPLOY_WORKERS });
   const principal = await ensureLocalPrincipal(db);
   const manifests = loadManifests();
   await services.catalogRepo.upsert(manifests);
+
+  // Workspaces exist before any deploy, so `npm run dagster` has a workspace.yaml to serve.
+  for (const connection of services.connections.all()) connection.workspace.writeWorkspaceYaml();
+  services.worker.start();
 
   const app = createApp({ services, logger, maxBodyBytes: config.MAX_BODY_BYTES, principal });
   const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
     const base = `http://${config.HOST}:${info.port}`;
     logger.info({ store: db.kind, block_types: manifests.length }, 'started');
+    const envs = services.connections.all().map((c) => `${c.env.name}: ${c.env.graphqlUrl ?? 'no Dagster'}, workspace ${c.workspace.dir}`);
     process.stdout.write(
       `Constellation Agent is listening on ${base} (store: ${db.kind}${db.kind === 'pglite' ? ` in ${config.DATA_DIR}` : ''}, ${manifests.length} block types)\n` +
+        `Environments: ${envs.join('; ')}\n` +
         `Try:  curl '${base}/v1/block-types?q=postgres'\n` +
         `API:  ${base}/openapi.json\n`,
     );
@@ -30,6 +42,7 @@ async function main() {
 
   const stop = async () => {
     server.close();
+    await services.worker.stop();
     await db.close();
     process.exit(0);
   };

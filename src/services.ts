@@ -2,6 +2,15 @@ import type { Db } from './adapters/store/db.ts';
 import { CatalogRepo } from './catalog/catalog-repo.ts';
 import { CatalogService } from './catalog/catalog-service.ts';
 import { CompileService } from './compile/compile-service.ts';
+import type { GraphqlClientOptions } from './adapters/dagster/graphql-client.ts';
+import { DagsterConnections } from './dagster/dagster-connections.ts';
+import { DeployService } from './dagster/deploy-service.ts';
+import { DeployWorker } from './dagster/deploy-worker.ts';
+import { DeploymentRepo } from './dagster/deployment-repo.ts';
+import type { Environment } from './dagster/environments.ts';
+import { RunsService } from './dagster/runs-service.ts';
+import { WorkspaceLocks } from './dagster/workspace-lock.ts';
+import { createLogger, type Logger } from './logger.ts';
 import { BlockRepo } from './pipelines/block-repo.ts';
 import { BlockService } from './pipelines/block-service.ts';
 import { PipelineRepo } from './pipelines/pipeline-repo.ts';
@@ -16,13 +25,42 @@ export interface Services {
   blocks: BlockService;
   pipelines: PipelineService;
   compiler: CompileService;
+  connections: DagsterConnections;
+  deploymentRepo: DeploymentRepo;
+  deployments: DeployService;
+  worker: DeployWorker;
+  runs: RunsService;
 }
 
-export function createServices(db: Db): Services {
+export interface ServiceOptions {
+  environments: Map<string, Environment>;
+  logger?: Logger;
+  leaseSeconds?: number;
+  deployWorkers?: number;
+  /** How often an idle deploy worker looks for work (it is also woken on each request). */
+  pollMs?: number;
+  graphql?: GraphqlClientOptions;
+}
+
+export function createServices(db: Db, opts: ServiceOptions): Services {
   const catalogRepo = new CatalogRepo(db);
   const catalog = new CatalogService(catalogRepo);
   const blockRepo = new BlockRepo(db);
   const pipelines = new PipelineService(new PipelineRepo(db), catalog);
+  const compiler = new CompileService(pipelines, catalog);
+  const connections = new DagsterConnections(opts.environments, opts.graphql);
+  const deploymentRepo = new DeploymentRepo(db);
+  const locks = new WorkspaceLocks(db);
+  const worker = new DeployWorker({
+    repo: deploymentRepo,
+    connections,
+    locks,
+    compile: (d) => compiler.compile({ orgId: d.org_id, userId: d.requested_by }, d.pipeline_id, d.version),
+    logger: opts.logger ?? createLogger('silent'),
+    leaseSeconds: opts.leaseSeconds ?? 30,
+    concurrency: opts.deployWorkers ?? 4,
+    ...(opts.pollMs ? { pollMs: opts.pollMs } : {}),
+  });
   return {
     db,
     catalogRepo,
@@ -30,6 +68,11 @@ export function createServices(db: Db): Services {
     blockRepo,
     blocks: new BlockService(blockRepo, catalog),
     pipelines,
-    compiler: new CompileService(pipelines, catalog),
+    compiler,
+    connections,
+    deploymentRepo,
+    deployments: new DeployService({ repo: deploymentRepo, pipelines, compiler, connections, worker, locks }),
+    worker,
+    runs: new RunsService({ deployments: deploymentRepo, pipelines, compiler, connections }),
   };
 }

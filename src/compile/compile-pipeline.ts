@@ -13,6 +13,9 @@ export interface CompiledLocation {
   files: Record<string, string>;
   /** sha256 over the files: equal hashes, byte-identical locations. */
   contentHash: string;
+  /** Job names in the location; `defaultJob` runs every block (null when the spec's jobs cover all). */
+  jobs: string[];
+  defaultJob: string | null;
 }
 
 export const locationNameFor = (pipelineId: string) => `pipeline_${pipelineId.replace(/-/g, '').slice(0, 12).toLowerCase()}`;
@@ -31,5 +34,5 @@ export function compilePipeline(pipeline: PipelineIdentity, spec: PipelineSpec, 
   };
   const hash = createHash('sha256');
   for (const [name, content] of Object.entries(files)) hash.update(name).update('\0').update(content).update('\0');
-  return { locationName: locationNameFor(pipeline.id), files, contentHash: hash.digest('hex') };
+  return { locationName: locationNameFor(pipeline.id), files, contentHash: hash.digest('hex'), jobs: plan.jobs.map((j) => j.id), defaultJob: plan.defaultJob };
 }

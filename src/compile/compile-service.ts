@@ -1,8 +1,11 @@
 import type { Principal } from '../auth/principal.ts';
 import type { BlockType } from '../catalog/block-type.ts';
 import type { CatalogService } from '../catalog/catalog-service.ts';
-import type { PipelineService } from '../pipelines/pipeline-service.ts';
+import type { PipelineService, PipelineView } from '../pipelines/pipeline-service.ts';
+import type { PipelineSpec } from '../pipelines/spec-schema.ts';
 import { compilePipeline, type CompiledLocation } from './compile-pipeline.ts';
+
+export type CompiledVersion = CompiledLocation & { view: PipelineView; types: Map<string, BlockType> };
 
 /** Compiles a stored pipeline version (the current one unless asked otherwise). */
 export class CompileService {
@@ -14,21 +17,21 @@ export class CompileService {
     this.catalog = catalog;
   }
 
-  async compile(principal: Principal, pipelineId: string, version?: number): Promise<CompiledLocation & { version: number }> {
+  async compile(principal: Principal, pipelineId: string, version?: number): Promise<CompiledVersion> {
     const view = await this.pipelines.get(principal, pipelineId, version);
-    const spec = view.version.spec;
-    // Stored specs are pinned to slug@version, so this finds exactly the types they were validated against.
-    const known = new Map((await this.catalog.sourceFor(principal).lookup([...new Set(spec.blocks.map((b) => b.type.split('@')[0]!))])).map((t) => [t.ref, t]));
-    const types = new Map<string, BlockType>();
-    for (const block of spec.blocks) {
-      const type = known.get(block.type);
-      if (type) types.set(block.id, type);
-    }
+    const types = await this.typesOf(principal, view.version.spec);
     const compiled = compilePipeline(
       { id: view.pipeline.id, name: view.pipeline.name, description: view.pipeline.description, version: view.version.version },
-      spec,
+      view.version.spec,
       types,
     );
-    return { ...compiled, version: view.version.version };
+    return { ...compiled, view, types };
+  }
+
+  /** Block id → block type. Stored specs are pinned to slug@version, so these are the types they were validated against. */
+  private async typesOf(principal: Principal, spec: PipelineSpec): Promise<Map<string, BlockType>> {
+    const slugs = [...new Set(spec.blocks.map((b) => b.type.split('@')[0]!))];
+    const known = new Map((await this.catalog.sourceFor(principal).lookup(slugs)).map((t) => [t.ref, t]));
+    return new Map(spec.blocks.flatMap((block) => (known.has(block.type) ? [[block.id, known.get(block.type)!] as const] : [])));
   }
 }

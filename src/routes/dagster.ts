@@ -2,7 +2,8 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { AppError } from '../errors.ts';
 import { createPipelineFromBlocks } from '../pipelines/pipeline-from-blocks.ts';
 import type { Services } from '../services.ts';
-import { createRouter, errorResponses, jsonBody, jsonResponse, uuidParam } from './router.ts';
+import { pipelineStatus } from '../dagster/pipeline-status.ts';
+import { createRouter, errorResponses, errorSchema, jsonBody, jsonResponse, uuidParam } from './router.ts';
 import { iso } from './serialize.ts';
 
 /**
@@ -52,11 +53,23 @@ const status = createRoute({
   method: 'get',
   path: '/dagster/pipelines/{pipeline_id}/status',
   summary: 'Current status of a pipeline',
-  description: "`status` is the latest run's, else the deployment's, else `pending`.",
+  description:
+    "`status` is the latest run's (running, completed, failed), else the latest deployment's (pending, in_progress, deployed, written, failed), else `pending`. Extra fields say which, with Dagster's own run status and a link to the run.",
   request: { params: uuidParam('pipeline_id') },
   responses: {
     200: jsonResponse(
-      z.object({ pipeline_id: z.uuid(), status: z.string(), last_updated: z.string(), current_version: z.number().int(), deployment_status: z.string() }).openapi('PipelineStatusSchema'),
+      z
+        .object({
+          pipeline_id: z.uuid(),
+          status: z.string(),
+          last_updated: z.string(),
+          current_version: z.number().int(),
+          deployment_status: z.string(),
+          deployment: z.object({ id: z.uuid(), version: z.number().int(), environment: z.string(), status: z.string(), message: z.string().nullable(), error: z.string().nullable() }).nullable(),
+          run: z.object({ run_id: z.string(), status: z.string(), dagster_status: z.string(), version: z.number().int().nullable(), url: z.string(), started_at: z.string().nullable(), ended_at: z.string().nullable() }).nullable(),
+          dagster_error: z.string().nullable(),
+        })
+        .openapi('PipelineStatusSchema'),
       'Status',
     ),
     ...errorResponses,
@@ -74,9 +87,17 @@ const remove = createRoute({
 const deploy = createRoute({
   method: 'post',
   path: '/dagster/pipelines/{pipeline_id}/deploy',
-  summary: 'Deploy a pipeline to an environment (not built yet: 501)',
-  request: { params: uuidParam('pipeline_id'), ...jsonBody(z.object({ environment: z.string().min(1) }).strict(), 'Target environment') },
-  responses: { 501: jsonResponse(z.object({}).passthrough(), 'Not implemented yet'), ...errorResponses },
+  summary: 'Deploy the current version of a pipeline to an environment',
+  description: 'Checked at once (environment, compile, secrets), then carried out in the background: follow it with GET …/status/.',
+  request: { params: uuidParam('pipeline_id'), ...jsonBody(z.object({ environment: z.string().min(1).openapi({ example: 'staging' }) }).strict(), 'Target environment') },
+  responses: {
+    202: jsonResponse(
+      z.object({ pipeline_id: z.uuid(), message: z.string(), deployment_status: z.literal('in_progress') }).openapi('DeploymentStatusSchema'),
+      'Deployment initiated',
+    ),
+    ...errorResponses,
+    501: jsonResponse(errorSchema, 'A block the block library does not implement yet'),
+  },
 });
 
 const compile = createRoute({
@@ -87,8 +108,6 @@ const compile = createRoute({
   responses: { 501: jsonResponse(z.object({}).passthrough(), 'Not implemented yet'), 400: errorResponses[400] },
 });
 
-// Until deployments exist (the next piece of work), a pipeline's status is its deployment's: pending.
-const NOT_DEPLOYED = 'pending';
 
 export function dagsterRoutes(services: Services) {
   return createRouter()
@@ -97,24 +116,46 @@ export function dagsterRoutes(services: Services) {
       return c.json({ pipeline_id: view.pipeline.id, message: 'Pipeline created successfully.', deployment_status: 'pending' as const }, 201);
     })
     .openapi(listPipelines, async (c) => {
+      // One store query for the list; Dagster is asked per pipeline only by the status route.
       const rows = await services.pipelines.list(c.var.principal);
+      const latest = await Promise.all(rows.map((p) => services.deploymentRepo.latest(p.id)));
       return c.json({
-        pipelines: rows.map((p) => ({ pipeline_id: p.id, pipeline_name: p.name, status: NOT_DEPLOYED, created_at: iso(p.created_at), last_updated: iso(p.updated_at) })),
+        pipelines: rows.map((p, i) => ({
+          pipeline_id: p.id,
+          pipeline_name: p.name,
+          status: latest[i]?.status ?? 'pending',
+          created_at: iso(p.created_at),
+          last_updated: iso(new Date(Math.max(p.updated_at.getTime(), latest[i]?.updated_at.getTime() ?? 0))),
+        })),
       }, 200);
     })
     .openapi(status, async (c) => {
       const p = await services.pipelines.require(c.var.principal, c.req.valid('param').pipeline_id);
-      return c.json({ pipeline_id: p.id, status: NOT_DEPLOYED, last_updated: iso(p.updated_at), current_version: p.current_version, deployment_status: NOT_DEPLOYED }, 200);
+      const s = await pipelineStatus(c.var.principal, p, { deployments: services.deploymentRepo, runs: services.runs });
+      const d = s.deployment;
+      return c.json({
+        pipeline_id: p.id,
+        status: s.status,
+        last_updated: iso(s.last_updated),
+        current_version: p.current_version,
+        deployment_status: d?.status ?? 'pending',
+        deployment: d ? { id: d.id, version: d.version, environment: d.environment, status: d.status, message: d.message, error: d.error } : null,
+        run: s.run ? { run_id: s.run.run_id, status: s.run.status, dagster_status: s.run.dagster_status, version: s.run.version, url: s.run.url, started_at: s.run.started_at, ended_at: s.run.ended_at } : null,
+        dagster_error: s.dagster_error,
+      }, 200);
     })
     .openapi(remove, async (c) => {
-      await services.pipelines.delete(c.var.principal, c.req.valid('param').pipeline_id);
+      const { pipeline_id } = c.req.valid('param');
+      // Out of Dagster first: a pipeline deleted here must not go on running there.
+      await services.deployments.undeploy(c.var.principal, pipeline_id);
+      await services.pipelines.delete(c.var.principal, pipeline_id);
       return c.json({ message: 'Pipeline deleted successfully.' }, 200);
     })
     .openapi(deploy, async (c) => {
-      await services.pipelines.require(c.var.principal, c.req.valid('param').pipeline_id);
-      throw new AppError('not_implemented:deploy', 'Deploying to Dagster is not built yet.', {
-        hint: 'The pipeline is stored and validated; deployment arrives with the compile-and-deploy work.',
-      });
+      const { pipeline_id } = c.req.valid('param');
+      // The seed's body exactly; the deployment itself is at GET /v1/pipelines/{id}/deployments.
+      await services.deployments.request(c.var.principal, pipeline_id, { environment: c.req.valid('json').environment, requestId: c.var.requestId });
+      return c.json({ pipeline_id, message: 'Pipeline deployment initiated.', deployment_status: 'in_progress' as const }, 202);
     })
     .openapi(compile, async () => {
       throw new AppError('not_implemented:compile', 'Compiling code repositories is not built yet.', {

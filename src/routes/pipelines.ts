@@ -153,7 +153,7 @@ export function pipelineRoutes({ pipelines, compiler }: Services) {
     .openapi(compile, async (c) => {
       const { id } = c.req.valid('param');
       const out = await compiler.compile(c.var.principal, id, c.req.valid('query').version);
-      return c.json({ pipeline_id: id, version: out.version, location_name: out.locationName, content_hash: out.contentHash, files: out.files }, 200);
+      return c.json({ pipeline_id: id, version: out.view.version.version, location_name: out.locationName, content_hash: out.contentHash, files: out.files }, 200);
     })
     .openapi(remove, async (c) => {
       await pipelines.delete(c.var.principal, c.req.valid('param').id);

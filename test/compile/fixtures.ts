@@ -1,10 +1,11 @@
+import type { PipelineIdentity } from '../../src/compile/pipeline-json.ts';
 import type { BlockType } from '../../src/catalog/block-type.ts';
 import { loadManifests } from '../../src/catalog/load-manifests.ts';
 import type { PipelineSpec } from '../../src/pipelines/spec-schema.ts';
 
 const byRef = new Map(loadManifests().map((m) => [`${m.slug}@${m.version}`, { ...m, ref: `${m.slug}@${m.version}`, builtin: true } as BlockType]));
 
-export const PIPELINE = { id: '6f1c2d3e-0000-4000-8000-000000000000', name: 'Customers → ClickHouse', description: null, version: 3 };
+export const PIPELINE: PipelineIdentity = { id: '6f1c2d3e-0000-4000-8000-000000000000', name: 'Customers → ClickHouse', description: null, version: 3 };
 
 /** The seed 003 pipeline: new and changed customers from Postgres into ClickHouse every 6 hours. */
 export function flagshipSpec(): PipelineSpec {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STORE_KINDS } from '../support/databases.ts';
-import { createTestApp, type TestApp } from '../support/test-app.ts';
+import { createTestApp, writeOnlyEnvironment, type TestApp } from '../support/test-app.ts';
 
 // The seed's Dagster microservice API: request and response bodies exactly as the seed writes them.
 
@@ -46,7 +46,7 @@ async function createPipeline(t: TestApp, name: string) {
 describe.each(STORE_KINDS)('Dagster seed API on %s', (kind) => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await createTestApp(kind);
+    t = await createTestApp(kind, { environments: [writeOnlyEnvironment('staging', { secrets: ['POSTGRES_URL', 'CLICKHOUSE_URL'] })] });
   });
   afterAll(() => t.close());
 
@@ -310,12 +310,28 @@ describe.each(STORE_KINDS)('Dagster seed API on %s', (kind) => {
   });
 
   describe('POST /dagster/pipelines/{id}/deploy/', () => {
-    it('is not built yet: 501 with a code and a message', async () => {
+    it('answers exactly the seed body at once, and the deployment carries on in the background', async () => {
       const id = await createPipeline(t, 'deployable');
       const res = await t.call('POST', `/dagster/pipelines/${id}/deploy/`, { environment: 'staging' });
-      expect(res.status).toBe(501);
-      expect(res.body.error).toMatchObject({ code: 'not_implemented:deploy', message: expect.any(String), hint: expect.any(String) });
-      expect(res.body.error.message.length).toBeGreaterThan(0);
+      expect(res.status).toBe(202);
+      expect(res.body).toEqual({ pipeline_id: id, message: 'Pipeline deployment initiated.', deployment_status: 'in_progress' });
+      let status: any;
+      for (let i = 0; i < 100; i++) {
+        status = (await t.call('GET', `/dagster/pipelines/${id}/status/`)).body;
+        if (['written', 'deployed', 'failed'].includes(status.deployment_status)) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      // This environment has no Dagster: the location is written, and the status says so plainly.
+      expect(status).toMatchObject({ pipeline_id: id, status: 'written', deployment_status: 'written', run: null });
+      expect(status.deployment.message).toMatch(/no Dagster GraphQL URL is configured for "staging"/);
+    });
+
+    it('refuses an environment that is not configured, naming the ones that are', async () => {
+      const id = await createPipeline(t, 'nowhere to go');
+      const res = await t.call('POST', `/dagster/pipelines/${id}/deploy/`, { environment: 'production' });
+      expect(res.status).toBe(400);
+      expect(res.body.error.code).toBe('invalid:environment');
+      expect(res.body.error.hint).toContain('staging');
     });
 
     it('is 404 for an unknown pipeline and 400 without an environment', async () => {

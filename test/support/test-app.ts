@@ -4,7 +4,11 @@ import { createApp } from '../../src/app.ts';
 import { ensureLocalPrincipal } from '../../src/auth/principal.ts';
 import { loadManifests } from '../../src/catalog/load-manifests.ts';
 import { createLogger } from '../../src/logger.ts';
-import { createServices, type Services } from '../../src/services.ts';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DEFAULT_PYTHON, type Environment } from '../../src/dagster/environments.ts';
+import { createServices, type ServiceOptions, type Services } from '../../src/services.ts';
 import { freshDb, type StoreKind } from './databases.ts';
 
 export interface TestApp {
@@ -21,11 +25,24 @@ export interface TestApp {
 const manifests = loadManifests();
 
 /** The real app over a fresh real store with the built-in catalog loaded. */
-export async function createTestApp(kind: StoreKind = 'pglite', opts: { maxBodyBytes?: number } = {}): Promise<TestApp> {
+/** One environment whose locations are written to a temp folder and never loaded (no Dagster). */
+export function writeOnlyEnvironment(name = 'development', overrides: Partial<Environment> = {}): Environment {
+  return {
+    name,
+    workspaceDir: mkdtempSync(join(tmpdir(), `constellation-ws-${name}-`)),
+    graphqlUrl: null,
+    secrets: 'inherit',
+    python: DEFAULT_PYTHON,
+    policy: { approval_required_for_model_deploys: false, allow_destructive: true },
+    ...overrides,
+  };
+}
+
+export async function createTestApp(
+  kind: StoreKind = 'pglite',
+  opts: { maxBodyBytes?: number; environments?: Environment[] } & Omit<Partial<ServiceOptions>, 'environments'> = {},
+): Promise<TestApp> {
   const db = await freshDb(kind);
-  const services = createServices(db);
-  await ensureLocalPrincipal(db);
-  await services.catalogRepo.upsert(manifests);
   const logs: Array<Record<string, unknown>> = [];
   const sink = new Writable({
     write(chunk, _enc, done) {
@@ -33,7 +50,13 @@ export async function createTestApp(kind: StoreKind = 'pglite', opts: { maxBodyB
       done();
     },
   });
-  const app = createApp({ services, logger: createLogger('debug', sink), maxBodyBytes: opts.maxBodyBytes ?? 1024 * 1024 });
+  const logger = createLogger('debug', sink);
+  const environments = new Map((opts.environments ?? [writeOnlyEnvironment()]).map((e) => [e.name, e]));
+  const services = createServices(db, { leaseSeconds: 30, pollMs: 200, logger, ...opts, environments });
+  await ensureLocalPrincipal(db);
+  await services.catalogRepo.upsert(manifests);
+  const app = createApp({ services, logger, maxBodyBytes: opts.maxBodyBytes ?? 1024 * 1024 });
+  services.worker.start();
   return {
     app,
     services,
@@ -46,6 +69,9 @@ export async function createTestApp(kind: StoreKind = 'pglite', opts: { maxBodyB
       const text = await res.text();
       return { status: res.status, body: text ? JSON.parse(text) : null, headers: res.headers };
     },
-    close: () => db.close(),
+    async close() {
+      await services.worker.stop();
+      await db.close();
+    },
   };
 }

@@ -1,0 +1,106 @@
+/**
+ * Every GraphQL document the service sends to Dagster, checked against the schema that the pinned
+ * dagster-graphql prints (test/dagster/graphql-documents.test.ts). Each union selects __typename
+ * and the error's message, so a failure reads as one in every Dagster version.
+ */
+const LOCATION_ENTRY = `
+  name
+  loadStatus
+  locationOrLoadError {
+    __typename
+    ... on RepositoryLocation { name repositories { name } }
+    ... on PythonError { message stack }
+  }`;
+
+export const WORKSPACE_LOCATIONS = `query WorkspaceLocations {
+  workspaceOrError {
+    __typename
+    ... on Workspace { locationEntries { ${LOCATION_ENTRY} } }
+    ... on PythonError { message }
+  }
+}`;
+
+export const RELOAD_WORKSPACE = `mutation ReloadWorkspace {
+  reloadWorkspace {
+    __typename
+    ... on Workspace { locationEntries { ${LOCATION_ENTRY} } }
+    ... on Error { message }
+  }
+}`;
+
+export const RELOAD_LOCATION = `mutation ReloadLocation($name: String!) {
+  reloadRepositoryLocation(repositoryLocationName: $name) {
+    __typename
+    ... on WorkspaceLocationEntry { ${LOCATION_ENTRY} }
+    ... on Error { message }
+  }
+}`;
+
+export const LOCATION_ENTRY_QUERY = `query LocationEntry($name: String!) {
+  workspaceLocationEntryOrError(name: $name) {
+    __typename
+    ... on WorkspaceLocationEntry { ${LOCATION_ENTRY} }
+    ... on PythonError { message }
+  }
+}`;
+
+export const LAUNCH_RUN = `mutation LaunchRun($params: ExecutionParams!) {
+  launchRun(executionParams: $params) {
+    __typename
+    ... on LaunchRunSuccess { run { runId status } }
+    ... on RunConfigValidationInvalid { errors { message } }
+    ... on Error { message }
+  }
+}`;
+
+const RUN_FIELDS = `runId status jobName startTime endTime updateTime tags { key value }`;
+
+export const RUNS_BY_TAGS = `query RunsByTags($filter: RunsFilter!, $limit: Int) {
+  runsOrError(filter: $filter, limit: $limit) {
+    __typename
+    ... on Runs { results { ${RUN_FIELDS} } }
+    ... on Error { message }
+  }
+}`;
+
+export const RUN = `query Run($runId: ID!) {
+  runOrError(runId: $runId) {
+    __typename
+    ... on Run { ${RUN_FIELDS} }
+    ... on Error { message }
+  }
+}`;
+
+export const RUN_LOGS = `query RunLogs($runId: ID!, $afterCursor: String, $limit: Int) {
+  logsForRun(runId: $runId, afterCursor: $afterCursor, limit: $limit) {
+    __typename
+    ... on EventConnection {
+      cursor
+      hasMore
+      events {
+        __typename
+        ... on MessageEvent { message timestamp level stepKey eventType }
+        ... on ExecutionStepFailureEvent { error { message } }
+        ... on RunFailureEvent { error { message } }
+      }
+    }
+    ... on Error { message }
+  }
+}`;
+
+export const TERMINATE_RUN = `mutation TerminateRun($runId: String!) {
+  terminateRun(runId: $runId, terminatePolicy: SAFE_TERMINATE) {
+    __typename
+    ... on TerminateRunSuccess { run { runId status } }
+    ... on TerminateRunFailure { message }
+    ... on Error { message }
+  }
+}`;
+
+export const SCHEDULE_STATE = `query ScheduleState($selector: ScheduleSelector!) {
+  scheduleOrError(scheduleSelector: $selector) {
+    __typename
+    ... on Schedule { name cronSchedule executionTimezone scheduleState { status } }
+    ... on Error { message }
+  }
+}`;

@@ -1,0 +1,78 @@
+import { LOCATION_ENTRY_QUERY, RELOAD_LOCATION, RELOAD_WORKSPACE, WORKSPACE_LOCATIONS } from '../adapters/dagster/documents.ts';
+import type { DagsterGraphqlClient } from '../adapters/dagster/graphql-client.ts';
+
+export type LoadOutcome = { ok: true } | { ok: false; error: string };
+
+interface LocationEntry {
+  name: string;
+  loadStatus: 'LOADING' | 'LOADED';
+  locationOrLoadError: { __typename: string; message?: string; stack?: string[] } | null;
+}
+
+/**
+ * Asks a Dagster webserver to (re)load one code location and says whether it loaded. A location
+ * Dagster has not seen yet comes in through reloadWorkspace (reloadRepositoryLocation answers
+ * RepositoryLocationNotFound for it); a known one is reloaded alone.
+ */
+export class DagsterLocations {
+  private readonly client: DagsterGraphqlClient;
+  private readonly pollMs: number;
+  private readonly timeoutMs: number;
+
+  constructor(client: DagsterGraphqlClient, opts: { pollMs?: number; timeoutMs?: number } = {}) {
+    this.client = client;
+    this.pollMs = opts.pollMs ?? 250;
+    this.timeoutMs = opts.timeoutMs ?? 180_000;
+  }
+
+  async load(name: string): Promise<LoadOutcome> {
+    const known = (await this.locationNames()).includes(name);
+    let entry: LocationEntry | null;
+    if (known) {
+      const data = await this.client.request(RELOAD_LOCATION, { name });
+      const result = data.reloadRepositoryLocation;
+      if (result.__typename !== 'WorkspaceLocationEntry') return { ok: false, error: `Dagster could not reload ${name}: ${result.message ?? result.__typename}` };
+      entry = result as LocationEntry;
+    } else {
+      const data = await this.client.request(RELOAD_WORKSPACE);
+      const result = data.reloadWorkspace;
+      if (result.__typename !== 'Workspace') return { ok: false, error: `Dagster could not reload its workspace: ${result.message ?? result.__typename}` };
+      entry = (result.locationEntries as LocationEntry[]).find((e) => e.name === name) ?? null;
+      if (!entry) {
+        return { ok: false, error: `Dagster reloaded its workspace but does not list location ${name}: is the webserver serving this environment's workspace.yaml?` };
+      }
+    }
+    entry = await this.untilLoaded(name, entry);
+    return outcomeOf(entry);
+  }
+
+  /** Reloads the workspace after a location was removed from workspace.yaml. */
+  async reloadWorkspace(): Promise<void> {
+    await this.client.request(RELOAD_WORKSPACE);
+  }
+
+  private async locationNames(): Promise<string[]> {
+    const data = await this.client.request(WORKSPACE_LOCATIONS);
+    const ws = data.workspaceOrError;
+    return ws.__typename === 'Workspace' ? (ws.locationEntries as LocationEntry[]).map((e) => e.name) : [];
+  }
+
+  private async untilLoaded(name: string, first: LocationEntry): Promise<LocationEntry> {
+    const deadline = Date.now() + this.timeoutMs;
+    let entry = first;
+    while (entry.loadStatus !== 'LOADED' && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, this.pollMs));
+      const data = await this.client.request(LOCATION_ENTRY_QUERY, { name });
+      if (data.workspaceLocationEntryOrError?.__typename === 'WorkspaceLocationEntry') entry = data.workspaceLocationEntryOrError;
+    }
+    return entry;
+  }
+}
+
+function outcomeOf(entry: LocationEntry): LoadOutcome {
+  if (entry.loadStatus !== 'LOADED') return { ok: false, error: `Dagster was still loading ${entry.name} when we stopped waiting` };
+  const result = entry.locationOrLoadError;
+  if (result?.__typename === 'RepositoryLocation') return { ok: true };
+  const stack = result?.stack?.slice(-3).join('').trim();
+  return { ok: false, error: `${result?.message?.trim() ?? 'Dagster could not load the location'}${stack ? `\n${stack}` : ''}` };
+}

@@ -1,0 +1,131 @@
+import { randomUUID } from 'node:crypto';
+import type { Db } from '../adapters/store/db.ts';
+import type { Principal } from '../auth/principal.ts';
+
+export type DeploymentStatus = 'pending' | 'in_progress' | 'deployed' | 'written' | 'failed';
+
+export interface DeploymentRow {
+  id: string;
+  org_id: string;
+  pipeline_id: string;
+  version: number;
+  environment: string;
+  status: DeploymentStatus;
+  location_name: string;
+  content_hash: string | null;
+  message: string | null;
+  error: string | null;
+  requested_by: string;
+  request_id: string | null;
+  lease_owner: string | null;
+  lease_expires_at: Date | null;
+  attempts: number;
+  created_at: Date;
+  updated_at: Date;
+  finished_at: Date | null;
+}
+
+/** Deployment records and their leases. All lease arithmetic uses the database's clock. */
+export class DeploymentRepo {
+  private readonly db: Db;
+
+  constructor(db: Db) {
+    this.db = db;
+  }
+
+  async create(principal: Principal, d: { pipelineId: string; version: number; environment: string; locationName: string; requestId?: string }): Promise<DeploymentRow> {
+    const [row] = await this.db.query<DeploymentRow>(
+      `INSERT INTO deployments (id, org_id, pipeline_id, version, environment, status, location_name, requested_by, request_id)
+       VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $8) RETURNING *`,
+      [randomUUID(), principal.orgId, d.pipelineId, d.version, d.environment, d.locationName, principal.userId, d.requestId ?? null],
+    );
+    return row!;
+  }
+
+  /**
+   * Takes the lease on the next deployment that is due: pending, or in progress under a lease that
+   * expired. Only the oldest open deployment of each pipeline and environment is due, so deploys
+   * of one pipeline run one after another; SKIP LOCKED lets workers claim different ones at once.
+   * Deployments whose workers died `maxAttempts` times are failed instead of resumed.
+   */
+  async claimNext(owner: string, leaseSeconds: number, maxAttempts: number): Promise<DeploymentRow | null> {
+    await this.db.query(
+      `UPDATE deployments SET status = 'failed', finished_at = now(), updated_at = now(), lease_owner = NULL,
+         error = 'The deployment stopped ' || attempts || ' times without finishing (its worker died each time); deploy again to retry.'
+       WHERE status = 'in_progress' AND lease_expires_at < now() AND attempts >= $1`,
+      [maxAttempts],
+    );
+    const rows = await this.db.query<DeploymentRow>(
+      `UPDATE deployments d SET status = 'in_progress', lease_owner = $1, lease_expires_at = now() + make_interval(secs => $2),
+         attempts = d.attempts + 1, updated_at = now()
+       WHERE d.id = (
+         SELECT c.id FROM deployments c
+         WHERE c.status IN ('pending', 'in_progress') AND (c.lease_expires_at IS NULL OR c.lease_expires_at < now())
+           AND NOT EXISTS (
+             SELECT 1 FROM deployments o
+             WHERE o.pipeline_id = c.pipeline_id AND o.environment = c.environment AND o.id <> c.id
+               AND o.status IN ('pending', 'in_progress') AND (o.created_at, o.id) < (c.created_at, c.id))
+         ORDER BY c.created_at, c.id LIMIT 1 FOR UPDATE SKIP LOCKED)
+       RETURNING *`,
+      [owner, leaseSeconds],
+    );
+    return rows[0] ?? null;
+  }
+
+  /** Extends the lease; false when this owner no longer holds it (it expired and was taken). */
+  async renew(id: string, owner: string, leaseSeconds: number): Promise<boolean> {
+    const rows = await this.db.query(
+      `UPDATE deployments SET lease_expires_at = now() + make_interval(secs => $3), updated_at = now()
+       WHERE id = $1 AND lease_owner = $2 AND status = 'in_progress' RETURNING id`,
+      [id, owner, leaseSeconds],
+    );
+    return rows.length > 0;
+  }
+
+  /** Records the outcome, if this owner still holds the lease. */
+  async finish(id: string, owner: string, outcome: { status: 'deployed' | 'written' | 'failed'; message: string; error?: string; contentHash?: string }): Promise<boolean> {
+    const rows = await this.db.query(
+      `UPDATE deployments SET status = $3, message = $4, error = $5, content_hash = coalesce($6, content_hash),
+         lease_owner = NULL, lease_expires_at = NULL, finished_at = now(), updated_at = now()
+       WHERE id = $1 AND lease_owner = $2 AND status = 'in_progress' RETURNING id`,
+      [id, owner, outcome.status, outcome.message, outcome.error ?? null, outcome.contentHash ?? null],
+    );
+    return rows.length > 0;
+  }
+
+  async get(principal: Principal, id: string): Promise<DeploymentRow | null> {
+    const rows = await this.db.query<DeploymentRow>(`SELECT * FROM deployments WHERE id = $1 AND org_id = $2`, [id, principal.orgId]);
+    return rows[0] ?? null;
+  }
+
+  async list(principal: Principal, pipelineId: string): Promise<DeploymentRow[]> {
+    return this.db.query<DeploymentRow>(
+      `SELECT * FROM deployments WHERE pipeline_id = $1 AND org_id = $2 ORDER BY created_at DESC, id`,
+      [pipelineId, principal.orgId],
+    );
+  }
+
+  /** The newest deployment of the pipeline (in one environment, or any). */
+  async latest(pipelineId: string, environment?: string): Promise<DeploymentRow | null> {
+    const rows = await this.db.query<DeploymentRow>(
+      `SELECT * FROM deployments WHERE pipeline_id = $1 AND ($2::text IS NULL OR environment = $2) ORDER BY created_at DESC, id LIMIT 1`,
+      [pipelineId, environment ?? null],
+    );
+    return rows[0] ?? null;
+  }
+
+  /** The newest deployment that is live in Dagster for the pipeline in an environment. */
+  async live(pipelineId: string, environment: string): Promise<DeploymentRow | null> {
+    const rows = await this.db.query<DeploymentRow>(
+      `SELECT * FROM deployments WHERE pipeline_id = $1 AND environment = $2 AND status = 'deployed'
+       ORDER BY finished_at DESC, id LIMIT 1`,
+      [pipelineId, environment],
+    );
+    return rows[0] ?? null;
+  }
+
+  /** Environments the pipeline has any deployment in, for clean-up on delete. */
+  async environmentsOf(pipelineId: string): Promise<Array<{ environment: string; location_name: string }>> {
+    return this.db.query(`SELECT DISTINCT environment, location_name FROM deployments WHERE pipeline_id = $1`, [pipelineId]);
+  }
+}

@@ -1,0 +1,95 @@
+import { readFileSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { AppError } from '../errors.ts';
+
+/**
+ * Where pipelines deploy: per environment a workspace directory (code locations and the
+ * workspace.yaml Dagster loads), the Dagster GraphQL URL, which secret names are set there, and
+ * a policy. Read once at start from DAGSTER_ENVIRONMENTS (JSON or YAML), else the default
+ * development environment.
+ */
+const policySchema = z
+  .object({
+    approval_required_for_model_deploys: z.boolean().describe('A deploy started by a model\'s tool call waits for a person'),
+    allow_destructive: z.boolean().describe('Tools that delete or terminate are allowed'),
+  })
+  .strict();
+
+const environmentSchema = z
+  .object({
+    workspace_dir: z.string().min(1),
+    graphql_url: z.url().nullable().default(null).describe('Dagster webserver GraphQL endpoint; null: write locations only'),
+    // "inherit": a secret counts as set when this service's own environment has it (a local
+    // Dagster started from the same shell sees the same variables).
+    secrets: z.union([z.array(z.string().regex(/^[A-Z][A-Z0-9_]*$/)), z.literal('inherit')]).default('inherit'),
+    python: z.string().min(1).optional().describe('Python that runs the code locations; default: the project virtualenv'),
+    policy: policySchema.partial().default({}),
+  })
+  .strict();
+
+const fileSchema = z.object({ environments: z.record(z.string().regex(/^[a-z][a-z0-9_-]*$/), environmentSchema) }).strict();
+
+export interface Environment {
+  name: string;
+  workspaceDir: string;
+  graphqlUrl: string | null;
+  secrets: string[] | 'inherit';
+  python: string;
+  policy: z.infer<typeof policySchema>;
+}
+
+export const DEFAULT_PYTHON = resolve(import.meta.dirname, '../../.venv/bin/python');
+
+function toEnvironment(name: string, raw: z.infer<typeof environmentSchema>, baseDir: string): Environment {
+  return {
+    name,
+    workspaceDir: isAbsolute(raw.workspace_dir) ? raw.workspace_dir : resolve(baseDir, raw.workspace_dir),
+    graphqlUrl: raw.graphql_url,
+    secrets: raw.secrets,
+    python: raw.python ?? DEFAULT_PYTHON,
+    policy: {
+      // Production asks a person before a model deploys, unless the file says otherwise.
+      approval_required_for_model_deploys: raw.policy.approval_required_for_model_deploys ?? name === 'production',
+      allow_destructive: raw.policy.allow_destructive ?? name !== 'production',
+    },
+  };
+}
+
+export interface EnvironmentOptions {
+  file?: string;
+  dataDir: string;
+  /** GraphQL URL of the default development environment; empty: none. */
+  defaultGraphqlUrl: string;
+}
+
+export function loadEnvironments(opts: EnvironmentOptions): Map<string, Environment> {
+  if (!opts.file) {
+    const dev = toEnvironment(
+      'development',
+      environmentSchema.parse({ workspace_dir: join(opts.dataDir, 'workspaces', 'development'), graphql_url: opts.defaultGraphqlUrl || null }),
+      process.cwd(),
+    );
+    return new Map([['development', dev]]);
+  }
+  let raw: unknown;
+  try {
+    raw = parseYaml(readFileSync(opts.file, 'utf8'));
+  } catch (error) {
+    throw new AppError('invalid:config', `DAGSTER_ENVIRONMENTS: cannot read ${opts.file}: ${(error as Error).message}`);
+  }
+  const parsed = fileSchema.safeParse(raw);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  /${i.path.join('/')}: ${i.message}`);
+    throw new AppError('invalid:config', `DAGSTER_ENVIRONMENTS: ${opts.file} is invalid:\n${lines.join('\n')}`);
+  }
+  const baseDir = resolve(opts.file, '..');
+  return new Map(Object.entries(parsed.data.environments).map(([name, env]) => [name, toEnvironment(name, env, baseDir)]));
+}
+
+/** Which of `names` the environment lacks. */
+export function missingSecrets(env: Environment, names: string[], processEnv: Record<string, string | undefined> = process.env): string[] {
+  const has = (name: string) => (env.secrets === 'inherit' ? !!processEnv[name] : env.secrets.includes(name));
+  return [...new Set(names)].filter((name) => !has(name));
+}

@@ -1,0 +1,159 @@
+import { LAUNCH_RUN, RUN, RUN_LOGS, RUNS_BY_TAGS, TERMINATE_RUN } from '../adapters/dagster/documents.ts';
+import type { DagsterGraphqlClient } from '../adapters/dagster/graphql-client.ts';
+import type { Principal } from '../auth/principal.ts';
+import type { CompileService } from '../compile/compile-service.ts';
+import { AppError } from '../errors.ts';
+import type { PipelineService } from '../pipelines/pipeline-service.ts';
+import type { DagsterConnections } from './dagster-connections.ts';
+import type { DeploymentRepo, DeploymentRow } from './deployment-repo.ts';
+import { seedStatusOf, TAG } from './run-status.ts';
+
+export interface RunView {
+  run_id: string;
+  status: 'running' | 'completed' | 'failed';
+  dagster_status: string;
+  job: string;
+  environment: string;
+  version: number | null;
+  started_at: string | null;
+  ended_at: string | null;
+  url: string;
+  tags: Record<string, string>;
+}
+
+interface DagsterRun {
+  runId: string;
+  status: string;
+  jobName: string;
+  startTime: number | null;
+  endTime: number | null;
+  tags: Array<{ key: string; value: string }>;
+}
+
+const iso = (seconds: number | null) => (seconds ? new Date(seconds * 1000).toISOString() : null);
+
+/** Runs of deployed pipelines, launched and read through the environment's Dagster. */
+export class RunsService {
+  private readonly deps: { deployments: DeploymentRepo; pipelines: PipelineService; compiler: CompileService; connections: DagsterConnections };
+
+  constructor(deps: RunsService['deps']) {
+    this.deps = deps;
+  }
+
+  /** Launches a job of the live deployment, tagged with the pipeline, its version and who asked. */
+  async launch(principal: Principal, pipelineId: string, opts: { environment?: string; job?: string; requestId?: string }): Promise<RunView> {
+    const { live, client } = await this.liveDeployment(principal, pipelineId, opts.environment);
+    const compiled = await this.deps.compiler.compile(principal, pipelineId, live.version);
+    const job = opts.job ?? compiled.defaultJob ?? compiled.jobs[0]!;
+    if (!compiled.jobs.includes(job)) {
+      throw new AppError('invalid:job', `Version ${live.version} has no job "${job}".`, { hint: `Jobs: ${compiled.jobs.join(', ')}.` });
+    }
+    const tags = {
+      [TAG.pipelineId]: pipelineId,
+      [TAG.version]: String(live.version),
+      [TAG.environment]: live.environment,
+      [TAG.deploymentId]: live.id,
+      ...(opts.requestId ? { [TAG.requestId]: opts.requestId } : {}),
+    };
+    const data = await client.request(LAUNCH_RUN, {
+      params: {
+        selector: { repositoryLocationName: live.location_name, repositoryName: '__repository__', jobName: job },
+        executionMetadata: { tags: Object.entries(tags).map(([key, value]) => ({ key, value })) },
+      },
+    });
+    const result = data.launchRun;
+    if (result.__typename !== 'LaunchRunSuccess') {
+      const detail = result.errors?.map((e: { message: string }) => e.message).join('; ') ?? result.message ?? result.__typename;
+      throw new AppError('unavailable:dagster', `Dagster did not launch the run: ${detail}`, { hint: 'Check the deployment; Dagster\'s own message is above.' });
+    }
+    return this.get(principal, pipelineId, result.run.runId, live.environment);
+  }
+
+  /** Newest runs first, from Dagster, by the pipeline's tag (scheduled runs included). */
+  async list(principal: Principal, pipelineId: string, environment?: string, limit = 20): Promise<RunView[]> {
+    const { env, client } = await this.connectionFor(principal, pipelineId, environment);
+    const data = await client.request(RUNS_BY_TAGS, { filter: { tags: [{ key: TAG.pipelineId, value: pipelineId }] }, limit });
+    const runs = data.runsOrError;
+    if (runs.__typename !== 'Runs') throw new AppError('unavailable:dagster', `Dagster could not list runs: ${runs.message ?? runs.__typename}`);
+    return (runs.results as DagsterRun[]).map((r) => this.view(r, env, client));
+  }
+
+  async get(principal: Principal, pipelineId: string, runId: string, environment?: string): Promise<RunView> {
+    const { env, client } = await this.connectionFor(principal, pipelineId, environment);
+    const data = await client.request(RUN, { runId });
+    const run = data.runOrError;
+    // A run of another pipeline is as good as absent: ids are not capabilities.
+    if (run.__typename !== 'Run' || !run.tags.some((t: { key: string; value: string }) => t.key === TAG.pipelineId && t.value === pipelineId)) {
+      throw new AppError('not_found:run', `Pipeline "${pipelineId}" has no run "${runId}" in "${env}".`, { hint: 'List the pipeline\'s runs for their ids.' });
+    }
+    return this.view(run, env, client);
+  }
+
+  async logs(principal: Principal, pipelineId: string, runId: string, opts: { environment?: string; cursor?: string; limit?: number }) {
+    const run = await this.get(principal, pipelineId, runId, opts.environment);
+    const { client } = await this.connectionFor(principal, pipelineId, run.environment);
+    const data = await client.request(RUN_LOGS, { runId, afterCursor: opts.cursor ?? null, limit: opts.limit ?? 200 });
+    const logs = data.logsForRun;
+    if (logs.__typename !== 'EventConnection') throw new AppError('unavailable:dagster', `Dagster could not read the logs: ${logs.message ?? logs.__typename}`);
+    return {
+      run_id: runId,
+      cursor: logs.cursor as string,
+      has_more: logs.hasMore as boolean,
+      events: (logs.events as Array<Record<string, any>>).map((e) => ({
+        type: e.eventType ?? e.__typename,
+        level: e.level ?? null,
+        step: e.stepKey ?? null,
+        timestamp: e.timestamp ? new Date(Number(e.timestamp)).toISOString() : null,
+        message: e.message ?? null,
+        error: e.error?.message ?? null,
+      })),
+    };
+  }
+
+  async terminate(principal: Principal, pipelineId: string, runId: string, environment?: string): Promise<RunView> {
+    const run = await this.get(principal, pipelineId, runId, environment);
+    const { client } = await this.connectionFor(principal, pipelineId, run.environment);
+    const data = await client.request(TERMINATE_RUN, { runId });
+    const result = data.terminateRun;
+    if (result.__typename !== 'TerminateRunSuccess') {
+      throw new AppError('conflict:run', `Dagster did not terminate run ${runId}: ${result.message ?? result.__typename}`);
+    }
+    return this.get(principal, pipelineId, runId, run.environment);
+  }
+
+  private view(run: DagsterRun, env: string, client: DagsterGraphqlClient): RunView {
+    const tags = Object.fromEntries(run.tags.map((t) => [t.key, t.value]));
+    return {
+      run_id: run.runId,
+      status: seedStatusOf(run.status),
+      dagster_status: run.status,
+      job: run.jobName,
+      environment: env,
+      version: tags[TAG.version] ? Number(tags[TAG.version]) : null,
+      started_at: iso(run.startTime),
+      ended_at: iso(run.endTime),
+      url: `${client.uiUrl}/runs/${run.runId}`,
+      tags,
+    };
+  }
+
+  private async liveDeployment(principal: Principal, pipelineId: string, environment?: string): Promise<{ live: DeploymentRow; client: DagsterGraphqlClient }> {
+    const { env, client } = await this.connectionFor(principal, pipelineId, environment);
+    const live = await this.deps.deployments.live(pipelineId, env);
+    if (!live) {
+      throw new AppError('conflict:not_deployed', `Pipeline "${pipelineId}" is not deployed to "${env}".`, { hint: `Deploy it first: POST /dagster/pipelines/${pipelineId}/deploy/ with {"environment": "${env}"}.` });
+    }
+    return { live, client };
+  }
+
+  /** The environment asked for, else the one the pipeline was last deployed to. */
+  private async connectionFor(principal: Principal, pipelineId: string, environment?: string): Promise<{ env: string; client: DagsterGraphqlClient }> {
+    await this.deps.pipelines.require(principal, pipelineId);
+    const env = environment ?? (await this.deps.deployments.latest(pipelineId))?.environment;
+    if (!env) throw new AppError('conflict:not_deployed', `Pipeline "${pipelineId}" has never been deployed, so it has no runs.`, { hint: 'Deploy it first.' });
+    const connection = this.deps.connections.get(env);
+    if (!connection) throw new AppError('invalid:environment', `There is no environment "${env}".`, { hint: `Environments: ${this.deps.connections.names().join(', ')}.` });
+    if (!connection.client) throw new AppError('unavailable:dagster', `Environment "${env}" has no Dagster GraphQL URL, so there are no runs to show.`, { hint: 'Set graphql_url for it in DAGSTER_ENVIRONMENTS.' });
+    return { env, client: connection.client };
+  }
+}
