@@ -10,6 +10,11 @@ export const STORE_KINDS: StoreKind[] = ['pglite', 'postgres'];
 /** A fresh, migrated, empty database of the given kind: in-memory PGlite, or a new database on the test server. */
 export async function freshDb(kind: StoreKind): Promise<Db> {
   if (kind === 'pglite') return openDb({});
+  return openDb({ databaseUrl: await freshDbUrl() });
+}
+
+/** A new, empty database on the test server (not yet migrated). */
+export async function freshDbUrl(): Promise<string> {
   const admin = new pg.Client({ connectionString: inject('postgresUrl') });
   await admin.connect();
   const name = `test_${randomBytes(6).toString('hex')}`;
@@ -20,5 +25,5 @@ export async function freshDb(kind: StoreKind): Promise<Db> {
   }
   const url = new URL(inject('postgresUrl'));
   url.pathname = `/${name}`;
-  return openDb({ databaseUrl: url.toString() });
+  return url.toString();
 }
