@@ -1,0 +1,46 @@
+// npm run dagster: a local Dagster (webserver + daemon) over the development environment's
+// workspace, where `npm start` deploys. Together they are a complete local platform.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { DAGSTER_YAML } from '../src/adapters/dagster/instance-config.ts';
+import { loadConfig } from '../src/config.ts';
+import { loadEnvironments } from '../src/dagster/environments.ts';
+import { Workspace } from '../src/dagster/workspace.ts';
+
+const root = resolve(import.meta.dirname, '..');
+const config = loadConfig();
+const name = process.argv[2] ?? 'development';
+const env = loadEnvironments({
+  ...(config.DAGSTER_ENVIRONMENTS ? { file: config.DAGSTER_ENVIRONMENTS } : {}),
+  dataDir: config.DATA_DIR,
+  defaultGraphqlUrl: config.DAGSTER_GRAPHQL_URL === 'none' ? '' : config.DAGSTER_GRAPHQL_URL,
+}).get(name);
+if (!env) {
+  process.stderr.write(`No environment "${name}" is configured.\n`);
+  process.exit(1);
+}
+if (spawnSync('bash', [join(root, 'scripts/python-env.sh')], { stdio: 'inherit' }).status !== 0) process.exit(1);
+
+const workspace = new Workspace(env);
+workspace.writeWorkspaceYaml();
+const home = resolve(config.DATA_DIR, 'dagster-home', name);
+mkdirSync(home, { recursive: true });
+writeFileSync(join(home, 'dagster.yaml'), DAGSTER_YAML);
+const url = new URL(env.graphqlUrl ?? 'http://127.0.0.1:3000/graphql');
+const workspaceYaml = join(workspace.dir, 'workspace.yaml');
+const bin = (tool: string) => join(root, '.venv/bin', tool);
+const childEnv = { ...process.env, DAGSTER_HOME: home };
+
+process.stdout.write(`Dagster for "${name}": UI and GraphQL at ${url.origin}, workspace ${workspaceYaml}, DAGSTER_HOME ${home}\n`);
+const children = [
+  spawn(bin('dagster-webserver'), ['-h', url.hostname, '-p', url.port || '3000', '-w', workspaceYaml], { stdio: 'inherit', env: childEnv }),
+  spawn(bin('dagster-daemon'), ['run', '-w', workspaceYaml], { stdio: 'inherit', env: childEnv }),
+];
+const stop = (code: number) => {
+  for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
+  process.exitCode = code;
+};
+process.once('SIGINT', () => stop(0));
+process.once('SIGTERM', () => stop(0));
+for (const child of children) child.once('exit', (code) => stop(code ?? 0));
