@@ -13,4 +13,16 @@ if (existsSync(vitest)) {
   failed += 1;
   console.error('vitest wrote no report');
 }
+const pytest = '.test-results/pytest.xml';
+if (existsSync(pytest)) {
+  // JUnit XML: <testsuite tests= failures= errors= skipped=>; skipped ones are neither.
+  const suite = /<testsuite\b[^>]*>/.exec(readFileSync(pytest, 'utf8'))?.[0] ?? '';
+  const count = (name: string) => Number(new RegExp(`\\b${name}="(\\d+)"`).exec(suite)?.[1] ?? 0);
+  const bad = count('failures') + count('errors');
+  passed += count('tests') - bad - count('skipped');
+  failed += bad;
+} else {
+  failed += 1;
+  console.error('pytest wrote no report');
+}
 console.log(`${passed} passed, ${failed} failed`);

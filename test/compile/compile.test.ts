@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compilePipeline } from '../../src/compile/compile-pipeline.ts';
@@ -14,6 +15,13 @@ describe('compile', () => {
     await expect(out.files['pipeline.json']).toMatchFileSnapshot('__snapshots__/flagship/pipeline.json');
     await expect(out.files['requirements.txt']).toMatchFileSnapshot('__snapshots__/flagship/requirements.txt');
     expect(out.locationName).toBe('pipeline_6f1c2d3e0000');
+  });
+
+  it('writes exactly the location the block library tests run (blocks/python/tests/fixtures)', () => {
+    const out = compile(flagshipSpec());
+    const fixture = (name: string) => readFileSync(new URL(`../../blocks/python/tests/fixtures/customers_location/${name}`, import.meta.url), 'utf8');
+    expect(out.files['definitions.py']).toBe(fixture('definitions.py'));
+    expect(out.files['pipeline.json']).toBe(fixture('pipeline.json'));
   });
 
   it('fills config defaults in pipeline.json and keeps secret names, never values', () => {

@@ -1,0 +1,63 @@
+"""Where an incremental extract's watermark lives: in its sinks' materialization metadata.
+
+A sink writes ``constellation/watermark`` only when it has stored the rows, and Dagster records
+a materialization only for a step that succeeded. So the watermark an extract starts from (the
+oldest one among its sinks) never runs ahead of what every sink holds: a sink failing mid-run
+leaves it where it was, and the next run reads those rows again.
+"""
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import dagster as dg
+
+from constellation_blocks.pipeline import Block
+from constellation_blocks.rows import ExtractedRows
+
+WATERMARK_KEY = "constellation/watermark"
+PREVIOUS_WATERMARK_KEY = "constellation/previous_watermark"
+
+
+def source_key(source: str) -> str:
+    """The metadata key a sink fed by several extracts uses for the watermark of ``source``."""
+    return f"{WATERMARK_KEY}/{source}"
+
+
+def sink_metadata(row_sets: Sequence[ExtractedRows]) -> dict[str, str]:
+    """The watermark metadata a sink adds to its materialization after storing ``row_sets``.
+
+    A single input (the usual case) gives ``constellation/watermark``. Each input also gets a key
+    of its own, so that a sink fed by several extracts commits each one's watermark separately.
+    An input that has never seen a row has no watermark, and its extract starts over next time.
+    """
+    metadata = {source_key(r.source): r.watermark.isoformat() for r in row_sets if r.source and r.watermark}
+    if len(row_sets) == 1 and row_sets[0].watermark is not None:
+        metadata[WATERMARK_KEY] = row_sets[0].watermark.isoformat()
+    return metadata
+
+
+def committed_watermark(instance: dg.DagsterInstance, block: Block) -> datetime | None:
+    """The watermark ``block`` (an extract) may resume from, or None to read everything.
+
+    The minimum over the latest materializations of the block's downstream assets; without
+    downstream blocks, the extract's own latest materialization. None as soon as one of them has
+    never materialized or carries no watermark.
+    """
+    names = block.downstream or [block.id]
+    marks = []
+    for name in names:
+        mark = _recorded_watermark(instance, name, block.id)
+        if mark is None:
+            return None
+        marks.append(mark)
+    return min(marks)
+
+
+def _recorded_watermark(instance: dg.DagsterInstance, asset_name: str, source: str) -> datetime | None:
+    entry = instance.get_latest_materialization_event(dg.AssetKey(asset_name))
+    materialization = entry.asset_materialization if entry else None
+    if materialization is None:
+        return None
+    value = materialization.metadata.get(source_key(source)) or materialization.metadata.get(WATERMARK_KEY)
+    text = getattr(value, "value", None)
+    return datetime.fromisoformat(text) if isinstance(text, str) and text else None
