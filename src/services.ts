@@ -6,7 +6,8 @@ import type { GraphqlClientOptions } from './adapters/dagster/graphql-client.ts'
 import { DagsterConnections } from './dagster/dagster-connections.ts';
 import { DeployService } from './dagster/deploy-service.ts';
 import { DeployWorker } from './dagster/deploy-worker.ts';
-import { DeploymentRepo } from './dagster/deployment-repo.ts';
+import { DeploymentRepo, type DeploymentRow } from './dagster/deployment-repo.ts';
+import type { CompiledLocation } from './compile/compile-pipeline.ts';
 import type { Environment } from './dagster/environments.ts';
 import { RunsService } from './dagster/runs-service.ts';
 import { WorkspaceLocks } from './dagster/workspace-lock.ts';
@@ -39,6 +40,8 @@ export interface ServiceOptions {
   deployWorkers?: number;
   /** How often an idle deploy worker looks for work (it is also woken on each request). */
   pollMs?: number;
+  /** Fault injection for tests: rewrites what a deployment writes (e.g. a location that fails to load). */
+  alterCompiled?: (compiled: CompiledLocation, deployment: DeploymentRow) => CompiledLocation;
   graphql?: GraphqlClientOptions;
 }
 
@@ -55,7 +58,10 @@ export function createServices(db: Db, opts: ServiceOptions): Services {
     repo: deploymentRepo,
     connections,
     locks,
-    compile: (d) => compiler.compile({ orgId: d.org_id, userId: d.requested_by }, d.pipeline_id, d.version),
+    compile: async (d) => {
+      const compiled = await compiler.compile({ orgId: d.org_id, userId: d.requested_by }, d.pipeline_id, d.version);
+      return opts.alterCompiled ? opts.alterCompiled(compiled, d) : compiled;
+    },
     logger: opts.logger ?? createLogger('silent'),
     leaseSeconds: opts.leaseSeconds ?? 30,
     concurrency: opts.deployWorkers ?? 4,

@@ -6,7 +6,7 @@ export type LoadOutcome = { ok: true } | { ok: false; error: string };
 interface LocationEntry {
   name: string;
   loadStatus: 'LOADING' | 'LOADED';
-  locationOrLoadError: { __typename: string; message?: string; stack?: string[] } | null;
+  locationOrLoadError: { __typename: string; message?: string; stack?: string[]; errorChain?: Array<{ error: { message: string } }> } | null;
 }
 
 /**
@@ -73,6 +73,12 @@ function outcomeOf(entry: LocationEntry): LoadOutcome {
   if (entry.loadStatus !== 'LOADED') return { ok: false, error: `Dagster was still loading ${entry.name} when we stopped waiting` };
   const result = entry.locationOrLoadError;
   if (result?.__typename === 'RepositoryLocation') return { ok: true };
+  // Dagster wraps the user code's exception ("DagsterUserCodeLoadError: Error occurred during the
+  // loading…"); the chain below it holds what actually went wrong, so report every link.
+  const chain = (result?.errorChain ?? []).map((link) => link.error.message.trim());
   const stack = result?.stack?.slice(-3).join('').trim();
-  return { ok: false, error: `${result?.message?.trim() ?? 'Dagster could not load the location'}${stack ? `\n${stack}` : ''}` };
+  return {
+    ok: false,
+    error: [result?.message?.trim() ?? 'Dagster could not load the location', ...chain.map((m) => `caused by: ${m}`), ...(stack ? [stack] : [])].join('\n'),
+  };
 }

@@ -9,7 +9,7 @@ const LOCATION_ENTRY = `
   locationOrLoadError {
     __typename
     ... on RepositoryLocation { name repositories { name } }
-    ... on PythonError { message stack }
+    ... on PythonError { message stack errorChain { error { message } } }
   }`;
 
 export const WORKSPACE_LOCATIONS = `query WorkspaceLocations {

@@ -1,0 +1,84 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { inject } from 'vitest';
+import { DEFAULT_PYTHON, type Environment } from '../../src/dagster/environments.ts';
+import { startClickHouse, type ClickHouseServer } from '../support/clickhouse-server.ts';
+import { startDagster, type DagsterServer } from '../support/dagster-server.ts';
+
+
+/**
+ * Everything the seed 003 pipeline touches, real: a source PostgreSQL database with a customers
+ * table, a ClickHouse server, and a Dagster webserver + daemon serving an environment's workspace.
+ */
+export interface Platform {
+  source: pg.Client;
+  sourceUrl: string;
+  clickhouse: ClickHouseServer;
+  dagster: DagsterServer;
+  environment: Environment;
+  stop(): Promise<void>;
+}
+
+export async function startPlatform(opts: { customers?: number } = {}): Promise<Platform> {
+  const admin = new pg.Client({ connectionString: inject('postgresUrl') });
+  await admin.connect();
+  const name = `source_${randomBytes(5).toString('hex')}`;
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(inject('postgresUrl'));
+  url.pathname = `/${name}`;
+  const sourceUrl = url.toString();
+  const source = new pg.Client({ connectionString: sourceUrl });
+  await source.connect();
+  await source.query(`CREATE TABLE customers (
+    id bigint PRIMARY KEY, name text NOT NULL, email text, score double precision,
+    created_at timestamp NOT NULL, updated_at timestamp NOT NULL)`);
+  const n = opts.customers ?? 10;
+  // Distinct, whole-second timestamps in the past: ClickHouse 18.16 keeps seconds only.
+  await source.query(
+    `INSERT INTO customers SELECT i, 'customer ' || i, 'c' || i || '@example.com', i * 1.5,
+       timestamp '2026-01-01 00:00:00' + i * interval '1 hour', timestamp '2026-01-01 00:00:00' + i * interval '1 hour'
+     FROM generate_series(1, $1) AS i`,
+    [n],
+  );
+
+  const clickhouse = await startClickHouse();
+  const workspaceDir = mkdtempSync(join(tmpdir(), 'constellation-e2e-ws-'));
+  writeFileSync(join(workspaceDir, 'workspace.yaml'), 'load_from: []\n');
+  // The secrets live where the code runs: in Dagster's environment, under the names the blocks use.
+  const dagster = await startDagster(join(workspaceDir, 'workspace.yaml'), { SOURCE_DB_URL: sourceUrl, WAREHOUSE_URL: clickhouse.url });
+  const environment: Environment = {
+    name: 'development',
+    workspaceDir,
+    graphqlUrl: dagster.graphqlUrl,
+    secrets: ['SOURCE_DB_URL', 'WAREHOUSE_URL'],
+    python: DEFAULT_PYTHON,
+    policy: { approval_required_for_model_deploys: false, allow_destructive: true },
+  };
+  return {
+    source,
+    sourceUrl,
+    clickhouse,
+    dagster,
+    environment,
+    async stop() {
+      await source.end();
+      await dagster.stop();
+      await clickhouse.stop();
+    },
+  };
+}
+
+/** Polls `read` until `done` holds or `ms` pass; returns the last value read. */
+export async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, ms = 180_000, every = 500): Promise<T> {
+  const deadline = Date.now() + ms;
+  let value = await read();
+  while (!done(value) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, every));
+    value = await read();
+  }
+  return value;
+}
