@@ -155,6 +155,15 @@ describe('Postgres → ClickHouse, incremental, on a real Dagster', () => {
     expect(logs.body.events.map((e: any) => e.type)).toContain('RUN_SUCCESS');
   });
 
+  it('asks Dagster to terminate a run, and reports Dagster refusing for one already finished', async () => {
+    const runs = (await t.call('GET', `/v1/pipelines/${pipelineId}/runs`)).body.runs;
+    const res = await t.call('POST', `/v1/pipelines/${pipelineId}/runs/${runs[0].run_id}/terminate`);
+    expect(res.status).toBe(409);
+    expect(res.body.error.code).toBe('conflict:run');
+    const other = await t.call('GET', `/v1/pipelines/${pipelineId}/runs/00000000-0000-0000-0000-000000000000`);
+    expect(other.status).toBe(404);
+  });
+
   it('rolls back to an earlier version in one call', async () => {
     const rollback = await t.call('POST', `/v1/pipelines/${pipelineId}/deployments`, { environment: 'development', version: 1 });
     expect(rollback.status).toBe(202);
