@@ -1,0 +1,48 @@
+/** One row of the benchmark table: a figure beside the baseline it was measured against. */
+export interface Row {
+  measure: string;
+  value: number;
+  baseline: string;
+  baselineValue: number;
+  /** "faster": baseline / value; "times": value / baseline. */
+  ratio: 'faster' | 'times';
+  target: string;
+}
+
+export async function time(fn: () => unknown): Promise<number> {
+  const start = performance.now();
+  await fn();
+  return performance.now() - start;
+}
+
+export const quantile = (samples: number[], q: number) => {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+};
+
+/** Runs `a` and `b` alternately `rounds` times, so machine noise falls on both alike. */
+export async function sideBySide(rounds: number, a: () => unknown, b: () => unknown): Promise<[number[], number[]]> {
+  const as: number[] = [];
+  const bs: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    as.push(await time(a));
+    bs.push(await time(b));
+  }
+  return [as, bs];
+}
+
+export function printTable(rows: Row[]): string {
+  const ms = (v: number) => (v >= 100 ? `${v.toFixed(0)} ms` : `${v.toFixed(3)} ms`);
+  const cells = rows.map((r) => [
+    r.measure,
+    ms(r.value),
+    r.baseline,
+    ms(r.baselineValue),
+    r.ratio === 'faster' ? `${(r.baselineValue / r.value).toFixed(1)}x faster` : `${(r.value / r.baselineValue).toFixed(2)}x`,
+    r.target,
+  ]);
+  const header = ['measure', 'value', 'baseline (same run)', 'baseline value', 'ratio', 'target'];
+  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
+  const line = (c: string[]) => `| ${c.map((x, i) => x.padEnd(widths[i]!)).join(' | ')} |`;
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n');
+}
