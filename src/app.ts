@@ -13,12 +13,18 @@ import { limitBodies, localPrincipal, requestContext, requireJsonBodies } from '
 import { pipelineRoutes } from './routes/pipelines.ts';
 import { createRouter } from './routes/router.ts';
 import type { Services } from './services.ts';
+import { ApprovalTokens } from './auth/approvals.ts';
+import { createMcpServer } from '../mcp-server/create-server.ts';
+import { createMcpHttpHandler } from '../mcp-server/http-handler.ts';
+import { mcpOriginGuard } from '../mcp-server/origin-guard.ts';
+import type { ToolGroup } from '../tools/tool.ts';
 
 export interface AppDeps {
   services: Services;
   logger: Logger;
   maxBodyBytes: number;
   principal?: Principal;
+  mcp?: { readOnly: boolean; groups?: ReadonlySet<ToolGroup>; allowedHosts: readonly string[]; approvals?: ApprovalTokens };
 }
 
 /** The whole HTTP surface, built from explicit dependencies (no module-level clients). */
@@ -41,6 +47,15 @@ export function createApp(deps: AppDeps) {
   app.route('/', blockTypeRoutes(deps.services));
   app.route('/', blockRoutes(deps.services));
   app.route('/', pipelineRoutes(deps.services));
+  const mcp = deps.mcp ?? { readOnly: false, allowedHosts: ['localhost', '127.0.0.1', '[::1]'] };
+  const approvals = mcp.approvals ?? new ApprovalTokens();
+  const mcpHandler = createMcpHttpHandler({
+    newServer: (principal) => createMcpServer({ services: deps.services, logger: deps.logger, approvals, readOnly: mcp.readOnly, ...(mcp.groups ? { groups: mcp.groups } : {}) }, principal),
+    logger: deps.logger,
+  });
+  app.use('/mcp', mcpOriginGuard(mcp.allowedHosts));
+  app.all('/mcp', (c) => mcpHandler(c.req.raw, c.var.principal));
+
   app.route('/', deploymentRoutes(deps.services));
   app.route('/', dagsterRoutes(deps.services));
 

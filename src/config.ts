@@ -20,6 +20,15 @@ const envSchema = z.object({
   DAGSTER_GRAPHQL_URL: z.union([z.url(), z.literal('none')]).default('http://127.0.0.1:3000/graphql'),
   DEPLOY_LEASE_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
   DEPLOY_WORKERS: z.coerce.number().int().min(0).max(32).default(4),
+  MCP_READ_ONLY: z.enum(['true', 'false', '1', '0']).default('false').transform((v) => v === 'true' || v === '1'),
+  MCP_TOOL_GROUPS: z
+    .string()
+    .regex(/^(catalog|pipelines|deploy|runs)(,(catalog|pipelines|deploy|runs))*$/, 'a comma-separated list of catalog, pipelines, deploy, runs')
+    .optional(),
+  // Host names /mcp answers to (DNS-rebinding protection); HOST is added when it is a name.
+  MCP_ALLOWED_HOSTS: z.string().default('localhost,127.0.0.1,[::1]'),
+  // Where the stdio entry bridges to when the store is the embedded one.
+  MCP_SERVICE_URL: z.url().default('http://127.0.0.1:8000/mcp'),
 });
 
 export type Config = z.infer<typeof envSchema>;

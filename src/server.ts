@@ -7,6 +7,7 @@ import { ConfigError, loadConfig } from './config.ts';
 import { loadEnvironments } from './dagster/environments.ts';
 import { createLogger } from './logger.ts';
 import { createServices } from './services.ts';
+import { mcpOptions } from './mcp-options.ts';
 
 /** Node entry: read config, open and migrate the store, load the catalog, serve HTTP. */
 async function main() {
@@ -27,7 +28,7 @@ async function main() {
   for (const connection of services.connections.all()) connection.workspace.writeWorkspaceYaml();
   services.worker.start();
 
-  const app = createApp({ services, logger, maxBodyBytes: config.MAX_BODY_BYTES, principal });
+  const app = createApp({ services, logger, maxBodyBytes: config.MAX_BODY_BYTES, principal, mcp: mcpOptions(config) });
   const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
     const base = `http://${config.HOST}:${info.port}`;
     logger.info({ store: db.kind, block_types: manifests.length }, 'started');
@@ -36,7 +37,7 @@ async function main() {
       `Constellation Agent is listening on ${base} (store: ${db.kind}${db.kind === 'pglite' ? ` in ${config.DATA_DIR}` : ''}, ${manifests.length} block types)\n` +
         `Environments: ${envs.join('; ')}\n` +
         `Try:  curl '${base}/v1/block-types?q=postgres'\n` +
-        `API:  ${base}/openapi.json\n`,
+        `API:  ${base}/openapi.json   MCP: ${base}/mcp${config.MCP_READ_ONLY ? ' (read-only)' : ''}\n`,
     );
   });
 

@@ -5,8 +5,25 @@ import type { PipelineService } from '../pipelines/pipeline-service.ts';
 import type { DagsterConnections } from './dagster-connections.ts';
 import type { DeploymentRepo, DeploymentRow } from './deployment-repo.ts';
 import type { DeployWorker } from './deploy-worker.ts';
+import { filesDiff } from '../compile/diff.ts';
+import type { Issue } from '../errors.ts';
+import type { Environment } from './environments.ts';
 import { secretIssues } from './required-secrets.ts';
 import type { WorkspaceLocks } from './workspace-lock.ts';
+
+export interface DeployPreview {
+  environment: string;
+  version: number;
+  live_version: number | null;
+  location_name: string;
+  /** The same bytes are already live. */
+  unchanged: boolean;
+  /** File → changed lines (+/-) against what is live; empty when unchanged. */
+  changes: Record<string, string>;
+  missing_secrets: Issue[];
+  dagster: string;
+  approval_required_for_model_deploys: boolean;
+}
 
 export interface DeployRequest {
   environment?: string;
@@ -33,18 +50,30 @@ export class DeployService {
     this.deps = deps;
   }
 
+  /**
+   * What a deploy would do, without doing it: the target environment, the version live there now,
+   * whether the code changes (and how), which secrets are missing, whether a person must approve.
+   */
+  async preview(principal: Principal, pipelineId: string, req: DeployRequest): Promise<DeployPreview> {
+    const { compiled, environment, connection } = await this.target(principal, pipelineId, req);
+    const live = await this.deps.repo.live(pipelineId, environment);
+    const liveFiles = live ? (await this.deps.compiler.compile(principal, pipelineId, live.version)).files : {};
+    return {
+      environment,
+      version: compiled.view.version.version,
+      live_version: live?.version ?? null,
+      location_name: compiled.locationName,
+      unchanged: live?.content_hash === compiled.contentHash,
+      changes: filesDiff(liveFiles, compiled.files),
+      missing_secrets: secretIssues(connection.env, compiled.view.version.spec, compiled.types),
+      dagster: connection.env.graphqlUrl ? 'configured' : 'not configured: the location would be written, not loaded',
+      approval_required_for_model_deploys: connection.env.policy.approval_required_for_model_deploys,
+    };
+  }
+
   async request(principal: Principal, pipelineId: string, req: DeployRequest): Promise<DeploymentRow> {
-    const compiled = await this.deps.compiler.compile(principal, pipelineId, req.version);
-    const spec = compiled.view.version.spec;
-    const environment = req.environment ?? spec.environment ?? (this.deps.connections.names().length === 1 ? this.deps.connections.names()[0]! : undefined);
-    const connection = environment ? this.deps.connections.get(environment) : undefined;
-    if (!environment || !connection) {
-      throw new AppError('invalid:environment', environment ? `There is no environment "${environment}".` : 'Say which environment to deploy to.', {
-        hint: `Environments: ${this.deps.connections.names().join(', ')}.`,
-        issues: [{ code: 'unknown_environment', path: '/environment', message: environment ? `"${environment}" is not configured` : 'environment is required' }],
-      });
-    }
-    const missing = secretIssues(connection.env, spec, compiled.types);
+    const { compiled, environment, connection } = await this.target(principal, pipelineId, req);
+    const missing = secretIssues(connection.env, compiled.view.version.spec, compiled.types);
     if (missing.length) {
       throw new AppError('invalid:deployment', `The pipeline needs ${missing.length} secret${missing.length === 1 ? '' : 's'} that "${environment}" does not have; nothing was deployed.`, {
         hint: 'Each issue names the secret and the block config that asks for it.',
@@ -60,6 +89,26 @@ export class DeployService {
     });
     this.deps.worker.kick();
     return row;
+  }
+
+  /** Compiles the version and resolves the environment: the request's, the spec's, or the only one. */
+  private async target(principal: Principal, pipelineId: string, req: DeployRequest) {
+    const compiled = await this.deps.compiler.compile(principal, pipelineId, req.version);
+    const spec = compiled.view.version.spec;
+    const environment = req.environment ?? spec.environment ?? (this.deps.connections.names().length === 1 ? this.deps.connections.names()[0]! : undefined);
+    const connection = environment ? this.deps.connections.get(environment) : undefined;
+    if (!environment || !connection) {
+      throw new AppError('invalid:environment', environment ? `There is no environment "${environment}".` : 'Say which environment to deploy to.', {
+        hint: `Environments: ${this.deps.connections.names().join(', ')}.`,
+        issues: [{ code: 'unknown_environment', path: '/environment', message: environment ? `"${environment}" is not configured` : 'environment is required' }],
+      });
+    }
+    return { compiled, environment, connection };
+  }
+
+  /** The environment a deploy request would go to, for approval checks before anything runs. */
+  environmentFor(environment: string | undefined): Environment | undefined {
+    return environment ? this.deps.connections.get(environment)?.env : this.deps.connections.names().length === 1 ? this.deps.connections.all()[0]!.env : undefined;
   }
 
   async get(principal: Principal, id: string): Promise<DeploymentRow> {

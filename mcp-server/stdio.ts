@@ -1,0 +1,70 @@
+// The stdio entry for IDE assistants (Claude Code, Cursor, VS Code): `npm run -s mcp`.
+// stdout carries the protocol and nothing else; logs and notices go to stderr.
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { openDb } from '../src/adapters/store/open-db.ts';
+import { ApprovalTokens } from '../src/auth/approvals.ts';
+import { ensureLocalPrincipal } from '../src/auth/principal.ts';
+import { loadManifests } from '../src/catalog/load-manifests.ts';
+import { loadConfig } from '../src/config.ts';
+import { loadEnvironments } from '../src/dagster/environments.ts';
+import { createLogger } from '../src/logger.ts';
+import { mcpOptions } from '../src/mcp-options.ts';
+import { createServices } from '../src/services.ts';
+import { createMcpServer } from './create-server.ts';
+
+const config = loadConfig();
+const logger = createLogger(config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL);
+const say = (line: string) => process.stderr.write(`constellation-agent mcp: ${line}\n`);
+
+async function serveStore(databaseUrl: string) {
+  const db = await openDb({ databaseUrl });
+  const environments = loadEnvironments({
+    ...(config.DAGSTER_ENVIRONMENTS ? { file: config.DAGSTER_ENVIRONMENTS } : {}),
+    dataDir: config.DATA_DIR,
+    defaultGraphqlUrl: config.DAGSTER_GRAPHQL_URL === 'none' ? '' : config.DAGSTER_GRAPHQL_URL,
+  });
+  const services = createServices(db, { environments, logger, leaseSeconds: config.DEPLOY_LEASE_SECONDS, deployWorkers: config.DEPLOY_WORKERS });
+  const principal = await ensureLocalPrincipal(db);
+  await services.catalogRepo.upsert(loadManifests());
+  // Deploys asked for here are carried out here too; leases keep it safe beside a running service.
+  services.worker.start();
+  const { readOnly, groups } = mcpOptions(config);
+  const server = createMcpServer({ services, logger, approvals: new ApprovalTokens(), readOnly, ...(groups ? { groups } : {}) }, principal);
+  const transport = new StdioServerTransport();
+  transport.onclose = () => {
+    void services.worker.stop().then(() => db.close()).finally(() => process.exit(0));
+  };
+  await server.connect(transport);
+  say(`serving the Postgres store directly${readOnly ? ' (read-only)' : ''}`);
+}
+
+/**
+ * The embedded PGlite store belongs to one process (the running service), so this entry relays
+ * the protocol to that service's /mcp instead of opening the store a second time.
+ */
+async function bridge(url: string) {
+  const up = new StdioServerTransport();
+  const down = new StreamableHTTPClientTransport(new URL(url));
+  up.onmessage = (message: JSONRPCMessage) => {
+    down.send(message).catch((error: Error) => {
+      if ('id' in message && 'method' in message) {
+        void up.send({ jsonrpc: '2.0', id: message.id, error: { code: -32000, message: `No Constellation Agent answers at ${url} (${error.message}). Start it with npm start, or set DATABASE_URL to serve a Postgres store directly.` } });
+      }
+    });
+  };
+  down.onmessage = (message) => void up.send(message);
+  down.onerror = (error) => say(`service connection: ${error.message}`);
+  up.onclose = () => {
+    void down.close().finally(() => process.exit(0));
+  };
+  await down.start();
+  await up.start();
+  say(`bridging to ${url} (the embedded store serves one process; set DATABASE_URL to open a Postgres store here instead)`);
+}
+
+(config.DATABASE_URL ? serveStore(config.DATABASE_URL) : bridge(config.MCP_SERVICE_URL)).catch((error) => {
+  say(`failed to start: ${(error as Error).message}`);
+  process.exit(1);
+});

@@ -1,0 +1,126 @@
+import { z } from 'zod';
+import { READ_ONLY, type ToolContext, type ToolDefinition } from '../tool.ts';
+import { confirmationToken, environment, issue, pipelineId, runView, version } from './shared.ts';
+
+export const deployPipeline = {
+  name: 'deploy_pipeline',
+  title: 'Deploy a pipeline',
+  description:
+    'Deploy a version (the current one by default; an earlier one rolls back) to an environment. By default this is a dry run that shows what would change there: the version live now, the code diff, missing secrets, and whether a person must approve. Call with dry_run false to deploy; it returns at once and the deployment carries on (follow it with pipeline_status).',
+  group: 'deploy',
+  input: z.object({
+    pipeline_id: pipelineId,
+    environment,
+    version: version.optional(),
+    dry_run: z.boolean().default(true).describe('true (default): only preview; false: deploy'),
+    confirmation_token: confirmationToken,
+  }),
+  output: z.object({
+    dry_run: z.boolean(),
+    environment: z.string(),
+    version: z.number().int(),
+    live_version: z.number().int().nullable().optional(),
+    unchanged: z.boolean().optional(),
+    changes: z.record(z.string(), z.string()).optional(),
+    missing_secrets: z.array(issue).optional(),
+    approval_required: z.boolean().optional(),
+    deployment_id: z.uuid().optional(),
+    status: z.string().optional(),
+  }),
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
+  // A model deploying (not previewing) to an environment whose policy asks for a person.
+  needsApproval: (input: { dry_run?: boolean; environment?: string }, ctx: ToolContext) =>
+    !input.dry_run && ctx.caller === 'model' && (ctx.services.deployments.environmentFor(input.environment)?.policy.approval_required_for_model_deploys ?? false),
+  untrustedOutput: false,
+} satisfies ToolDefinition;
+
+export const launchRun = {
+  name: 'launch_run',
+  title: 'Launch a run',
+  description: 'Start a run of a deployed pipeline in Dagster now (the all-blocks job by default). Returns the run id and a link to it in the Dagster UI; follow it with pipeline_status or get_run_logs.',
+  group: 'runs',
+  input: z.object({
+    pipeline_id: pipelineId,
+    environment: environment.optional().describe('Where it is deployed; the last deployment\'s environment when omitted'),
+    job: z.string().min(1).optional().describe('A job id from the spec; every block when omitted'),
+  }),
+  output: runView,
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
+  needsApproval: false,
+  untrustedOutput: false,
+} satisfies ToolDefinition;
+
+export const pipelineStatusTool = {
+  name: 'pipeline_status',
+  title: 'Pipeline status',
+  description: 'Where a pipeline stands: its latest run (running, completed or failed, with Dagster\'s own status and a link), else its latest deployment (pending, in_progress, deployed, written, failed, with Dagster\'s error if it failed).',
+  group: 'runs',
+  input: z.object({ pipeline_id: pipelineId }),
+  output: z.object({
+    pipeline_id: z.uuid(),
+    status: z.string(),
+    last_updated: z.string(),
+    deployment: z.object({ id: z.uuid(), version: z.number().int(), environment: z.string(), status: z.string(), message: z.string().nullable(), error: z.string().nullable() }).nullable(),
+    run: runView.nullable(),
+    dagster_error: z.string().nullable(),
+  }),
+  annotations: READ_ONLY,
+  needsApproval: false,
+  untrustedOutput: true,
+} satisfies ToolDefinition;
+
+export const getRunLogs = {
+  name: 'get_run_logs',
+  title: 'Get run logs',
+  description: 'A page of a run\'s event log from Dagster (steps, materializations, errors). Pass the returned cursor to read on.',
+  group: 'runs',
+  input: z.object({
+    pipeline_id: pipelineId,
+    run_id: z.string().min(1).describe('From launch_run or pipeline_status'),
+    cursor: z.string().optional().describe('Continue after this cursor'),
+    limit: z.number().int().min(1).max(500).default(100).describe('Events per page'),
+  }),
+  output: z.object({
+    run_id: z.string(),
+    cursor: z.string(),
+    has_more: z.boolean(),
+    events: z.array(z.object({ type: z.string(), level: z.string().nullable(), step: z.string().nullable(), timestamp: z.string().nullable(), message: z.string().nullable(), error: z.string().nullable() })),
+  }),
+  annotations: READ_ONLY,
+  needsApproval: false,
+  untrustedOutput: true,
+} satisfies ToolDefinition;
+
+export const terminateRun = {
+  name: 'terminate_run',
+  title: 'Terminate a run',
+  description: 'Ask Dagster to stop a run in progress. Asks for confirmation.',
+  group: 'runs',
+  input: z.object({ pipeline_id: pipelineId, run_id: z.string().min(1).describe('The run to stop'), confirmation_token: confirmationToken }),
+  output: runView,
+  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
+  needsApproval: true,
+  untrustedOutput: false,
+} satisfies ToolDefinition;
+
+export const listEnvironments = {
+  name: 'list_environments',
+  title: 'List environments',
+  description: 'Where pipelines can be deployed: each environment\'s Dagster, the secret names set there (never values) and its policy.',
+  group: 'deploy',
+  input: z.object({}),
+  output: z.object({
+    environments: z.array(
+      z.object({
+        name: z.string(),
+        dagster_url: z.string().nullable(),
+        secrets: z.union([z.array(z.string()), z.literal('inherit')]),
+        approval_required_for_model_deploys: z.boolean(),
+        allow_destructive: z.boolean(),
+      }),
+    ),
+  }),
+  annotations: READ_ONLY,
+  needsApproval: false,
+  untrustedOutput: false,
+} satisfies ToolDefinition;

@@ -1,0 +1,48 @@
+import { z } from 'zod';
+
+export const pipelineId = z.uuid().describe('The pipeline id (a UUID), as returned by propose_pipeline or list_pipelines');
+export const version = z.number().int().min(1).describe('A stored version number; the current version when omitted');
+export const environment = z.string().min(1).describe('Target environment name, e.g. "development", "staging" or "production"; see list_environments');
+export const confirmationToken = z
+  .string()
+  .optional()
+  .describe('Only when a previous call answered "needs confirmation": the token it gave, after the user agreed');
+
+export const issue = z.object({
+  code: z.string().optional().describe('Kind of problem, e.g. "invalid_config", "cycle"'),
+  path: z.string().describe('JSON Pointer into the input, e.g. "/blocks/1/config/table"'),
+  message: z.string(),
+  hint: z.string().optional().describe('How to fix it'),
+});
+
+export const blockTypeSummary = z
+  .object({
+    ref: z.string().describe('"slug@version", what a pipeline block\'s "type" takes'),
+    name: z.string(),
+    description: z.string(),
+    category: z.string(),
+    tags: z.array(z.string()),
+    inputs: z.array(z.object({ name: z.string(), type: z.string(), required: z.boolean(), multiple: z.boolean() }).passthrough()),
+    outputs: z.array(z.object({ name: z.string(), type: z.string() }).passthrough()),
+    secrets: z.array(z.object({ name: z.string() }).passthrough()),
+  })
+  .passthrough();
+
+export const pipelineSummary = z.object({
+  pipeline_id: z.uuid(),
+  name: z.string(),
+  current_version: z.number().int(),
+  updated_at: z.string(),
+});
+
+export const runView = z.object({
+  run_id: z.string(),
+  status: z.string().describe('running, completed or failed'),
+  dagster_status: z.string(),
+  job: z.string(),
+  environment: z.string(),
+  version: z.number().int().nullable(),
+  started_at: z.string().nullable(),
+  ended_at: z.string().nullable(),
+  url: z.string().describe('The run in the Dagster UI'),
+});

@@ -1,0 +1,66 @@
+import type { z } from 'zod';
+import { pipelineStatus } from '../../src/dagster/pipeline-status.ts';
+import type { RunView } from '../../src/dagster/runs-service.ts';
+import type { deployPipeline, getRunLogs, launchRun, pipelineStatusTool, terminateRun } from '../definitions/operations.ts';
+import type { ToolContext } from '../tool.ts';
+
+type In<T extends { input: z.ZodObject }> = z.infer<T['input']>;
+
+const run = ({ tags: _tags, ...rest }: RunView) => rest;
+
+export async function runDeployPipeline(input: In<typeof deployPipeline>, ctx: ToolContext) {
+  const request = { environment: input.environment, ...(input.version ? { version: input.version } : {}), ...(ctx.requestId ? { requestId: ctx.requestId } : {}) };
+  if (input.dry_run) {
+    const preview = await ctx.services.deployments.preview(ctx.principal, input.pipeline_id, request);
+    return {
+      dry_run: true,
+      environment: preview.environment,
+      version: preview.version,
+      live_version: preview.live_version,
+      unchanged: preview.unchanged,
+      changes: preview.changes,
+      missing_secrets: preview.missing_secrets,
+      approval_required: preview.approval_required_for_model_deploys,
+    };
+  }
+  const row = await ctx.services.deployments.request(ctx.principal, input.pipeline_id, request);
+  return { dry_run: false, environment: row.environment, version: row.version, deployment_id: row.id, status: row.status };
+}
+
+export async function runLaunchRun(input: In<typeof launchRun>, ctx: ToolContext) {
+  return run(await ctx.services.runs.launch(ctx.principal, input.pipeline_id, { ...(input.environment ? { environment: input.environment } : {}), ...(input.job ? { job: input.job } : {}), ...(ctx.requestId ? { requestId: ctx.requestId } : {}) }));
+}
+
+export async function runPipelineStatus(input: In<typeof pipelineStatusTool>, ctx: ToolContext) {
+  const pipeline = await ctx.services.pipelines.require(ctx.principal, input.pipeline_id);
+  const s = await pipelineStatus(ctx.principal, pipeline, { deployments: ctx.services.deploymentRepo, runs: ctx.services.runs });
+  const d = s.deployment;
+  return {
+    pipeline_id: pipeline.id,
+    status: s.status,
+    last_updated: s.last_updated.toISOString(),
+    deployment: d ? { id: d.id, version: d.version, environment: d.environment, status: d.status, message: d.message, error: d.error } : null,
+    run: s.run ? run(s.run) : null,
+    dagster_error: s.dagster_error,
+  };
+}
+
+export async function runGetRunLogs(input: In<typeof getRunLogs>, ctx: ToolContext) {
+  return ctx.services.runs.logs(ctx.principal, input.pipeline_id, input.run_id, { ...(input.cursor ? { cursor: input.cursor } : {}), limit: input.limit });
+}
+
+export async function runTerminateRun(input: In<typeof terminateRun>, ctx: ToolContext) {
+  return run(await ctx.services.runs.terminate(ctx.principal, input.pipeline_id, input.run_id));
+}
+
+export async function runListEnvironments(_input: unknown, ctx: ToolContext) {
+  return {
+    environments: ctx.services.connections.all().map(({ env }) => ({
+      name: env.name,
+      dagster_url: env.graphqlUrl ? env.graphqlUrl.replace(/\/graphql\/?$/, '') : null,
+      secrets: env.secrets,
+      approval_required_for_model_deploys: env.policy.approval_required_for_model_deploys,
+      allow_destructive: env.policy.allow_destructive,
+    })),
+  };
+}

@@ -1,0 +1,54 @@
+import type { z } from 'zod';
+import { filesDiff } from '../../src/compile/diff.ts';
+import type { PipelineView } from '../../src/pipelines/pipeline-service.ts';
+import type { compilePipelineTool, deletePipeline, editPipeline, getPipeline, proposePipeline, validatePipeline } from '../definitions/pipelines.ts';
+import type { ToolContext } from '../tool.ts';
+
+type In<T extends { input: z.ZodObject }> = z.infer<T['input']>;
+
+const view = ({ pipeline, version, versions }: PipelineView) => ({
+  pipeline_id: pipeline.id,
+  name: pipeline.name,
+  version: version.version,
+  current_version: pipeline.current_version,
+  spec: version.spec as Record<string, unknown>,
+  versions: versions.map((v) => ({ version: v.version, created_at: v.created_at.toISOString(), origin: String(v.origin.kind ?? 'spec') })),
+});
+
+export async function runProposePipeline(input: In<typeof proposePipeline>, ctx: ToolContext) {
+  const { pipelines } = ctx.services;
+  return view(input.pipeline_id ? await pipelines.replace(ctx.principal, input.pipeline_id, input.spec, input.base_version) : await pipelines.create(ctx.principal, input.spec));
+}
+
+export async function runEditPipeline(input: In<typeof editPipeline>, ctx: ToolContext) {
+  return view(await ctx.services.pipelines.patch(ctx.principal, input.pipeline_id, input.patch, input.base_version));
+}
+
+export async function runValidatePipeline(input: In<typeof validatePipeline>, ctx: ToolContext) {
+  return ctx.services.pipelines.validate(ctx.principal, input.spec);
+}
+
+export async function runGetPipeline(input: In<typeof getPipeline>, ctx: ToolContext) {
+  return view(await ctx.services.pipelines.get(ctx.principal, input.pipeline_id, input.version));
+}
+
+export async function runListPipelines(_input: unknown, ctx: ToolContext) {
+  const rows = await ctx.services.pipelines.list(ctx.principal);
+  return { pipelines: rows.map((p) => ({ pipeline_id: p.id, name: p.name, current_version: p.current_version, updated_at: p.updated_at.toISOString() })) };
+}
+
+export async function runCompilePipeline(input: In<typeof compilePipelineTool>, ctx: ToolContext) {
+  const compiled = await ctx.services.compiler.compile(ctx.principal, input.pipeline_id, input.version);
+  const base = { version: compiled.view.version.version, location_name: compiled.locationName, content_hash: compiled.contentHash };
+  if (!input.diff_against_environment) return { ...base, files: compiled.files, diffed_against_version: null };
+  const live = await ctx.services.deploymentRepo.live(input.pipeline_id, input.diff_against_environment);
+  const liveFiles = live ? (await ctx.services.compiler.compile(ctx.principal, input.pipeline_id, live.version)).files : {};
+  return { ...base, files: filesDiff(liveFiles, compiled.files), diffed_against_version: live?.version ?? null };
+}
+
+export async function runDeletePipeline(input: In<typeof deletePipeline>, ctx: ToolContext) {
+  // The same two steps as DELETE /dagster/pipelines/{id}/: out of Dagster first, then the rows.
+  await ctx.services.deployments.undeploy(ctx.principal, input.pipeline_id);
+  await ctx.services.pipelines.delete(ctx.principal, input.pipeline_id);
+  return { deleted: true, pipeline_id: input.pipeline_id };
+}

@@ -1,0 +1,89 @@
+import type { ApprovalTokens } from '../src/auth/approvals.ts';
+import { AppError, type Issue } from '../src/errors.ts';
+import { fromZodIssues } from '../src/issues.ts';
+import { normalizeArgs } from './normalize-args.ts';
+import type { Tool, ToolContext } from './tool.ts';
+import { fenceUntrusted } from './untrusted.ts';
+
+export interface ToolError {
+  code: string;
+  message: string;
+  hint?: string;
+  issues?: Issue[];
+}
+
+/** What a surface shows for a tool call: the output, an error the model can act on, or a request to confirm. */
+export type ToolOutcome =
+  | { kind: 'ok'; output: Record<string, unknown>; text: string }
+  | { kind: 'error'; error: ToolError; text: string }
+  | { kind: 'needs_confirmation'; token: string; text: string };
+
+export interface RunOptions {
+  readOnly: boolean;
+  approvals: ApprovalTokens;
+  /** Asks the person directly (MCP elicitation) when the client can; true means they agreed. */
+  confirm?: (message: string) => Promise<boolean>;
+}
+
+const MAX_ECHO = 600;
+
+/**
+ * Runs one tool call the same way for every surface: read-only gate, lenient argument parsing,
+ * validation, approval, execution, output shaping. Every failure becomes a result that says what
+ * was wrong, where, and how to fix it, echoing (truncated) what was sent.
+ */
+export async function runTool(tool: Tool, rawArgs: unknown, ctx: ToolContext, opts: RunOptions): Promise<ToolOutcome> {
+  if (opts.readOnly && !tool.annotations.readOnlyHint) {
+    return failure(new AppError('forbidden:read_only', `This server is read-only: ${tool.name} changes things and is not available.`, { hint: 'Use the read-only tools, or ask an operator for a server without MCP_READ_ONLY.' }), rawArgs);
+  }
+  const args = normalizeArgs(tool.input, rawArgs);
+  const parsed = tool.input.safeParse(args);
+  if (!parsed.success) {
+    return failure(new AppError('invalid:arguments', `The arguments for ${tool.name} are invalid.`, { hint: 'Fix each issue listed and call again.', issues: fromZodIssues(parsed.error.issues) }), rawArgs);
+  }
+  const input = parsed.data as Record<string, unknown>;
+  const { confirmation_token: token, ...callArgs } = input;
+
+  const gated = typeof tool.needsApproval === 'function' ? tool.needsApproval(input as never, ctx) : tool.needsApproval && ctx.caller === 'model';
+  if (gated) {
+    const confirmed = typeof token === 'string' && opts.approvals.consume(token, ctx.principal, tool.name, callArgs);
+    if (!confirmed) {
+      const question = `${tool.title}: ${JSON.stringify(callArgs)}. Go ahead?`;
+      if (opts.confirm) {
+        if (!(await opts.confirm(question))) {
+          return failure(new AppError('forbidden:declined', `The user declined ${tool.name}.`, { hint: 'Do not retry unless the user asks for it.' }), rawArgs);
+        }
+      } else {
+        const issued = opts.approvals.issue(ctx.principal, tool.name, callArgs);
+        const text = `Needs confirmation: ${tool.name} with ${JSON.stringify(callArgs)} changes things a person must agree to. Ask the user; if they agree, call ${tool.name} again with the same arguments and "confirmation_token": "${issued}" (valid once, for 10 minutes).`;
+        return { kind: 'needs_confirmation', token: issued, text };
+      }
+    }
+  }
+
+  let output: unknown;
+  try {
+    output = await tool.execute(input as never, ctx);
+  } catch (error) {
+    if (error instanceof AppError) return failure(error, rawArgs);
+    ctx.log.error({ err: error, tool: tool.name }, 'tool failed unexpectedly');
+    return failure(new AppError('internal', `${tool.name} failed on our side; the request id identifies it in our logs.`), rawArgs);
+  }
+  const shaped = tool.output.safeParse(output);
+  if (!shaped.success) ctx.log.error({ tool: tool.name, issues: shaped.error.issues }, 'tool output does not match its schema');
+  const result = (shaped.success ? shaped.data : output) as Record<string, unknown>;
+  const json = JSON.stringify(result, null, 2);
+  return { kind: 'ok', output: result, text: tool.untrustedOutput ? fenceUntrusted(json) : json };
+}
+
+function failure(error: AppError, sent: unknown): ToolOutcome {
+  const body: ToolError = { code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}), ...(error.issues.length ? { issues: error.issues } : {}) };
+  const echo = JSON.stringify(sent) ?? 'nothing';
+  const lines = [
+    `Error ${error.code}: ${error.message}`,
+    ...error.issues.map((i) => `- ${i.path || '/'}: ${i.message}${i.hint ? ` (${i.hint})` : ''}`),
+    ...(error.hint ? [`Hint: ${error.hint}`] : []),
+    `You sent: ${echo.length > MAX_ECHO ? `${echo.slice(0, MAX_ECHO)}… (truncated)` : echo}`,
+  ];
+  return { kind: 'error', error: body, text: lines.join('\n') };
+}

@@ -1,0 +1,50 @@
+import type { z } from 'zod';
+import type { Principal } from '../src/auth/principal.ts';
+import type { Logger } from '../src/logger.ts';
+import type { Services } from '../src/services.ts';
+
+/** Groups a deployment can switch on or off (MCP_TOOL_GROUPS). */
+export type ToolGroup = 'catalog' | 'pipelines' | 'deploy' | 'runs';
+
+export interface ToolAnnotations {
+  readOnlyHint: boolean;
+  destructiveHint: boolean;
+  idempotentHint: boolean;
+  openWorldHint: boolean;
+}
+
+/** What a tool may use while it runs. Surfaces (MCP, chat) build it; tools never import them. */
+export interface ToolContext {
+  principal: Principal;
+  services: Services;
+  log: Logger;
+  signal: AbortSignal;
+  /** Who is calling: a model's tool call is subject to approval policies, a person's is not. */
+  caller: 'model' | 'person';
+  requestId?: string;
+  progress?: (done: number, total: number, message: string) => Promise<void>;
+}
+
+/**
+ * A tool as data: everything a model, an MCP client or a test needs to know about it, with no
+ * service running. Its behaviour lives apart, in the matching execute function.
+ */
+export interface ToolDefinition<I extends z.ZodObject = z.ZodObject, O extends z.ZodObject = z.ZodObject> {
+  name: string;
+  title: string;
+  description: string;
+  group: ToolGroup;
+  input: I;
+  output: O;
+  annotations: ToolAnnotations;
+  /** Whether this call needs a person's yes before it runs (a boolean or a predicate on the input). */
+  needsApproval: boolean | ((input: z.infer<I>, ctx: ToolContext) => boolean);
+  /** Its result carries text written by users or by Dagster: fence it before a model reads it. */
+  untrustedOutput: boolean;
+}
+
+export interface Tool<I extends z.ZodObject = z.ZodObject, O extends z.ZodObject = z.ZodObject> extends ToolDefinition<I, O> {
+  execute(input: z.infer<I>, ctx: ToolContext): Promise<z.infer<O>>;
+}
+
+export const READ_ONLY: ToolAnnotations = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false };
