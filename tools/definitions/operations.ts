@@ -13,6 +13,7 @@ export const deployPipeline = {
     environment,
     version: version.optional(),
     dry_run: z.boolean().default(true).describe('true (default): only preview; false: deploy'),
+    wait: z.boolean().default(false).describe('With dry_run false: wait (up to 5 minutes, with progress) until Dagster has loaded it or it failed'),
     confirmation_token: confirmationToken,
   }),
   output: z.object({
@@ -25,7 +26,9 @@ export const deployPipeline = {
     missing_secrets: z.array(issue).optional(),
     approval_required: z.boolean().optional(),
     deployment_id: z.uuid().optional(),
-    status: z.string().optional(),
+    status: z.string().optional().describe('pending, in_progress, deployed, written or failed'),
+    message: z.string().nullable().optional(),
+    error: z.string().nullable().optional().describe("Dagster's own error text when it failed"),
   }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   // A model deploying (not previewing) to an environment whose policy asks for a person.

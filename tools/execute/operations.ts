@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { pipelineStatus } from '../../src/dagster/pipeline-status.ts';
+import type { DeploymentRow } from '../../src/dagster/deployment-repo.ts';
 import type { RunView } from '../../src/dagster/runs-service.ts';
 import type { deployPipeline, getRunLogs, launchRun, pipelineStatusTool, terminateRun } from '../definitions/operations.ts';
 import type { ToolContext } from '../tool.ts';
@@ -23,8 +24,32 @@ export async function runDeployPipeline(input: In<typeof deployPipeline>, ctx: T
       approval_required: preview.approval_required_for_model_deploys,
     };
   }
-  const row = await ctx.services.deployments.request(ctx.principal, input.pipeline_id, request);
-  return { dry_run: false, environment: row.environment, version: row.version, deployment_id: row.id, status: row.status };
+  let row = await ctx.services.deployments.request(ctx.principal, input.pipeline_id, request);
+  if (input.wait) row = await followDeployment(row, ctx);
+  return { dry_run: false, environment: row.environment, version: row.version, deployment_id: row.id, status: row.status, message: row.message, error: row.error };
+}
+
+const STEPS: Record<string, number> = { pending: 0, in_progress: 1 };
+const WAIT_MS = 5 * 60_000;
+
+/**
+ * Follows a deployment until it settles, telling the client each step. A cancelled call stops
+ * waiting, not the deployment: it carries on, and pipeline_status tells how it went.
+ */
+async function followDeployment(first: DeploymentRow, ctx: ToolContext): Promise<DeploymentRow> {
+  let row = first;
+  let reported = '';
+  const deadline = Date.now() + WAIT_MS;
+  while (row.status in STEPS && Date.now() < deadline && !ctx.signal.aborted) {
+    if (row.status !== reported) {
+      reported = row.status;
+      await ctx.progress?.(STEPS[row.status]!, 2, row.status === 'pending' ? 'Waiting for a deploy worker' : 'Writing the code location and asking Dagster to load it');
+    }
+    await new Promise((r) => setTimeout(r, 250));
+    row = (await ctx.services.deploymentRepo.get(ctx.principal, row.id)) ?? row;
+  }
+  if (!(row.status in STEPS)) await ctx.progress?.(2, 2, `Deployment ${row.status}`);
+  return row;
 }
 
 export async function runLaunchRun(input: In<typeof launchRun>, ctx: ToolContext) {

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { filesDiff } from '../../src/compile/diff.ts';
+import { AppError } from '../../src/errors.ts';
 import type { PipelineView } from '../../src/pipelines/pipeline-service.ts';
 import type { compilePipelineTool, deletePipeline, editPipeline, getPipeline, proposePipeline, validatePipeline } from '../definitions/pipelines.ts';
 import type { ToolContext } from '../tool.ts';
@@ -47,6 +48,17 @@ export async function runCompilePipeline(input: In<typeof compilePipelineTool>, 
 }
 
 export async function runDeletePipeline(input: In<typeof deletePipeline>, ctx: ToolContext) {
+  if (ctx.caller === 'model') {
+    // An environment's policy may forbid destructive tools: a pipeline live there is not a model's to delete.
+    const guarded = (await ctx.services.deploymentRepo.environmentsOf(input.pipeline_id))
+      .map(({ environment }) => ctx.services.deployments.environmentFor(environment))
+      .filter((env) => env && !env.policy.allow_destructive);
+    if (guarded.length) {
+      throw new AppError('forbidden:policy', `delete_pipeline is not allowed: the pipeline is deployed to ${guarded.map((e) => `"${e!.name}"`).join(', ')}, whose policy forbids destructive tools.`, {
+        hint: 'A person can delete it through the REST API or the UI.',
+      });
+    }
+  }
   // The same two steps as DELETE /dagster/pipelines/{id}/: out of Dagster first, then the rows.
   await ctx.services.deployments.undeploy(ctx.principal, input.pipeline_id);
   await ctx.services.pipelines.delete(ctx.principal, input.pipeline_id);
