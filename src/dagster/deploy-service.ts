@@ -122,6 +122,12 @@ export class DeployService {
     return this.deps.repo.list(principal, pipelineId);
   }
 
+  /** Deletes a pipeline for good: out of Dagster first (it must not go on running there), then its rows. */
+  async deletePipeline(principal: Principal, pipelineId: string): Promise<void> {
+    await this.undeploy(principal, pipelineId);
+    await this.deps.pipelines.delete(principal, pipelineId);
+  }
+
   /**
    * Takes the pipeline's code location out of every environment it was deployed to, so deleting
    * a pipeline leaves nothing running. Dagster is asked to reload; if it does not answer, the

@@ -146,9 +146,7 @@ export function dagsterRoutes(services: Services) {
     })
     .openapi(remove, async (c) => {
       const { pipeline_id } = c.req.valid('param');
-      // Out of Dagster first: a pipeline deleted here must not go on running there.
-      await services.deployments.undeploy(c.var.principal, pipeline_id);
-      await services.pipelines.delete(c.var.principal, pipeline_id);
+      await services.deployments.deletePipeline(c.var.principal, pipeline_id);
       return c.json({ message: 'Pipeline deleted successfully.' }, 200);
     })
     .openapi(deploy, async (c) => {

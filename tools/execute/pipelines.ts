@@ -59,8 +59,6 @@ export async function runDeletePipeline(input: In<typeof deletePipeline>, ctx: T
       });
     }
   }
-  // The same two steps as DELETE /dagster/pipelines/{id}/: out of Dagster first, then the rows.
-  await ctx.services.deployments.undeploy(ctx.principal, input.pipeline_id);
-  await ctx.services.pipelines.delete(ctx.principal, input.pipeline_id);
+  await ctx.services.deployments.deletePipeline(ctx.principal, input.pipeline_id);
   return { deleted: true, pipeline_id: input.pipeline_id };
 }
