@@ -44,7 +44,8 @@ export function registerTools(mcp: McpServer, reg: ToolRegistration): void {
     const tool = reg.tools.find((t) => t.name === request.params.name);
     if (!tool) throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${request.params.name}`);
     const progressToken = request.params._meta?.progressToken;
-    const canElicit = !!server.getClientCapabilities()?.elicitation;
+    // We ask with a form; a client that declares only URL elicitation gets a token instead.
+    const canElicit = !!server.getClientCapabilities()?.elicitation?.form;
     const outcome = await runTool(
       tool,
       request.params.arguments,

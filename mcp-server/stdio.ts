@@ -37,6 +37,7 @@ async function serveStore(databaseUrl: string) {
     void services.worker.stop().then(() => db.close()).finally(() => process.exit(0));
   };
   await server.connect(transport);
+  closeOnEndOfInput(transport);
   say(`serving the Postgres store directly${readOnly ? ' (read-only)' : ''}`);
 }
 
@@ -57,11 +58,22 @@ async function bridge(url: string) {
   down.onmessage = (message) => void up.send(message);
   down.onerror = (error) => say(`service connection: ${error.message}`);
   up.onclose = () => {
-    void down.close().finally(() => process.exit(0));
+    // End the session on the service too, rather than leave it to the idle sweep.
+    void down.terminateSession().catch(() => undefined).then(() => down.close()).finally(() => process.exit(0));
   };
   await down.start();
   await up.start();
+  closeOnEndOfInput(up);
   say(`bridging to ${url} (the embedded store serves one process; set DATABASE_URL to open a Postgres store here instead)`);
+}
+
+/**
+ * A client ends a stdio server by closing its stdin (then waits, then signals). The SDK's
+ * transport does not notice end of input, so its onclose (stop the worker, close the store, exit)
+ * would never run and the open store would keep the process alive until killed.
+ */
+function closeOnEndOfInput(transport: StdioServerTransport) {
+  process.stdin.once('end', () => void transport.close());
 }
 
 (config.DATABASE_URL ? serveStore(config.DATABASE_URL) : bridge(config.MCP_SERVICE_URL)).catch((error) => {

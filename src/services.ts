@@ -38,6 +38,8 @@ export interface ServiceOptions {
   logger?: Logger;
   leaseSeconds?: number;
   deployWorkers?: number;
+  /** How stale search may be about catalog writes made by other instances. */
+  catalogFreshnessMs?: number;
   /** How often an idle deploy worker looks for work (it is also woken on each request). */
   pollMs?: number;
   /** Fault injection for tests: rewrites what a deployment writes (e.g. a location that fails to load). */
@@ -47,7 +49,7 @@ export interface ServiceOptions {
 
 export function createServices(db: Db, opts: ServiceOptions): Services {
   const catalogRepo = new CatalogRepo(db);
-  const catalog = new CatalogService(catalogRepo);
+  const catalog = new CatalogService(catalogRepo, { ...(opts.catalogFreshnessMs !== undefined ? { freshnessMs: opts.catalogFreshnessMs } : {}) });
   const blockRepo = new BlockRepo(db);
   const pipelines = new PipelineService(new PipelineRepo(db), catalog);
   const compiler = new CompileService(pipelines, catalog);

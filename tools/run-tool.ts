@@ -49,11 +49,18 @@ export async function runTool(tool: Tool, rawArgs: unknown, ctx: ToolContext, op
     const confirmed = typeof token === 'string' && opts.approvals.consume(token, ctx.principal, tool.name, callArgs);
     if (!confirmed) {
       const question = `${tool.title}: ${JSON.stringify(callArgs)}. Go ahead?`;
-      if (opts.confirm) {
-        if (!(await opts.confirm(question))) {
-          return failure(new AppError('forbidden:declined', `The user declined ${tool.name}.`, { hint: 'Do not retry unless the user asks for it.' }), rawArgs);
-        }
-      } else {
+      // Asking can fail (no answer before the request times out, a client that errors): that is
+      // not a no, and not a protocol failure either, so fall back to a token.
+      const agreed = opts.confirm
+        ? await opts.confirm(question).catch((error: unknown) => {
+            ctx.log.warn({ err: error, tool: tool.name }, 'could not ask the user to confirm; answering with a confirmation token');
+            return undefined;
+          })
+        : undefined;
+      if (agreed === false) {
+        return failure(new AppError('forbidden:declined', `The user declined ${tool.name}.`, { hint: 'Do not retry unless the user asks for it.' }), rawArgs);
+      }
+      if (agreed === undefined) {
         const issued = opts.approvals.issue(ctx.principal, tool.name, callArgs);
         const text = `Needs confirmation: ${tool.name} with ${JSON.stringify(callArgs)} changes things a person must agree to. Ask the user; if they agree, call ${tool.name} again with the same arguments and "confirmation_token": "${issued}" (valid once, for 10 minutes).`;
         return { kind: 'needs_confirmation', token: issued, text };
@@ -72,7 +79,8 @@ export async function runTool(tool: Tool, rawArgs: unknown, ctx: ToolContext, op
   const shaped = tool.output.safeParse(output);
   if (!shaped.success) ctx.log.error({ tool: tool.name, issues: shaped.error.issues }, 'tool output does not match its schema');
   const result = (shaped.success ? shaped.data : output) as Record<string, unknown>;
-  const json = JSON.stringify(result, null, 2);
+  // Compact: models read it as well, and every byte is paid for twice (text and structuredContent).
+  const json = JSON.stringify(result);
   return { kind: 'ok', output: result, text: tool.untrustedOutput ? fenceUntrusted(json) : json };
 }
 

@@ -36,9 +36,15 @@ const FULL = `SELECT m.manifest, t.org_id FROM block_types t JOIN block_type_man
 /** The catalog's rows: upserts from manifests, lookups, and what the search index is built from. */
 export class CatalogRepo {
   private readonly db: Db;
+  private readonly writeListeners: Array<() => void> = [];
 
   constructor(db: Db) {
     this.db = db;
+  }
+
+  /** Called after each catalog write through this repo (the search index drops its cached revision). */
+  onWrite(listener: () => void): void {
+    this.writeListeners.push(listener);
   }
 
   /** Inserts or refreshes block types in one statement and one transaction; `orgId` null = built-in. */
@@ -80,6 +86,7 @@ export class CatalogRepo {
       );
       await tx.query('UPDATE catalog_state SET revision = revision + 1 WHERE id = 1');
     });
+    for (const listener of this.writeListeners) listener();
   }
 
   /** Changes whenever any block type is written; cheap enough to read before every search. */

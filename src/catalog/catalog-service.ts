@@ -18,9 +18,9 @@ export class CatalogService {
   private readonly repo: CatalogRepo;
   private readonly index: CatalogSearch;
 
-  constructor(repo: CatalogRepo) {
+  constructor(repo: CatalogRepo, opts: { freshnessMs?: number } = {}) {
     this.repo = repo;
-    this.index = new CatalogSearch(repo);
+    this.index = new CatalogSearch(repo, opts.freshnessMs);
   }
 
   async search(principal: Principal, filters: SearchFilters): Promise<SearchResult> {

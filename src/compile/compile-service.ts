@@ -20,8 +20,10 @@ export class CompileService {
   async compile(principal: Principal, pipelineId: string, version?: number): Promise<CompiledVersion> {
     const view = await this.pipelines.get(principal, pipelineId, version);
     const types = await this.typesOf(principal, view.version.spec);
+    // Name and description as they were in that version's spec: a later rename must not change
+    // the bytes (and hash) of an earlier version.
     const compiled = compilePipeline(
-      { id: view.pipeline.id, name: view.pipeline.name, description: view.pipeline.description, version: view.version.version },
+      { id: view.pipeline.id, name: view.version.spec.name, description: view.version.spec.description ?? null, version: view.version.version },
       view.version.spec,
       types,
     );

@@ -124,6 +124,19 @@ export class DeploymentRepo {
     return rows[0] ?? null;
   }
 
+  /**
+   * The newest deployment whose files are in the environment's workspace: loaded by Dagster
+   * (deployed) or written where no Dagster was asked (written). What a preview diffs against.
+   */
+  async inPlace(pipelineId: string, environment: string): Promise<DeploymentRow | null> {
+    const rows = await this.db.query<DeploymentRow>(
+      `SELECT * FROM deployments WHERE pipeline_id = $1 AND environment = $2 AND status IN ('deployed', 'written')
+       ORDER BY finished_at DESC, id LIMIT 1`,
+      [pipelineId, environment],
+    );
+    return rows[0] ?? null;
+  }
+
   /** Environments the pipeline has any deployment in, for clean-up on delete. */
   async environmentsOf(pipelineId: string): Promise<Array<{ environment: string; location_name: string }>> {
     return this.db.query(`SELECT DISTINCT environment, location_name FROM deployments WHERE pipeline_id = $1`, [pipelineId]);

@@ -3,12 +3,15 @@ import { openDb } from '../../src/adapters/store/open-db.ts';
 import { ensureLocalPrincipal } from '../../src/auth/principal.ts';
 import { catalogBench } from './catalog-bench.ts';
 import { deployBench } from './deploy-bench.ts';
+import { mcpBench } from './mcp-bench.ts';
 import { printTable } from './measure.ts';
 
 async function main() {
   const db = await openDb({});
   await ensureLocalPrincipal(db);
-  const rows = [...(await catalogBench(db)), ...(await deployBench(db))];
+  // MCP first: it opens its own store, and runs before the 10,000-type catalog fills the heap.
+  const mcp = await mcpBench();
+  const rows = [...(await catalogBench(db)), ...mcp, ...(await deployBench(db))];
   await db.close();
   process.stdout.write(`Store: PGlite in memory. Node ${process.version}, ${new Date().toISOString()}\n${printTable(rows)}\n`);
 }

@@ -7,7 +7,8 @@ import { createTestApp, type TestApp } from '../support/test-app.ts';
 describe.each(STORE_KINDS)('block catalog search on %s', (kind) => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await createTestApp(kind);
+    // Reads the catalog revision on every search, so another instance's write shows at once.
+    t = await createTestApp(kind, { catalogFreshnessMs: 0 });
   });
   afterAll(() => t.close());
 

@@ -9,7 +9,7 @@ describe('MCP over Streamable HTTP at /mcp (through the app, no socket)', () => 
   beforeAll(async () => {
     t = await createTestApp('pglite');
     client = new Client({ name: 'test', version: '1.0.0' });
-    const transport = new StreamableHTTPClientTransport(new URL('http://localhost/mcp'), { fetch: (url, init) => t.app.request(String(url), init as RequestInit) });
+    const transport = new StreamableHTTPClientTransport(new URL('http://localhost/mcp'), { fetch: async (url, init) => t.app.request(String(url), init as RequestInit) });
     await client.connect(transport);
   });
   afterAll(async () => {

@@ -34,7 +34,8 @@ export const deployPipeline = {
   // A model deploying (not previewing) to an environment whose policy asks for a person.
   needsApproval: (input: { dry_run?: boolean; environment?: string }, ctx: ToolContext) =>
     !input.dry_run && ctx.caller === 'model' && (ctx.services.deployments.environmentFor(input.environment)?.policy.approval_required_for_model_deploys ?? false),
-  untrustedOutput: false,
+  // A preview's code diff carries what users wrote (block names, config), a result Dagster's errors.
+  untrustedOutput: true,
 } satisfies ToolDefinition;
 
 export const launchRun = {

@@ -12,7 +12,24 @@ export async function runSearchBlockTypes(input: In<typeof searchBlockTypes>, ct
     ...(input.output_type ? { outputType: input.output_type } : {}),
     limit: input.limit,
   });
-  return { results: results.map((r) => ({ score: r.score, block_type: r.blockType })), ...(hint ? { hint } : {}) };
+  // A compact card per result, enough to choose; get_block_type has the rest (config schema, port
+  // and secret descriptions). Smaller results cost less on every call and in the model's context.
+  return {
+    results: results.map(({ score, blockType: b }) => ({
+      score,
+      block_type: {
+        ref: b.ref,
+        name: b.name,
+        description: b.description,
+        category: b.category,
+        tags: b.tags,
+        inputs: b.inputs.map((p) => ({ name: p.name, type: p.type, required: p.required, multiple: p.multiple })),
+        outputs: b.outputs.map((p) => ({ name: p.name, type: p.type })),
+        secrets: b.secrets.map((x) => ({ name: x.name })),
+      },
+    })),
+    ...(hint ? { hint } : {}),
+  };
 }
 
 export async function runGetBlockType(input: In<typeof getBlockType>, ctx: ToolContext) {

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { pipelineStatus } from '../../src/dagster/pipeline-status.ts';
+import { AppError } from '../../src/errors.ts';
 import type { DeploymentRow } from '../../src/dagster/deployment-repo.ts';
 import type { RunView } from '../../src/dagster/runs-service.ts';
 import type { deployPipeline, getRunLogs, launchRun, pipelineStatusTool, terminateRun } from '../definitions/operations.ts';
@@ -75,6 +76,18 @@ export async function runGetRunLogs(input: In<typeof getRunLogs>, ctx: ToolConte
 }
 
 export async function runTerminateRun(input: In<typeof terminateRun>, ctx: ToolContext) {
+  if (ctx.caller === 'model') {
+    // As for delete_pipeline: an environment's policy may forbid destructive tools. The run is
+    // looked up where the pipeline was last deployed, so that is the policy that applies.
+    await ctx.services.pipelines.require(ctx.principal, input.pipeline_id);
+    const latest = await ctx.services.deploymentRepo.latest(input.pipeline_id);
+    const env = latest ? ctx.services.deployments.environmentFor(latest.environment) : undefined;
+    if (env && !env.policy.allow_destructive) {
+      throw new AppError('forbidden:policy', `terminate_run is not allowed: the pipeline runs in "${env.name}", whose policy forbids destructive tools.`, {
+        hint: 'A person can stop the run in the Dagster UI.',
+      });
+    }
+  }
   return run(await ctx.services.runs.terminate(ctx.principal, input.pipeline_id, input.run_id));
 }
 

@@ -42,7 +42,14 @@ export async function runCompilePipeline(input: In<typeof compilePipelineTool>, 
   const compiled = await ctx.services.compiler.compile(ctx.principal, input.pipeline_id, input.version);
   const base = { version: compiled.view.version.version, location_name: compiled.locationName, content_hash: compiled.contentHash };
   if (!input.diff_against_environment) return { ...base, files: compiled.files, diffed_against_version: null };
-  const live = await ctx.services.deploymentRepo.live(input.pipeline_id, input.diff_against_environment);
+  // A misspelt environment has nothing live, so it would look like a first deploy: say so instead.
+  if (!ctx.services.connections.get(input.diff_against_environment)) {
+    throw new AppError('invalid:environment', `There is no environment "${input.diff_against_environment}".`, {
+      hint: `Environments: ${ctx.services.connections.names().join(', ')}.`,
+      issues: [{ code: 'unknown_environment', path: '/diff_against_environment', message: `"${input.diff_against_environment}" is not configured` }],
+    });
+  }
+  const live = await ctx.services.deploymentRepo.inPlace(input.pipeline_id, input.diff_against_environment);
   const liveFiles = live ? (await ctx.services.compiler.compile(ctx.principal, input.pipeline_id, live.version)).files : {};
   return { ...base, files: filesDiff(liveFiles, compiled.files), diffed_against_version: live?.version ?? null };
 }
