@@ -6,6 +6,7 @@ import { AppError } from './errors.ts';
 import type { Logger } from './logger.ts';
 import { blockRoutes } from './routes/blocks.ts';
 import { blockTypeRoutes } from './routes/block-types.ts';
+import { chatRoutes } from './routes/chat.ts';
 import { dagsterRoutes } from './routes/dagster.ts';
 import { deploymentRoutes } from './routes/deployments.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -13,7 +14,6 @@ import { limitBodies, localPrincipal, requestContext, requireJsonBodies } from '
 import { pipelineRoutes } from './routes/pipelines.ts';
 import { createRouter } from './routes/router.ts';
 import type { Services } from './services.ts';
-import { ApprovalTokens } from './auth/approvals.ts';
 import { createMcpServer } from '../mcp-server/create-server.ts';
 import { createMcpHttpHandler } from '../mcp-server/http-handler.ts';
 import { mcpOriginGuard } from '../mcp-server/origin-guard.ts';
@@ -24,7 +24,7 @@ export interface AppDeps {
   logger: Logger;
   maxBodyBytes: number;
   principal?: Principal;
-  mcp?: { readOnly: boolean; groups?: ReadonlySet<ToolGroup>; allowedHosts: readonly string[]; approvals?: ApprovalTokens };
+  mcp?: { readOnly: boolean; groups?: ReadonlySet<ToolGroup>; allowedHosts: readonly string[]; approvals?: Services['approvals'] };
 }
 
 /** The whole HTTP surface, built from explicit dependencies (no module-level clients). */
@@ -48,7 +48,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', blockRoutes(deps.services));
   app.route('/', pipelineRoutes(deps.services));
   const mcp = deps.mcp ?? { readOnly: false, allowedHosts: ['localhost', '127.0.0.1', '[::1]'] };
-  const approvals = mcp.approvals ?? new ApprovalTokens();
+  const approvals = mcp.approvals ?? deps.services.approvals;
   const mcpHandler = createMcpHttpHandler({
     newServer: (principal) => createMcpServer({ services: deps.services, logger: deps.logger, approvals, readOnly: mcp.readOnly, ...(mcp.groups ? { groups: mcp.groups } : {}) }, principal),
     logger: deps.logger,
@@ -57,6 +57,7 @@ export function createApp(deps: AppDeps) {
   app.all('/mcp', (c) => mcpHandler(c.req.raw, c.var.principal));
 
   app.route('/', deploymentRoutes(deps.services));
+  app.route('/', chatRoutes(deps.services));
   app.route('/', dagsterRoutes(deps.services));
 
   app.doc31('/openapi.json', {

@@ -20,6 +20,11 @@ const envSchema = z.object({
   DAGSTER_GRAPHQL_URL: z.union([z.url(), z.literal('none')]).default('http://127.0.0.1:3000/graphql'),
   DEPLOY_LEASE_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
   DEPLOY_WORKERS: z.coerce.number().int().min(0).max(32).default(4),
+  OPENAI_API_KEY: z.string().min(1).optional(),
+  OPENAI_BASE_URL: z.url().optional(),
+  OPENAI_MODEL: z.string().min(1).default('gpt-4.1-mini'),
+  CHAT_STEP_LIMIT: z.coerce.number().int().min(1).max(100).default(16),
+  CHAT_TURN_TIMEOUT_SECONDS: z.coerce.number().int().min(5).max(3600).default(600),
   MCP_READ_ONLY: z.enum(['true', 'false', '1', '0']).default('false').transform((v) => v === 'true' || v === '1'),
   MCP_TOOL_GROUPS: z
     .string()

@@ -8,6 +8,7 @@ import { loadEnvironments } from './dagster/environments.ts';
 import { createLogger } from './logger.ts';
 import { createServices } from './services.ts';
 import { mcpOptions } from './mcp-options.ts';
+import { llmFromConfig } from './agent/llm.ts';
 
 /** Node entry: read config, open and migrate the store, load the catalog, serve HTTP. */
 async function main() {
@@ -19,7 +20,15 @@ async function main() {
     dataDir: config.DATA_DIR,
     defaultGraphqlUrl: config.DAGSTER_GRAPHQL_URL === 'none' ? '' : config.DAGSTER_GRAPHQL_URL,
   });
-  const services = createServices(db, { environments, logger, leaseSeconds: config.DEPLOY_LEASE_SECONDS, deployWorkers: config.DEPLOY_WORKERS });
+  const services = createServices(db, {
+    environments,
+    logger,
+    leaseSeconds: config.DEPLOY_LEASE_SECONDS,
+    deployWorkers: config.DEPLOY_WORKERS,
+    llm: llmFromConfig(config),
+    chatStepLimit: config.CHAT_STEP_LIMIT,
+    chatTurnTimeoutMs: config.CHAT_TURN_TIMEOUT_SECONDS * 1000,
+  });
   const principal = await ensureLocalPrincipal(db);
   const manifests = loadManifests();
   await services.catalogRepo.upsert(manifests);
@@ -36,6 +45,7 @@ async function main() {
     process.stdout.write(
       `Constellation Agent is listening on ${base} (store: ${db.kind}${db.kind === 'pglite' ? ` in ${config.DATA_DIR}` : ''}, ${manifests.length} block types)\n` +
         `Environments: ${envs.join('; ')}\n` +
+        `Chat: ${services.chat.configured ? `POST ${base}/v1/chat (model ${config.OPENAI_MODEL})` : 'off (set OPENAI_API_KEY to turn it on)'}\n` +
         `Try:  curl '${base}/v1/block-types?q=postgres'\n` +
         `API:  ${base}/openapi.json   MCP: ${base}/mcp${config.MCP_READ_ONLY ? ' (read-only)' : ''}\n`,
     );

@@ -1,4 +1,11 @@
+import type OpenAI from 'openai';
+import type { Kv } from './adapters/kv/kv.ts';
+import { MemoryKv } from './adapters/kv/memory-kv.ts';
 import type { Db } from './adapters/store/db.ts';
+import { ApprovalTokens } from './auth/approvals.ts';
+import { ChatRepo } from './chat/chat-repo.ts';
+import { ChatService } from './chat/chat-service.ts';
+import { TurnLog } from './chat/turn-log.ts';
 import { CatalogRepo } from './catalog/catalog-repo.ts';
 import { CatalogService } from './catalog/catalog-service.ts';
 import { CompileService } from './compile/compile-service.ts';
@@ -31,6 +38,11 @@ export interface Services {
   deployments: DeployService;
   worker: DeployWorker;
   runs: RunsService;
+  kv: Kv;
+  approvals: ApprovalTokens;
+  chatRepo: ChatRepo;
+  turns: TurnLog;
+  chat: ChatService;
 }
 
 export interface ServiceOptions {
@@ -42,6 +54,11 @@ export interface ServiceOptions {
   catalogFreshnessMs?: number;
   /** How often an idle deploy worker looks for work (it is also woken on each request). */
   pollMs?: number;
+  /** The chat's model endpoint; null: chat answers 503 (REST and MCP are unaffected). */
+  llm?: { client: OpenAI; model: string } | null;
+  kv?: Kv;
+  chatStepLimit?: number;
+  chatTurnTimeoutMs?: number;
   /** Fault injection for tests: rewrites what a deployment writes (e.g. a location that fails to load). */
   alterCompiled?: (compiled: CompiledLocation, deployment: DeploymentRow) => CompiledLocation;
   graphql?: GraphqlClientOptions;
@@ -69,7 +86,12 @@ export function createServices(db: Db, opts: ServiceOptions): Services {
     concurrency: opts.deployWorkers ?? 4,
     ...(opts.pollMs ? { pollMs: opts.pollMs } : {}),
   });
-  return {
+  const logger = opts.logger ?? createLogger('silent');
+  const kv = opts.kv ?? new MemoryKv();
+  const approvals = new ApprovalTokens();
+  const chatRepo = new ChatRepo(db);
+  const turns = new TurnLog(kv);
+  const partial = {
     db,
     catalogRepo,
     catalog,
@@ -82,5 +104,21 @@ export function createServices(db: Db, opts: ServiceOptions): Services {
     deployments: new DeployService({ repo: deploymentRepo, pipelines, compiler, connections, worker, locks }),
     worker,
     runs: new RunsService({ deployments: deploymentRepo, pipelines, compiler, connections }),
+    kv,
+    approvals,
+    chatRepo,
+    turns,
   };
+  const chat = new ChatService({
+    llm: opts.llm ?? null,
+    services: partial as Services,
+    chats: chatRepo,
+    turns,
+    kv,
+    approvals,
+    log: logger,
+    stepLimit: opts.chatStepLimit ?? 16,
+    turnTimeoutMs: opts.chatTurnTimeoutMs ?? 600_000,
+  });
+  return Object.assign(partial, { chat });
 }

@@ -1,0 +1,8 @@
+import { readFileSync } from 'node:fs';
+
+/**
+ * The system prompt, a versioned file beside this one. PROMPT_VERSION changes whenever its text
+ * does (the snapshot test pins both), so a stored turn can say which prompt it ran under.
+ */
+export const SYSTEM_PROMPT = readFileSync(new URL('./system.md', import.meta.url), 'utf8');
+export const PROMPT_VERSION = 'system-v1';

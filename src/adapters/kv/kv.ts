@@ -1,0 +1,19 @@
+/**
+ * The key-value seam: lists that grow (a turn's streamed parts), plain values with expiry, and
+ * notifications. In memory for one process now; Redis (REDIS_URL) implements the same interface
+ * for several instances.
+ */
+export interface Kv {
+  /** Appends to the list at `key`; returns its new length. */
+  append(key: string, value: string): Promise<number>;
+  /** Items from index `from` (0-based) to the end. */
+  range(key: string, from: number): Promise<string[]>;
+  get(key: string): Promise<string | null>;
+  set(key: string, value: string, ttlSeconds?: number): Promise<void>;
+  del(key: string): Promise<void>;
+  /** Sets expiry on an existing key (list or value). */
+  expire(key: string, ttlSeconds: number): Promise<void>;
+  publish(channel: string, message: string): Promise<void>;
+  /** Calls `listener` for each message on `channel` until the returned function is called. */
+  subscribe(channel: string, listener: (message: string) => void): Promise<() => void>;
+}

@@ -1,0 +1,66 @@
+import { EventEmitter } from 'node:events';
+import type { Kv } from './kv.ts';
+
+/** One process's KV: the embedded default. Expired keys are dropped when next touched. */
+export class MemoryKv implements Kv {
+  private readonly values = new Map<string, { value: string[] | string; expires?: number }>();
+  private readonly events = new EventEmitter();
+
+  constructor() {
+    // Every open stream listens on its turn's channel; there can be thousands.
+    this.events.setMaxListeners(0);
+  }
+
+  async append(key: string, value: string): Promise<number> {
+    const entry = this.live(key);
+    if (entry && Array.isArray(entry.value)) {
+      entry.value.push(value);
+      return entry.value.length;
+    }
+    this.values.set(key, { value: [value] });
+    return 1;
+  }
+
+  async range(key: string, from: number): Promise<string[]> {
+    const entry = this.live(key);
+    return entry && Array.isArray(entry.value) ? entry.value.slice(from) : [];
+  }
+
+  async get(key: string): Promise<string | null> {
+    const entry = this.live(key);
+    return entry && typeof entry.value === 'string' ? entry.value : null;
+  }
+
+  async set(key: string, value: string, ttlSeconds?: number): Promise<void> {
+    this.values.set(key, { value, ...(ttlSeconds ? { expires: Date.now() + ttlSeconds * 1000 } : {}) });
+  }
+
+  async del(key: string): Promise<void> {
+    this.values.delete(key);
+  }
+
+  async expire(key: string, ttlSeconds: number): Promise<void> {
+    const entry = this.live(key);
+    if (entry) entry.expires = Date.now() + ttlSeconds * 1000;
+  }
+
+  async publish(channel: string, message: string): Promise<void> {
+    this.events.emit(channel, message);
+  }
+
+  async subscribe(channel: string, listener: (message: string) => void): Promise<() => void> {
+    this.events.on(channel, listener);
+    return () => {
+      this.events.off(channel, listener);
+    };
+  }
+
+  private live(key: string) {
+    const entry = this.values.get(key);
+    if (entry?.expires !== undefined && entry.expires < Date.now()) {
+      this.values.delete(key);
+      return undefined;
+    }
+    return entry;
+  }
+}

@@ -1,0 +1,200 @@
+import { randomUUID } from 'node:crypto';
+import type { UIMessageChunk } from 'ai';
+import type OpenAI from 'openai';
+import { SYSTEM_PROMPT } from '../../prompts/index.ts';
+import type { ApprovalTokens } from '../auth/approvals.ts';
+import type { Principal } from '../auth/principal.ts';
+import type { ChatRepo } from '../chat/chat-repo.ts';
+import type { Logger } from '../logger.ts';
+import type { Services } from '../services.ts';
+import { TOOLS } from '../../tools/index.ts';
+import { openAiFunction } from '../../tools/json-schema.ts';
+import { runTool, type ToolOutcome } from '../../tools/run-tool.ts';
+import type { ToolContext } from '../../tools/tool.ts';
+
+type ModelMessage = OpenAI.Chat.Completions.ChatCompletionMessageParam;
+
+export interface AgentDeps {
+  llm: OpenAI;
+  model: string;
+  services: Services;
+  chats: ChatRepo;
+  approvals: ApprovalTokens;
+  log: Logger;
+  stepLimit: number;
+}
+
+export interface AgentTurn {
+  chatId: string;
+  principal: Principal;
+  requestId: string;
+  signal: AbortSignal;
+  /** The conversation so far, as the model reads it. */
+  history: ModelMessage[];
+  write: (chunk: UIMessageChunk) => void;
+}
+
+const FUNCTIONS = TOOLS.map((tool) => {
+  const fn = openAiFunction(tool);
+  return { type: 'function' as const, function: { name: fn.name, description: fn.description, parameters: fn.parameters, strict: true } };
+});
+
+// Tool results a person wants to see as a preview beside the chat, not only as a tool call.
+const PREVIEWS: Record<string, string> = {
+  validate_pipeline: 'data-validation',
+  propose_pipeline: 'data-pipeline',
+  edit_pipeline: 'data-pipeline',
+  compile_pipeline: 'data-compile',
+  deploy_pipeline: 'data-deploy',
+};
+
+/**
+ * The model-and-tools loop for one turn: stream a completion, run the tool it asked for, tell it
+ * the result, until it answers without a tool call or the step limit. A tool that needs a
+ * person's approval pauses the turn (see ChatService for the resume).
+ */
+export async function runAgent(deps: AgentDeps, turn: AgentTurn): Promise<'done' | 'awaiting_approval' | 'step_limit'> {
+  const messages: ModelMessage[] = [{ role: 'system', content: SYSTEM_PROMPT }, ...turn.history];
+  for (let step = 0; step < deps.stepLimit; step++) {
+    turn.write({ type: 'start-step' });
+    const { text, calls } = await streamStep(deps, messages, turn);
+    if (calls.length === 0) {
+      turn.write({ type: 'finish-step' });
+      return 'done';
+    }
+    messages.push({ role: 'assistant', content: text || null, tool_calls: calls.map((c) => ({ id: c.id, type: 'function', function: { name: c.name, arguments: c.arguments } })) });
+    for (const call of calls) {
+      const outcome = await callTool(deps, turn, call);
+      if (outcome === 'awaiting_approval') {
+        turn.write({ type: 'finish-step' });
+        return 'awaiting_approval';
+      }
+      messages.push({ role: 'tool', tool_call_id: call.id, content: outcome });
+    }
+    turn.write({ type: 'finish-step' });
+  }
+  const id = randomUUID();
+  turn.write({ type: 'text-start', id });
+  turn.write({ type: 'text-delta', id, delta: `I stopped after ${deps.stepLimit} steps without finishing. Tell me how to continue.` });
+  turn.write({ type: 'text-end', id });
+  return 'step_limit';
+}
+
+interface Call {
+  id: string;
+  name: string;
+  arguments: string;
+}
+
+/** One streamed completion, relayed as text and tool-input chunks as it arrives. */
+async function streamStep(deps: AgentDeps, messages: ModelMessage[], turn: AgentTurn): Promise<{ text: string; calls: Call[] }> {
+  const stream = await deps.llm.chat.completions.create(
+    { model: deps.model, messages, tools: FUNCTIONS, tool_choice: 'auto', parallel_tool_calls: false, stream: true },
+    { signal: turn.signal },
+  );
+  let text = '';
+  let textId: string | null = null;
+  const calls = new Map<number, Call>();
+  for await (const chunk of stream) {
+    const delta = chunk.choices[0]?.delta;
+    if (!delta) continue;
+    if (delta.content) {
+      if (!textId) {
+        textId = randomUUID();
+        turn.write({ type: 'text-start', id: textId });
+      }
+      text += delta.content;
+      turn.write({ type: 'text-delta', id: textId, delta: delta.content });
+    }
+    for (const piece of delta.tool_calls ?? []) {
+      let call = calls.get(piece.index);
+      if (!call) {
+        call = { id: piece.id ?? `call_${randomUUID()}`, name: piece.function?.name ?? '', arguments: '' };
+        calls.set(piece.index, call);
+        turn.write({ type: 'tool-input-start', toolCallId: call.id, toolName: call.name });
+      }
+      if (piece.function?.arguments) {
+        call.arguments += piece.function.arguments;
+        turn.write({ type: 'tool-input-delta', toolCallId: call.id, inputTextDelta: piece.function.arguments });
+      }
+    }
+  }
+  // The openai client ends an aborted stream quietly: say it was aborted so the turn stops here.
+  if (turn.signal.aborted) throw turn.signal.reason ?? new Error('aborted');
+  if (textId) turn.write({ type: 'text-end', id: textId });
+  return { text, calls: [...calls.values()] };
+}
+
+/** Runs one tool call and streams its result; the text is what the model reads next. */
+async function callTool(deps: AgentDeps, turn: AgentTurn, call: Call): Promise<string | 'awaiting_approval'> {
+  let input: unknown;
+  try {
+    input = JSON.parse(call.arguments || '{}');
+  } catch {
+    const errorText = `The arguments for ${call.name} are not valid JSON: ${call.arguments.slice(0, 200)}. Send one JSON object that matches the tool's schema.`;
+    turn.write({ type: 'tool-input-error', toolCallId: call.id, toolName: call.name, input: call.arguments, errorText });
+    return errorText;
+  }
+  turn.write({ type: 'tool-input-available', toolCallId: call.id, toolName: call.name, input });
+  const tool = TOOLS.find((t) => t.name === call.name);
+  if (!tool) {
+    const errorText = `There is no tool named ${call.name}. Tools: ${TOOLS.map((t) => t.name).join(', ')}.`;
+    turn.write({ type: 'tool-output-error', toolCallId: call.id, errorText });
+    return errorText;
+  }
+  const ctx = toolContext(deps, turn, call.id);
+  const outcome = await runTool(tool, input, ctx, { readOnly: false, approvals: deps.approvals });
+  if (outcome.kind === 'needs_confirmation') {
+    await requestApproval(deps, turn, call, input, outcome.token);
+    return 'awaiting_approval';
+  }
+  return reportOutcome(turn, call.id, call.name, outcome);
+}
+
+export function toolContext(deps: AgentDeps, turn: AgentTurn, toolCallId: string): ToolContext {
+  return {
+    principal: turn.principal,
+    services: deps.services,
+    log: deps.log.child({ chat_id: turn.chatId, tool_call_id: toolCallId }),
+    signal: turn.signal,
+    caller: 'model',
+    requestId: `chat:${turn.chatId}:${toolCallId}`,
+    progress: async (done, total, message) => turn.write({ type: 'data-progress', id: toolCallId, data: { done, total, message }, transient: true } as UIMessageChunk),
+  };
+}
+
+/** Streams a tool's result (and a preview part where one helps); returns what the model reads. */
+export function reportOutcome(turn: AgentTurn, toolCallId: string, toolName: string, outcome: ToolOutcome): string {
+  if (outcome.kind === 'ok') {
+    turn.write({ type: 'tool-output-available', toolCallId, output: outcome.output });
+    const preview = PREVIEWS[toolName];
+    if (preview) turn.write({ type: preview, id: toolCallId, data: outcome.output } as UIMessageChunk);
+  } else {
+    turn.write({ type: 'tool-output-error', toolCallId, errorText: outcome.text });
+  }
+  return outcome.text;
+}
+
+/**
+ * Pauses for a person: records an approval id bound to this chat, user and call (with the one-time
+ * token the runner issued), shows what would change, and asks the client.
+ */
+async function requestApproval(deps: AgentDeps, turn: AgentTurn, call: Call, input: unknown, token: string): Promise<void> {
+  const approvalId = `approval_${randomUUID()}`;
+  await deps.chats.createApproval({
+    id: approvalId,
+    chat_id: turn.chatId,
+    user_id: turn.principal.userId,
+    tool_call_id: call.id,
+    tool_name: call.name,
+    input: { ...(input as Record<string, unknown>), confirmation_token: token },
+  });
+  if (call.name === 'deploy_pipeline') {
+    const args = input as { pipeline_id: string; environment: string; version?: number };
+    const preview = await deps.services.deployments
+      .preview(turn.principal, args.pipeline_id, { environment: args.environment, ...(args.version ? { version: args.version } : {}) })
+      .catch(() => null);
+    if (preview) turn.write({ type: 'data-deploy-preview', id: call.id, data: preview } as UIMessageChunk);
+  }
+  turn.write({ type: 'tool-approval-request', approvalId, toolCallId: call.id });
+}

@@ -1,0 +1,202 @@
+import { randomUUID } from 'node:crypto';
+import { createUIMessageStream, type UIMessage, type UIMessageChunk } from 'ai';
+import OpenAI from 'openai';
+import type { Kv } from '../adapters/kv/kv.ts';
+import { reportOutcome, runAgent, toolContext, type AgentDeps, type AgentTurn } from '../agent/run-agent.ts';
+import { toModelMessages } from '../agent/to-model-messages.ts';
+import type { Principal } from '../auth/principal.ts';
+import { AppError, notFound } from '../errors.ts';
+import { TOOLS } from '../../tools/index.ts';
+import { runTool } from '../../tools/run-tool.ts';
+import type { ChatRepo } from './chat-repo.ts';
+import type { TurnLog } from './turn-log.ts';
+
+export interface ChatRequest {
+  id: string;
+  messages: UIMessage[];
+  trigger?: string;
+}
+
+export interface ChatDeps extends Omit<AgentDeps, 'llm' | 'model'> {
+  llm: { client: OpenAI; model: string } | null;
+  turns: TurnLog;
+  kv: Kv;
+  turnTimeoutMs: number;
+}
+
+type ToolPartLike = { type: string; toolCallId: string; state: string; input?: unknown; output?: unknown; errorText?: string; approval?: { id: string; approved?: boolean; reason?: string } };
+
+/**
+ * Chat turns: each POST checks the request, stores what is new, and starts a turn that runs on
+ * its own (a dropped client does not stop it) while its chunks go to the turn log, from which
+ * the POST's response and any reconnect read.
+ */
+export class ChatService {
+  private readonly deps: ChatDeps;
+
+  constructor(deps: ChatDeps) {
+    this.deps = deps;
+  }
+
+  get configured(): boolean {
+    return this.deps.llm !== null;
+  }
+
+  /** Starts a turn; returns its id. Throws before anything is stored when the request is wrong. */
+  async post(principal: Principal, request: ChatRequest): Promise<string> {
+    const llm = this.deps.llm;
+    if (!llm) {
+      throw new AppError('unavailable:llm', 'Chat needs a language model endpoint, and none is configured.', {
+        hint: 'Set OPENAI_API_KEY (plus OPENAI_BASE_URL for any other OpenAI-compatible endpoint, and OPENAI_MODEL), then restart. REST and MCP work without it.',
+      });
+    }
+    const last = request.messages.at(-1);
+    if (!last) throw new AppError('invalid:request', 'messages is empty.', { issues: [{ path: '/messages', message: 'send at least the new user message' }] });
+    if (request.trigger === 'regenerate-message') throw new AppError('invalid:request', 'Regenerating a message is not supported here.', { hint: 'Send a new user message instead.' });
+    if (await this.deps.turns.running(request.id)) {
+      throw new AppError('conflict:turn_running', 'A turn is already running in this chat.', { hint: `Follow it at GET /v1/chat/${request.id}/stream, or stop it with POST /v1/chat/${request.id}/stop.` });
+    }
+    const firstText = last.parts.flatMap((p) => (p.type === 'text' ? [p.text] : [])).join(' ');
+    const chat = await this.deps.chats.open(principal, request.id, firstText || 'New chat');
+    if (!chat) throw notFound('chat', request.id);
+
+    // The store, not the client, holds the conversation: only a new user message or answers
+    // to approvals this server asked for are taken from the request.
+    const history = await this.deps.chats.messages(chat.id);
+    let resolved: Array<{ part: ToolPartLike; approved: boolean; input: Record<string, unknown>; toolName: string; reason?: string }> = [];
+    if (last.role === 'user') {
+      if (!history.some((m) => m.id === last.id)) {
+        await this.deps.chats.saveMessage(chat.id, last);
+        history.push(last);
+      }
+    } else {
+      resolved = await this.settleApprovals(principal, chat.id, history, last);
+    }
+
+    const turnId = await this.deps.turns.begin(chat.id);
+    void this.run(principal, chat.id, turnId, history, resolved, llm);
+    return turnId;
+  }
+
+  /** Asks the running turn (in whichever instance runs it) to stop; false when none runs. */
+  async stop(principal: Principal, chatId: string): Promise<boolean> {
+    if (!(await this.deps.chats.get(principal, chatId))) throw notFound('chat', chatId);
+    const turnId = await this.deps.turns.running(chatId);
+    if (!turnId) return false;
+    await this.deps.kv.publish(`chat:${chatId}:stop`, turnId);
+    return true;
+  }
+
+  private async settleApprovals(principal: Principal, chatId: string, history: UIMessage[], sent: UIMessage) {
+    const stored = history.find((m) => m.id === sent.id);
+    if (!stored) throw new AppError('invalid:request', 'The last message is neither a new user message nor one of this chat\'s.', { hint: 'Send the new user message last.' });
+    const answered = (sent.parts as unknown as ToolPartLike[]).filter((p) => p.state === 'approval-responded' && p.approval);
+    if (answered.length === 0) throw new AppError('invalid:request', 'Nothing to continue: the last message answers no approval.', { hint: 'Send a new user message.' });
+    const out = [];
+    for (const part of answered) {
+      const row = await this.deps.chats.settleApproval(part.approval!.id, chatId, principal.userId, part.approval!.approved === true);
+      if (!row || row.tool_call_id !== part.toolCallId) {
+        throw new AppError('forbidden:approval', `Approval "${part.approval!.id}" was not issued by this server for this chat and call, or was already used.`, {
+          hint: 'Approve the request shown in the chat; approvals cannot be made up or reused.',
+        });
+      }
+      const storedPart = (stored.parts as unknown as ToolPartLike[]).find((p) => p.toolCallId === part.toolCallId) ?? part;
+      out.push({ part: storedPart, approved: part.approval!.approved === true, input: row.input, toolName: row.tool_name, ...(part.approval!.reason ? { reason: part.approval!.reason } : {}) });
+    }
+    return out;
+  }
+
+  private async run(
+    principal: Principal,
+    chatId: string,
+    turnId: string,
+    history: UIMessage[],
+    resolved: Awaited<ReturnType<ChatService['settleApprovals']>>,
+    llm: { client: OpenAI; model: string },
+  ): Promise<void> {
+    const { turns, chats, kv, log } = this.deps;
+    const controller = new AbortController();
+    const stopTimer = setTimeout(() => controller.abort(new TurnTimeout(this.deps.turnTimeoutMs)), this.deps.turnTimeoutMs);
+    const unsubscribe = await kv.subscribe(`chat:${chatId}:stop`, (id) => {
+      if (id === turnId) controller.abort(new StoppedByUser());
+    });
+    const continuing = history.at(-1)?.role === 'assistant' ? history.at(-1)! : null;
+    let saving: Promise<void> = Promise.resolve();
+    const save = (message: UIMessage) => {
+      saving = saving.then(() => chats.saveMessage(chatId, message)).catch((error) => log.error({ err: error, chat_id: chatId }, 'could not save a chat message'));
+    };
+    const agentDeps: AgentDeps = { ...this.deps, llm: llm.client, model: llm.model };
+
+    const stream = createUIMessageStream<UIMessage>({
+      originalMessages: history,
+      execute: async ({ writer }) => {
+        const turn: AgentTurn = { chatId, principal, requestId: turnId, signal: controller.signal, history: [], write: (chunk) => writer.write(chunk) };
+        writer.write({ type: 'start', messageId: continuing?.id ?? `msg_${randomUUID()}` });
+        try {
+          if (resolved.length) {
+            // The answered approvals: run what was approved, tell the model what was denied.
+            for (const r of resolved) {
+              if (r.approved) {
+                const tool = TOOLS.find((t) => t.name === r.toolName)!;
+                const outcome = await runTool(tool, r.input, toolContext(agentDeps, turn, r.part.toolCallId), { readOnly: false, approvals: this.deps.approvals });
+                reportOutcome(turn, r.part.toolCallId, r.toolName, outcome);
+                Object.assign(r.part, outcome.kind === 'ok' ? { state: 'output-available', output: outcome.text } : { state: 'output-error', errorText: outcome.text });
+              } else {
+                writer.write({ type: 'tool-output-denied', toolCallId: r.part.toolCallId });
+                Object.assign(r.part, { state: 'output-denied' });
+              }
+            }
+          }
+          turn.history = toModelMessages(history);
+          await runAgent(agentDeps, turn);
+          writer.write({ type: 'finish' });
+        } catch (error) {
+          if (controller.signal.aborted) {
+            const reason = controller.signal.reason;
+            log.info({ chat_id: chatId, turn_id: turnId, reason: String(reason?.message ?? reason) }, 'turn stopped');
+            writer.write({ type: 'abort', reason: reason instanceof TurnTimeout || reason instanceof StoppedByUser ? reason.message : 'stopped' });
+            return;
+          }
+          throw error;
+        }
+      },
+      onError: (error) => {
+        log.warn({ err: error, chat_id: chatId, turn_id: turnId }, 'turn failed');
+        return safeMessage(error);
+      },
+      onStepEnd: ({ responseMessage }) => save(responseMessage),
+      onEnd: ({ responseMessage }) => save(responseMessage),
+    });
+
+    try {
+      for await (const chunk of stream as unknown as AsyncIterable<UIMessageChunk>) await turns.append(turnId, chunk);
+      await saving;
+    } catch (error) {
+      log.error({ err: error, chat_id: chatId, turn_id: turnId }, 'turn could not be logged');
+    } finally {
+      clearTimeout(stopTimer);
+      unsubscribe();
+      await turns.end(chatId, turnId);
+    }
+  }
+}
+
+class StoppedByUser extends Error {
+  override message = 'Stopped by the user.';
+}
+
+class TurnTimeout extends Error {
+  constructor(ms: number) {
+    super(`The turn took longer than ${Math.round(ms / 1000)} s and was stopped.`);
+  }
+}
+
+/** What a client may read about a failure: never the upstream's own error text. */
+function safeMessage(error: unknown): string {
+  if (error instanceof AppError) return error.message;
+  if (error instanceof OpenAI.APIError) {
+    return `The language model endpoint failed${error.status ? ` (HTTP ${error.status})` : ''}. Try again in a moment; the conversation so far is kept.`;
+  }
+  if (error instanceof OpenAI.APIConnectionError) return 'The language model endpoint could not be reached. Try again in a moment; the conversation so far is kept.';
+  return 'Something went wrong on our side during this turn; the conversation so far is kept.';
+}
