@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { DeploymentRow } from '../dagster/deployment-repo.ts';
+import { runView } from '../../tools/definitions/shared.ts';
 import type { Services } from '../services.ts';
 import { createRouter, errorResponses, errorSchema, jsonBody, jsonResponse, uuidParam } from './router.ts';
 import { iso } from './serialize.ts';
@@ -23,20 +24,8 @@ const deploymentSchema = z
   })
   .openapi('Deployment');
 
-const runSchema = z
-  .object({
-    run_id: z.string(),
-    status: z.enum(['running', 'completed', 'failed']),
-    dagster_status: z.string(),
-    job: z.string(),
-    environment: z.string(),
-    version: z.number().int().nullable(),
-    started_at: z.string().nullable(),
-    ended_at: z.string().nullable(),
-    url: z.string().openapi({ description: 'The run in the Dagster UI' }),
-    tags: z.record(z.string(), z.string()),
-  })
-  .openapi('Run');
+// The run the tools describe, plus its tags (the REST view shows them).
+const runSchema = runView.extend({ tags: z.record(z.string(), z.string()) }).openapi('Run');
 
 const deploymentResponse = (d: DeploymentRow) => ({
   id: d.id,
