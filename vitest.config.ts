@@ -8,7 +8,7 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'unit', include: ['src/**/*.test.ts', 'test/**/*.test.ts'], exclude: ['test/e2e/**'], testTimeout: 20_000, hookTimeout: 60_000 },
+        test: { name: 'unit', include: ['src/**/*.test.ts', 'test/**/*.test.ts', 'evals/**/*.test.ts'], exclude: ['test/e2e/**'], testTimeout: 20_000, hookTimeout: 60_000 },
       },
       {
         // Real Dagster processes: minutes, not seconds; one file at a time on a 2-core machine.

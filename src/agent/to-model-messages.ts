@@ -2,7 +2,7 @@ import type { UIMessage } from 'ai';
 import type OpenAI from 'openai';
 
 type ModelMessage = OpenAI.Chat.Completions.ChatCompletionMessageParam;
-type ToolPart = { type: string; toolCallId: string; state: string; input?: unknown; output?: unknown; errorText?: string };
+type ToolPart = { type: string; toolCallId: string; state: string; input?: unknown; output?: unknown; errorText?: string; approval?: { reason?: string } };
 
 const isToolPart = (part: { type: string }): part is ToolPart => part.type.startsWith('tool-') || part.type === 'dynamic-tool';
 const toolName = (part: ToolPart & { toolName?: string }) => (part.type === 'dynamic-tool' ? part.toolName ?? 'unknown' : part.type.slice('tool-'.length));
@@ -15,7 +15,8 @@ function resultText(part: ToolPart): string {
     case 'output-error':
       return part.errorText ?? 'The tool failed.';
     case 'output-denied':
-      return 'The user denied this call. Do not retry it unless they ask; tell them what was not done.';
+      // With the user's reason when they gave one: it often says what to do instead.
+      return `The user denied this call${part.approval?.reason ? ` (their reason: ${JSON.stringify(part.approval.reason)})` : ''}. Do not retry it unless they ask; tell them what was not done.`;
     default:
       // Asked for approval and never answered (the user moved on): nothing ran.
       return 'This call did not run: it was waiting for the user\'s approval, which never came.';

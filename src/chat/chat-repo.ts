@@ -79,11 +79,15 @@ export class ChatRepo {
     );
   }
 
-  /** Settles a pending approval issued for this chat and user; null for anything else (forged, reused, foreign). */
-  async settleApproval(id: string, chatId: string, userId: string, approved: boolean): Promise<ApprovalRow | null> {
+  /**
+   * Settles a pending approval issued for this chat, user and tool call; null for anything else
+   * (forged, reused, foreign). The call is part of the match, not checked afterwards, so an answer
+   * naming the wrong call cannot use up (or deny) the real one.
+   */
+  async settleApproval(id: string, chatId: string, userId: string, toolCallId: string, approved: boolean): Promise<ApprovalRow | null> {
     const rows = await this.db.query<ApprovalRow>(
-      `UPDATE chat_approvals SET status = $4 WHERE id = $1 AND chat_id = $2 AND user_id = $3 AND status = 'pending' RETURNING *`,
-      [id, chatId, userId, approved ? 'approved' : 'denied'],
+      `UPDATE chat_approvals SET status = $5 WHERE id = $1 AND chat_id = $2 AND user_id = $3 AND tool_call_id = $4 AND status = 'pending' RETURNING *`,
+      [id, chatId, userId, toolCallId, approved ? 'approved' : 'denied'],
     );
     return rows[0] ?? null;
   }

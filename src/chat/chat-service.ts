@@ -53,27 +53,35 @@ export class ChatService {
     const last = request.messages.at(-1);
     if (!last) throw new AppError('invalid:request', 'messages is empty.', { issues: [{ path: '/messages', message: 'send at least the new user message' }] });
     if (request.trigger === 'regenerate-message') throw new AppError('invalid:request', 'Regenerating a message is not supported here.', { hint: 'Send a new user message instead.' });
-    if (await this.deps.turns.running(request.id)) {
-      throw new AppError('conflict:turn_running', 'A turn is already running in this chat.', { hint: `Follow it at GET /v1/chat/${request.id}/stream, or stop it with POST /v1/chat/${request.id}/stop.` });
-    }
     const firstText = last.parts.flatMap((p) => (p.type === 'text' ? [p.text] : [])).join(' ');
     const chat = await this.deps.chats.open(principal, request.id, firstText || 'New chat');
     if (!chat) throw notFound('chat', request.id);
+    // Claimed only after the ownership check (a 409 would tell someone else the chat exists and is
+    // busy), and before anything is stored (a refused message must not join the conversation).
+    const turnId = await this.deps.turns.begin(chat.id);
+    if (!turnId) {
+      throw new AppError('conflict:turn_running', 'A turn is already running in this chat.', { hint: `Follow it at GET /v1/chat/${request.id}/stream, or stop it with POST /v1/chat/${request.id}/stop.` });
+    }
 
     // The store, not the client, holds the conversation: only a new user message or answers
     // to approvals this server asked for are taken from the request.
-    const history = await this.deps.chats.messages(chat.id);
+    let history: UIMessage[];
     let resolved: Array<{ part: ToolPartLike; approved: boolean; input: Record<string, unknown>; toolName: string; reason?: string }> = [];
-    if (last.role === 'user') {
-      if (!history.some((m) => m.id === last.id)) {
-        await this.deps.chats.saveMessage(chat.id, last);
-        history.push(last);
+    try {
+      history = await this.deps.chats.messages(chat.id);
+      if (last.role === 'user') {
+        if (!history.some((m) => m.id === last.id)) {
+          await this.deps.chats.saveMessage(chat.id, last);
+          history.push(last);
+        }
+      } else {
+        resolved = await this.settleApprovals(principal, chat.id, history, last);
       }
-    } else {
-      resolved = await this.settleApprovals(principal, chat.id, history, last);
+    } catch (error) {
+      await this.deps.turns.end(chat.id, turnId); // nothing ran: free the chat
+      throw error;
     }
 
-    const turnId = await this.deps.turns.begin(chat.id);
     void this.run(principal, chat.id, turnId, history, resolved, llm);
     return turnId;
   }
@@ -90,17 +98,30 @@ export class ChatService {
   private async settleApprovals(principal: Principal, chatId: string, history: UIMessage[], sent: UIMessage) {
     const stored = history.find((m) => m.id === sent.id);
     if (!stored) throw new AppError('invalid:request', 'The last message is neither a new user message nor one of this chat\'s.', { hint: 'Send the new user message last.' });
+    // Only the latest message's approvals are open: once the user has moved on, the model was told
+    // the call did not run, and approving it then would act behind the conversation's back.
+    if (history.at(-1) !== stored) {
+      throw new AppError('forbidden:approval', 'That approval is no longer open: the conversation has moved on since it was asked for.', {
+        hint: 'Ask for the change again in a new message.',
+      });
+    }
     const answered = (sent.parts as unknown as ToolPartLike[]).filter((p) => p.state === 'approval-responded' && p.approval);
     if (answered.length === 0) throw new AppError('invalid:request', 'Nothing to continue: the last message answers no approval.', { hint: 'Send a new user message.' });
     const out = [];
     for (const part of answered) {
-      const row = await this.deps.chats.settleApproval(part.approval!.id, chatId, principal.userId, part.approval!.approved === true);
-      if (!row || row.tool_call_id !== part.toolCallId) {
+      const row = await this.deps.chats.settleApproval(part.approval!.id, chatId, principal.userId, part.toolCallId, part.approval!.approved === true);
+      if (!row) {
         throw new AppError('forbidden:approval', `Approval "${part.approval!.id}" was not issued by this server for this chat and call, or was already used.`, {
           hint: 'Approve the request shown in the chat; approvals cannot be made up or reused.',
         });
       }
       const storedPart = (stored.parts as unknown as ToolPartLike[]).find((p) => p.toolCallId === part.toolCallId) ?? part;
+      // The answer goes on the stored call as the client shows it, so the stored message keeps it
+      // and the model is told a denial's reason.
+      Object.assign(storedPart, {
+        state: 'approval-responded',
+        approval: { id: part.approval!.id, approved: part.approval!.approved === true, ...(part.approval!.reason ? { reason: part.approval!.reason } : {}) },
+      });
       out.push({ part: storedPart, approved: part.approval!.approved === true, input: row.input, toolName: row.tool_name, ...(part.approval!.reason ? { reason: part.approval!.reason } : {}) });
     }
     return out;
@@ -138,7 +159,15 @@ export class ChatService {
             for (const r of resolved) {
               if (r.approved) {
                 const tool = TOOLS.find((t) => t.name === r.toolName)!;
-                const outcome = await runTool(tool, r.input, toolContext(agentDeps, turn, r.part.toolCallId), { readOnly: false, approvals: this.deps.approvals });
+                let outcome = await runTool(tool, r.input, toolContext(agentDeps, turn, r.part.toolCallId), { readOnly: false, approvals: this.deps.approvals });
+                if (outcome.kind === 'needs_confirmation') {
+                  // The stored token no longer works (it expired, or another instance issued it).
+                  // Its answer carries a fresh token the model could use to act unasked: never pass
+                  // that on; nothing ran, and asking again is the way forward.
+                  const message = `The user's approval for ${r.toolName} could not be used (it expired or the server restarted); nothing was done.`;
+                  const hint = `Call ${r.toolName} again to ask the user for a new approval.`;
+                  outcome = { kind: 'error', error: { code: 'forbidden:approval_expired', message, hint }, text: `Error forbidden:approval_expired: ${message}\nHint: ${hint}` };
+                }
                 reportOutcome(turn, r.part.toolCallId, r.toolName, outcome);
                 Object.assign(r.part, outcome.kind === 'ok' ? { state: 'output-available', output: outcome.text } : { state: 'output-error', errorText: outcome.text });
               } else {
@@ -194,9 +223,10 @@ class TurnTimeout extends Error {
 /** What a client may read about a failure: never the upstream's own error text. */
 function safeMessage(error: unknown): string {
   if (error instanceof AppError) return error.message;
+  // APIConnectionError is a kind of APIError: ask the narrower question first.
+  if (error instanceof OpenAI.APIConnectionError) return 'The language model endpoint could not be reached. Try again in a moment; the conversation so far is kept.';
   if (error instanceof OpenAI.APIError) {
     return `The language model endpoint failed${error.status ? ` (HTTP ${error.status})` : ''}. Try again in a moment; the conversation so far is kept.`;
   }
-  if (error instanceof OpenAI.APIConnectionError) return 'The language model endpoint could not be reached. Try again in a moment; the conversation so far is kept.';
   return 'Something went wrong on our side during this turn; the conversation so far is kept.';
 }

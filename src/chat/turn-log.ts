@@ -23,8 +23,18 @@ export class TurnLog {
     this.ttlSeconds = ttlSeconds;
   }
 
-  async begin(chatId: string): Promise<string> {
+  /**
+   * Claims the chat for a new turn; null when one is running. Of two claims made at once (a double
+   * submit, two tabs) only one wins: each appends to a list named after the turn before it, and only
+   * the first to append there goes ahead (a read-then-set alone let both through).
+   */
+  async begin(chatId: string): Promise<string | null> {
+    const previous = await this.kv.get(`chat:${chatId}:turn`);
+    if (previous && !(await this.kv.get(`turn:${previous}:done`))) return null;
     const turnId = randomUUID();
+    const claims = `chat:${chatId}:after:${previous ?? 'none'}`;
+    if ((await this.kv.append(claims, turnId)) !== 1) return null;
+    await this.kv.expire(claims, this.ttlSeconds);
     await this.kv.set(`chat:${chatId}:turn`, turnId, this.ttlSeconds);
     return turnId;
   }
@@ -37,15 +47,17 @@ export class TurnLog {
   }
 
   async append(turnId: string, chunk: UIMessageChunk): Promise<void> {
-    const length = await this.kv.append(`turn:${turnId}:chunks`, JSON.stringify(chunk));
+    const json = JSON.stringify(chunk);
+    const length = await this.kv.append(`turn:${turnId}:chunks`, json);
     if (length === 1) await this.kv.expire(`turn:${turnId}:chunks`, this.ttlSeconds);
-    await this.kv.publish(`turn:${turnId}`, String(length - 1));
+    // The notification carries the chunk, so a reader that is up to date needs no read back.
+    await this.kv.publish(`turn:${turnId}`, `${length - 1} ${json}`);
   }
 
-  async end(chatId: string, turnId: string): Promise<void> {
+  async end(_chatId: string, turnId: string): Promise<void> {
     await this.kv.set(`turn:${turnId}:done`, '1', this.ttlSeconds);
     await this.kv.publish(`turn:${turnId}`, END);
-    if ((await this.kv.get(`chat:${chatId}:turn`)) === turnId) await this.kv.del(`chat:${chatId}:turn`);
+    // `chat:…:turn` stays (until it expires): the next begin() names its claim after this turn.
   }
 
   /** The turn's chunks from `from` on, then live ones as they come, until the turn ends. */
@@ -57,6 +69,11 @@ export class TurnLog {
     const kv = this.kv;
     return new ReadableStream<LoggedChunk>({
       async start(controller) {
+        let ended = false;
+        const finish = () => {
+          unsubscribe?.();
+          controller.close();
+        };
         const drain = async () => {
           // One reader at a time; a notification during a read asks for one more pass.
           if (pulling) {
@@ -68,11 +85,7 @@ export class TurnLog {
             do {
               again = false;
               for (const raw of await kv.range(`turn:${turnId}:chunks`, next)) controller.enqueue({ index: next++, chunk: JSON.parse(raw) });
-              if (await kv.get(`turn:${turnId}:done`)) {
-                unsubscribe?.();
-                controller.close();
-                return;
-              }
+              if (ended || (await kv.get(`turn:${turnId}:done`))) return finish();
             } while (again);
           } catch (error) {
             unsubscribe?.();
@@ -81,8 +94,23 @@ export class TurnLog {
             pulling = false;
           }
         };
+        const onMessage = (message: string) => {
+          if (message === END) {
+            ended = true;
+            void drain();
+            return;
+          }
+          const space = message.indexOf(' ');
+          const index = Number(message.slice(0, space));
+          // In order and nobody reading the list: take the chunk from the notification itself.
+          if (!pulling && index === next) {
+            controller.enqueue({ index: next++, chunk: JSON.parse(message.slice(space + 1)) });
+          } else if (index >= next) {
+            void drain();
+          }
+        };
         // Subscribe before the first read so nothing appended in between is missed.
-        unsubscribe = await kv.subscribe(`turn:${turnId}`, () => void drain());
+        unsubscribe = await kv.subscribe(`turn:${turnId}`, onMessage);
         await drain();
       },
       cancel() {

@@ -4,11 +4,11 @@ export interface Row {
   value: number;
   baseline: string;
   baselineValue: number;
-  /** "faster": baseline / value; "times": value / baseline; "fraction": value / baseline as a percentage. */
-  ratio: 'faster' | 'times' | 'fraction';
+  /** "faster": baseline / value; "times": value / baseline; "fraction": value / baseline as a percentage; "difference": value - baseline. */
+  ratio: 'faster' | 'times' | 'fraction' | 'difference';
   target: string;
-  /** What value and baselineValue count: milliseconds (the default) or requests per second. */
-  unit?: 'ms' | 'rps';
+  /** What value and baselineValue count: milliseconds (the default), requests per second or kilobytes. */
+  unit?: 'ms' | 'rps' | 'KB';
 }
 
 export async function time(fn: () => unknown): Promise<number> {
@@ -35,13 +35,15 @@ export async function sideBySide(rounds: number, a: () => unknown, b: () => unkn
 
 export function printTable(rows: Row[]): string {
   const ms = (v: number) => (v >= 100 ? `${v.toFixed(0)} ms` : `${v.toFixed(3)} ms`);
-  const fmt = (r: Row, v: number) => (r.unit === 'rps' ? `${v.toFixed(0)} rps` : ms(v));
+  const fmt = (r: Row, v: number) => (r.unit === 'rps' ? `${v.toFixed(0)} rps` : r.unit === 'KB' ? `${v.toFixed(1)} KB` : ms(v));
   const ratio = (r: Row) =>
     r.ratio === 'faster'
       ? `${(r.baselineValue / r.value).toFixed(1)}x faster`
       : r.ratio === 'fraction'
         ? `${((100 * r.value) / r.baselineValue).toFixed(0)}%`
-        : `${(r.value / r.baselineValue).toFixed(2)}x`;
+        : r.ratio === 'difference'
+          ? `${r.value >= r.baselineValue ? '+' : '-'}${fmt(r, Math.abs(r.value - r.baselineValue))}`
+          : `${(r.value / r.baselineValue).toFixed(2)}x`;
   const cells = rows.map((r) => [r.measure, fmt(r, r.value), r.baseline, fmt(r, r.baselineValue), ratio(r), r.target]);
   const header = ['measure', 'value', 'baseline (same run)', 'baseline value', 'ratio', 'target'];
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));

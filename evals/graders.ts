@@ -1,0 +1,195 @@
+import type { Principal } from '../src/auth/principal.ts';
+import { pipelineStatus } from '../src/dagster/pipeline-status.ts';
+import type { PipelineSpec } from '../src/pipelines/spec-schema.ts';
+import type { Services } from '../src/services.ts';
+
+/**
+ * Checks on the RESULT of a conversation, never on its transcript: what is stored, compiled and
+ * deployed afterwards, and what the user was finally told. A model may take any path; these only
+ * ask whether it got there.
+ */
+export interface GradeContext {
+  services: Services;
+  principal: Principal;
+  /** The pipeline the scenario is about: the one set up beforehand, or the one the model created. */
+  pipelineId: string | null;
+  /** The text of the last assistant message. */
+  answer: string;
+  /** What the scenario's setup recorded, for graders that compare before and after. */
+  setup: SetupRecord;
+}
+
+export interface SetupRecord {
+  pipelineId?: string;
+  /** The pipeline's version after setup. */
+  version?: number;
+  /** How many deployments the pipeline had after setup. */
+  deployments?: number;
+}
+
+export interface Check {
+  pass: boolean;
+  detail: string;
+}
+
+export interface Grader {
+  name: string;
+  grade(ctx: GradeContext): Promise<Check>;
+}
+
+const ok = (detail: string): Check => ({ pass: true, detail });
+const fail = (detail: string): Check => ({ pass: false, detail });
+const NO_PIPELINE = fail('no pipeline was created');
+
+async function currentSpec(ctx: GradeContext): Promise<{ spec: PipelineSpec; version: number } | null> {
+  if (!ctx.pipelineId) return null;
+  const view = await ctx.services.pipelines.get(ctx.principal, ctx.pipelineId);
+  return { spec: view.version.spec, version: view.version.version };
+}
+
+// The same schedule, written either way.
+const CRON_ALIASES: Record<string, string> = { '@hourly': '0 * * * *', '@daily': '0 0 * * *', '@midnight': '0 0 * * *', '@weekly': '0 0 * * 0', '@monthly': '0 0 1 * *' };
+const normalCron = (cron: string) => CRON_ALIASES[cron.trim()] ?? cron.trim().split(/\s+/).join(' ');
+
+/** The crons a spec schedules: its "schedules" and any cron_schedule trigger blocks. */
+function cronsOf(spec: PipelineSpec): string[] {
+  const fromBlocks = spec.blocks.filter((b) => b.type.startsWith('cron_schedule@')).map((b) => String(b.config.cron ?? ''));
+  return [...spec.schedules.map((s) => s.cron), ...fromBlocks].map(normalCron);
+}
+
+/** The stored current version compiles to a Dagster code location. */
+export function compiles(): Grader {
+  return {
+    name: 'compiles',
+    async grade(ctx) {
+      if (!ctx.pipelineId) return NO_PIPELINE;
+      try {
+        const compiled = await ctx.services.compiler.compile(ctx.principal, ctx.pipelineId);
+        return compiled.files['definitions.py'] ? ok(`version ${compiled.view.version.version} compiles to ${compiled.locationName}`) : fail('compiled without a definitions.py');
+      } catch (error) {
+        return fail(`does not compile: ${(error as Error).message}`);
+      }
+    },
+  };
+}
+
+/** The data blocks (triggers aside) are exactly these block types, in any order. */
+export function blocks(...types: string[]): Grader {
+  const want = [...types].sort();
+  return {
+    name: 'blocks',
+    async grade(ctx) {
+      const current = await currentSpec(ctx);
+      if (!current) return NO_PIPELINE;
+      const got = current.spec.blocks.filter((b) => !b.type.startsWith('cron_schedule@')).map((b) => b.type).sort();
+      return JSON.stringify(got) === JSON.stringify(want) ? ok(got.join(', ')) : fail(`blocks are ${got.join(', ') || 'none'}, want ${want.join(', ')}`);
+    },
+  };
+}
+
+/** A block of this type has the config `check` accepts (e.g. the right table). */
+export function blockConfig(type: string, what: string, check: (config: Record<string, unknown>) => boolean): Grader {
+  return {
+    name: `config: ${what}`,
+    async grade(ctx) {
+      const current = await currentSpec(ctx);
+      if (!current) return NO_PIPELINE;
+      const block = current.spec.blocks.find((b) => b.type === type);
+      if (!block) return fail(`no ${type} block`);
+      return check(block.config) ? ok(JSON.stringify(block.config)) : fail(`${type} config is ${JSON.stringify(block.config)}; want ${what}`);
+    },
+  };
+}
+
+/** The current version runs on exactly this cron (one schedule). */
+export function schedule(cron: string): Grader {
+  const want = normalCron(cron);
+  return {
+    name: 'schedule',
+    async grade(ctx) {
+      const current = await currentSpec(ctx);
+      if (!current) return NO_PIPELINE;
+      const crons = cronsOf(current.spec);
+      return crons.length === 1 && crons[0] === want ? ok(`"${crons[0]}"`) : fail(`schedules are ${JSON.stringify(crons)}, want ["${want}"]`);
+    },
+  };
+}
+
+/** The current version is what the environment has now: its latest deployment is of it, and it succeeded (deployed, or written where there is no Dagster). */
+export function deployed(): Grader {
+  return {
+    name: 'deployed',
+    async grade(ctx) {
+      const current = await currentSpec(ctx);
+      if (!current) return NO_PIPELINE;
+      const latest = await ctx.services.deploymentRepo.latest(ctx.pipelineId!);
+      if (!latest) return fail('never deployed');
+      if (!['deployed', 'written'].includes(latest.status)) return fail(`latest deployment (version ${latest.version}) is ${latest.status}${latest.error ? `: ${latest.error}` : ''}`);
+      if (latest.version !== current.version) return fail(`latest deployment is of version ${latest.version}, the current version is ${current.version}`);
+      return ok(`version ${latest.version} ${latest.status} to ${latest.environment}`);
+    },
+  };
+}
+
+/** A rollback: a new deployment of this earlier version, which succeeded. */
+export function rolledBackTo(version: number): Grader {
+  return {
+    name: `rolled back to v${version}`,
+    async grade(ctx) {
+      if (!ctx.pipelineId) return NO_PIPELINE;
+      const all = await ctx.services.deploymentRepo.list(ctx.principal, ctx.pipelineId);
+      if (all.length <= (ctx.setup.deployments ?? 0)) return fail('no new deployment');
+      const latest = all[0]!;
+      if (latest.version !== version) return fail(`latest deployment is of version ${latest.version}, want ${version}`);
+      if (!['deployed', 'written'].includes(latest.status)) return fail(`the deployment of version ${version} is ${latest.status}`);
+      return ok(`version ${version} ${latest.status}`);
+    },
+  };
+}
+
+/** No new version was stored (for questions and rollbacks). */
+export function noNewVersion(): Grader {
+  return {
+    name: 'no new version',
+    async grade(ctx) {
+      const current = await currentSpec(ctx);
+      if (!current) return NO_PIPELINE;
+      return current.version === ctx.setup.version ? ok(`still version ${current.version}`) : fail(`version ${ctx.setup.version} became ${current.version}`);
+    },
+  };
+}
+
+/** Nothing was deployed (for questions). */
+export function noNewDeployment(): Grader {
+  return {
+    name: 'no new deployment',
+    async grade(ctx) {
+      if (!ctx.pipelineId) return NO_PIPELINE;
+      const n = (await ctx.services.deploymentRepo.list(ctx.principal, ctx.pipelineId)).length;
+      return n === (ctx.setup.deployments ?? 0) ? ok(`${n} deployment(s), as before`) : fail(`${ctx.setup.deployments ?? 0} deployment(s) became ${n}`);
+    },
+  };
+}
+
+/** The final answer says something matching `pattern`. */
+export function answerMentions(pattern: RegExp, what = String(pattern)): Grader {
+  return {
+    name: `answer: ${what}`,
+    async grade(ctx) {
+      return pattern.test(ctx.answer) ? ok(`"${pattern.exec(ctx.answer)![0]}"`) : fail(`the answer does not mention ${what}: "${ctx.answer.slice(0, 160)}"`);
+    },
+  };
+}
+
+/** The final answer gives the pipeline's actual status (as pipeline_status computes it now). */
+export function answerGivesStatus(): Grader {
+  return {
+    name: 'answer: actual status',
+    async grade(ctx) {
+      if (!ctx.pipelineId) return NO_PIPELINE;
+      const pipeline = await ctx.services.pipelines.require(ctx.principal, ctx.pipelineId);
+      const { status } = await pipelineStatus(ctx.principal, pipeline, { deployments: ctx.services.deploymentRepo, runs: ctx.services.runs });
+      return new RegExp(`\\b${status}\\b`, 'i').test(ctx.answer) ? ok(`says "${status}"`) : fail(`the status is "${status}"; the answer says "${ctx.answer.slice(0, 160)}"`);
+    },
+  };
+}

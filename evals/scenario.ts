@@ -1,0 +1,87 @@
+import type { UIMessage } from 'ai';
+import OpenAI from 'openai';
+import { startScriptedLlm, type ScriptStep } from '../test/support/scripted-llm.ts';
+import type { Grader, SetupRecord } from './graders.ts';
+import { sendMessage, startHarness, textOf, userMessage, type Harness, type Llm, type TurnResult } from './harness.ts';
+
+/** One thing a user asks of the agent, and how to tell whether it was done. */
+export interface Scenario {
+  name: string;
+  /** The user's messages, one turn each, in order. */
+  messages: string[];
+  /** What exists before the conversation (e.g. a deployed pipeline); its record feeds the graders. */
+  setup?: (h: Harness) => Promise<SetupRecord>;
+  /** What a good model does, as a scripted model for CI: the steps of every turn, in order. */
+  policy: () => ScriptStep[];
+  graders: Grader[];
+}
+
+export interface ScenarioResult {
+  name: string;
+  checks: Array<{ grader: string; pass: boolean; detail: string }>;
+  passed: number;
+  total: number;
+  pass: boolean;
+  /** A turn's error, or the harness's own. */
+  error: string | null;
+  answer: string;
+  turns: TurnResult[];
+}
+
+/**
+ * Runs a scenario on a fresh service (in-memory PGlite, write-only environment) against a model:
+ * 'scripted' plays the scenario's policy (or `opts.policy`) on a scripted OpenAI-compatible
+ * server; otherwise the given real model. Then grades what it left behind.
+ */
+export async function runScenario(scenario: Scenario, model: 'scripted' | Llm, opts: { policy?: ScriptStep[] } = {}): Promise<ScenarioResult> {
+  const scripted = model === 'scripted' ? await startScriptedLlm({ steps: opts.policy ?? scenario.policy() }) : null;
+  const llm: Llm = scripted ? { client: new OpenAI({ apiKey: 'scripted', baseURL: scripted.baseUrl, maxRetries: 0 }), model: 'scripted' } : (model as Llm);
+  const h = await startHarness(llm);
+  const turns: TurnResult[] = [];
+  let error: string | null = null;
+  try {
+    const setup = scenario.setup ? await scenario.setup(h) : {};
+    const chatId = `eval-${scenario.name.replace(/[^A-Za-z0-9_-]/g, '-')}`;
+    let history: UIMessage[] = [];
+    for (const [i, text] of scenario.messages.entries()) {
+      history = [...history, userMessage(`u${i + 1}`, text)];
+      const turn = await sendMessage(h.app, chatId, history);
+      turns.push(turn);
+      if (turn.message) history = [...history, turn.message];
+      error ??= turn.error;
+    }
+    const answer = textOf(turns.at(-1)?.message);
+    const pipelineId = setup.pipelineId ?? (await h.services.pipelines.list(h.principal))[0]?.id ?? null;
+    const checks = [];
+    for (const grader of scenario.graders) {
+      const check = await grader.grade({ services: h.services, principal: h.principal, pipelineId, answer, setup }).catch((e: Error) => ({ pass: false, detail: `grader failed: ${e.message}` }));
+      checks.push({ grader: grader.name, ...check });
+    }
+    const passed = checks.filter((c) => c.pass).length;
+    return { name: scenario.name, checks, passed, total: checks.length, pass: passed === checks.length, error, answer, turns };
+  } catch (e) {
+    error = `harness: ${(e as Error).message}`;
+    return { name: scenario.name, checks: [], passed: 0, total: scenario.graders.length, pass: false, error, answer: '', turns };
+  } finally {
+    await h.close();
+    await scripted?.close();
+  }
+}
+
+/** The score table: scenario, passed checks / total, pass or fail, and what failed. */
+export function scoreTable(results: ScenarioResult[]): string {
+  const rows = results.map((r) => [
+    r.name,
+    `${r.passed}/${r.total}`,
+    r.pass ? 'pass' : 'FAIL',
+    [...r.checks.filter((c) => !c.pass).map((c) => `${c.grader}: ${c.detail}`), ...(r.error ? [`error: ${r.error}`] : [])].join('; ').slice(0, 160),
+  ]);
+  const passed = results.filter((r) => r.pass).length;
+  const checks = results.reduce((n, r) => n + r.passed, 0);
+  const total = results.reduce((n, r) => n + r.total, 0);
+  rows.push(['total', `${checks}/${total}`, `${passed}/${results.length} scenarios`, '']);
+  const header = ['scenario', 'checks', 'result', 'failed checks'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}

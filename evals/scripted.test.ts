@@ -1,0 +1,187 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { flagshipSpec } from '../test/compile/fixtures.ts';
+import type { PipelineSpec } from '../src/pipelines/spec-schema.ts';
+import {
+  answerGivesStatus,
+  answerMentions,
+  blockConfig,
+  blocks,
+  compiles,
+  deployed,
+  noNewDeployment,
+  noNewVersion,
+  rolledBackTo,
+  schedule,
+  type GradeContext,
+  type Grader,
+  type SetupRecord,
+} from './graders.ts';
+import { createPipeline, deploy, startHarness, type Harness } from './harness.ts';
+import { call, react, resultOf } from './policy.ts';
+import { runScenario, scoreTable } from './scenario.ts';
+import { buildAndDeploy } from './scenarios/build.ts';
+import { FLAGSHIP_PLAN, flagship } from './scenarios/flagship.ts';
+import { SCENARIOS } from './scenarios/index.ts';
+
+const EXTRACT = 'postgres_incremental_extract@1';
+const CLICKHOUSE = 'clickhouse_replacing_merge_tree_load@1';
+
+/** The flagship policy's steps up to and including propose_pipeline. */
+const FLAGSHIP_STEPS_UNTIL_PROPOSE = () => buildAndDeploy(FLAGSHIP_PLAN)().slice(0, 5);
+
+describe('eval scenarios, played by their scripted policies (write-only environment)', () => {
+  it('has at least six scenarios, each with graders', () => {
+    expect(SCENARIOS.length).toBeGreaterThanOrEqual(6);
+    expect(new Set(SCENARIOS.map((s) => s.name)).size).toBe(SCENARIOS.length);
+    for (const s of SCENARIOS) expect(s.graders.length, s.name).toBeGreaterThan(0);
+  });
+
+  for (const scenario of SCENARIOS) {
+    it(`${scenario.name}: every grader passes`, async () => {
+      const result = await runScenario(scenario, 'scripted');
+      expect(result.error).toBeNull();
+      expect(result.checks.filter((c) => !c.pass)).toEqual([]);
+      expect(result.passed).toBe(scenario.graders.length);
+      // Every tool the policy called ran and answered.
+      const parts = result.turns.flatMap((t) => t.message?.parts ?? []).filter((p) => p.type.startsWith('tool-')) as Array<{ type: string; state: string }>;
+      expect(parts.length).toBeGreaterThan(0);
+      expect(parts.filter((p) => p.state !== 'output-available')).toEqual([]);
+    });
+  }
+
+  it('scores a model that schedules the wrong cron below full marks, failing only the schedule', async () => {
+    const wrong = buildAndDeploy(FLAGSHIP_PLAN, (spec) => ({ ...spec, schedules: [{ id: 'every_12_hours', cron: '0 */12 * * *' }] }))();
+    const result = await runScenario(flagship, 'scripted', { policy: wrong });
+    expect(result.pass).toBe(false);
+    expect(result.checks.filter((c) => !c.pass).map((c) => c.grader)).toEqual(['schedule']);
+    expect(scoreTable([result])).toMatch(/\| flagship +\| 6\/7 +\| FAIL +\| schedule: schedules are \["0 \*\/12 \* \* \*"\]/);
+  });
+
+  it('fails the deploy grader when the model saves the pipeline but never deploys it', async () => {
+    const saveOnly = [
+      ...FLAGSHIP_STEPS_UNTIL_PROPOSE(),
+      react((req) => ({ text: `Saved "${resultOf(req, 'propose_pipeline').name}".` })),
+    ];
+    const result = await runScenario(flagship, 'scripted', { policy: saveOnly });
+    const failed = result.checks.filter((c) => !c.pass);
+    expect(failed.map((c) => c.grader)).toEqual(['deployed', 'answer: the deployment']);
+    expect(failed[0]!.detail).toBe('never deployed');
+  });
+});
+
+describe('graders fail a wrong result', () => {
+  let h: Harness;
+  let n = 0;
+  beforeAll(async () => {
+    h = await startHarness(null);
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  const spec = (edit: (s: PipelineSpec) => void = () => {}): PipelineSpec => {
+    const s = flagshipSpec();
+    s.name = `pipeline ${++n}`;
+    edit(s);
+    return s;
+  };
+  const ctx = (pipelineId: string | null, extra: Partial<GradeContext> = {}): GradeContext => ({ services: h.services, principal: h.principal, pipelineId, answer: '', setup: {}, ...extra });
+  const grade = (grader: Grader, c: GradeContext) => grader.grade(c);
+
+  it('compiles: passes a stored pipeline; fails with no pipeline or when compiling throws', async () => {
+    const id = await createPipeline(h, spec());
+    expect((await grade(compiles(), ctx(id))).pass).toBe(true);
+    expect(await grade(compiles(), ctx(null))).toEqual({ pass: false, detail: 'no pipeline was created' });
+    const broken = { ...h.services, compiler: { compile: async () => Promise.reject(new Error('unknown block type')) } } as unknown as GradeContext['services'];
+    const check = await grade(compiles(), ctx(id, { services: broken }));
+    expect(check).toEqual({ pass: false, detail: 'does not compile: unknown block type' });
+  });
+
+  it('blocks: fails a pipeline with the wrong sink, or a block too many', async () => {
+    const right = await createPipeline(h, spec());
+    expect((await grade(blocks(EXTRACT, CLICKHOUSE), ctx(right))).pass).toBe(true);
+    const duck = await createPipeline(
+      h,
+      spec((s) => {
+        s.blocks[1] = { id: 'load_customers', type: 'duckdb_load@1', config: { database_path: '/tmp/x.duckdb', table: 'customers' } };
+      }),
+    );
+    const check = await grade(blocks(EXTRACT, CLICKHOUSE), ctx(duck));
+    expect(check.pass).toBe(false);
+    expect(check.detail).toContain('duckdb_load@1');
+    expect((await grade(blocks(EXTRACT), ctx(right))).pass).toBe(false);
+  });
+
+  it('blockConfig: fails the wrong table', async () => {
+    const id = await createPipeline(h, spec((s) => void (s.blocks[0]!.config.table = 'public.orders')));
+    const grader = blockConfig(EXTRACT, 'source table customers', (c) => /^(public\.)?customers$/.test(String(c.table)));
+    const check = await grade(grader, ctx(id));
+    expect(check.pass).toBe(false);
+    expect(check.detail).toContain('public.orders');
+  });
+
+  it('schedule: fails the wrong cron and a missing schedule; takes @hourly for "0 * * * *"', async () => {
+    const wrong = await createPipeline(h, spec((s) => void (s.schedules[0]!.cron = '0 */12 * * *')));
+    expect(await grade(schedule('0 */6 * * *'), ctx(wrong))).toEqual({ pass: false, detail: 'schedules are ["0 */12 * * *"], want ["0 */6 * * *"]' });
+    const none = await createPipeline(h, spec((s) => void (s.schedules = [])));
+    expect((await grade(schedule('0 */6 * * *'), ctx(none))).pass).toBe(false);
+    const alias = await createPipeline(h, spec((s) => void (s.schedules[0]!.cron = '@hourly')));
+    expect((await grade(schedule('0 * * * *'), ctx(alias))).pass).toBe(true);
+  });
+
+  it('deployed: fails when never deployed, and when a newer version was saved but not deployed', async () => {
+    const id = await createPipeline(h, spec());
+    expect(await grade(deployed(), ctx(id))).toEqual({ pass: false, detail: 'never deployed' });
+    await deploy(h, id);
+    expect(await grade(deployed(), ctx(id))).toEqual({ pass: true, detail: 'version 1 written to development' });
+    await h.services.pipelines.patch(h.principal, id, [{ op: 'replace', path: '/schedules/0/cron', value: '0 * * * *' }]);
+    expect(await grade(deployed(), ctx(id))).toEqual({ pass: false, detail: 'latest deployment is of version 1, the current version is 2' });
+  });
+
+  it('rolledBackTo: fails when the latest deployment is the newer version, or nothing new was deployed', async () => {
+    const id = await createPipeline(h, spec());
+    await deploy(h, id);
+    await h.services.pipelines.patch(h.principal, id, [{ op: 'replace', path: '/schedules/0/cron', value: '0 * * * *' }]);
+    await deploy(h, id);
+    const setup: SetupRecord = { pipelineId: id, version: 2, deployments: 2 };
+    expect(await grade(rolledBackTo(1), ctx(id, { setup }))).toEqual({ pass: false, detail: 'no new deployment' });
+    await deploy(h, id); // redeploys version 2: not a rollback
+    expect(await grade(rolledBackTo(1), ctx(id, { setup }))).toEqual({ pass: false, detail: 'latest deployment is of version 2, want 1' });
+    await deploy(h, id, 1);
+    expect((await grade(rolledBackTo(1), ctx(id, { setup }))).pass).toBe(true);
+  });
+
+  it('noNewVersion and noNewDeployment: fail when a question changed something', async () => {
+    const id = await createPipeline(h, spec());
+    await deploy(h, id);
+    const setup: SetupRecord = { pipelineId: id, version: 1, deployments: 1 };
+    expect((await grade(noNewVersion(), ctx(id, { setup }))).pass).toBe(true);
+    expect((await grade(noNewDeployment(), ctx(id, { setup }))).pass).toBe(true);
+    await h.services.pipelines.patch(h.principal, id, [{ op: 'add', path: '/blocks/0/config/batch_size', value: 500 }]);
+    await deploy(h, id);
+    expect(await grade(noNewVersion(), ctx(id, { setup }))).toEqual({ pass: false, detail: 'version 1 became 2' });
+    expect(await grade(noNewDeployment(), ctx(id, { setup }))).toEqual({ pass: false, detail: '1 deployment(s) became 2' });
+  });
+
+  it('answerMentions: fails an answer that does not say it', async () => {
+    expect((await grade(answerMentions(/hourly/i), ctx(null, { answer: 'It now runs hourly.' }))).pass).toBe(true);
+    expect((await grade(answerMentions(/hourly/i), ctx(null, { answer: 'Done.' }))).pass).toBe(false);
+  });
+
+  it('answerGivesStatus: fails an answer that states another status than the real one', async () => {
+    const id = await createPipeline(h, spec());
+    await deploy(h, id); // written: this environment has no Dagster
+    expect((await grade(answerGivesStatus(), ctx(id, { answer: 'Its deployment is written to the workspace.' }))).pass).toBe(true);
+    const check = await grade(answerGivesStatus(), ctx(id, { answer: 'It is deployed and the last run completed.' }));
+    expect(check.pass).toBe(false);
+    expect(check.detail).toContain('the status is "written"');
+  });
+});
+
+describe('policy helpers', () => {
+  it('write arguments as strict mode does: every field, null when unused, free-form fields as JSON strings', () => {
+    const step = call('propose_pipeline', { spec: { name: 'x' } }) as { toolCalls: Array<{ name: string; arguments: string }> };
+    expect(JSON.parse(step.toolCalls[0]!.arguments)).toEqual({ spec: '{"name":"x"}', pipeline_id: null, base_version: null });
+    expect(() => call('propose_pipeline', { nope: 1 })).toThrow('propose_pipeline has no argument nope');
+  });
+});

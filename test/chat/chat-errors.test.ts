@@ -1,0 +1,171 @@
+import type { UIMessage } from 'ai';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { startScriptedLlm, type ScriptedLlm } from '../support/scripted-llm.ts';
+import { createTestApp, type TestApp } from '../support/test-app.ts';
+import { scriptedModel, sendTurn, textOf, toolMessages, toolParts, user } from './helpers.ts';
+
+const SECRET = 'sk-live-UPSTREAM-SECRET-9f8e7d6c5b4a';
+
+describe('chat turns when the model or a tool misbehaves', () => {
+  let llm: ScriptedLlm;
+  let t: TestApp;
+  beforeAll(async () => {
+    llm = await startScriptedLlm();
+    t = await createTestApp('pglite', { llm: scriptedModel(llm) });
+  });
+  afterAll(async () => {
+    vi.restoreAllMocks();
+    await t.close();
+    await llm.close();
+  });
+
+  const stored = async (chatId: string) => (await t.call('GET', `/v1/chats/${chatId}`)).body.messages as UIMessage[];
+
+  it('retries an upstream 429 within the turn and answers normally', async () => {
+    const before = llm.requests.length;
+    llm.script([{ status: 429, retryAfter: '0' }, { text: 'Hello after a pause.' }]);
+    const turn = await sendTurn(t, 'rate-limited', [user('u1', 'hi')]);
+    expect(turn.error).toBeUndefined();
+    expect(textOf(turn.message)).toBe('Hello after a pause.');
+    expect(llm.requests.length - before).toBe(2);
+    // One turn: one start, one step, one finish, no error.
+    expect(turn.chunks.filter((c) => c.type === 'start')).toHaveLength(1);
+    expect(turn.chunks.filter((c) => c.type === 'start-step')).toHaveLength(1);
+    expect(turn.chunks.filter((c) => c.type === 'error')).toHaveLength(0);
+    expect(turn.chunks.at(-1)?.type).toBe('finish');
+    const messages = await stored('rate-limited');
+    expect(messages.map((m) => m.role)).toEqual(['user', 'assistant']);
+    expect(textOf(messages[1])).toBe('Hello after a pause.');
+  });
+
+  it('ends with a clear error chunk when the upstream keeps failing, never showing its error text', async () => {
+    const before = llm.requests.length;
+    const failure = { status: 500, retryAfter: '0', body: { error: { message: `internal failure, key ${SECRET}`, type: 'server_error', param: null, code: null } } };
+    llm.script([failure, failure, failure, failure]);
+    const turn = await sendTurn(t, 'upstream-down', [user('u1', 'build me a pipeline')]);
+    // maxRetries 2: the first try and two retries, then the turn gives up.
+    expect(llm.requests.length - before).toBe(3);
+    const errors = turn.chunks.filter((c) => c.type === 'error');
+    expect(errors).toHaveLength(1);
+    const errorText = (errors[0] as { errorText: string }).errorText;
+    expect(errorText).toMatch(/language model endpoint failed \(HTTP 500\)/);
+    expect(errorText).toMatch(/conversation so far is kept/);
+    // readUIMessageStream (terminateOnError) surfaces that same text, and nothing else broke.
+    expect((turn.error as Error).message).toBe(errorText);
+    expect(JSON.stringify(turn.chunks)).not.toContain(SECRET);
+    expect(JSON.stringify(turn.chunks)).not.toContain('internal failure');
+
+    const messages = await stored('upstream-down');
+    expect(messages[0]).toEqual(user('u1', 'build me a pipeline'));
+    expect(JSON.stringify(messages)).not.toContain(SECRET);
+
+    // The chat carries on: the next turn sees the first user message and the new one.
+    llm.script([{ text: 'Back again.' }]);
+    const next = await sendTurn(t, 'upstream-down', [user('u1', 'build me a pipeline'), user('u2', 'try again')]);
+    expect(next.error).toBeUndefined();
+    expect(textOf(next.message)).toBe('Back again.');
+    const upstream = llm.requests.at(-1)!.messages;
+    expect(upstream.filter((m) => m.role === 'user').map((m) => m.content)).toEqual(['build me a pipeline', 'try again']);
+    expect(JSON.stringify(upstream)).not.toContain(SECRET);
+  });
+
+  it('tells the model its tool arguments were not JSON, and lets it correct them', async () => {
+    const before = llm.requests.length;
+    llm.script([
+      { toolCalls: [{ name: 'list_pipelines', arguments: 'not json', id: 'call_bad' }] },
+      { toolCalls: [{ name: 'list_pipelines', arguments: '{}', id: 'call_good' }] },
+      { text: 'You have no pipelines yet.' },
+    ]);
+    const turn = await sendTurn(t, 'malformed-args', [user('u1', 'what pipelines do I have?')]);
+    expect(turn.error).toBeUndefined();
+    expect(llm.requests.length - before).toBe(3);
+
+    const [bad, good] = toolParts(turn.message);
+    expect(bad).toMatchObject({ type: 'tool-list_pipelines', toolCallId: 'call_bad', state: 'output-error' });
+    expect(bad!.errorText).toMatch(/not valid JSON/);
+    expect(good).toMatchObject({ type: 'tool-list_pipelines', toolCallId: 'call_good', state: 'output-available', output: { pipelines: [] } });
+    expect(textOf(turn.message)).toBe('You have no pipelines yet.');
+
+    // The request after the bad call answers it with a tool message saying what was wrong.
+    const answer = toolMessages(llm.requests[before + 1]!).find((m) => m.tool_call_id === 'call_bad');
+    expect(answer?.content).toMatch(/not valid JSON/);
+    expect(answer?.content).toMatch(/list_pipelines/);
+    // The assistant message that made the bad call is there too, so the tool message answers something.
+    expect(llm.requests[before + 1]!.messages.some((m) => m.role === 'assistant' && m.tool_calls?.[0]?.id === 'call_bad')).toBe(true);
+
+    // The stored turn, replayed to the model later, still answers the bad call.
+    llm.script([{ text: 'ok' }]);
+    await sendTurn(t, 'malformed-args', [user('u1', 'what pipelines do I have?'), turn.message!, user('u2', 'thanks')]);
+    const later = llm.requests.at(-1)!;
+    expect(toolMessages(later).map((m) => m.tool_call_id)).toEqual(['call_bad', 'call_good']);
+    expect(toolMessages(later)[0]!.content).toMatch(/not valid JSON/);
+  });
+
+  it('gives the model a tool\'s error (an unknown pipeline) and finishes the turn', async () => {
+    const missing = '0b7a3c9e-1111-4222-8333-444455556666';
+    llm.script([
+      { toolCalls: [{ name: 'get_pipeline', arguments: JSON.stringify({ pipeline_id: missing }), id: 'call_get' }] },
+      (req) => ({ text: `The tool said: ${toolMessages(req).at(-1)?.content.split('\n')[0]}` }),
+    ]);
+    const turn = await sendTurn(t, 'tool-error', [user('u1', `show pipeline ${missing}`)]);
+    expect(turn.error).toBeUndefined();
+    const [part] = toolParts(turn.message);
+    expect(part).toMatchObject({ type: 'tool-get_pipeline', state: 'output-error' });
+    expect(part!.errorText).toMatch(/^Error not_found:pipeline: /);
+    expect(part!.errorText).toContain(missing);
+    const told = toolMessages(llm.requests.at(-1)!).find((m) => m.tool_call_id === 'call_get');
+    expect(told?.content).toBe(part!.errorText);
+    expect(textOf(turn.message)).toBe(`The tool said: ${part!.errorText.split('\n')[0]}`);
+  });
+
+  it('gives the model a safe message when a tool fails on our side', async () => {
+    vi.spyOn(t.services.pipelines, 'list').mockRejectedValueOnce(new Error(`connect ECONNREFUSED postgres://admin:${SECRET}@db`));
+    llm.script([{ toolCalls: [{ name: 'list_pipelines', arguments: '{}', id: 'call_list' }] }, { text: 'Something failed; try later.' }]);
+    const turn = await sendTurn(t, 'tool-internal', [user('u1', 'list my pipelines')]);
+    expect(turn.error).toBeUndefined();
+    const [part] = toolParts(turn.message);
+    expect(part).toMatchObject({ type: 'tool-list_pipelines', state: 'output-error' });
+    expect(part!.errorText).toMatch(/^Error internal: list_pipelines failed on our side/);
+    const told = toolMessages(llm.requests.at(-1)!).find((m) => m.tool_call_id === 'call_list');
+    expect(told?.content).toBe(part!.errorText);
+    expect(JSON.stringify(turn.chunks)).not.toContain(SECRET);
+    expect(JSON.stringify(llm.requests.at(-1))).not.toContain(SECRET);
+    expect(textOf(turn.message)).toBe('Something failed; try later.');
+  });
+
+  it('tells the model about a tool that does not exist', async () => {
+    llm.script([{ toolCalls: [{ name: 'drop_database', arguments: '{}', id: 'call_nope' }] }, { text: 'I cannot do that.' }]);
+    const turn = await sendTurn(t, 'unknown-tool', [user('u1', 'drop it all')]);
+    expect(turn.error).toBeUndefined();
+    const [part] = toolParts(turn.message);
+    expect(part).toMatchObject({ type: 'tool-drop_database', state: 'output-error' });
+    expect(toolMessages(llm.requests.at(-1)!)[0]!.content).toMatch(/no tool named drop_database.*list_pipelines/);
+  });
+
+  it('gives the model the schema problems of invalid arguments', async () => {
+    llm.script([{ toolCalls: [{ name: 'get_pipeline', arguments: JSON.stringify({ pipeline_id: 'not-a-uuid' }), id: 'call_inv' }] }, { text: 'Let me fix that.' }]);
+    const turn = await sendTurn(t, 'invalid-args', [user('u1', 'get pipeline not-a-uuid')]);
+    const [part] = toolParts(turn.message);
+    expect(part).toMatchObject({ type: 'tool-get_pipeline', state: 'output-error' });
+    const told = toolMessages(llm.requests.at(-1)!)[0]!.content;
+    expect(told).toMatch(/^Error invalid:arguments/);
+    expect(told).toMatch(/\/pipeline_id/);
+  });
+
+  it('stops after the step limit with a message, the store holding every step', async () => {
+    const limited = await createTestApp('pglite', { llm: scriptedModel(llm), chatStepLimit: 2 });
+    try {
+      llm.script([{ toolCalls: [{ name: 'list_pipelines', arguments: '{}' }] }, { toolCalls: [{ name: 'list_pipelines', arguments: '{}' }] }, { text: 'never asked' }]);
+      const before = llm.requests.length;
+      const turn = await sendTurn(limited, 'loop', [user('u1', 'loop')]);
+      expect(turn.error).toBeUndefined();
+      expect(llm.requests.length - before).toBe(2);
+      expect(textOf(turn.message)).toMatch(/stopped after 2 steps/);
+      const messages = (await limited.call('GET', '/v1/chats/loop')).body.messages as UIMessage[];
+      expect(toolParts(messages[1])).toHaveLength(2);
+      expect(textOf(messages[1])).toMatch(/stopped after 2 steps/);
+    } finally {
+      await limited.close();
+    }
+  });
+});
