@@ -13,6 +13,7 @@ import { DEFAULT_PYTHON, type Environment } from '../src/dagster/environments.ts
 import { createLogger } from '../src/logger.ts';
 import type { PipelineSpec } from '../src/pipelines/spec-schema.ts';
 import { createServices, type Services } from '../src/services.ts';
+import { flagshipSpec } from '../test/compile/fixtures.ts';
 
 /** The secret names the eval environment has: the ones the scenarios ask for and the blocks' defaults. */
 export const EVAL_SECRETS = ['SOURCE_DB_URL', 'WAREHOUSE_URL', 'POSTGRES_URL', 'CLICKHOUSE_URL'];
@@ -120,6 +121,13 @@ export async function createPipeline(h: Harness, spec: PipelineSpec): Promise<st
 }
 
 /** Setup helper: deploys a version (the current one by default) and waits until it settles. */
+/** The setup several scenarios start from: the flagship pipeline, saved and deployed once. */
+export async function deployedFlagship(h: Harness): Promise<{ pipelineId: string; version: number; deployments: number }> {
+  const pipelineId = await createPipeline(h, flagshipSpec());
+  await deploy(h, pipelineId);
+  return { pipelineId, version: 1, deployments: 1 };
+}
+
 export async function deploy(h: Harness, pipelineId: string, version?: number): Promise<DeploymentRow> {
   const row = await h.services.deployments.request(h.principal, pipelineId, { environment: ENVIRONMENT, ...(version ? { version } : {}) });
   return settled(h, row.id);

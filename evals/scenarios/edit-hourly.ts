@@ -1,6 +1,5 @@
-import { flagshipSpec } from '../../test/compile/fixtures.ts';
 import { answerMentions, blocks, compiles, deployed, schedule } from '../graders.ts';
-import { createPipeline, deploy, ENVIRONMENT } from '../harness.ts';
+import { deployedFlagship, ENVIRONMENT } from '../harness.ts';
 import { call, react, resultOf } from '../policy.ts';
 import type { Scenario } from '../scenario.ts';
 
@@ -8,11 +7,7 @@ import type { Scenario } from '../scenario.ts';
 export const editHourly: Scenario = {
   name: 'edit-hourly',
   messages: ['Which pipelines do I have?', 'Make it hourly.'],
-  async setup(h) {
-    const pipelineId = await createPipeline(h, flagshipSpec());
-    await deploy(h, pipelineId);
-    return { pipelineId, version: 1, deployments: 1 };
-  },
+  setup: deployedFlagship,
   policy: () => [
     // Turn 1: list, then say what there is.
     call('list_pipelines'),

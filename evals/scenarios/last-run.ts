@@ -1,6 +1,5 @@
-import { flagshipSpec } from '../../test/compile/fixtures.ts';
 import { answerGivesStatus, noNewDeployment, noNewVersion } from '../graders.ts';
-import { createPipeline, deploy } from '../harness.ts';
+import { deployedFlagship } from '../harness.ts';
 import { call, react, resultOf } from '../policy.ts';
 import type { Scenario } from '../scenario.ts';
 
@@ -8,11 +7,7 @@ import type { Scenario } from '../scenario.ts';
 export const lastRun: Scenario = {
   name: 'last-run',
   messages: ['How did the last run of my customers pipeline go?'],
-  async setup(h) {
-    const pipelineId = await createPipeline(h, flagshipSpec());
-    await deploy(h, pipelineId);
-    return { pipelineId, version: 1, deployments: 1 };
-  },
+  setup: deployedFlagship,
   policy: () => [
     call('list_pipelines'),
     react((req) => {

@@ -1,6 +1,5 @@
-import { flagshipSpec } from '../../test/compile/fixtures.ts';
 import { answerMentions, noNewVersion, rolledBackTo } from '../graders.ts';
-import { createPipeline, deploy, ENVIRONMENT } from '../harness.ts';
+import { deploy, deployedFlagship, ENVIRONMENT } from '../harness.ts';
 import { call, react, resultOf } from '../policy.ts';
 import type { Scenario } from '../scenario.ts';
 
@@ -9,8 +8,7 @@ export const rollback: Scenario = {
   name: 'rollback',
   messages: ['The last change to the customers pipeline was a mistake. Roll it back to the previous version.'],
   async setup(h) {
-    const pipelineId = await createPipeline(h, flagshipSpec());
-    await deploy(h, pipelineId);
+    const { pipelineId } = await deployedFlagship(h);
     await h.services.pipelines.patch(h.principal, pipelineId, [{ op: 'replace', path: '/schedules/0/cron', value: '0 * * * *' }]);
     await deploy(h, pipelineId);
     return { pipelineId, version: 2, deployments: 2 };
