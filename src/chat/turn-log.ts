@@ -2,9 +2,10 @@ import { randomUUID } from 'node:crypto';
 import type { UIMessageChunk } from 'ai';
 import type { Kv } from '../adapters/kv/kv.ts';
 
+/** A chunk as logged: its number and its JSON, passed through as text (never parsed again to be re-sent). */
 export interface LoggedChunk {
   index: number;
-  chunk: UIMessageChunk;
+  json: string;
 }
 
 const END = '__end__';
@@ -84,7 +85,7 @@ export class TurnLog {
           try {
             do {
               again = false;
-              for (const raw of await kv.range(`turn:${turnId}:chunks`, next)) controller.enqueue({ index: next++, chunk: JSON.parse(raw) });
+              for (const raw of await kv.range(`turn:${turnId}:chunks`, next)) controller.enqueue({ index: next++, json: raw });
               if (ended || (await kv.get(`turn:${turnId}:done`))) return finish();
             } while (again);
           } catch (error) {
@@ -104,7 +105,7 @@ export class TurnLog {
           const index = Number(message.slice(0, space));
           // In order and nobody reading the list: take the chunk from the notification itself.
           if (!pulling && index === next) {
-            controller.enqueue({ index: next++, chunk: JSON.parse(message.slice(space + 1)) });
+            controller.enqueue({ index: next++, json: message.slice(space + 1) });
           } else if (index >= next) {
             void drain();
           }
@@ -125,8 +126,8 @@ export function toSse(chunks: ReadableStream<LoggedChunk>): ReadableStream<Uint8
   const encoder = new TextEncoder();
   return chunks.pipeThrough(
     new TransformStream<LoggedChunk, Uint8Array>({
-      transform({ index, chunk }, controller) {
-        controller.enqueue(encoder.encode(`id: ${index}\ndata: ${JSON.stringify(chunk)}\n\n`));
+      transform({ index, json }, controller) {
+        controller.enqueue(encoder.encode(`id: ${index}\ndata: ${json}\n\n`));
       },
       flush(controller) {
         controller.enqueue(encoder.encode('data: [DONE]\n\n'));

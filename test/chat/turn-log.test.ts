@@ -38,8 +38,8 @@ describe('TurnLog', () => {
     const fromOne = all(turns.read(id, 1));
     await turns.append(id, chunk(2));
     await turns.end('c', id);
-    expect(await fromStart).toEqual([0, 1, 2].map((n) => ({ index: n, chunk: chunk(n) })));
-    expect(await fromOne).toEqual([1, 2].map((n) => ({ index: n, chunk: chunk(n) })));
+    expect(await fromStart).toEqual([0, 1, 2].map((n) => ({ index: n, json: JSON.stringify(chunk(n)) })));
+    expect(await fromOne).toEqual([1, 2].map((n) => ({ index: n, json: JSON.stringify(chunk(n)) })));
     // A reader that comes after the end gets the whole turn at once.
     expect((await all(turns.read(id))).map((c) => c.index)).toEqual([0, 1, 2]);
   });
@@ -47,7 +47,7 @@ describe('TurnLog', () => {
   it('frames chunks as numbered SSE events ending in [DONE]', async () => {
     const source = new ReadableStream<LoggedChunk>({
       start(controller) {
-        controller.enqueue({ index: 7, chunk: { type: 'start-step' } });
+        controller.enqueue({ index: 7, json: JSON.stringify({ type: 'start-step' }) });
         controller.close();
       },
     });
