@@ -95,18 +95,33 @@ async function streamStep(deps: AgentDeps, messages: ModelMessage[], turn: Agent
   let text = '';
   let textId: string | null = null;
   const calls = new Map<number, Call>();
+  // Deltas that arrive together (one network read) go out as one text-delta: fewer chunks through
+  // every stream stage when the model is fast, and no added wait when it is slow.
+  let pending = '';
+  let flushScheduled = false;
+  const flushText = () => {
+    flushScheduled = false;
+    if (!pending) return;
+    if (!textId) {
+      textId = randomUUID();
+      turn.write({ type: 'text-start', id: textId });
+    }
+    turn.write({ type: 'text-delta', id: textId, delta: pending });
+    pending = '';
+  };
   for await (const chunk of stream) {
     const delta = chunk.choices[0]?.delta;
     if (!delta) continue;
     if (delta.content) {
-      if (!textId) {
-        textId = randomUUID();
-        turn.write({ type: 'text-start', id: textId });
-      }
       text += delta.content;
-      turn.write({ type: 'text-delta', id: textId, delta: delta.content });
+      pending += delta.content;
+      if (!flushScheduled) {
+        flushScheduled = true;
+        setImmediate(flushText);
+      }
     }
     for (const piece of delta.tool_calls ?? []) {
+      flushText();
       let call = calls.get(piece.index);
       if (!call) {
         call = { id: piece.id ?? `call_${randomUUID()}`, name: piece.function?.name ?? '', arguments: '' };
@@ -119,6 +134,7 @@ async function streamStep(deps: AgentDeps, messages: ModelMessage[], turn: Agent
       }
     }
   }
+  flushText();
   // The openai client ends an aborted stream quietly: say it was aborted so the turn stops here.
   if (turn.signal.aborted) throw turn.signal.reason ?? new Error('aborted');
   if (textId) turn.write({ type: 'text-end', id: textId });
