@@ -114,6 +114,17 @@ export class DeploymentRepo {
     return rows[0] ?? null;
   }
 
+  /** The newest deployment of each of these pipelines, in one query (pipelines never deployed are absent). */
+  async latestOf(pipelineIds: string[]): Promise<Map<string, DeploymentRow>> {
+    if (pipelineIds.length === 0) return new Map();
+    const rows = await this.db.query<DeploymentRow>(
+      `SELECT DISTINCT ON (pipeline_id) * FROM deployments WHERE pipeline_id = ANY($1::uuid[])
+       ORDER BY pipeline_id, created_at DESC, id`,
+      [pipelineIds],
+    );
+    return new Map(rows.map((r) => [r.pipeline_id, r]));
+  }
+
   /** The newest deployment that is live in Dagster for the pipeline in an environment. */
   async live(pipelineId: string, environment: string): Promise<DeploymentRow | null> {
     const rows = await this.db.query<DeploymentRow>(

@@ -116,16 +116,16 @@ export function dagsterRoutes(services: Services) {
       return c.json({ pipeline_id: view.pipeline.id, message: 'Pipeline created successfully.', deployment_status: 'pending' as const }, 201);
     })
     .openapi(listPipelines, async (c) => {
-      // One store query for the list; Dagster is asked per pipeline only by the status route.
+      // Two store queries for the whole list; Dagster is asked per pipeline only by the status route.
       const rows = await services.pipelines.list(c.var.principal);
-      const latest = await Promise.all(rows.map((p) => services.deploymentRepo.latest(p.id)));
+      const latest = await services.deploymentRepo.latestOf(rows.map((p) => p.id));
       return c.json({
-        pipelines: rows.map((p, i) => ({
+        pipelines: rows.map((p) => ({
           pipeline_id: p.id,
           pipeline_name: p.name,
-          status: latest[i]?.status ?? 'pending',
+          status: latest.get(p.id)?.status ?? 'pending',
           created_at: iso(p.created_at),
-          last_updated: iso(new Date(Math.max(p.updated_at.getTime(), latest[i]?.updated_at.getTime() ?? 0))),
+          last_updated: iso(new Date(Math.max(p.updated_at.getTime(), latest.get(p.id)?.updated_at.getTime() ?? 0))),
         })),
       }, 200);
     })

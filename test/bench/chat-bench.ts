@@ -201,7 +201,6 @@ async function measureChat(model: ChildModel, opts: { rounds?: number; streams?:
   const rounds = opts.rounds ?? 60;
   const streams = opts.streams ?? 1000;
   const TURN = turnSteps(opts.chunkSize ?? 4);
-  const deltas = Math.ceil(ANSWER.length / (opts.chunkSize ?? 4));
   const answerChars = ANSWER.length;
   const db = await openDb({});
   const workspaceDir = mkdtempSync(join(tmpdir(), 'constellation-chat-bench-ws-'));
