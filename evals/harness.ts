@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DefaultChatTransport, readUIMessageStream, type UIMessage, type UIMessageChunk } from 'ai';
-import type OpenAI from 'openai';
+import type { Llm } from '../src/agent/llm.ts';
 import type { Db } from '../src/adapters/store/db.ts';
 import { openDb } from '../src/adapters/store/open-db.ts';
 import { createApp } from '../src/app.ts';
@@ -19,7 +19,7 @@ import { flagshipSpec } from '../test/compile/fixtures.ts';
 export const EVAL_SECRETS = ['SOURCE_DB_URL', 'WAREHOUSE_URL', 'POSTGRES_URL', 'CLICKHOUSE_URL'];
 export const ENVIRONMENT = 'development';
 
-export type Llm = { client: OpenAI; model: string };
+export type { Llm };
 
 /** The whole service over a fresh in-memory PGlite store and one write-only environment (no Dagster). */
 export interface Harness {

@@ -1,5 +1,5 @@
 import type { UIMessage } from 'ai';
-import OpenAI from 'openai';
+import { createLlm } from '../src/agent/llm.ts';
 import { startScriptedLlm, type ScriptStep } from '../test/support/scripted-llm.ts';
 import type { Grader, SetupRecord } from './graders.ts';
 import { sendMessage, startHarness, textOf, userMessage, type Harness, type Llm, type TurnResult } from './harness.ts';
@@ -35,7 +35,7 @@ export interface ScenarioResult {
  */
 export async function runScenario(scenario: Scenario, model: 'scripted' | Llm, opts: { policy?: ScriptStep[] } = {}): Promise<ScenarioResult> {
   const scripted = model === 'scripted' ? await startScriptedLlm({ steps: opts.policy ?? scenario.policy() }) : null;
-  const llm: Llm = scripted ? { client: new OpenAI({ apiKey: 'scripted', baseURL: scripted.baseUrl, maxRetries: 0 }), model: 'scripted' } : (model as Llm);
+  const llm: Llm = scripted ? createLlm({ apiKey: 'scripted', baseURL: scripted.baseUrl, model: 'scripted', maxRetries: 0 }) : (model as Llm);
   const h = await startHarness(llm);
   const turns: TurnResult[] = [];
   let error: string | null = null;

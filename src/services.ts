@@ -1,4 +1,4 @@
-import type OpenAI from 'openai';
+import type { Llm } from './agent/llm.ts';
 import type { Kv } from './adapters/kv/kv.ts';
 import { MemoryKv } from './adapters/kv/memory-kv.ts';
 import type { Db } from './adapters/store/db.ts';
@@ -55,7 +55,7 @@ export interface ServiceOptions {
   /** How often an idle deploy worker looks for work (it is also woken on each request). */
   pollMs?: number;
   /** The chat's model endpoint; null: chat answers 503 (REST and MCP are unaffected). */
-  llm?: { client: OpenAI; model: string } | null;
+  llm?: Llm | null;
   kv?: Kv;
   chatStepLimit?: number;
   chatTurnTimeoutMs?: number;

@@ -60,13 +60,13 @@ export class ChatRepo {
   }
 
   /** Inserts or rewrites one message, keeping its place in the conversation. */
-  async saveMessage(chatId: string, message: UIMessage): Promise<void> {
+  async saveMessage(chatId: string, message: UIMessage, json = JSON.stringify(message)): Promise<void> {
     await this.db.transaction(async (tx) => {
       await tx.query(
         `INSERT INTO chat_messages (chat_id, id, seq, role, message)
          VALUES ($1, $2, (SELECT coalesce(max(seq), 0) + 1 FROM chat_messages WHERE chat_id = $1), $3, $4::jsonb)
          ON CONFLICT (chat_id, id) DO UPDATE SET message = EXCLUDED.message, updated_at = now()`,
-        [chatId, message.id, message.role, JSON.stringify(message)],
+        [chatId, message.id, message.role, json],
       );
       await tx.query(`UPDATE chats SET updated_at = now() WHERE id = $1`, [chatId]);
     });

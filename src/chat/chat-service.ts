@@ -3,12 +3,14 @@ import { createUIMessageStream, type UIMessage, type UIMessageChunk } from 'ai';
 import OpenAI from 'openai';
 import type { Kv } from '../adapters/kv/kv.ts';
 import { reportOutcome, runAgent, toolContext, type AgentDeps, type AgentTurn } from '../agent/run-agent.ts';
+import type { Llm } from '../agent/llm.ts';
 import { toModelMessages } from '../agent/to-model-messages.ts';
 import type { Principal } from '../auth/principal.ts';
 import { AppError, notFound } from '../errors.ts';
 import { TOOLS } from '../../tools/index.ts';
 import { runTool } from '../../tools/run-tool.ts';
 import type { ChatRepo } from './chat-repo.ts';
+import { MessageAssembler } from './message-assembler.ts';
 import type { TurnLog } from './turn-log.ts';
 
 export interface ChatRequest {
@@ -18,7 +20,7 @@ export interface ChatRequest {
 }
 
 export interface ChatDeps extends Omit<AgentDeps, 'llm' | 'model'> {
-  llm: { client: OpenAI; model: string } | null;
+  llm: Llm | null;
   turns: TurnLog;
   kv: Kv;
   turnTimeoutMs: number;
@@ -133,7 +135,7 @@ export class ChatService {
     turnId: string,
     history: UIMessage[],
     resolved: Awaited<ReturnType<ChatService['settleApprovals']>>,
-    llm: { client: OpenAI; model: string },
+    llm: Llm,
   ): Promise<void> {
     const { turns, chats, kv, log } = this.deps;
     const controller = new AbortController();
@@ -142,14 +144,25 @@ export class ChatService {
       if (id === turnId) controller.abort(new StoppedByUser());
     });
     const continuing = history.at(-1)?.role === 'assistant' ? history.at(-1)! : null;
+    // The message is stored at every step end and at the end, one save after another; a save that
+    // would write what is already stored (the last step end, then the end) is skipped.
+    const assembler = new MessageAssembler(continuing ? structuredClone(continuing) : undefined);
     let saving: Promise<void> = Promise.resolve();
-    const save = (message: UIMessage) => {
-      saving = saving.then(() => chats.saveMessage(chatId, message)).catch((error) => log.error({ err: error, chat_id: chatId }, 'could not save a chat message'));
+    let saved = '';
+    const save = () => {
+      saving = saving
+        .then(async () => {
+          const message = await assembler.read();
+          const json = message ? JSON.stringify(message) : saved;
+          if (json === saved) return;
+          await chats.saveMessage(chatId, message!, json);
+          saved = json;
+        })
+        .catch((error) => log.error({ err: error, chat_id: chatId }, 'could not save a chat message'));
     };
     const agentDeps: AgentDeps = { ...this.deps, llm: llm.client, model: llm.model };
 
     const stream = createUIMessageStream<UIMessage>({
-      originalMessages: history,
       execute: async ({ writer }) => {
         const turn: AgentTurn = { chatId, principal, requestId: turnId, signal: controller.signal, history: [], write: (chunk) => writer.write(chunk) };
         writer.write({ type: 'start', messageId: continuing?.id ?? `msg_${randomUUID()}` });
@@ -193,12 +206,15 @@ export class ChatService {
         log.warn({ err: error, chat_id: chatId, turn_id: turnId }, 'turn failed');
         return safeMessage(error);
       },
-      onStepEnd: ({ responseMessage }) => save(responseMessage),
-      onEnd: ({ responseMessage }) => save(responseMessage),
     });
 
     try {
-      for await (const chunk of stream as unknown as AsyncIterable<UIMessageChunk>) await turns.append(turnId, chunk);
+      for await (const chunk of stream as unknown as AsyncIterable<UIMessageChunk>) {
+        await turns.append(turnId, chunk);
+        assembler.add(chunk);
+        if (chunk.type === 'finish-step') save();
+      }
+      save();
       await saving;
     } catch (error) {
       log.error({ err: error, chat_id: chatId, turn_id: turnId }, 'turn could not be logged');

@@ -1,6 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { UI_MESSAGE_STREAM_HEADERS, type UIMessage } from 'ai';
-import { toSse } from '../chat/turn-log.ts';
 import { notFound } from '../errors.ts';
 import type { Services } from '../services.ts';
 import { createRouter, errorResponses, errorSchema, jsonBody, jsonResponse } from './router.ts';
@@ -71,7 +70,7 @@ export function chatRoutes({ chat, turns, chatRepo }: Services) {
     .openapi(post, async (c) => {
       const body = c.req.valid('json');
       const turnId = await chat.post(c.var.principal, { id: body.id, messages: body.messages as unknown as UIMessage[], ...(body.trigger ? { trigger: body.trigger } : {}) });
-      return streamResponse(toSse(turns.read(turnId, 0))) as never;
+      return streamResponse(turns.sse(turnId, 0)) as never;
     })
     .openapi(resume, async (c) => {
       const { id } = c.req.valid('param');
@@ -79,7 +78,7 @@ export function chatRoutes({ chat, turns, chatRepo }: Services) {
       const turnId = await turns.running(id);
       if (!turnId) return c.body(null, 204) as never;
       const last = Number(c.req.header('last-event-id'));
-      return streamResponse(toSse(turns.read(turnId, Number.isInteger(last) && last >= 0 ? last + 1 : 0))) as never;
+      return streamResponse(turns.sse(turnId, Number.isInteger(last) && last >= 0 ? last + 1 : 0)) as never;
     })
     .openapi(stop, async (c) => c.json({ stopped: await chat.stop(c.var.principal, c.req.valid('param').id) }, 200))
     .openapi(list, async (c) => {

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import OpenAI from 'openai';
 import { openDb } from '../../src/adapters/store/open-db.ts';
+import { createLlm } from '../../src/agent/llm.ts';
 import { createApp } from '../../src/app.ts';
 import { ensureLocalPrincipal } from '../../src/auth/principal.ts';
 import { loadManifests } from '../../src/catalog/load-manifests.ts';
@@ -206,8 +207,9 @@ async function measureChat(model: ChildModel, opts: { rounds?: number; streams?:
   const workspaceDir = mkdtempSync(join(tmpdir(), 'constellation-chat-bench-ws-'));
   const logger = createLogger('silent');
   const env = { name: 'development', workspaceDir, graphqlUrl: null, secrets: 'inherit' as const, python: DEFAULT_PYTHON, policy: { approval_required_for_model_deploys: false, allow_destructive: true } };
+  // The baseline is the stock openai client (the global fetch); the service uses its own (createLlm).
   const upstream = new OpenAI({ apiKey: 'bench', baseURL: model.baseUrl, maxRetries: 0 });
-  const services = createServices(db, { environments: new Map([['development', env]]), logger, llm: { client: upstream, model: 'scripted' } });
+  const services = createServices(db, { environments: new Map([['development', env]]), logger, llm: createLlm({ apiKey: 'bench', baseURL: model.baseUrl, model: 'scripted', maxRetries: 0 }) });
   const principal = await ensureLocalPrincipal(db);
   await services.catalogRepo.upsert(loadManifests());
   const app = createApp({ services, logger, maxBodyBytes: 1024 * 1024, principal });
@@ -307,9 +309,11 @@ async function measureChat(model: ChildModel, opts: { rounds?: number; streams?:
       const ids = Array.from({ length: streams }, (_, i) => `held-${round}-${i}`);
       round++;
       const before = await memory();
+      if (round === 2 && process.env.SNAP) { (await import('node:v8')).writeHeapSnapshot(process.env.SNAP + '.before'); await memory(); }
       const opened = await model.ask<'opened'>({ kind: 'open', url, ids });
       if (opened.failed) throw new Error(`chat bench: ${opened.failed} of ${streams} streams did not open`);
       const kb = ((await memory()) - before) / streams / 1024;
+      if (round === 2 && process.env.SNAP) (await import('node:v8')).writeHeapSnapshot(process.env.SNAP);
       for (let i = 0; i < ids.length; i += 100) {
         const stopped = await Promise.all(ids.slice(i, i + 100).map(async (id) => (await app.request(`/v1/chat/${id}/stop`, { method: 'POST' })).json() as Promise<{ stopped: boolean }>));
         if (stopped.some((x) => !x.stopped)) throw new Error('chat bench: a held turn was not running when stopped');

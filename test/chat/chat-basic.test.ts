@@ -1,15 +1,15 @@
 import { DefaultChatTransport, readUIMessageStream, type UIMessage } from 'ai';
-import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startScriptedLlm, type ScriptedLlm } from '../support/scripted-llm.ts';
 import { createTestApp, type TestApp } from '../support/test-app.ts';
+import { scriptedModel } from './helpers.ts';
 
 describe('chat turn with a scripted model', () => {
   let llm: ScriptedLlm;
   let t: TestApp;
   beforeAll(async () => {
     llm = await startScriptedLlm();
-    t = await createTestApp('pglite', { llm: { client: new OpenAI({ apiKey: 'test', baseURL: llm.baseUrl, maxRetries: 2 }), model: 'scripted' } });
+    t = await createTestApp('pglite', { llm: scriptedModel(llm) });
   });
   afterAll(async () => {
     await t.close();

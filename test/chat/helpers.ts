@@ -1,10 +1,10 @@
 import { DefaultChatTransport, readUIMessageStream, type UIMessage, type UIMessageChunk } from 'ai';
-import OpenAI from 'openai';
+import { createLlm } from '../../src/agent/llm.ts';
 import type { ScriptedLlm } from '../support/scripted-llm.ts';
 import type { TestApp } from '../support/test-app.ts';
 
 /** The chat options createTestApp takes for a scripted model. */
-export const scriptedModel = (llm: ScriptedLlm) => ({ client: new OpenAI({ apiKey: 'test', baseURL: llm.baseUrl, maxRetries: 2 }), model: 'scripted' });
+export const scriptedModel = (llm: ScriptedLlm) => createLlm({ apiKey: 'test', baseURL: llm.baseUrl, model: 'scripted', maxRetries: 2 });
 
 export const user = (id: string, text: string): UIMessage => ({ id, role: 'user', parts: [{ type: 'text', text }] });
 

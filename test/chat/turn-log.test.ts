@@ -1,12 +1,20 @@
 import type { UIMessageChunk } from 'ai';
 import { describe, expect, it } from 'vitest';
 import { MemoryKv } from '../../src/adapters/kv/memory-kv.ts';
-import { toSse, TurnLog, type LoggedChunk } from '../../src/chat/turn-log.ts';
+import { TurnLog } from '../../src/chat/turn-log.ts';
 
-async function all<T>(stream: ReadableStream<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const item of stream as unknown as AsyncIterable<T>) out.push(item);
-  return out;
+/** The events of an SSE body, as [id, data] pairs (id null for [DONE]). */
+async function events(stream: ReadableStream<Uint8Array>): Promise<Array<[number | null, string]>> {
+  let text = '';
+  for await (const bytes of stream as unknown as AsyncIterable<Uint8Array>) text += new TextDecoder().decode(bytes);
+  expect(text.endsWith('\n\n')).toBe(true);
+  return text
+    .slice(0, -2)
+    .split('\n\n')
+    .map((event) => {
+      const id = /^id: (\d+)$/m.exec(event);
+      return [id ? Number(id[1]) : null, /^data: (.*)$/m.exec(event)![1]!];
+    });
 }
 
 describe('TurnLog', () => {
@@ -34,24 +42,25 @@ describe('TurnLog', () => {
     const chunk = (n: number): UIMessageChunk => ({ type: 'text-delta', id: 't', delta: String(n) });
     await turns.append(id, chunk(0));
     await turns.append(id, chunk(1));
-    const fromStart = all(turns.read(id));
-    const fromOne = all(turns.read(id, 1));
+    const fromStart = events(turns.sse(id));
+    const fromOne = events(turns.sse(id, 1));
     await turns.append(id, chunk(2));
     await turns.end('c', id);
-    expect(await fromStart).toEqual([0, 1, 2].map((n) => ({ index: n, json: JSON.stringify(chunk(n)) })));
-    expect(await fromOne).toEqual([1, 2].map((n) => ({ index: n, json: JSON.stringify(chunk(n)) })));
+    const logged = (n: number): [number, string] => [n, JSON.stringify(chunk(n))];
+    expect(await fromStart).toEqual([logged(0), logged(1), logged(2), [null, '[DONE]']]);
+    expect(await fromOne).toEqual([logged(1), logged(2), [null, '[DONE]']]);
     // A reader that comes after the end gets the whole turn at once.
-    expect((await all(turns.read(id))).map((c) => c.index)).toEqual([0, 1, 2]);
+    expect(await events(turns.sse(id))).toEqual([logged(0), logged(1), logged(2), [null, '[DONE]']]);
   });
 
-  it('frames chunks as numbered SSE events ending in [DONE]', async () => {
-    const source = new ReadableStream<LoggedChunk>({
-      start(controller) {
-        controller.enqueue({ index: 7, json: JSON.stringify({ type: 'start-step' }) });
-        controller.close();
-      },
-    });
-    const text = (await all(toSse(source))).map((b) => new TextDecoder().decode(b)).join('');
-    expect(text).toBe('id: 7\ndata: {"type":"start-step"}\n\ndata: [DONE]\n\n');
+  it('frames each chunk as one SSE event whose id is its number, ending in [DONE]', async () => {
+    const turns = new TurnLog(new MemoryKv());
+    const id = (await turns.begin('c'))!;
+    await turns.append(id, { type: 'start-step' });
+    await turns.append(id, { type: 'text-start', id: 't' });
+    await turns.end('c', id);
+    let text = '';
+    for await (const bytes of turns.sse(id, 1) as unknown as AsyncIterable<Uint8Array>) text += new TextDecoder().decode(bytes);
+    expect(text).toBe('id: 1\ndata: {"type":"text-start","id":"t"}\n\ndata: [DONE]\n\n');
   });
 });

@@ -1,4 +1,4 @@
-import OpenAI from 'openai';
+import { createLlm } from '../../src/agent/llm.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SCHEDULE_STATE, WORKSPACE_LOCATIONS } from '../../src/adapters/dagster/documents.ts';
 import { DagsterGraphqlClient } from '../../src/adapters/dagster/graphql-client.ts';
@@ -29,7 +29,7 @@ describe('chat builds and deploys the flagship pipeline on a real Dagster', () =
     llm = await startScriptedLlm({ steps: flagship.policy() });
     t = await createTestApp('postgres', {
       environments: [platform.environment],
-      llm: { client: new OpenAI({ apiKey: 'test', baseURL: llm.baseUrl, maxRetries: 0 }), model: 'scripted' },
+      llm: createLlm({ apiKey: 'test', baseURL: llm.baseUrl, model: 'scripted', maxRetries: 0 }),
     });
   });
   afterAll(async () => {
