@@ -309,11 +309,9 @@ async function measureChat(model: ChildModel, opts: { rounds?: number; streams?:
       const ids = Array.from({ length: streams }, (_, i) => `held-${round}-${i}`);
       round++;
       const before = await memory();
-      if (round === 2 && process.env.SNAP) { (await import('node:v8')).writeHeapSnapshot(process.env.SNAP + '.before'); await memory(); }
       const opened = await model.ask<'opened'>({ kind: 'open', url, ids });
       if (opened.failed) throw new Error(`chat bench: ${opened.failed} of ${streams} streams did not open`);
       const kb = ((await memory()) - before) / streams / 1024;
-      if (round === 2 && process.env.SNAP) (await import('node:v8')).writeHeapSnapshot(process.env.SNAP);
       for (let i = 0; i < ids.length; i += 100) {
         const stopped = await Promise.all(ids.slice(i, i + 100).map(async (id) => (await app.request(`/v1/chat/${id}/stop`, { method: 'POST' })).json() as Promise<{ stopped: boolean }>));
         if (stopped.some((x) => !x.stopped)) throw new Error('chat bench: a held turn was not running when stopped');
