@@ -49,12 +49,21 @@ export function requireJsonBodies(): MiddlewareHandler<AppEnv> {
 }
 
 export function limitBodies(maxBytes: number): MiddlewareHandler<AppEnv> {
-  return bodyLimit({
-    maxSize: maxBytes,
-    onError: () => {
-      throw new AppError('payload_too_large', `The request body is larger than ${maxBytes} bytes.`, {
-        hint: 'Send a smaller body; edit large pipelines with JSON patches instead of whole specs.',
-      });
-    },
-  });
+  const tooLarge = (): never => {
+    throw new AppError('payload_too_large', `The request body is larger than ${maxBytes} bytes.`, {
+      hint: 'Send a smaller body; edit large pipelines with JSON patches instead of whole specs.',
+    });
+  };
+  const counted = bodyLimit({ maxSize: maxBytes, onError: tooLarge });
+  return async (c, next) => {
+    // A declared length is checked from the header (Node's parser reads exactly that many bytes).
+    // Counting the body instead makes @hono/node-server build a whole fetch Request for every POST,
+    // whose stream adapters then live as long as the response: for a chat turn, minutes.
+    const length = c.req.header('content-length');
+    if (length !== undefined && c.req.header('transfer-encoding') === undefined) {
+      if (Number(length) > maxBytes) tooLarge();
+      return next();
+    }
+    return counted(c, next);
+  };
 }

@@ -1,3 +1,5 @@
+import { serve } from '@hono/node-server';
+import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.ts';
@@ -179,6 +181,29 @@ describe('body size limit', () => {
     const declared = JSON.stringify(body);
     const withLength = await t.call('POST', '/dagster/pipelines/', declared, { 'content-length': String(Buffer.byteLength(declared)) });
     expect(withLength.status).toBe(413);
+  });
+
+  it('over a real socket: a declared length or a chunked body over the limit → 413, one under it goes through', async () => {
+    const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
+      const s = serve({ fetch: t.app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
+    });
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/dagster/pipelines/`;
+      const big = JSON.stringify({ pipeline_name: 'x'.repeat(4000), block_ids: [BLOCK], configuration: {} });
+      const post = (body: BodyInit, extra: RequestInit = {}) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body, ...extra });
+      const declared = await post(big);
+      expect(declared.status).toBe(413);
+      expect((await declared.json()).error.code).toBe('payload_too_large');
+      // No Content-Length: the body is counted as it arrives.
+      const chunked = await post(new Blob([big]).stream(), { duplex: 'half' } as RequestInit);
+      expect(chunked.status).toBe(413);
+      expect((await chunked.json()).error.code).toBe('payload_too_large');
+      const small = await post(JSON.stringify({ pipeline_name: 'small', block_ids: [BLOCK], configuration: {} }));
+      expect(small.status).not.toBe(413);
+      expect((await small.json()).error?.code).not.toBe('payload_too_large');
+    } finally {
+      server.close();
+    }
   });
 
   it('a body under the limit goes through', async () => {

@@ -1,17 +1,25 @@
 import { EventEmitter } from 'node:events';
 import type { Kv } from './kv.ts';
 
-/** One process's KV: the embedded default. Expired keys are dropped when next touched. */
+/**
+ * One process's KV: the embedded default. Expired keys are dropped when next touched, and all of
+ * them at most a minute apart on a write (a finished turn's log is never touched again).
+ */
 export class MemoryKv implements Kv {
   private readonly values = new Map<string, { value: string[] | string; expires?: number }>();
   private readonly events = new EventEmitter();
+  private readonly sweepEveryMs: number;
+  private nextSweep: number;
 
-  constructor() {
+  constructor(opts: { sweepEveryMs?: number } = {}) {
+    this.sweepEveryMs = opts.sweepEveryMs ?? 60_000;
+    this.nextSweep = Date.now() + this.sweepEveryMs;
     // Every open stream listens on its turn's channel; there can be thousands.
     this.events.setMaxListeners(0);
   }
 
   async append(key: string, value: string): Promise<number> {
+    this.sweepWhenDue();
     const entry = this.live(key);
     if (entry && Array.isArray(entry.value)) {
       entry.value.push(value);
@@ -32,6 +40,7 @@ export class MemoryKv implements Kv {
   }
 
   async set(key: string, value: string, ttlSeconds?: number): Promise<void> {
+    this.sweepWhenDue();
     this.values.set(key, { value, ...(ttlSeconds ? { expires: Date.now() + ttlSeconds * 1000 } : {}) });
   }
 
@@ -53,6 +62,18 @@ export class MemoryKv implements Kv {
     return () => {
       this.events.off(channel, listener);
     };
+  }
+
+  private sweepWhenDue(): void {
+    const now = Date.now();
+    if (now < this.nextSweep) return;
+    this.nextSweep = now + this.sweepEveryMs;
+    for (const [key, entry] of this.values) if (entry.expires !== undefined && entry.expires < now) this.values.delete(key);
+  }
+
+  /** How many keys are held, expired or not (for tests of the sweep). */
+  get size(): number {
+    return this.values.size;
   }
 
   private live(key: string) {

@@ -29,14 +29,36 @@ export function nodeHttpFetch(): typeof fetch {
   }) as typeof fetch;
 }
 
-// A function of its own so that the response's listeners do not keep `init` (and its body) alive.
+// A function of its own so that its listeners do not keep `init` alive.
 function send(url: URL, agent: HttpAgent, method: string, headers: Record<string, string>, body: string | Uint8Array | null, signal: AbortSignal | undefined): Promise<Response> {
   return new Promise<Response>((resolve, reject) => {
-    const request = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, { method, headers, agent, ...(signal ? { signal } : {}) });
-    request.once('response', (res) => resolve(new UpstreamResponse(url.href, res) as unknown as Response));
+    if (signal?.aborted) return reject(abortError(signal));
+    const request = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, { method, headers, agent });
+    let response: UpstreamResponse | null = null;
+    request.once('response', (res) => {
+      response = new UpstreamResponse(url.href, res);
+      resolve(response as unknown as Response);
+    });
     request.once('error', reject);
+    if (signal) {
+      // A listener of our own rather than http.request's `signal` option, which adds a dozen
+      // closures per request (held for as long as the model streams).
+      const onAbort = () => {
+        const error = abortError(signal);
+        request.destroy(error);
+        response?.body.destroy(error);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      request.once('close', () => signal.removeEventListener('abort', onAbort));
+    }
     request.end(body ?? undefined);
+    // The closures above outlive the request's sending; the body (~13 KB) must not.
+    body = null;
   });
+}
+
+function abortError(signal: AbortSignal): Error {
+  return signal.reason instanceof Error && signal.reason.name === 'AbortError' ? signal.reason : new DOMException('This operation was aborted', 'AbortError');
 }
 
 function headerObject(init: HeadersInit | undefined): Record<string, string> {
