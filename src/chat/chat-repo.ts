@@ -33,12 +33,19 @@ export class ChatRepo {
    * The chat for this id, created for `principal` when new. Null when the id belongs to someone
    * else (which callers report as not found: ids are not capabilities).
    */
-  async open(principal: Principal, id: string, title: string): Promise<ChatRow | null> {
-    await this.db.query(
-      `INSERT INTO chats (id, org_id, owner_id, title) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING`,
+  async open(principal: Principal, id: string, title: string): Promise<(ChatRow & { created: boolean }) | null> {
+    // One statement: the insert's row when it is new, else the stored one if it is this user's
+    // (the outer SELECT reads the table as it was before the insert).
+    const rows = await this.db.query<ChatRow & { created: boolean }>(
+      `WITH inserted AS (
+         INSERT INTO chats (id, org_id, owner_id, title) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING RETURNING *
+       )
+       SELECT *, true AS created FROM inserted
+       UNION ALL
+       SELECT *, false AS created FROM chats WHERE id = $1 AND owner_id = $3`,
       [id, principal.orgId, principal.userId, title.slice(0, 200)],
     );
-    return this.get(principal, id);
+    return rows[0] ?? null;
   }
 
   async get(principal: Principal, id: string): Promise<ChatRow | null> {
@@ -61,15 +68,17 @@ export class ChatRepo {
 
   /** Inserts or rewrites one message, keeping its place in the conversation. */
   async saveMessage(chatId: string, message: UIMessage, json = JSON.stringify(message)): Promise<void> {
-    await this.db.transaction(async (tx) => {
-      await tx.query(
-        `INSERT INTO chat_messages (chat_id, id, seq, role, message)
+    // One statement, so one round trip and atomic without a transaction around it.
+    await this.db.query(
+      `WITH saved AS (
+         INSERT INTO chat_messages (chat_id, id, seq, role, message)
          VALUES ($1, $2, (SELECT coalesce(max(seq), 0) + 1 FROM chat_messages WHERE chat_id = $1), $3, $4::jsonb)
-         ON CONFLICT (chat_id, id) DO UPDATE SET message = EXCLUDED.message, updated_at = now()`,
-        [chatId, message.id, message.role, json],
-      );
-      await tx.query(`UPDATE chats SET updated_at = now() WHERE id = $1`, [chatId]);
-    });
+         ON CONFLICT (chat_id, id) DO UPDATE SET message = EXCLUDED.message, updated_at = now()
+         RETURNING chat_id
+       )
+       UPDATE chats SET updated_at = now() WHERE id IN (SELECT chat_id FROM saved)`,
+      [chatId, message.id, message.role, json],
+    );
   }
 
   async createApproval(a: Omit<ApprovalRow, 'status'>): Promise<void> {

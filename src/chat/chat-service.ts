@@ -10,8 +10,8 @@ import { AppError, notFound } from '../errors.ts';
 import { TOOLS } from '../../tools/index.ts';
 import { runTool } from '../../tools/run-tool.ts';
 import type { ChatRepo } from './chat-repo.ts';
-import { MessageAssembler } from './message-assembler.ts';
 import type { TurnLog } from './turn-log.ts';
+import { TurnSaver } from './turn-saver.ts';
 
 export interface ChatRequest {
   id: string;
@@ -44,7 +44,10 @@ export class ChatService {
     return this.deps.llm !== null;
   }
 
-  /** Starts a turn; returns its id. Throws before anything is stored when the request is wrong. */
+  /**
+   * Starts a turn; returns its id. Throws before anything is stored when the request is wrong. The
+   * new user message is stored as the turn starts (see TurnSaver), not before it.
+   */
   async post(principal: Principal, request: ChatRequest): Promise<string> {
     const llm = this.deps.llm;
     if (!llm) {
@@ -68,12 +71,13 @@ export class ChatService {
     // The store, not the client, holds the conversation: only a new user message or answers
     // to approvals this server asked for are taken from the request.
     let history: UIMessage[];
+    let newUserMessage: UIMessage | null = null;
     let resolved: Array<{ part: ToolPartLike; approved: boolean; input: Record<string, unknown>; toolName: string; reason?: string }> = [];
     try {
-      history = await this.deps.chats.messages(chat.id);
+      history = chat.created ? [] : await this.deps.chats.messages(chat.id);
       if (last.role === 'user') {
         if (!history.some((m) => m.id === last.id)) {
-          await this.deps.chats.saveMessage(chat.id, last);
+          newUserMessage = last;
           history.push(last);
         }
       } else {
@@ -84,7 +88,7 @@ export class ChatService {
       throw error;
     }
 
-    void this.run(principal, chat.id, turnId, history, resolved, llm);
+    void this.run(principal, chat.id, turnId, history, newUserMessage, resolved, llm);
     return turnId;
   }
 
@@ -134,6 +138,7 @@ export class ChatService {
     chatId: string,
     turnId: string,
     history: UIMessage[],
+    newUserMessage: UIMessage | null,
     resolved: Awaited<ReturnType<ChatService['settleApprovals']>>,
     llm: Llm,
   ): Promise<void> {
@@ -144,28 +149,15 @@ export class ChatService {
       if (id === turnId) controller.abort(new StoppedByUser());
     });
     const continuing = history.at(-1)?.role === 'assistant' ? history.at(-1)! : null;
-    // The message is stored at every step end and at the end, one save after another; a save that
-    // would write what is already stored (the last step end, then the end) is skipped.
-    const assembler = new MessageAssembler(continuing ? structuredClone(continuing) : undefined);
-    let saving: Promise<void> = Promise.resolve();
-    let saved = '';
-    const save = () => {
-      saving = saving
-        .then(async () => {
-          const message = await assembler.read();
-          const json = message ? JSON.stringify(message) : saved;
-          if (json === saved) return;
-          await chats.saveMessage(chatId, message!, json);
-          saved = json;
-        })
-        .catch((error) => log.error({ err: error, chat_id: chatId }, 'could not save a chat message'));
-    };
+    const messageId = continuing?.id ?? `msg_${randomUUID()}`;
+    const saver = new TurnSaver(chats, chatId, log, continuing ?? { id: messageId, role: 'assistant', parts: [] });
+    if (newUserMessage) saver.saveUserMessage(newUserMessage, () => controller.abort(new MessageNotStored()));
     const agentDeps: AgentDeps = { ...this.deps, llm: llm.client, model: llm.model };
 
     const stream = createUIMessageStream<UIMessage>({
       execute: async ({ writer }) => {
         const turn: AgentTurn = { chatId, principal, requestId: turnId, signal: controller.signal, history: [], write: (chunk) => writer.write(chunk) };
-        writer.write({ type: 'start', messageId: continuing?.id ?? `msg_${randomUUID()}` });
+        writer.write({ type: 'start', messageId });
         try {
           if (resolved.length) {
             // The answered approvals: run what was approved, tell the model what was denied.
@@ -196,6 +188,7 @@ export class ChatService {
           if (controller.signal.aborted) {
             const reason = controller.signal.reason;
             log.info({ chat_id: chatId, turn_id: turnId, reason: String(reason?.message ?? reason) }, 'turn stopped');
+            if (reason instanceof MessageNotStored) throw reason;
             writer.write({ type: 'abort', reason: reason instanceof TurnTimeout || reason instanceof StoppedByUser ? reason.message : 'stopped' });
             return;
           }
@@ -211,11 +204,9 @@ export class ChatService {
     try {
       for await (const chunk of stream as unknown as AsyncIterable<UIMessageChunk>) {
         await turns.append(turnId, chunk);
-        assembler.add(chunk);
-        if (chunk.type === 'finish-step') save();
+        saver.add(chunk);
       }
-      save();
-      await saving;
+      await saver.finish();
     } catch (error) {
       log.error({ err: error, chat_id: chatId, turn_id: turnId }, 'turn could not be logged');
     } finally {
@@ -228,6 +219,12 @@ export class ChatService {
 
 class StoppedByUser extends Error {
   override message = 'Stopped by the user.';
+}
+
+class MessageNotStored extends AppError {
+  constructor() {
+    super('unavailable:store', 'Your message could not be saved, so this turn was stopped and nothing of it was kept.', { hint: 'Send the message again in a moment.' });
+  }
 }
 
 class TurnTimeout extends Error {

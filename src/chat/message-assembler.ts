@@ -10,12 +10,19 @@ import { readUIMessageStream, type UIMessage, type UIMessageChunk } from 'ai';
  * or one tool input are kept as one chunk; the message they make is the same.
  */
 export class MessageAssembler {
-  private message: UIMessage | undefined;
+  private readonly message: UIMessage;
   private pending: UIMessageChunk[] = [];
+  /** How many pending chunks end with a step's end: what `read()` takes. */
+  private throughStepEnd = 0;
 
-  /** `continuing`: the stored assistant message this turn carries on (after an approval). */
-  constructor(continuing?: UIMessage) {
-    this.message = continuing;
+  /**
+   * `message`: the assistant message the turn writes, as it stands before its first chunk (a new,
+   * empty one with the id the turn's `start` chunk will carry, or the stored one it carries on). The
+   * reader updates it in place; it is read from there rather than from the reader's snapshots,
+   * which leave out what a batch's last chunks did when those emit none (a `start-step`).
+   */
+  constructor(message: UIMessage) {
+    this.message = message;
   }
 
   add(chunk: UIMessageChunk): void {
@@ -27,13 +34,19 @@ export class MessageAssembler {
     } else {
       this.pending.push(chunk);
     }
+    if (chunk.type === 'finish-step') this.throughStepEnd = this.pending.length;
   }
 
-  /** The message with every chunk added so far; undefined while the turn has not started one. */
-  async read(): Promise<UIMessage | undefined> {
-    if (this.pending.length === 0) return this.message;
-    const chunks = this.pending;
-    this.pending = [];
+  /**
+   * The message as of the last step end added (the same object, updated), or with every chunk
+   * added when `to` is 'all' (the turn is over). A step end is where a read may stop: a text or a
+   * tool input still streaming would not carry over to the next read.
+   */
+  async read(to: 'step' | 'all' = 'step'): Promise<UIMessage> {
+    const count = to === 'all' ? this.pending.length : this.throughStepEnd;
+    if (count === 0) return this.message;
+    const chunks = this.pending.splice(0, count);
+    this.throughStepEnd = 0;
     // An error chunk (a failed turn) is part of the stream to keep, not a reason to stop reading.
     const stream = new ReadableStream<UIMessageChunk>({
       start(controller) {
@@ -41,8 +54,7 @@ export class MessageAssembler {
         controller.close();
       },
     });
-    const snapshots = readUIMessageStream({ stream, onError: () => {}, ...(this.message ? { message: this.message } : {}) });
-    for await (const snapshot of snapshots) this.message = snapshot;
+    for await (const _snapshot of readUIMessageStream({ stream, message: this.message, onError: () => {} }));
     return this.message;
   }
 }

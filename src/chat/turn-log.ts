@@ -13,19 +13,27 @@ export class TurnLog {
   private readonly kv: Kv;
   private readonly ttlSeconds: number;
 
-  constructor(kv: Kv, ttlSeconds = 3600) {
+  private readonly closingWaitMs: number;
+
+  constructor(kv: Kv, opts: { ttlSeconds?: number; closingWaitMs?: number } = {}) {
     this.kv = kv;
-    this.ttlSeconds = ttlSeconds;
+    this.ttlSeconds = opts.ttlSeconds ?? 3600;
+    this.closingWaitMs = opts.closingWaitMs ?? 10_000;
   }
 
   /**
    * Claims the chat for a new turn; null when one is running. Of two claims made at once (a double
    * submit, two tabs) only one wins: each appends to a list named after the turn before it, and only
    * the first to append there goes ahead (a read-then-set alone let both through).
+   *
+   * A turn that has streamed its last chunk but is still storing its message is waited for: a
+   * client that read to the end (or stopped at an error) and sends at once must not be refused.
    */
   async begin(chatId: string): Promise<string | null> {
     const previous = await this.kv.get(`chat:${chatId}:turn`);
-    if (previous && !(await this.kv.get(`turn:${previous}:done`))) return null;
+    if (previous && !(await this.kv.get(`turn:${previous}:done`))) {
+      if (!(await this.kv.get(`turn:${previous}:closing`)) || !(await this.ended(previous, this.closingWaitMs))) return null;
+    }
     const turnId = randomUUID();
     const claims = `chat:${chatId}:after:${previous ?? 'none'}`;
     if ((await this.kv.append(claims, turnId)) !== 1) return null;
@@ -42,11 +50,30 @@ export class TurnLog {
   }
 
   async append(turnId: string, chunk: UIMessageChunk): Promise<void> {
+    if (chunk.type === 'finish' || chunk.type === 'error' || chunk.type === 'abort') await this.kv.set(`turn:${turnId}:closing`, '1', this.ttlSeconds);
     const json = JSON.stringify(chunk);
     const length = await this.kv.append(`turn:${turnId}:chunks`, json);
     if (length === 1) await this.kv.expire(`turn:${turnId}:chunks`, this.ttlSeconds);
     // The notification carries the chunk, so a reader that is up to date needs no read back.
     await this.kv.publish(`turn:${turnId}`, `${length - 1} ${json}`);
+  }
+
+  /** Whether the turn ends within `ms`. */
+  private async ended(turnId: string, ms: number): Promise<boolean> {
+    let done!: (ended: boolean) => void;
+    const result = new Promise<boolean>((resolve) => (done = resolve));
+    const unsubscribe = await this.kv.subscribe(`turn:${turnId}`, (message) => {
+      if (message === END) done(true);
+    });
+    const timer = setTimeout(() => done(false), ms);
+    // Subscribed first, so an end between this read and the subscription is not missed.
+    if (await this.kv.get(`turn:${turnId}:done`)) done(true);
+    try {
+      return await result;
+    } finally {
+      clearTimeout(timer);
+      unsubscribe();
+    }
   }
 
   async end(_chatId: string, turnId: string): Promise<void> {

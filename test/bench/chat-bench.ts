@@ -20,16 +20,19 @@ import { startScriptedLlm, type ChatRequest, type ScriptStep } from '../support/
 import { quantile, type Row } from './measure.ts';
 
 /*
- * The chat service's own cost per turn, over the model it relays. The scripted model (and, for the
- * memory figure, the 1000 clients) run in a child process, so the figures are this process's: the
- * service alone, as in production where the model and the browsers are elsewhere.
+ * The chat service's own cost per turn, over the model it relays. The scripted model runs in one
+ * child process and the clients (one timing a turn, or the 1000 holding streams open) in another,
+ * so this process is the service alone, as in production where the model and the browsers are
+ * elsewhere; the memory figures are this process's.
  */
 
-const CHILD_FLAG = '--chat-bench-child';
+const MODEL_FLAG = '--chat-bench-model';
+const CLIENT_FLAG = '--chat-bench-client';
 
 type ToChild =
   | { kind: 'script'; steps: ScriptStep[] }
   | { kind: 'requests'; last: number }
+  | { kind: 'turn'; url: string; id: string }
   | { kind: 'open'; url: string; ids: string[] }
   | { kind: 'await-closed' }
   | { kind: 'exit' };
@@ -37,8 +40,15 @@ type FromChild =
   | { kind: 'ready'; baseUrl: string }
   | { kind: 'ok' }
   | { kind: 'requests'; bodies: ChatRequest[] }
+  | { kind: 'turn'; timing: TurnTiming }
   | { kind: 'opened'; failed: number }
   | { kind: 'closed' };
+
+interface TurnTiming {
+  ttfb: number;
+  firstToken: number;
+  total: number;
+}
 
 // ~1000 tokens of answer: ~4000 characters, streamed 4 at a time.
 const ANSWER = Array.from({ length: 80 }, (_, i) => `Sentence ${i} of the answer says a few plain words. `).join('').slice(0, 4000);
@@ -47,10 +57,9 @@ const turnSteps = (chunkSize: number): ScriptStep[] => [
   { text: ANSWER, chunkSize },
 ];
 
-/** The child: the scripted model, and the clients that hold 1000 streams open. */
-async function child(): Promise<void> {
+/** The model's process: the scripted model alone. */
+async function modelChild(): Promise<void> {
   const llm = await startScriptedLlm();
-  const open: Array<Promise<void>> = [];
   const send = (m: FromChild) => process.send!(m);
   process.on('message', async (m: ToChild) => {
     if (m.kind === 'script') {
@@ -59,6 +68,52 @@ async function child(): Promise<void> {
     } else if (m.kind === 'requests') {
       send({ kind: 'requests', bodies: llm.requests.slice(-m.last) });
       llm.requests.length = 0;
+    } else if (m.kind === 'exit') {
+      await llm.close();
+      process.exit(0);
+    }
+  });
+  send({ kind: 'ready', baseUrl: llm.baseUrl });
+}
+
+const ANSWER_CHARS = ANSWER.length;
+const decoder = new TextDecoder();
+
+/** One POST /v1/chat read to its end: first byte, first answer token, end; checked whole. */
+async function timedTurn(url: string, id: string): Promise<TurnTiming> {
+  const start = performance.now();
+  const res = await fetch(`${url}/v1/chat`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ id, messages: [{ id: 'u1', role: 'user', parts: [{ type: 'text', text: 'find me a postgres block' }] }], trigger: 'submit-message' }),
+  });
+  if (!res.ok || !res.body) throw new Error(`chat bench: POST /v1/chat answered ${res.status}`);
+  let ttfb = 0;
+  let firstToken = 0;
+  let body = '';
+  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+    if (!ttfb) ttfb = performance.now() - start;
+    const s = decoder.decode(chunk, { stream: true });
+    if (!firstToken && (body.slice(-40) + s).includes('"type":"text-delta"')) firstToken = performance.now() - start;
+    body += s;
+  }
+  const total = performance.now() - start;
+  // The service may merge deltas that arrive together; what must arrive is all of the text.
+  const deltas = [...body.matchAll(/"type":"text-delta","id":"[^"]*","delta":"((?:[^"\\]|\\.)*)"/g)];
+  const chars = deltas.reduce((n, m) => n + JSON.parse(`"${m[1]}"`).length, 0);
+  if (deltas.length === 0 || chars < ANSWER_CHARS || !body.endsWith('data: [DONE]\n\n')) {
+    throw new Error(`chat bench: the turn streamed ${chars} of ${ANSWER_CHARS} characters in ${deltas.length} text deltas and ended "${body.slice(-40)}"`);
+  }
+  return { ttfb, firstToken, total };
+}
+
+/** The browsers' process: one turn timed end to end, or many streams held open. */
+async function clientChild(): Promise<void> {
+  const open: Array<Promise<void>> = [];
+  const send = (m: FromChild) => process.send!(m);
+  process.on('message', async (m: ToChild) => {
+    if (m.kind === 'turn') {
+      send({ kind: 'turn', timing: await timedTurn(m.url, m.id) });
     } else if (m.kind === 'open') {
       let failed = 0;
       const started = m.ids.map((id) => holdStream(m.url, id));
@@ -69,11 +124,10 @@ async function child(): Promise<void> {
       await Promise.allSettled(open.splice(0));
       send({ kind: 'closed' });
     } else if (m.kind === 'exit') {
-      await llm.close();
       process.exit(0);
     }
   });
-  send({ kind: 'ready', baseUrl: llm.baseUrl });
+  send({ kind: 'ready', baseUrl: '' });
 }
 
 /** One POST /v1/chat held open: `streaming` once the model's first text arrived, `ended` when the stream ends. */
@@ -107,7 +161,7 @@ function holdStream(url: string, id: string): { streaming: Promise<void>; ended:
   return { streaming: first, ended };
 }
 
-class ChildModel {
+class Child {
   private readonly proc: ChildProcess;
   private waiting: Array<(m: FromChild) => void> = [];
   baseUrl = '';
@@ -128,11 +182,11 @@ class ChildModel {
     });
   }
 
-  static async start(): Promise<ChildModel> {
-    const proc = fork(fileURLToPath(import.meta.url), [CHILD_FLAG], { execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    const c = new ChildModel(proc);
+  static async start(flag: string): Promise<Child> {
+    const proc = fork(fileURLToPath(import.meta.url), [flag], { execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const c = new Child(proc);
     const ready = await c.next();
-    if (ready.kind !== 'ready') throw new Error('chat bench: the scripted model did not start');
+    if (ready.kind !== 'ready') throw new Error(`chat bench: the ${flag} process did not start`);
     c.baseUrl = ready.baseUrl;
     return c;
   }
@@ -190,19 +244,18 @@ async function memory(): Promise<number> {
  * held open by a model that never finishes, beside the openai client alone holding 1000 streams.
  */
 export async function chatBench(opts: { rounds?: number; streams?: number; chunkSize?: number } = {}): Promise<Row[]> {
-  const model = await ChildModel.start();
+  const [model, clients] = await Promise.all([Child.start(MODEL_FLAG), Child.start(CLIENT_FLAG)]);
   try {
-    return await measureChat(model, opts);
+    return await measureChat(model, clients, opts);
   } finally {
-    await model.stop();
+    await Promise.all([model.stop(), clients.stop()]);
   }
 }
 
-async function measureChat(model: ChildModel, opts: { rounds?: number; streams?: number; chunkSize?: number }): Promise<Row[]> {
+async function measureChat(model: Child, clients: Child, opts: { rounds?: number; streams?: number; chunkSize?: number }): Promise<Row[]> {
   const rounds = opts.rounds ?? 60;
   const streams = opts.streams ?? 1000;
   const TURN = turnSteps(opts.chunkSize ?? 4);
-  const answerChars = ANSWER.length;
   const db = await openDb({});
   const workspaceDir = mkdtempSync(join(tmpdir(), 'constellation-chat-bench-ws-'));
   const logger = createLogger('silent');
@@ -217,37 +270,12 @@ async function measureChat(model: ChildModel, opts: { rounds?: number; streams?:
     const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
   });
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const decoder = new TextDecoder();
   let chats = 0;
 
-  /** One turn through the service: first byte, first answer token, end. */
+  /** One turn through the service, timed by a client in its own process. */
   const serviceTurn = async () => {
     await model.ask({ kind: 'script', steps: TURN });
-    const start = performance.now();
-    const res = await fetch(`${url}/v1/chat`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ id: `bench-${++chats}`, messages: [{ id: 'u1', role: 'user', parts: [{ type: 'text', text: 'find me a postgres block' }] }], trigger: 'submit-message' }),
-    });
-    if (!res.ok || !res.body) throw new Error(`chat bench: POST /v1/chat answered ${res.status}`);
-    let ttfb = 0;
-    let firstToken = 0;
-    let tail = '';
-    let text = 0;
-    let body = '';
-    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-      if (!ttfb) ttfb = performance.now() - start;
-      const s = decoder.decode(chunk, { stream: true });
-      if (!firstToken && (tail + s).includes('"type":"text-delta"')) firstToken = performance.now() - start;
-      text += s.split('"type":"text-delta"').length - 1;
-      body += s;
-      tail = s.slice(-40);
-    }
-    const total = performance.now() - start;
-    // The service may merge deltas that arrive together; what must arrive is all of the text.
-    const chars = [...body.matchAll(/"type":"text-delta","id":"[^"]*","delta":"((?:[^"\\]|\\.)*)"/g)].reduce((n, m) => n + JSON.parse(`"${m[1]}"`).length, 0);
-    if (text === 0 || chars < answerChars || !tail.includes('[DONE]')) throw new Error(`chat bench: the turn streamed ${chars} of ${answerChars} characters in ${text} text deltas and ended "${tail}"`);
-    return { ttfb, firstToken, total };
+    return (await clients.ask<'turn'>({ kind: 'turn', url, id: `bench-${++chats}` })).timing;
   };
 
   /** The same two upstream requests, straight to the scripted model with the openai client. */
@@ -281,7 +309,7 @@ async function measureChat(model: ChildModel, opts: { rounds?: number; streams?:
       ours.push(await serviceTurn());
       direct.push(await directTurn());
     }
-    const p50 = (xs: Array<Record<string, number>>, k: string) => quantile(xs.map((x) => x[k]!), 0.5);
+    const p50 = (xs: TurnTiming[], k: keyof TurnTiming) => quantile(xs.map((x) => x[k]), 0.5);
 
     // Memory: the openai client alone holding `streams` upstream streams (the floor)...
     const hang: ScriptStep[] = Array.from({ length: streams }, () => ({ hang: true, text: 'x' }));
@@ -309,14 +337,14 @@ async function measureChat(model: ChildModel, opts: { rounds?: number; streams?:
       const ids = Array.from({ length: streams }, (_, i) => `held-${round}-${i}`);
       round++;
       const before = await memory();
-      const opened = await model.ask<'opened'>({ kind: 'open', url, ids });
+      const opened = await clients.ask<'opened'>({ kind: 'open', url, ids });
       if (opened.failed) throw new Error(`chat bench: ${opened.failed} of ${streams} streams did not open`);
       const kb = ((await memory()) - before) / streams / 1024;
       for (let i = 0; i < ids.length; i += 100) {
         const stopped = await Promise.all(ids.slice(i, i + 100).map(async (id) => (await app.request(`/v1/chat/${id}/stop`, { method: 'POST' })).json() as Promise<{ stopped: boolean }>));
         if (stopped.some((x) => !x.stopped)) throw new Error('chat bench: a held turn was not running when stopped');
       }
-      await model.ask({ kind: 'await-closed' });
+      await clients.ask({ kind: 'await-closed' });
       return kb;
     };
     // The first round of each allocates what is kept and reused afterwards (connection pools,
@@ -342,4 +370,5 @@ async function measureChat(model: ChildModel, opts: { rounds?: number; streams?:
   }
 }
 
-if (process.argv.includes(CHILD_FLAG) && process.send) void child();
+if (process.argv.includes(MODEL_FLAG) && process.send) void modelChild();
+if (process.argv.includes(CLIENT_FLAG) && process.send) void clientChild();

@@ -2,7 +2,7 @@ import type { UIMessage } from 'ai';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startScriptedLlm, type ScriptedLlm } from '../support/scripted-llm.ts';
 import { createTestApp, type TestApp } from '../support/test-app.ts';
-import { scriptedModel, sendTurn, textOf, toolMessages, toolParts, user } from './helpers.ts';
+import { scriptedModel, sendTurn, textOf, toolMessages, toolParts, until, user } from './helpers.ts';
 
 const SECRET = 'sk-live-UPSTREAM-SECRET-9f8e7d6c5b4a';
 
@@ -67,6 +67,25 @@ describe('chat turns when the model or a tool misbehaves', () => {
     const upstream = llm.requests.at(-1)!.messages;
     expect(upstream.filter((m) => m.role === 'user').map((m) => m.content)).toEqual(['build me a pipeline', 'try again']);
     expect(JSON.stringify(upstream)).not.toContain(SECRET);
+  });
+
+  it('stops the turn, keeping nothing of it, when the new user message cannot be stored', async () => {
+    vi.spyOn(t.services.chatRepo, 'saveMessage').mockRejectedValueOnce(new Error('disk full at /var/lib/SECRET-PATH'));
+    llm.script([{ hang: true, text: 'Thinking' }]);
+    const abortedBefore = llm.aborted;
+    const turn = await sendTurn(t, 'unsaved', [user('unsaved-u1', 'hello')]);
+    const errors = turn.chunks.filter((c) => c.type === 'error') as Array<{ errorText: string }>;
+    expect(errors).toEqual([{ type: 'error', errorText: 'Your message could not be saved, so this turn was stopped and nothing of it was kept.' }]);
+    expect(JSON.stringify(turn.chunks)).not.toContain('SECRET-PATH');
+    // The model request it had started is aborted, and nothing of the turn is in the store.
+    await until(() => llm.aborted === abortedBefore + 1, 'the model request to be aborted');
+    await until(async () => (await t.app.request('/v1/chat/unsaved/stream')).status === 204, 'the turn to end');
+    expect(await stored('unsaved')).toEqual([]);
+    // The chat is free: the same message goes through when the store works again.
+    llm.script([{ text: 'Hello.' }]);
+    const again = await sendTurn(t, 'unsaved', [user('unsaved-u1', 'hello')]);
+    expect(textOf(again.message)).toBe('Hello.');
+    expect((await stored('unsaved')).map((m) => m.role)).toEqual(['user', 'assistant']);
   });
 
   it('tells the model its tool arguments were not JSON, and lets it correct them', async () => {

@@ -43,13 +43,15 @@ const turn: UIMessageChunk[][] = [
   [{ type: 'error', errorText: 'The language model endpoint failed (HTTP 500).' }, { type: 'finish' }],
 ];
 
+const fresh = (): UIMessage => ({ id: 'msg_1', role: 'assistant', parts: [] });
+
 describe('MessageAssembler', () => {
   it('stores, step by step, the message a client builds from the whole stream', async () => {
-    const assembler = new MessageAssembler();
+    const assembler = new MessageAssembler(fresh());
     const byStep: Array<UIMessage | undefined> = [];
     for (const step of turn) {
       for (const chunk of step) assembler.add(chunk);
-      byStep.push(structuredClone(await assembler.read()));
+      byStep.push(structuredClone(await assembler.read('all')));
     }
     expect(byStep[0]).toEqual(await clientView(turn[0]!));
     expect(byStep[1]).toEqual(await clientView(turn.slice(0, 2).flat()));
@@ -68,6 +70,17 @@ describe('MessageAssembler', () => {
     expect(await assembler.read()).toBe(await assembler.read());
   });
 
+  it('reads to the last step end, keeping what came after it for the next read', async () => {
+    const assembler = new MessageAssembler(fresh());
+    const [first, second, third] = turn as [UIMessageChunk[], UIMessageChunk[], UIMessageChunk[]];
+    // A save runs a little after its step end: by then the next step has begun.
+    for (const chunk of [...first, ...second.slice(0, 3)]) assembler.add(chunk);
+    expect(structuredClone(await assembler.read())).toEqual(await clientView(first));
+    for (const chunk of [...second.slice(3), ...third]) assembler.add(chunk);
+    expect(structuredClone(await assembler.read())).toEqual(await clientView([...first, ...second]));
+    expect(structuredClone(await assembler.read('all'))).toEqual(await clientView(turn.flat()));
+  });
+
   it('carries on a stored message, as a turn resumed after an approval does', async () => {
     const stored = (await clientView(turn.slice(0, 2).flat()))!;
     const answered = structuredClone(stored);
@@ -84,7 +97,7 @@ describe('MessageAssembler', () => {
     ];
     const assembler = new MessageAssembler(structuredClone(answered));
     for (const chunk of resumed) assembler.add(chunk);
-    const message = await assembler.read();
+    const message = await assembler.read('all');
     expect(message).toEqual(await clientView(resumed, structuredClone(answered)));
     expect(message!.id).toBe(stored.id);
     expect(message!.parts.find((p) => 'toolCallId' in p && p.toolCallId === 'c3')).toMatchObject({ state: 'output-available', output: { status: 'deployed' } });

@@ -36,6 +36,29 @@ describe('TurnLog', () => {
     expect(await turns.running('c')).toBe(second[0]);
   });
 
+  it('waits for a turn that has streamed its end but is still storing, and refuses one still streaming', async () => {
+    const turns = new TurnLog(new MemoryKv(), { closingWaitMs: 2000 });
+    const first = (await turns.begin('c'))!;
+    await turns.append(first, { type: 'text-start', id: 't' });
+    expect(await turns.begin('c')).toBeNull(); // still streaming: refused at once
+    await turns.append(first, { type: 'finish' });
+    const next = turns.begin('c'); // streamed its end, not ended yet: waits
+    let settled = false;
+    void next.then(() => (settled = true));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(settled).toBe(false);
+    await turns.end('c', first);
+    const second = await next;
+    expect(second).toEqual(expect.any(String));
+    expect(second).not.toBe(first);
+
+    // A closing turn that does not end in time is still refused.
+    const impatient = new TurnLog(new MemoryKv(), { closingWaitMs: 50 });
+    const stuck = (await impatient.begin('d'))!;
+    await impatient.append(stuck, { type: 'error', errorText: 'x' });
+    expect(await impatient.begin('d')).toBeNull();
+  });
+
   it('replays a turn from any point and follows it live until it ends', async () => {
     const turns = new TurnLog(new MemoryKv());
     const id = (await turns.begin('c'))!;
