@@ -2,7 +2,11 @@ import { randomUUID } from 'node:crypto';
 import type { UIMessageChunk } from 'ai';
 import type { Kv } from '../adapters/kv/kv.ts';
 
+/** Published when the turn is over (its message stored): the chat is free. */
 const END = '__end__';
+/** Published after the turn's last chunk (finish, error or abort): readers are done. */
+const CLOSED = '__closed__';
+const LAST_CHUNKS = new Set(['finish', 'error', 'abort']);
 
 /**
  * Each turn's chunks, numbered and kept in the KV store while it runs (and an hour after), so a
@@ -49,13 +53,29 @@ export class TurnLog {
     return (await this.kv.get(`turn:${turnId}:done`)) ? null : turnId;
   }
 
+  /**
+   * Logs the turn's next chunk. Its last one (finish, error or abort) also closes the turn's
+   * streams, before the turn is over: its message is still being stored (see `begin`, `settled`).
+   */
   async append(turnId: string, chunk: UIMessageChunk): Promise<void> {
-    if (chunk.type === 'finish' || chunk.type === 'error' || chunk.type === 'abort') await this.kv.set(`turn:${turnId}:closing`, '1', this.ttlSeconds);
     const json = JSON.stringify(chunk);
     const length = await this.kv.append(`turn:${turnId}:chunks`, json);
     if (length === 1) await this.kv.expire(`turn:${turnId}:chunks`, this.ttlSeconds);
+    const last = LAST_CHUNKS.has(chunk.type);
+    // Set after the chunk is in the list: a reader that sees the flag finds the chunk there.
+    if (last) await this.kv.set(`turn:${turnId}:closing`, '1', this.ttlSeconds);
     // The notification carries the chunk, so a reader that is up to date needs no read back.
     await this.kv.publish(`turn:${turnId}`, `${length - 1} ${json}`);
+    if (last) await this.kv.publish(`turn:${turnId}`, CLOSED);
+  }
+
+  /**
+   * Waits (at most `ms`) for a turn of this chat that has streamed its last chunk to be over, so
+   * what is read next from the store includes its message.
+   */
+  async settled(chatId: string, ms = this.closingWaitMs): Promise<void> {
+    const turnId = await this.running(chatId);
+    if (turnId && (await this.kv.get(`turn:${turnId}:closing`))) await this.ended(turnId, ms);
   }
 
   /** Whether the turn ends within `ms`. */
@@ -96,7 +116,7 @@ export class TurnLog {
     const kv = this.kv;
     return new ReadableStream<Uint8Array>({
       async start(controller) {
-        let ended = false;
+        let closed = false;
         const send = (json: string) => controller.enqueue(encoder.encode(`id: ${next++}\ndata: ${json}\n\n`));
         const finish = () => {
           unsubscribe?.();
@@ -113,8 +133,10 @@ export class TurnLog {
           try {
             do {
               again = false;
+              // The flag first: if it is set, every chunk is already in the list read next.
+              const over = closed || (await kv.get(`turn:${turnId}:closing`)) !== null || (await kv.get(`turn:${turnId}:done`)) !== null;
               for (const raw of await kv.range(`turn:${turnId}:chunks`, next)) send(raw);
-              if (ended || (await kv.get(`turn:${turnId}:done`))) return finish();
+              if (over) return finish();
             } while (again);
           } catch (error) {
             unsubscribe?.();
@@ -124,8 +146,8 @@ export class TurnLog {
           }
         };
         const onMessage = (message: string) => {
-          if (message === END) {
-            ended = true;
+          if (message === CLOSED || message === END) {
+            closed = true;
             void drain();
             return;
           }

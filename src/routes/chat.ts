@@ -89,6 +89,8 @@ export function chatRoutes({ chat, turns, chatRepo }: Services) {
       const { id } = c.req.valid('param');
       const row = await chatRepo.get(c.var.principal, id);
       if (!row) throw notFound('chat', id);
+      // A turn whose stream has ended may still be storing its message: read after it.
+      await turns.settled(id);
       return c.json({ id: row.id, title: row.title, messages: (await chatRepo.messages(id)) as unknown as z.infer<typeof uiMessage>[] }, 200);
     })
     .openapi(remove, async (c) => {

@@ -70,17 +70,26 @@ describe('chat turns when the model or a tool misbehaves', () => {
   });
 
   it('stops the turn, keeping nothing of it, when the new user message cannot be stored', async () => {
-    vi.spyOn(t.services.chatRepo, 'saveMessage').mockRejectedValueOnce(new Error('disk full at /var/lib/SECRET-PATH'));
+    // Only this chat's user message fails (an earlier turn may still be storing its last message).
+    const repo = t.services.chatRepo;
+    const save = repo.saveMessage.bind(repo);
+    let failed = false;
+    const spy = vi.spyOn(repo, 'saveMessage').mockImplementation(async (chatId, message, json) => {
+      if (chatId !== 'unsaved' || message.role !== 'user' || failed) return save(chatId, message, json);
+      failed = true;
+      throw new Error('disk full at /var/lib/SECRET-PATH');
+    });
     llm.script([{ hang: true, text: 'Thinking' }]);
-    const abortedBefore = llm.aborted;
+    const [requestsBefore, abortedBefore] = [llm.requests.length, llm.aborted];
     const turn = await sendTurn(t, 'unsaved', [user('unsaved-u1', 'hello')]);
     const errors = turn.chunks.filter((c) => c.type === 'error') as Array<{ errorText: string }>;
     expect(errors).toEqual([{ type: 'error', errorText: 'Your message could not be saved, so this turn was stopped and nothing of it was kept.' }]);
     expect(JSON.stringify(turn.chunks)).not.toContain('SECRET-PATH');
-    // The model request it had started is aborted, and nothing of the turn is in the store.
-    await until(() => llm.aborted === abortedBefore + 1, 'the model request to be aborted');
+    // A model request it had started is aborted, and nothing of the turn is in the store.
+    await until(() => llm.requests.length - requestsBefore === llm.aborted - abortedBefore, 'any model request to be aborted');
     await until(async () => (await t.app.request('/v1/chat/unsaved/stream')).status === 204, 'the turn to end');
     expect(await stored('unsaved')).toEqual([]);
+    spy.mockRestore();
     // The chat is free: the same message goes through when the store works again.
     llm.script([{ text: 'Hello.' }]);
     const again = await sendTurn(t, 'unsaved', [user('unsaved-u1', 'hello')]);

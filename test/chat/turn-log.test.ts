@@ -59,6 +59,25 @@ describe('TurnLog', () => {
     expect(await impatient.begin('d')).toBeNull();
   });
 
+  it('closes its streams at the last chunk, while the turn is over (for begin and settled) only at its end', async () => {
+    const turns = new TurnLog(new MemoryKv(), { closingWaitMs: 2000 });
+    const id = (await turns.begin('c'))!;
+    const live = events(turns.sse(id));
+    await turns.append(id, { type: 'start' });
+    await turns.append(id, { type: 'finish' });
+    // Still storing its message: a reader gets the whole turn and [DONE] already.
+    expect((await live).map(([n, data]) => [n, data])).toEqual([[0, '{"type":"start"}'], [1, '{"type":"finish"}'], [null, '[DONE]']]);
+    expect((await events(turns.sse(id))).at(-1)).toEqual([null, '[DONE]']);
+    expect(await turns.running('c')).toBe(id);
+    let settled = false;
+    const settling = turns.settled('c').then(() => (settled = true));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(settled).toBe(false);
+    await turns.end('c', id);
+    await settling;
+    expect(await turns.running('c')).toBeNull();
+  });
+
   it('replays a turn from any point and follows it live until it ends', async () => {
     const turns = new TurnLog(new MemoryKv());
     const id = (await turns.begin('c'))!;
