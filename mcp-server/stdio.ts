@@ -4,7 +4,6 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { openDb } from '../src/adapters/store/open-db.ts';
-import { ApprovalTokens } from '../src/auth/approvals.ts';
 import { ensureLocalPrincipal } from '../src/auth/principal.ts';
 import { loadManifests } from '../src/catalog/load-manifests.ts';
 import { loadConfig } from '../src/config.ts';
@@ -31,7 +30,7 @@ async function serveStore(databaseUrl: string) {
   // Deploys asked for here are carried out here too; leases keep it safe beside a running service.
   services.worker.start();
   const { readOnly, groups } = mcpOptions(config);
-  const server = createMcpServer({ services, logger, approvals: new ApprovalTokens(), readOnly, ...(groups ? { groups } : {}) }, principal);
+  const server = createMcpServer({ services, logger, approvals: services.approvals, readOnly, ...(groups ? { groups } : {}) }, principal);
   const transport = new StdioServerTransport();
   transport.onclose = () => {
     void services.worker.stop().then(() => db.close()).finally(() => process.exit(0));

@@ -88,7 +88,7 @@ export function createServices(db: Db, opts: ServiceOptions): Services {
   });
   const logger = opts.logger ?? createLogger('silent');
   const kv = opts.kv ?? new MemoryKv();
-  const approvals = new ApprovalTokens();
+  const approvals = new ApprovalTokens(db);
   const chatRepo = new ChatRepo(db);
   const turns = new TurnLog(kv);
   const partial = {

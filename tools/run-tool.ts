@@ -46,7 +46,7 @@ export async function runTool(tool: Tool, rawArgs: unknown, ctx: ToolContext, op
 
   const gated = typeof tool.needsApproval === 'function' ? tool.needsApproval(input as never, ctx) : tool.needsApproval && ctx.caller === 'model';
   if (gated) {
-    const confirmed = typeof token === 'string' && opts.approvals.consume(token, ctx.principal, tool.name, callArgs);
+    const confirmed = typeof token === 'string' && (await opts.approvals.consume(token, ctx.principal, tool.name, callArgs));
     if (!confirmed) {
       const question = `${tool.title}: ${JSON.stringify(callArgs)}. Go ahead?`;
       // Asking can fail (no answer before the request times out, a client that errors): that is
@@ -61,7 +61,7 @@ export async function runTool(tool: Tool, rawArgs: unknown, ctx: ToolContext, op
         return failure(new AppError('forbidden:declined', `The user declined ${tool.name}.`, { hint: 'Do not retry unless the user asks for it.' }), rawArgs);
       }
       if (agreed === undefined) {
-        const issued = opts.approvals.issue(ctx.principal, tool.name, callArgs);
+        const issued = await opts.approvals.issue(ctx.principal, tool.name, callArgs);
         const text = `Needs confirmation: ${tool.name} with ${JSON.stringify(callArgs)} changes things a person must agree to. Ask the user; if they agree, call ${tool.name} again with the same arguments and "confirmation_token": "${issued}" (valid once, for 10 minutes).`;
         return { kind: 'needs_confirmation', token: issued, text };
       }

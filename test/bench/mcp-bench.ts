@@ -11,7 +11,6 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { createMcpServer } from '../../mcp-server/create-server.ts';
 import { openDb } from '../../src/adapters/store/open-db.ts';
-import { ApprovalTokens } from '../../src/auth/approvals.ts';
 import { createApp } from '../../src/app.ts';
 import { ensureLocalPrincipal } from '../../src/auth/principal.ts';
 import { loadManifests } from '../../src/catalog/load-manifests.ts';
@@ -127,7 +126,7 @@ export async function mcpBench(opts: { rounds?: number; perRound?: number; clien
   // Our production MCP server (same tools, same store) on the bare SDK transport setup: the gap
   // between it and the app is what our /mcp stack (app middleware, origin guard, session handler)
   // costs; the gap between it and the trivial tool is the tool's own work.
-  const approvals = new ApprovalTokens();
+  const approvals = services.approvals;
   const prodServer = () => createMcpServer({ services, logger, approvals, readOnly: false }, principal);
 
   const ours = await serveOnSocket(app.fetch);

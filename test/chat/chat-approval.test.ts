@@ -201,12 +201,11 @@ describe('chat approvals for a production deploy', () => {
   it('asks again, without handing the model a token, when an approval can no longer be used', async () => {
     const { first, assistant } = await askToDeploy('expired');
     const deploymentsBefore = (await deployments()).length;
-    // As after the token's 10 minutes, a restart, or an answer reaching another instance.
-    vi.spyOn(t.services.approvals, 'consume').mockReturnValue(false);
+    // As after the token's 10 minutes.
+    await t.db.query(`UPDATE approval_tokens SET expires_at = now() - interval '1 second'`);
     llm.script([{ text: 'The approval expired; shall I ask again?' }]);
     const approved = answer(assistant, { approved: true });
     const turn = await sendTurn(t, 'expired', [first, approved], approved);
-    vi.mocked(t.services.approvals.consume).mockRestore();
     expect(turn.error).toBeUndefined();
     const [part] = toolParts(turn.message);
     expect(part).toMatchObject({ state: 'output-error', errorText: expect.stringMatching(/^Error forbidden:approval_expired: .*nothing was done/) });

@@ -4,7 +4,6 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { CallToolResultSchema, ElicitRequestSchema, ErrorCode, McpError, type CallToolResult, type ElicitRequest, type ElicitResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMcpServer, type McpOptions } from '../../mcp-server/create-server.ts';
-import { ApprovalTokens } from '../../src/auth/approvals.ts';
 import { LOCAL_PRINCIPAL } from '../../src/auth/principal.ts';
 import { createLogger } from '../../src/logger.ts';
 import { TOOLS } from '../../tools/index.ts';
@@ -24,13 +23,12 @@ type Result = CallToolResult & { structuredContent?: any };
 
 describe('MCP server in memory, with the SDK client', () => {
   let t: TestApp;
-  const approvals = new ApprovalTokens();
   const logger = createLogger('silent');
   const opened: Array<{ client: Client; server: McpServer }> = [];
 
   /** A fresh server (as each session gets) linked to a fresh client. */
   async function connect(opts: Partial<McpOptions> = {}, capabilities: ConstructorParameters<typeof Client>[1] = {}, onElicit?: (req: ElicitRequest) => ElicitResult) {
-    const server = createMcpServer({ services: t.services, logger, approvals, readOnly: false, ...opts }, LOCAL_PRINCIPAL);
+    const server = createMcpServer({ services: t.services, logger, approvals: t.services.approvals, readOnly: false, ...opts }, LOCAL_PRINCIPAL);
     const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
     await server.connect(serverSide);
     const client = new Client({ name: 'in-memory-test', version: '1.0.0' }, capabilities);
@@ -471,9 +469,10 @@ describe('MCP server in memory, with the SDK client', () => {
     });
 
     it('a token is bound to whoever it was issued to', async () => {
-      const token = approvals.issue(LOCAL_PRINCIPAL, 'deploy_pipeline', { pipeline_id: pid, environment: 'production', dry_run: false });
-      expect(approvals.consume(token, { ...LOCAL_PRINCIPAL, userId: '00000000-0000-4000-8000-0000000000aa' }, 'deploy_pipeline', { pipeline_id: pid, environment: 'production', dry_run: false })).toBe(false);
-      expect(approvals.consume(token, LOCAL_PRINCIPAL, 'deploy_pipeline', { dry_run: false, environment: 'production', pipeline_id: pid })).toBe(true);
+      const approvals = t.services.approvals;
+      const token = await approvals.issue(LOCAL_PRINCIPAL, 'deploy_pipeline', { pipeline_id: pid, environment: 'production', dry_run: false });
+      expect(await approvals.consume(token, { ...LOCAL_PRINCIPAL, userId: '00000000-0000-4000-8000-0000000000aa' }, 'deploy_pipeline', { pipeline_id: pid, environment: 'production', dry_run: false })).toBe(false);
+      expect(await approvals.consume(token, LOCAL_PRINCIPAL, 'deploy_pipeline', { dry_run: false, environment: 'production', pipeline_id: pid })).toBe(true);
     });
 
     it('a client that can elicit is asked instead, and accepting deploys without a token', async () => {

@@ -1,6 +1,5 @@
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApprovalTokens } from '../../src/auth/approvals.ts';
 import { LOCAL_PRINCIPAL } from '../../src/auth/principal.ts';
 import { createLogger } from '../../src/logger.ts';
 import { TOOLS, type Tool, type ToolContext } from '../../tools/index.ts';
@@ -75,7 +74,7 @@ describe('OpenAI strict function schemas', () => {
     let pipelineId: string;
     const ajv = new Ajv2020({ strict: false });
     const ctx = (): ToolContext => ({ principal: LOCAL_PRINCIPAL, services: t.services, log: createLogger('silent'), signal: new AbortController().signal, caller: 'model' });
-    const opts = { readOnly: false, approvals: new ApprovalTokens() };
+    const opts = { readOnly: false, get approvals() { return t.services.approvals; } };
 
     /** Checks the arguments against the strict schema first: they are what such a model could send. */
     async function run(name: string, args: Record<string, unknown>) {

@@ -2,12 +2,14 @@ import type { Db } from './db.ts';
 import foundation from './migrations/0001-foundation.ts';
 import deployments from './migrations/0002-deployments.ts';
 import chats from './migrations/0003-chats.ts';
+import approvalTokens from './migrations/0004-approval-tokens.ts';
 
 /** Ordered, append-only. Both stores run exactly these. */
 export const MIGRATIONS: ReadonlyArray<{ id: string; sql: string }> = [
   { id: '0001-foundation', sql: foundation },
   { id: '0002-deployments', sql: deployments },
   { id: '0003-chats', sql: chats },
+  { id: '0004-approval-tokens', sql: approvalTokens },
 ];
 
 // Any constant: instances starting together take turns instead of racing on DDL.
