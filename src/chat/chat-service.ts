@@ -35,6 +35,10 @@ type ToolPartLike = { type: string; toolCallId: string; state: string; input?: u
  */
 export class ChatService {
   private readonly deps: ChatDeps;
+  /** The turns running in this instance, by id: what a stop request reaches. */
+  private readonly running = new Map<string, AbortController>();
+  /** One subscription per instance (not per turn) to the stop requests of every instance. */
+  private stops: Promise<unknown> | null = null;
 
   constructor(deps: ChatDeps) {
     this.deps = deps;
@@ -97,7 +101,7 @@ export class ChatService {
     if (!(await this.deps.chats.get(principal, chatId))) throw notFound('chat', chatId);
     const turnId = await this.deps.turns.running(chatId);
     if (!turnId) return false;
-    await this.deps.kv.publish(`chat:${chatId}:stop`, turnId);
+    await this.deps.kv.publish(STOP_CHANNEL, turnId);
     return true;
   }
 
@@ -145,9 +149,9 @@ export class ChatService {
     const { turns, chats, kv, log } = this.deps;
     const controller = new AbortController();
     const stopTimer = setTimeout(() => controller.abort(new TurnTimeout(this.deps.turnTimeoutMs)), this.deps.turnTimeoutMs);
-    const unsubscribe = await kv.subscribe(`chat:${chatId}:stop`, (id) => {
-      if (id === turnId) controller.abort(new StoppedByUser());
-    });
+    this.stops ??= kv.subscribe(STOP_CHANNEL, (id) => this.running.get(id)?.abort(new StoppedByUser()));
+    await this.stops;
+    this.running.set(turnId, controller);
     const continuing = history.at(-1)?.role === 'assistant' ? history.at(-1)! : null;
     const messageId = continuing?.id ?? `msg_${randomUUID()}`;
     const saver = new TurnSaver(chats, chatId, log, continuing ?? { id: messageId, role: 'assistant', parts: [] });
@@ -211,11 +215,13 @@ export class ChatService {
       log.error({ err: error, chat_id: chatId, turn_id: turnId }, 'turn could not be logged');
     } finally {
       clearTimeout(stopTimer);
-      unsubscribe();
+      this.running.delete(turnId);
       await turns.end(chatId, turnId);
     }
   }
 }
+
+const STOP_CHANNEL = 'chat:stop';
 
 class StoppedByUser extends Error {
   override message = 'Stopped by the user.';
