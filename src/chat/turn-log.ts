@@ -117,9 +117,20 @@ export class TurnLog {
     return new ReadableStream<Uint8Array>({
       async start(controller) {
         let closed = false;
-        const send = (json: string) => controller.enqueue(encoder.encode(`id: ${next++}\ndata: ${json}\n\n`));
+        // Events that come together (one model read makes several) go out as one write.
+        let batch = '';
+        const flush = () => {
+          if (!batch) return;
+          controller.enqueue(encoder.encode(batch));
+          batch = '';
+        };
+        const send = (json: string) => {
+          if (!batch) setImmediate(flush);
+          batch += `id: ${next++}\ndata: ${json}\n\n`;
+        };
         const finish = () => {
           unsubscribe?.();
+          flush();
           controller.enqueue(DONE);
           controller.close();
         };

@@ -46,7 +46,7 @@ function send(url: URL, agent: HttpAgent, method: string, headers: Record<string
       const onAbort = () => {
         const error = abortError(signal);
         request.destroy(error);
-        response?.body.destroy(error);
+        response?.destroy(error);
       };
       signal.addEventListener('abort', onAbort, { once: true });
       request.once('close', () => signal.removeEventListener('abort', onAbort));
@@ -76,22 +76,47 @@ class UpstreamResponse {
   readonly statusText: string;
   readonly ok: boolean;
   readonly headers = new Headers();
-  readonly body: Readable;
+  /** The body's bytes; stopping early (`return()`) keeps the connection when the answer is all in. */
+  readonly body: AsyncGenerator<Uint8Array>;
+  private readonly res: IncomingMessage;
+  private readonly stream: Readable;
 
   constructor(url: string, res: IncomingMessage) {
     this.url = url;
+    this.res = res;
     this.status = res.statusCode ?? 0;
     this.statusText = res.statusMessage ?? '';
     this.ok = this.status >= 200 && this.status < 300;
     for (let i = 0; i < res.rawHeaders.length; i += 2) this.headers.append(res.rawHeaders[i]!, res.rawHeaders[i + 1]!);
     const decode = DECODERS[this.headers.get('content-encoding')?.trim().toLowerCase() ?? ''];
-    this.body = decode ? (res.pipe(decode()) as unknown as Readable) : res;
-    if (decode) res.once('error', (error) => this.body.destroy(error));
+    this.stream = decode ? (res.pipe(decode()) as unknown as Readable) : res;
+    if (decode) res.once('error', (error) => this.stream.destroy(error));
+    this.body = this.chunks();
+  }
+
+  destroy(error: Error): void {
+    this.stream.destroy(error);
+    if (this.stream !== this.res) this.res.destroy(error);
+  }
+
+  private async *chunks(): AsyncGenerator<Uint8Array> {
+    try {
+      yield* this.stream.iterator({ destroyOnReturn: false }) as AsyncIterable<Uint8Array>;
+    } finally {
+      // The model's stream ends with `data: [DONE]`, and the client stops reading there, a few bytes
+      // before the HTTP response ends: destroying it then would close the connection, and the next
+      // step's request would open a new one (a TLS handshake, against a real endpoint). An answer
+      // that is all in is read to its end instead; one still coming is cut off.
+      if (!this.stream.readableEnded) {
+        if (this.res.complete) this.stream.resume();
+        else this.destroy(new DOMException('The response body was not read to its end', 'AbortError'));
+      }
+    }
   }
 
   async arrayBuffer(): Promise<ArrayBuffer> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of this.body) chunks.push(chunk as Buffer);
+    const chunks: Uint8Array[] = [];
+    for await (const chunk of this.body) chunks.push(chunk);
     const all = Buffer.concat(chunks);
     return all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength) as ArrayBuffer;
   }
