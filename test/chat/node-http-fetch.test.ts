@@ -11,7 +11,7 @@ const fetchOverNode = nodeHttpFetch();
 describe('nodeHttpFetch (the LLM client transport) against real HTTP servers', () => {
   let raw: Server;
   let rawUrl: string;
-  let seen: Array<{ method: string; headers: Record<string, unknown>; body: string }> = [];
+  let seen: Array<{ method: string; headers: Record<string, unknown>; body: string; port: number }> = [];
   let llm: ScriptedLlm;
 
   beforeAll(async () => {
@@ -19,13 +19,17 @@ describe('nodeHttpFetch (the LLM client transport) against real HTTP servers', (
       let body = '';
       req.on('data', (d) => (body += d));
       req.on('end', () => {
-        seen.push({ method: req.method!, headers: req.headers, body });
+        seen.push({ method: req.method!, headers: req.headers, body, port: req.socket.remotePort! });
         if (req.url === '/gzip') {
           res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' });
           res.end(gzipSync(JSON.stringify({ ok: 'décompressé' })));
         } else if (req.url === '/error') {
           res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '7', 'x-multi': 'a' });
           res.end('{"error":{"message":"slow down"}}');
+        } else if (req.url === '/v1/chat/completions') {
+          res.writeHead(200, { 'content-type': 'text/event-stream' });
+          const chunk = { id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: { content: 'hi' }, finish_reason: null }] };
+          res.end(`data: ${JSON.stringify(chunk)}\n\ndata: [DONE]\n\n`);
         } else if (req.url === '/hang') {
           res.writeHead(200, { 'content-type': 'text/event-stream' });
           res.write('data: {"first":true}\n\n');
@@ -74,6 +78,20 @@ describe('nodeHttpFetch (the LLM client transport) against real HTTP servers', (
     aborted.abort();
     await expect(fetchOverNode(`${rawUrl}/echo`, { signal: aborted.signal })).rejects.toMatchObject({ name: 'AbortError' });
     expect(seen).toEqual([]);
+  });
+
+  it('keeps one connection for a model\'s streamed answers, though the client stops reading at [DONE]', async () => {
+    // A transport of its own: a pool holding no connection yet.
+    const client = new OpenAI({ apiKey: 'test', baseURL: `${rawUrl}/v1`, maxRetries: 0, fetch: nodeHttpFetch() });
+    seen = [];
+    for (let i = 0; i < 3; i++) {
+      let text = '';
+      const stream = await client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'hi' }], stream: true }, { signal: new AbortController().signal });
+      for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? '';
+      expect(text).toBe('hi');
+      await new Promise((r) => setTimeout(r, 10)); // as a tool call between two steps
+    }
+    expect(seen.map((r) => r.port)).toEqual([seen[0]!.port, seen[0]!.port, seen[0]!.port]);
   });
 
   it('refuses what it does not carry, naming it', async () => {
