@@ -113,6 +113,7 @@ export class TurnLog {
     let unsubscribe: (() => void) | null = null;
     let pulling = false;
     let again = false;
+    let open = true; // until the reader cancels or the stream closes
     const kv = this.kv;
     return new ReadableStream<Uint8Array>({
       async start(controller) {
@@ -120,17 +121,20 @@ export class TurnLog {
         // Events that come together (one model read makes several) go out as one write.
         let batch = '';
         const flush = () => {
-          if (!batch) return;
+          if (!open || !batch) return;
           controller.enqueue(encoder.encode(batch));
           batch = '';
         };
         const send = (json: string) => {
+          if (!open) return;
           if (!batch) setImmediate(flush);
           batch += `id: ${next++}\ndata: ${json}\n\n`;
         };
         const finish = () => {
           unsubscribe?.();
+          if (!open) return;
           flush();
+          open = false;
           controller.enqueue(DONE);
           controller.close();
         };
@@ -151,7 +155,8 @@ export class TurnLog {
             } while (again);
           } catch (error) {
             unsubscribe?.();
-            controller.error(error);
+            if (open) controller.error(error);
+            open = false;
           } finally {
             pulling = false;
           }
@@ -173,6 +178,7 @@ export class TurnLog {
         await drain();
       },
       cancel() {
+        open = false;
         unsubscribe?.();
       },
     });
