@@ -35,9 +35,7 @@ export class TurnLog {
    */
   async begin(chatId: string): Promise<string | null> {
     const previous = await this.kv.get(`chat:${chatId}:turn`);
-    if (previous && !(await this.kv.get(`turn:${previous}:done`))) {
-      if (!(await this.kv.get(`turn:${previous}:closing`)) || !(await this.ended(previous, this.closingWaitMs))) return null;
-    }
+    if (previous && !(await this.over(previous))) return null;
     const turnId = randomUUID();
     const claims = `chat:${chatId}:after:${previous ?? 'none'}`;
     if ((await this.kv.append(claims, turnId)) !== 1) return null;
@@ -73,9 +71,15 @@ export class TurnLog {
    * Waits (at most `ms`) for a turn of this chat that has streamed its last chunk to be over, so
    * what is read next from the store includes its message.
    */
-  async settled(chatId: string, ms = this.closingWaitMs): Promise<void> {
-    const turnId = await this.running(chatId);
-    if (turnId && (await this.kv.get(`turn:${turnId}:closing`))) await this.ended(turnId, ms);
+  async settled(chatId: string): Promise<void> {
+    const turnId = await this.kv.get(`chat:${chatId}:turn`);
+    if (turnId) await this.over(turnId);
+  }
+
+  /** Whether the turn is over: it ended, or it has streamed its last chunk and ends soon after. */
+  private async over(turnId: string): Promise<boolean> {
+    if (await this.kv.get(`turn:${turnId}:done`)) return true;
+    return (await this.kv.get(`turn:${turnId}:closing`)) !== null && this.ended(turnId, this.closingWaitMs);
   }
 
   /** Whether the turn ends within `ms`. */

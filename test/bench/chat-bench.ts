@@ -77,6 +77,9 @@ async function modelChild(): Promise<void> {
 }
 
 const ANSWER_CHARS = ANSWER.length;
+
+/** The body DefaultChatTransport sends for a new chat's first message. */
+const chatRequest = (id: string, text: string) => JSON.stringify({ id, messages: [{ id: 'u1', role: 'user', parts: [{ type: 'text', text }] }], trigger: 'submit-message' });
 const decoder = new TextDecoder();
 
 /** One POST /v1/chat read to its end: first byte, first answer token, end; checked whole. */
@@ -85,7 +88,7 @@ async function timedTurn(url: string, id: string): Promise<TurnTiming> {
   const res = await fetch(`${url}/v1/chat`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ id, messages: [{ id: 'u1', role: 'user', parts: [{ type: 'text', text: 'find me a postgres block' }] }], trigger: 'submit-message' }),
+    body: chatRequest(id, 'find me a postgres block'),
   });
   if (!res.ok || !res.body) throw new Error(`chat bench: POST /v1/chat answered ${res.status}`);
   let ttfb = 0;
@@ -135,7 +138,7 @@ function holdStream(url: string, id: string): { streaming: Promise<void>; ended:
   let streaming!: { resolve: () => void; reject: (e: Error) => void };
   const first = new Promise<void>((resolve, reject) => (streaming = { resolve, reject }));
   const ended = new Promise<void>((resolve) => {
-    const body = JSON.stringify({ id, messages: [{ id: 'u1', role: 'user', parts: [{ type: 'text', text: 'hello' }] }], trigger: 'submit-message' });
+    const body = chatRequest(id, 'hello');
     const req = httpRequest(`${url}/v1/chat`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
       if (res.statusCode !== 200) streaming.reject(new Error(`HTTP ${res.statusCode}`));
       let seen = '';
