@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createUIMessageStream, type UIMessage, type UIMessageChunk } from 'ai';
+import type { UIMessage } from 'ai';
 import OpenAI from 'openai';
 import type { Kv } from '../adapters/kv/kv.ts';
 import { reportOutcome, runAgent, toolContext, type AgentDeps, type AgentTurn } from '../agent/run-agent.ts';
@@ -10,6 +10,7 @@ import { AppError, notFound } from '../errors.ts';
 import { TOOLS } from '../../tools/index.ts';
 import { runTool } from '../../tools/run-tool.ts';
 import type { ChatRepo } from './chat-repo.ts';
+import { writeChunks, type ChunkWriter } from './chunk-writer.ts';
 import type { TurnLog } from './turn-log.ts';
 import { TurnSaver } from './turn-saver.ts';
 
@@ -158,58 +159,60 @@ export class ChatService {
     if (newUserMessage) saver.saveUserMessage(newUserMessage, () => controller.abort(new MessageNotStored()));
     const agentDeps: AgentDeps = { ...this.deps, llm: llm.client, model: llm.model };
 
-    const stream = createUIMessageStream<UIMessage>({
-      execute: async ({ writer }) => {
-        const turn: AgentTurn = { chatId, principal, requestId: turnId, signal: controller.signal, history: [], write: (chunk) => writer.write(chunk) };
-        writer.write({ type: 'start', messageId });
-        try {
-          if (resolved.length) {
-            // The answered approvals: run what was approved, tell the model what was denied.
-            for (const r of resolved) {
-              if (r.approved) {
-                const tool = TOOLS.find((t) => t.name === r.toolName)!;
-                let outcome = await runTool(tool, r.input, toolContext(agentDeps, turn, r.part.toolCallId), { readOnly: false, approvals: this.deps.approvals });
-                if (outcome.kind === 'needs_confirmation') {
-                  // The stored token no longer works (it expired, or another instance issued it).
-                  // Its answer carries a fresh token the model could use to act unasked: never pass
-                  // that on; nothing ran, and asking again is the way forward.
-                  const message = `The user's approval for ${r.toolName} could not be used (it expired or the server restarted); nothing was done.`;
-                  const hint = `Call ${r.toolName} again to ask the user for a new approval.`;
-                  outcome = { kind: 'error', error: { code: 'forbidden:approval_expired', message, hint }, text: `Error forbidden:approval_expired: ${message}\nHint: ${hint}` };
-                }
-                reportOutcome(turn, r.part.toolCallId, r.toolName, outcome);
-                Object.assign(r.part, outcome.kind === 'ok' ? { state: 'output-available', output: outcome.text } : { state: 'output-error', errorText: outcome.text });
-              } else {
-                writer.write({ type: 'tool-output-denied', toolCallId: r.part.toolCallId });
-                Object.assign(r.part, { state: 'output-denied' });
+    const execute = async (writer: ChunkWriter) => {
+      const turn: AgentTurn = { chatId, principal, requestId: turnId, signal: controller.signal, history: [], write: (chunk) => writer.write(chunk) };
+      writer.write({ type: 'start', messageId });
+      try {
+        if (resolved.length) {
+          // The answered approvals: run what was approved, tell the model what was denied.
+          for (const r of resolved) {
+            if (r.approved) {
+              const tool = TOOLS.find((t) => t.name === r.toolName)!;
+              let outcome = await runTool(tool, r.input, toolContext(agentDeps, turn, r.part.toolCallId), { readOnly: false, approvals: this.deps.approvals });
+              if (outcome.kind === 'needs_confirmation') {
+                // The stored token no longer works (it expired, or another instance issued it).
+                // Its answer carries a fresh token the model could use to act unasked: never pass
+                // that on; nothing ran, and asking again is the way forward.
+                const message = `The user's approval for ${r.toolName} could not be used (it expired or the server restarted); nothing was done.`;
+                const hint = `Call ${r.toolName} again to ask the user for a new approval.`;
+                outcome = { kind: 'error', error: { code: 'forbidden:approval_expired', message, hint }, text: `Error forbidden:approval_expired: ${message}\nHint: ${hint}` };
               }
+              reportOutcome(turn, r.part.toolCallId, r.toolName, outcome);
+              Object.assign(r.part, outcome.kind === 'ok' ? { state: 'output-available', output: outcome.text } : { state: 'output-error', errorText: outcome.text });
+            } else {
+              writer.write({ type: 'tool-output-denied', toolCallId: r.part.toolCallId });
+              Object.assign(r.part, { state: 'output-denied' });
             }
           }
-          turn.history = toModelMessages(history);
-          await runAgent(agentDeps, turn);
-          writer.write({ type: 'finish' });
-        } catch (error) {
-          if (controller.signal.aborted) {
-            const reason = controller.signal.reason;
-            log.info({ chat_id: chatId, turn_id: turnId, reason: String(reason?.message ?? reason) }, 'turn stopped');
-            if (reason instanceof MessageNotStored) throw reason;
-            writer.write({ type: 'abort', reason: reason instanceof TurnTimeout || reason instanceof StoppedByUser ? reason.message : 'stopped' });
-            return;
-          }
-          throw error;
         }
-      },
-      onError: (error) => {
-        log.warn({ err: error, chat_id: chatId, turn_id: turnId }, 'turn failed');
-        return safeMessage(error);
-      },
-    });
+        turn.history = toModelMessages(history);
+        await runAgent(agentDeps, turn);
+        writer.write({ type: 'finish' });
+      } catch (error) {
+        if (controller.signal.aborted) {
+          const reason = controller.signal.reason;
+          log.info({ chat_id: chatId, turn_id: turnId, reason: String(reason?.message ?? reason) }, 'turn stopped');
+          if (reason instanceof MessageNotStored) throw reason;
+          writer.write({ type: 'abort', reason: reason instanceof TurnTimeout || reason instanceof StoppedByUser ? reason.message : 'stopped' });
+          return;
+        }
+        throw error;
+      }
+    };
 
     try {
-      for await (const chunk of stream as unknown as AsyncIterable<UIMessageChunk>) {
-        await turns.append(turnId, chunk);
-        saver.add(chunk);
-      }
+      await writeChunks(execute, {
+        deliver: async (chunk) => {
+          await turns.append(turnId, chunk);
+          saver.add(chunk);
+        },
+        onError: (error) => {
+          log.warn({ err: error, chat_id: chatId, turn_id: turnId }, 'turn failed');
+          return safeMessage(error);
+        },
+        // Nobody could see the rest of the turn: stop it rather than run tools unseen.
+        onDeliveryError: () => controller.abort(new TurnNotLogged()),
+      });
       await saver.finish();
     } catch (error) {
       log.error({ err: error, chat_id: chatId, turn_id: turnId }, 'turn could not be logged');
@@ -231,6 +234,10 @@ class MessageNotStored extends AppError {
   constructor() {
     super('unavailable:store', 'Your message could not be saved, so this turn was stopped and nothing of it was kept.', { hint: 'Send the message again in a moment.' });
   }
+}
+
+class TurnNotLogged extends Error {
+  override message = 'The turn log could not be written.';
 }
 
 class TurnTimeout extends Error {

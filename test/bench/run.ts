@@ -1,20 +1,27 @@
 // npm run bench: every figure beside the baseline it was measured against, in one run.
+// `npm run bench -- chat mcp` runs only the sections named (catalog, mcp, chat, deploy).
 import { openDb } from '../../src/adapters/store/open-db.ts';
 import { ensureLocalPrincipal } from '../../src/auth/principal.ts';
 import { catalogBench } from './catalog-bench.ts';
 import { chatBench } from './chat-bench.ts';
 import { deployBench } from './deploy-bench.ts';
 import { mcpBench } from './mcp-bench.ts';
-import { printTable } from './measure.ts';
+import { printTable, type Row } from './measure.ts';
+
+const SECTIONS = ['catalog', 'mcp', 'chat', 'deploy'] as const;
 
 async function main() {
+  const asked = process.argv.slice(2);
+  const unknown = asked.filter((s) => !(SECTIONS as readonly string[]).includes(s));
+  if (unknown.length) throw new Error(`bench: no section named ${unknown.join(', ')}; choose from ${SECTIONS.join(', ')}`);
+  const runs = (section: (typeof SECTIONS)[number]) => asked.length === 0 || asked.includes(section);
   const db = await openDb({});
   await ensureLocalPrincipal(db);
   // MCP first: it opens its own store, and runs before the 10,000-type catalog fills the heap.
-  const mcp = await mcpBench();
+  const mcp = runs('mcp') ? await mcpBench() : [];
   // Chat next, in its own store too; its memory figure is a difference, but GC pauses are not.
-  const chat = await chatBench();
-  const rows = [...(await catalogBench(db)), ...mcp, ...chat, ...(await deployBench(db))];
+  const chat = runs('chat') ? await chatBench() : [];
+  const rows: Row[] = [...(runs('catalog') ? await catalogBench(db) : []), ...mcp, ...chat, ...(runs('deploy') ? await deployBench(db) : [])];
   await db.close();
   process.stdout.write(`Store: PGlite in memory. Node ${process.version}, ${new Date().toISOString()}\n${printTable(rows)}\n`);
 }

@@ -97,6 +97,30 @@ describe('chat turns when the model or a tool misbehaves', () => {
     expect((await stored('unsaved')).map((m) => m.role)).toEqual(['user', 'assistant']);
   });
 
+  it('stops the turn when its log cannot be written, and frees the chat', async () => {
+    const turns = t.services.turns;
+    const append = turns.append.bind(turns);
+    let failed = false;
+    const spy = vi.spyOn(turns, 'append').mockImplementation(async (turnId, chunk) => {
+      if (chunk.type !== 'text-delta' || failed) return append(turnId, chunk);
+      failed = true;
+      throw new Error('kv connection reset');
+    });
+    llm.script([{ hang: true, text: 'Thinking' }]);
+    const [requestsBefore, abortedBefore] = [llm.requests.length, llm.aborted];
+    const turn = await sendTurn(t, 'unlogged', [user('unlogged-u1', 'hello')]);
+    // The client saw the turn up to the chunk that could not be logged, and then its end.
+    expect(turn.chunks.map((c) => c.type)).toEqual(['start', 'start-step', 'text-start']);
+    // Nobody could see the rest: the model request is aborted rather than left running.
+    await until(() => llm.requests.length - requestsBefore === 1 && llm.aborted - abortedBefore === 1, 'the model request to be aborted');
+    await until(async () => (await t.app.request('/v1/chat/unlogged/stream')).status === 204, 'the turn to end');
+    spy.mockRestore();
+    expect((await stored('unlogged')).map((m) => m.role)).toEqual(['user']);
+    llm.script([{ text: 'Hello.' }]);
+    const again = await sendTurn(t, 'unlogged', [user('unlogged-u1', 'hello'), user('unlogged-u2', 'are you there?')]);
+    expect(textOf(again.message)).toBe('Hello.');
+  });
+
   it('tells the model its tool arguments were not JSON, and lets it correct them', async () => {
     const before = llm.requests.length;
     llm.script([
