@@ -53,11 +53,11 @@ const PREVIEWS: Record<string, string> = {
  * the result, until it answers without a tool call or the step limit. A tool that needs a
  * person's approval pauses the turn (see ChatService for the resume).
  */
-export async function runAgent(deps: AgentDeps, turn: AgentTurn): Promise<'done' | 'awaiting_approval' | 'step_limit'> {
-  const messages: ModelMessage[] = [{ role: 'system', content: SYSTEM_PROMPT }, ...turn.history];
+export async function runAgent(deps: AgentDeps, turn: AgentTurn, firstStep?: ModelStep): Promise<'done' | 'awaiting_approval' | 'step_limit'> {
+  const messages = modelInput(turn.history);
   for (let step = 0; step < deps.stepLimit; step++) {
     turn.write({ type: 'start-step' });
-    const { text, calls } = await streamStep(deps, messages, turn);
+    const { text, calls } = await streamStep(deps, messages, turn, step === 0 ? firstStep : undefined);
     if (calls.length === 0) {
       turn.write({ type: 'finish-step' });
       return 'done';
@@ -80,18 +80,40 @@ export async function runAgent(deps: AgentDeps, turn: AgentTurn): Promise<'done'
   return 'step_limit';
 }
 
+/** What the model reads for a turn: the system prompt, then the conversation. */
+export function modelInput(history: ModelMessage[]): ModelMessage[] {
+  return [{ role: 'system', content: SYSTEM_PROMPT }, ...history];
+}
+
+/** A model step's streamed completion, as requested (see `requestStep`). */
+export type ModelStep = ReturnType<typeof requestStep>;
+
+/**
+ * Asks the model for its next step. The request is on its way when this returns; a caller that
+ * awaits the answer later has it marked handled here, so a failure in between is not unhandled
+ * (awaiting it still throws).
+ */
+export function requestStep(deps: Pick<AgentDeps, 'llm' | 'model'>, messages: ModelMessage[], signal: AbortSignal) {
+  const step = deps.llm.chat.completions.create(
+    { model: deps.model, messages, tools: FUNCTIONS, tool_choice: 'auto', parallel_tool_calls: false, stream: true },
+    { signal },
+  );
+  step.catch(() => {});
+  return step;
+}
+
 interface Call {
   id: string;
   name: string;
   arguments: string;
 }
 
-/** One streamed completion, relayed as text and tool-input chunks as it arrives. */
-async function streamStep(deps: AgentDeps, messages: ModelMessage[], turn: AgentTurn): Promise<{ text: string; calls: Call[] }> {
-  const stream = await deps.llm.chat.completions.create(
-    { model: deps.model, messages, tools: FUNCTIONS, tool_choice: 'auto', parallel_tool_calls: false, stream: true },
-    { signal: turn.signal },
-  );
+/**
+ * One streamed completion, relayed as text and tool-input chunks as it arrives. `started`: the
+ * request for these same messages, made before the turn began (see ChatService.post).
+ */
+async function streamStep(deps: AgentDeps, messages: ModelMessage[], turn: AgentTurn, started?: ModelStep): Promise<{ text: string; calls: Call[] }> {
+  const stream = await (started ?? requestStep(deps, messages, turn.signal));
   let text = '';
   let textId: string | null = null;
   const calls = new Map<number, Call>();

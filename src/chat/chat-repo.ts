@@ -48,6 +48,23 @@ export class ChatRepo {
     return rows[0] ?? null;
   }
 
+  /**
+   * Creates the chat for `principal` with its first message, in one statement (both or neither);
+   * false, storing nothing, when the id is taken (by anyone: see `open`).
+   */
+  async create(principal: Principal, id: string, title: string, first: UIMessage): Promise<boolean> {
+    const rows = await this.db.query(
+      `WITH chat AS (
+         INSERT INTO chats (id, org_id, owner_id, title) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING RETURNING id
+       )
+       INSERT INTO chat_messages (chat_id, id, seq, role, message)
+       SELECT id, $5, 1, $6, $7::jsonb FROM chat
+       RETURNING chat_id`,
+      [id, principal.orgId, principal.userId, title.slice(0, 200), first.id, first.role, JSON.stringify(first)],
+    );
+    return rows.length === 1;
+  }
+
   async get(principal: Principal, id: string): Promise<ChatRow | null> {
     const rows = await this.db.query<ChatRow>(`SELECT * FROM chats WHERE id = $1 AND owner_id = $2`, [id, principal.userId]);
     return rows[0] ?? null;

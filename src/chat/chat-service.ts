@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { UIMessage } from 'ai';
 import OpenAI from 'openai';
 import type { Kv } from '../adapters/kv/kv.ts';
-import { reportOutcome, runAgent, toolContext, type AgentDeps, type AgentTurn } from '../agent/run-agent.ts';
+import { modelInput, reportOutcome, requestStep, runAgent, toolContext, type AgentDeps, type AgentTurn, type ModelStep } from '../agent/run-agent.ts';
 import type { Llm } from '../agent/llm.ts';
 import { toModelMessages } from '../agent/to-model-messages.ts';
 import type { Principal } from '../auth/principal.ts';
@@ -25,6 +25,30 @@ export interface ChatDeps extends Omit<AgentDeps, 'llm' | 'model'> {
   turns: TurnLog;
   kv: Kv;
   turnTimeoutMs: number;
+}
+
+/** An answered approval: the stored call it answers, and what the user said. */
+interface Resolved {
+  part: ToolPartLike;
+  approved: boolean;
+  input: Record<string, unknown>;
+  toolName: string;
+  reason?: string;
+}
+
+/** What a turn starts from, once the chat is claimed for it. */
+interface TurnPlan {
+  chatId: string;
+  turnId: string;
+  /** The conversation as the turn starts, the new user message included. */
+  history: UIMessage[];
+  /** The user message this turn stores first, if it is not stored yet. */
+  newUserMessage: UIMessage | null;
+  resolved: Resolved[];
+  /** Aborts the turn: its model request and running tool. */
+  controller: AbortController;
+  /** The first model step, already requested (a new chat's first message). */
+  firstStep?: ModelStep;
 }
 
 type ToolPartLike = { type: string; toolCallId: string; state: string; input?: unknown; output?: unknown; errorText?: string; approval?: { id: string; approved?: boolean; reason?: string } };
@@ -64,20 +88,49 @@ export class ChatService {
     if (!last) throw new AppError('invalid:request', 'messages is empty.', { issues: [{ path: '/messages', message: 'send at least the new user message' }] });
     if (request.trigger === 'regenerate-message') throw new AppError('invalid:request', 'Regenerating a message is not supported here.', { hint: 'Send a new user message instead.' });
     const firstText = last.parts.flatMap((p) => (p.type === 'text' ? [p.text] : [])).join(' ');
-    const chat = await this.deps.chats.open(principal, request.id, firstText || 'New chat');
+    const title = firstText || 'New chat';
+
+    // A new chat's first message: the model's whole input is in the request, so its request goes
+    // out at once, and the chat is written (with the message, in one statement) while the model
+    // thinks. Should the id be taken already (someone else's chat, or a client that sends only the
+    // last message), that request is aborted before anything of it is seen or stored, and the
+    // usual way takes over; a chat with a recent turn is known to exist, and skips the attempt.
+    if (request.messages.length === 1 && last.role === 'user' && !(await this.deps.turns.seen(request.id))) {
+      const controller = new AbortController();
+      const firstStep = requestStep({ llm: llm.client, model: llm.model }, modelInput(toModelMessages([last])), controller.signal);
+      let created: boolean;
+      try {
+        // The embedded store works on this thread: let the request get on the wire first.
+        await new Promise((resolve) => setImmediate(resolve));
+        created = await this.deps.chats.create(principal, request.id, title, last);
+      } catch (error) {
+        controller.abort(new TurnNotStarted());
+        throw error;
+      }
+      if (created) {
+        // Only a second POST of the same new chat, at the same moment, can hold it: that turn
+        // answers this same message, which it reads from the store.
+        const turnId = await this.claim(request.id).catch((error: unknown) => {
+          controller.abort(new TurnNotStarted());
+          throw error;
+        });
+        void this.run(principal, llm, { chatId: request.id, turnId, history: [last], newUserMessage: null, resolved: [], controller, firstStep });
+        return turnId;
+      }
+      controller.abort(new TurnNotStarted());
+    }
+
+    const chat = await this.deps.chats.open(principal, request.id, title);
     if (!chat) throw notFound('chat', request.id);
     // Claimed only after the ownership check (a 409 would tell someone else the chat exists and is
     // busy), and before anything is stored (a refused message must not join the conversation).
-    const turnId = await this.deps.turns.begin(chat.id);
-    if (!turnId) {
-      throw new AppError('conflict:turn_running', 'A turn is already running in this chat.', { hint: `Follow it at GET /v1/chat/${request.id}/stream, or stop it with POST /v1/chat/${request.id}/stop.` });
-    }
+    const turnId = await this.claim(chat.id);
 
     // The store, not the client, holds the conversation: only a new user message or answers
     // to approvals this server asked for are taken from the request.
     let history: UIMessage[];
     let newUserMessage: UIMessage | null = null;
-    let resolved: Array<{ part: ToolPartLike; approved: boolean; input: Record<string, unknown>; toolName: string; reason?: string }> = [];
+    let resolved: Resolved[] = [];
     try {
       history = chat.created ? [] : await this.deps.chats.messages(chat.id);
       if (last.role === 'user') {
@@ -93,7 +146,16 @@ export class ChatService {
       throw error;
     }
 
-    void this.run(principal, chat.id, turnId, history, newUserMessage, resolved, llm);
+    void this.run(principal, llm, { chatId: chat.id, turnId, history, newUserMessage, resolved, controller: new AbortController() });
+    return turnId;
+  }
+
+  /** Claims the chat for a new turn (see TurnLog.begin); a 409 when one is running. */
+  private async claim(chatId: string): Promise<string> {
+    const turnId = await this.deps.turns.begin(chatId);
+    if (!turnId) {
+      throw new AppError('conflict:turn_running', 'A turn is already running in this chat.', { hint: `Follow it at GET /v1/chat/${chatId}/stream, or stop it with POST /v1/chat/${chatId}/stop.` });
+    }
     return turnId;
   }
 
@@ -118,7 +180,7 @@ export class ChatService {
     }
     const answered = (sent.parts as unknown as ToolPartLike[]).filter((p) => p.state === 'approval-responded' && p.approval);
     if (answered.length === 0) throw new AppError('invalid:request', 'Nothing to continue: the last message answers no approval.', { hint: 'Send a new user message.' });
-    const out = [];
+    const out: Resolved[] = [];
     for (const part of answered) {
       const row = await this.deps.chats.settleApproval(part.approval!.id, chatId, principal.userId, part.toolCallId, part.approval!.approved === true);
       if (!row) {
@@ -138,17 +200,9 @@ export class ChatService {
     return out;
   }
 
-  private async run(
-    principal: Principal,
-    chatId: string,
-    turnId: string,
-    history: UIMessage[],
-    newUserMessage: UIMessage | null,
-    resolved: Awaited<ReturnType<ChatService['settleApprovals']>>,
-    llm: Llm,
-  ): Promise<void> {
+  private async run(principal: Principal, llm: Llm, plan: TurnPlan): Promise<void> {
+    const { chatId, turnId, history, newUserMessage, resolved, controller, firstStep } = plan;
     const { turns, chats, kv, log } = this.deps;
-    const controller = new AbortController();
     const stopTimer = setTimeout(() => controller.abort(new TurnTimeout(this.deps.turnTimeoutMs)), this.deps.turnTimeoutMs);
     this.stops ??= kv.subscribe(STOP_CHANNEL, (id) => this.running.get(id)?.abort(new StoppedByUser()));
     await this.stops;
@@ -186,7 +240,7 @@ export class ChatService {
           }
         }
         turn.history = toModelMessages(history);
-        await runAgent(agentDeps, turn);
+        await runAgent(agentDeps, turn, firstStep);
         writer.write({ type: 'finish' });
       } catch (error) {
         if (controller.signal.aborted) {
@@ -234,6 +288,10 @@ class MessageNotStored extends AppError {
   constructor() {
     super('unavailable:store', 'Your message could not be saved, so this turn was stopped and nothing of it was kept.', { hint: 'Send the message again in a moment.' });
   }
+}
+
+class TurnNotStarted extends Error {
+  override message = 'The turn did not start.';
 }
 
 class TurnNotLogged extends Error {

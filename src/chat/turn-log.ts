@@ -44,6 +44,11 @@ export class TurnLog {
     return turnId;
   }
 
+  /** Whether this chat had a turn lately (within the log's TTL): a chat known to exist. */
+  async seen(chatId: string): Promise<boolean> {
+    return (await this.kv.get(`chat:${chatId}:turn`)) !== null;
+  }
+
   /** The turn running in this chat, if any. */
   async running(chatId: string): Promise<string | null> {
     const turnId = await this.kv.get(`chat:${chatId}:turn`);
@@ -156,6 +161,8 @@ export class TurnLog {
               const over = closed || (await kv.get(`turn:${turnId}:closing`)) !== null || (await kv.get(`turn:${turnId}:done`)) !== null;
               for (const raw of await kv.range(`turn:${turnId}:chunks`, next)) send(raw);
               if (over) return finish();
+              // What was read back goes out at once: a reader that (re)connects waits for it.
+              flush();
             } while (again);
           } catch (error) {
             unsubscribe?.();

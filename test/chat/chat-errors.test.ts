@@ -69,32 +69,53 @@ describe('chat turns when the model or a tool misbehaves', () => {
     expect(JSON.stringify(upstream)).not.toContain(SECRET);
   });
 
+  it("answers a new chat's first message with an error, keeping nothing, when the chat cannot be stored", async () => {
+    const repo = t.services.chatRepo;
+    const spy = vi.spyOn(repo, 'create').mockRejectedValueOnce(new Error('disk full at /var/lib/SECRET-PATH'));
+    llm.script([{ hang: true, text: 'Thinking' }]);
+    const [requestsBefore, abortedBefore] = [llm.requests.length, llm.aborted];
+    const res = await t.call('POST', '/v1/chat', { id: 'uncreated', messages: [user('uncreated-u1', 'hello')], trigger: 'submit-message' });
+    expect(res.status).toBe(500);
+    expect(JSON.stringify(res.body)).not.toContain('SECRET-PATH');
+    // The model request made while the chat was being written is aborted; there is no chat.
+    await until(() => llm.requests.length - requestsBefore === llm.aborted - abortedBefore, 'any model request to be aborted');
+    expect((await t.call('GET', '/v1/chats/uncreated')).status).toBe(404);
+    spy.mockRestore();
+    llm.script([{ text: 'Hello.' }]);
+    const again = await sendTurn(t, 'uncreated', [user('uncreated-u1', 'hello')]);
+    expect(textOf(again.message)).toBe('Hello.');
+    expect((await stored('uncreated')).map((m) => m.role)).toEqual(['user', 'assistant']);
+  });
+
   it('stops the turn, keeping nothing of it, when the new user message cannot be stored', async () => {
-    // Only this chat's user message fails (an earlier turn may still be storing its last message).
+    llm.script([{ text: 'Hi.' }]);
+    const first = await sendTurn(t, 'unsaved', [user('unsaved-u1', 'hello')]);
+    // Only this chat's next user message fails (an earlier turn may still be storing its last message).
     const repo = t.services.chatRepo;
     const save = repo.saveMessage.bind(repo);
     let failed = false;
     const spy = vi.spyOn(repo, 'saveMessage').mockImplementation(async (chatId, message, json) => {
-      if (chatId !== 'unsaved' || message.role !== 'user' || failed) return save(chatId, message, json);
+      if (chatId !== 'unsaved' || message.id !== 'unsaved-u2' || failed) return save(chatId, message, json);
       failed = true;
       throw new Error('disk full at /var/lib/SECRET-PATH');
     });
     llm.script([{ hang: true, text: 'Thinking' }]);
     const [requestsBefore, abortedBefore] = [llm.requests.length, llm.aborted];
-    const turn = await sendTurn(t, 'unsaved', [user('unsaved-u1', 'hello')]);
+    const conversation = [user('unsaved-u1', 'hello'), first.message!, user('unsaved-u2', 'and now?')];
+    const turn = await sendTurn(t, 'unsaved', conversation);
     const errors = turn.chunks.filter((c) => c.type === 'error') as Array<{ errorText: string }>;
     expect(errors).toEqual([{ type: 'error', errorText: 'Your message could not be saved, so this turn was stopped and nothing of it was kept.' }]);
     expect(JSON.stringify(turn.chunks)).not.toContain('SECRET-PATH');
     // A model request it had started is aborted, and nothing of the turn is in the store.
     await until(() => llm.requests.length - requestsBefore === llm.aborted - abortedBefore, 'any model request to be aborted');
     await until(async () => (await t.app.request('/v1/chat/unsaved/stream')).status === 204, 'the turn to end');
-    expect(await stored('unsaved')).toEqual([]);
+    expect((await stored('unsaved')).map((m) => m.id)).toEqual(['unsaved-u1', first.message!.id]);
     spy.mockRestore();
     // The chat is free: the same message goes through when the store works again.
     llm.script([{ text: 'Hello.' }]);
-    const again = await sendTurn(t, 'unsaved', [user('unsaved-u1', 'hello')]);
+    const again = await sendTurn(t, 'unsaved', conversation);
     expect(textOf(again.message)).toBe('Hello.');
-    expect((await stored('unsaved')).map((m) => m.role)).toEqual(['user', 'assistant']);
+    expect((await stored('unsaved')).map((m) => m.role)).toEqual(['user', 'assistant', 'user', 'assistant']);
   });
 
   it('stops the turn when its log cannot be written, and frees the chat', async () => {

@@ -1,7 +1,7 @@
 import { readUIMessageStream, type UIMessage, type UIMessageChunk } from 'ai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.ts';
-import { ensureLocalPrincipal, type Principal } from '../../src/auth/principal.ts';
+import { ensureLocalPrincipal, LOCAL_PRINCIPAL, type Principal } from '../../src/auth/principal.ts';
 import { createLogger } from '../../src/logger.ts';
 import { startScriptedLlm, type ScriptedLlm } from '../support/scripted-llm.ts';
 import { createTestApp, type TestApp } from '../support/test-app.ts';
@@ -125,6 +125,8 @@ describe('chat lifecycle: stop, one turn at a time, list, get, delete, ownership
     llm.script([{ text: 'One.' }, { text: 'Two.' }]);
     await sendTurn(t, 'listed-1', [user('l1', 'first chat title')]);
     await sendTurn(t, 'listed-2', [user('l2', 'second chat title')]);
+    // The list orders by latest activity: wait until each turn's answer is stored (a chat's GET does).
+    for (const id of ['listed-1', 'listed-2']) await t.call('GET', `/v1/chats/${id}`);
 
     const list = await t.call('GET', '/v1/chats');
     expect(list.status).toBe(200);
@@ -167,6 +169,38 @@ describe('chat lifecycle: stop, one turn at a time, list, get, delete, ownership
     const mine = await t.call('GET', '/v1/chats/private');
     expect(mine.status).toBe(200);
     expect(mine.body.messages.map((m: UIMessage) => m.id)).toEqual(['p1', expect.any(String)]);
+  });
+
+  it("aborts a first message's early model request when the chat is someone else's, keeping nothing", async () => {
+    // A chat with no recent turn: nothing tells the service it exists until the store says so.
+    const owner = { id: 'dormant-u1', role: 'user' as const, parts: [{ type: 'text' as const, text: 'my dormant chat' }] };
+    expect(await t.services.chatRepo.create(LOCAL_PRINCIPAL, 'dormant', 'my dormant chat', owner)).toBe(true);
+    llm.script([{ hang: true, text: 'Hello' }]);
+    const [before, abortedBefore] = [llm.requests.length, llm.aborted];
+    const post = await asOther('POST', '/v1/chat', { id: 'dormant', messages: [user('x1', 'let me in')] });
+    expect(post.status).toBe(404);
+    // Its request went out while the chat was being written; it is aborted, and it held nothing
+    // but the stranger's own message.
+    await until(() => llm.requests.length - before === llm.aborted - abortedBefore, 'the model request to be aborted');
+    expect(JSON.stringify(llm.requests.slice(before))).not.toContain('my dormant chat');
+    expect((await t.call('GET', '/v1/chats/dormant')).body.messages).toEqual([owner]);
+  });
+
+  it('answers a first message sent again (a retry) from the stored chat, storing it once', async () => {
+    llm.script([{ text: 'First answer.' }]);
+    const first = await sendTurn(t, 'retried', [user('retried-u1', 'hello there')]);
+    const requestsBefore = llm.requests.length;
+    llm.script([{ text: 'Second answer.' }]);
+    const again = await sendTurn(t, 'retried', [user('retried-u1', 'hello there')]);
+    expect(textOf(again.message)).toBe('Second answer.');
+    // One request, which read the stored conversation.
+    expect(llm.requests.length - requestsBefore).toBe(1);
+    const answered = llm.requests.at(-1)!.messages.filter((m) => m.role !== 'system');
+    expect(answered.map((m) => m.role)).toEqual(['user', 'assistant']);
+    // The user message is stored once; the answer carries on the assistant message it follows.
+    const stored = (await t.call('GET', '/v1/chats/retried')).body.messages as UIMessage[];
+    expect(stored.map((m) => m.id)).toEqual(['retried-u1', first.message!.id]);
+    expect(textOf(stored[1])).toBe('First answer.Second answer.');
   });
 
   it('answers 404 for chats that do not exist', async () => {

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../src/adapters/store/db.ts';
 import { migrate, MIGRATIONS } from '../../src/adapters/store/migrate.ts';
 import { ensureLocalPrincipal, LOCAL_PRINCIPAL } from '../../src/auth/principal.ts';
+import { ChatRepo } from '../../src/chat/chat-repo.ts';
 import { PipelineRepo } from '../../src/pipelines/pipeline-repo.ts';
 import type { PipelineSpec } from '../../src/pipelines/spec-schema.ts';
 import { freshDb, STORE_KINDS } from '../support/databases.ts';
@@ -100,5 +101,19 @@ describe.each(STORE_KINDS)('store contract on %s', (kind) => {
     expect(await repo.get(stranger, created!.id)).toBeNull();
     expect(await repo.list(stranger)).toEqual([]);
     expect(await repo.delete(stranger, created!.id)).toBe(false);
+  });
+
+  it("creates a chat with its first message in one go, and stores nothing when the id is taken", async () => {
+    const chats = new ChatRepo(db);
+    const first = { id: 'm1', role: 'user' as const, parts: [{ type: 'text' as const, text: 'hello' }] };
+    expect(await chats.create(LOCAL_PRINCIPAL, 'contract-chat', 'hello', first)).toBe(true);
+    expect(await chats.messages('contract-chat')).toEqual([first]);
+    expect((await chats.get(LOCAL_PRINCIPAL, 'contract-chat'))?.title).toBe('hello');
+    // Taken by its owner (a retried first message) or by anyone else: nothing more is stored.
+    const stranger = { orgId: '30000000-0000-4000-8000-000000000001', userId: '30000000-0000-4000-8000-000000000002' };
+    expect(await chats.create(LOCAL_PRINCIPAL, 'contract-chat', 'again', { ...first, id: 'm2' })).toBe(false);
+    expect(await chats.create(stranger, 'contract-chat', 'mine', { ...first, id: 'm3' })).toBe(false);
+    expect(await chats.messages('contract-chat')).toEqual([first]);
+    expect(await chats.get(stranger, 'contract-chat')).toBeNull();
   });
 });
