@@ -75,7 +75,8 @@ export class ChatService {
 
   /**
    * Starts a turn; returns its id. Throws before anything is stored when the request is wrong. The
-   * new user message is stored as the turn starts (see TurnSaver), not before it.
+   * new user message is stored as the turn starts (see TurnSaver), not before it; a new chat's
+   * first one with the chat itself (see startNewChat).
    */
   async post(principal: Principal, request: ChatRequest): Promise<string> {
     const llm = this.deps.llm;
@@ -90,34 +91,9 @@ export class ChatService {
     const firstText = last.parts.flatMap((p) => (p.type === 'text' ? [p.text] : [])).join(' ');
     const title = firstText || 'New chat';
 
-    // A new chat's first message: the model's whole input is in the request, so its request goes
-    // out at once, and the chat is written (with the message, in one statement) while the model
-    // thinks. Should the id be taken already (someone else's chat, or a client that sends only the
-    // last message), that request is aborted before anything of it is seen or stored, and the
-    // usual way takes over; a chat with a recent turn is known to exist, and skips the attempt.
     if (request.messages.length === 1 && last.role === 'user' && !(await this.deps.turns.seen(request.id))) {
-      const controller = new AbortController();
-      const firstStep = requestStep({ llm: llm.client, model: llm.model }, modelInput(toModelMessages([last])), controller.signal);
-      let created: boolean;
-      try {
-        // The embedded store works on this thread: let the request get on the wire first.
-        await new Promise((resolve) => setImmediate(resolve));
-        created = await this.deps.chats.create(principal, request.id, title, last);
-      } catch (error) {
-        controller.abort(new TurnNotStarted());
-        throw error;
-      }
-      if (created) {
-        // Only a second POST of the same new chat, at the same moment, can hold it: that turn
-        // answers this same message, which it reads from the store.
-        const turnId = await this.claim(request.id).catch((error: unknown) => {
-          controller.abort(new TurnNotStarted());
-          throw error;
-        });
-        void this.run(principal, llm, { chatId: request.id, turnId, history: [last], newUserMessage: null, resolved: [], controller, firstStep });
-        return turnId;
-      }
-      controller.abort(new TurnNotStarted());
+      const turnId = await this.startNewChat(principal, llm, request.id, title, last);
+      if (turnId) return turnId;
     }
 
     const chat = await this.deps.chats.open(principal, request.id, title);
@@ -148,6 +124,34 @@ export class ChatService {
 
     void this.run(principal, llm, { chatId: chat.id, turnId, history, newUserMessage, resolved, controller: new AbortController() });
     return turnId;
+  }
+
+  /**
+   * A new chat's first message: the model's whole input is in the request, so its request goes out
+   * at once, and the chat is written (with the message, in one statement) while the model thinks.
+   * Null when the id is taken (someone else's chat, or a client that sends only its last message):
+   * the request is then aborted before anything of it is seen or stored, and `post` goes the usual
+   * way. A chat with a recent turn is known to exist and does not come here.
+   */
+  private async startNewChat(principal: Principal, llm: Llm, chatId: string, title: string, first: UIMessage): Promise<string | null> {
+    const controller = new AbortController();
+    const firstStep = requestStep({ llm: llm.client, model: llm.model }, modelInput(toModelMessages([first])), controller.signal);
+    try {
+      // The embedded store works on this thread: let the request get on the wire first.
+      await new Promise((resolve) => setImmediate(resolve));
+      if (!(await this.deps.chats.create(principal, chatId, title, first))) {
+        controller.abort(new TurnNotStarted());
+        return null;
+      }
+      // Only a second POST of the same new chat, at the same moment, can hold it: that turn
+      // answers this same message, which it reads from the store.
+      const turnId = await this.claim(chatId);
+      void this.run(principal, llm, { chatId, turnId, history: [first], newUserMessage: null, resolved: [], controller, firstStep });
+      return turnId;
+    } catch (error) {
+      controller.abort(new TurnNotStarted());
+      throw error;
+    }
   }
 
   /** Claims the chat for a new turn (see TurnLog.begin); a 409 when one is running. */
