@@ -51,7 +51,8 @@ const PREVIEWS: Record<string, string> = {
 /**
  * The model-and-tools loop for one turn: stream a completion, run the tool it asked for, tell it
  * the result, until it answers without a tool call or the step limit. A tool that needs a
- * person's approval pauses the turn (see ChatService for the resume).
+ * person's approval pauses the turn (see ChatService for the resume). `firstStep`: the first
+ * step's request, already made for `modelInput(turn.history)`.
  */
 export async function runAgent(deps: AgentDeps, turn: AgentTurn, firstStep?: ModelStep): Promise<'done' | 'awaiting_approval' | 'step_limit'> {
   const messages = modelInput(turn.history);
@@ -110,7 +111,7 @@ interface Call {
 
 /**
  * One streamed completion, relayed as text and tool-input chunks as it arrives. `started`: the
- * request for these same messages, made before the turn began (see ChatService.post).
+ * request for these same messages, made before the turn began (see ChatService.startNewChat).
  */
 async function streamStep(deps: AgentDeps, messages: ModelMessage[], turn: AgentTurn, started?: ModelStep): Promise<{ text: string; calls: Call[] }> {
   const stream = await (started ?? requestStep(deps, messages, turn.signal));
