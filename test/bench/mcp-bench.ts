@@ -108,7 +108,7 @@ async function concurrent(sessions: Session[], n: number) {
  * tools/call search_block_types over Streamable HTTP against the real app on a socket (PGlite
  * store, built-in catalog), beside a bare SDK server answering a trivial tool, measured in the
  * same run with the same client setup: one session, sequential calls after a warm-up, alternating
- * blocks so machine noise falls on both alike; then a few concurrent clients.
+ * blocks so machine noise falls on both alike; then a few concurrent clients, in alternating blocks too.
  */
 export async function mcpBench(opts: { rounds?: number; perRound?: number; clients?: number } = {}): Promise<Row[]> {
   const rounds = opts.rounds ?? 12;
@@ -170,7 +170,7 @@ export async function mcpBench(opts: { rounds?: number; perRound?: number; clien
     await concurrent(bs, 100 * clients);
     let oursConc = { calls: 0, wallMs: 0 };
     let bareConc = { calls: 0, wallMs: 0 };
-    for (let r = 0; r < 3; r++) {
+    for (let r = 0; r < rounds / 2; r++) {
       const x = await concurrent(as, perRound * clients);
       const y = await concurrent(bs, perRound * clients);
       oursConc = { calls: oursConc.calls + x.calls, wallMs: oursConc.wallMs + x.wallMs };
