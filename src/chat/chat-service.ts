@@ -2,13 +2,12 @@ import { randomUUID } from 'node:crypto';
 import type { UIMessage } from 'ai';
 import OpenAI from 'openai';
 import type { Kv } from '../adapters/kv/kv.ts';
-import { modelInput, reportOutcome, requestStep, runAgent, toolContext, type AgentDeps, type AgentTurn, type ModelStep } from '../agent/run-agent.ts';
+import { modelInput, requestStep, runAgent, type AgentDeps, type AgentTurn, type ModelStep } from '../agent/run-agent.ts';
 import type { Llm } from '../agent/llm.ts';
 import { toModelMessages } from '../agent/to-model-messages.ts';
 import type { Principal } from '../auth/principal.ts';
 import { AppError, notFound } from '../errors.ts';
-import { TOOLS } from '../../tools/index.ts';
-import { runTool } from '../../tools/run-tool.ts';
+import { answerApprovals, settleApprovals, type Resolved } from './chat-approvals.ts';
 import type { ChatRepo } from './chat-repo.ts';
 import { writeChunks, type ChunkWriter } from './chunk-writer.ts';
 import type { TurnLog } from './turn-log.ts';
@@ -27,15 +26,6 @@ export interface ChatDeps extends Omit<AgentDeps, 'llm' | 'model'> {
   turnTimeoutMs: number;
 }
 
-/** An answered approval: the stored call it answers, and what the user said. */
-interface Resolved {
-  part: ToolPartLike;
-  approved: boolean;
-  input: Record<string, unknown>;
-  toolName: string;
-  reason?: string;
-}
-
 /** What a turn starts from, once the chat is claimed for it. */
 interface TurnPlan {
   chatId: string;
@@ -51,7 +41,6 @@ interface TurnPlan {
   firstStep?: ModelStep;
 }
 
-type ToolPartLike = { type: string; toolCallId: string; state: string; input?: unknown; output?: unknown; errorText?: string; approval?: { id: string; approved?: boolean; reason?: string } };
 
 /**
  * Chat turns: each POST checks the request, stores what is new, and starts a turn that runs on
@@ -115,7 +104,7 @@ export class ChatService {
           history.push(last);
         }
       } else {
-        resolved = await this.settleApprovals(principal, chat.id, history, last);
+        resolved = await settleApprovals(this.deps.chats, principal, chat.id, history, last);
       }
     } catch (error) {
       await this.deps.turns.end(chat.id, turnId); // nothing ran: free the chat
@@ -172,38 +161,6 @@ export class ChatService {
     return true;
   }
 
-  private async settleApprovals(principal: Principal, chatId: string, history: UIMessage[], sent: UIMessage) {
-    const stored = history.find((m) => m.id === sent.id);
-    if (!stored) throw new AppError('invalid:request', 'The last message is neither a new user message nor one of this chat\'s.', { hint: 'Send the new user message last.' });
-    // Only the latest message's approvals are open: once the user has moved on, the model was told
-    // the call did not run, and approving it then would act behind the conversation's back.
-    if (history.at(-1) !== stored) {
-      throw new AppError('forbidden:approval', 'That approval is no longer open: the conversation has moved on since it was asked for.', {
-        hint: 'Ask for the change again in a new message.',
-      });
-    }
-    const answered = (sent.parts as unknown as ToolPartLike[]).filter((p) => p.state === 'approval-responded' && p.approval);
-    if (answered.length === 0) throw new AppError('invalid:request', 'Nothing to continue: the last message answers no approval.', { hint: 'Send a new user message.' });
-    const out: Resolved[] = [];
-    for (const part of answered) {
-      const row = await this.deps.chats.settleApproval(part.approval!.id, chatId, principal.userId, part.toolCallId, part.approval!.approved === true);
-      if (!row) {
-        throw new AppError('forbidden:approval', `Approval "${part.approval!.id}" was not issued by this server for this chat and call, or was already used.`, {
-          hint: 'Approve the request shown in the chat; approvals cannot be made up or reused.',
-        });
-      }
-      const storedPart = (stored.parts as unknown as ToolPartLike[]).find((p) => p.toolCallId === part.toolCallId) ?? part;
-      // The answer goes on the stored call as the client shows it, so the stored message keeps it
-      // and the model is told a denial's reason.
-      Object.assign(storedPart, {
-        state: 'approval-responded',
-        approval: { id: part.approval!.id, approved: part.approval!.approved === true, ...(part.approval!.reason ? { reason: part.approval!.reason } : {}) },
-      });
-      out.push({ part: storedPart, approved: part.approval!.approved === true, input: row.input, toolName: row.tool_name, ...(part.approval!.reason ? { reason: part.approval!.reason } : {}) });
-    }
-    return out;
-  }
-
   private async run(principal: Principal, llm: Llm, plan: TurnPlan): Promise<void> {
     const { chatId, turnId, history, newUserMessage, resolved, controller, firstStep } = plan;
     const { turns, chats, kv, log } = this.deps;
@@ -221,28 +178,7 @@ export class ChatService {
       const turn: AgentTurn = { chatId, principal, requestId: turnId, signal: controller.signal, history: [], write: (chunk) => writer.write(chunk) };
       writer.write({ type: 'start', messageId });
       try {
-        if (resolved.length) {
-          // The answered approvals: run what was approved, tell the model what was denied.
-          for (const r of resolved) {
-            if (r.approved) {
-              const tool = TOOLS.find((t) => t.name === r.toolName)!;
-              let outcome = await runTool(tool, r.input, toolContext(agentDeps, turn, r.part.toolCallId), { readOnly: false, approvals: this.deps.approvals });
-              if (outcome.kind === 'needs_confirmation') {
-                // The stored token no longer works (it expired, or another instance issued it).
-                // Its answer carries a fresh token the model could use to act unasked: never pass
-                // that on; nothing ran, and asking again is the way forward.
-                const message = `The user's approval for ${r.toolName} could not be used (it expired or the server restarted); nothing was done.`;
-                const hint = `Call ${r.toolName} again to ask the user for a new approval.`;
-                outcome = { kind: 'error', error: { code: 'forbidden:approval_expired', message, hint }, text: `Error forbidden:approval_expired: ${message}\nHint: ${hint}` };
-              }
-              reportOutcome(turn, r.part.toolCallId, r.toolName, outcome);
-              Object.assign(r.part, outcome.kind === 'ok' ? { state: 'output-available', output: outcome.text } : { state: 'output-error', errorText: outcome.text });
-            } else {
-              writer.write({ type: 'tool-output-denied', toolCallId: r.part.toolCallId });
-              Object.assign(r.part, { state: 'output-denied' });
-            }
-          }
-        }
+        await answerApprovals(agentDeps, turn, resolved);
         turn.history = toModelMessages(history);
         await runAgent(agentDeps, turn, firstStep);
         writer.write({ type: 'finish' });
