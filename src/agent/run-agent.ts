@@ -118,46 +118,57 @@ async function streamStep(deps: AgentDeps, messages: ModelMessage[], turn: Agent
   let text = '';
   let textId: string | null = null;
   const calls = new Map<number, Call>();
-  // Deltas that arrive together (one network read) go out as one text-delta: fewer chunks through
-  // every stream stage when the model is fast, and no added wait when it is slow.
+  // Deltas that arrive together (one network read) go out as one chunk, text or one call's
+  // arguments: fewer chunks through the turn log and every reader when the model is fast (a
+  // pipeline spec's arguments come in thousands of pieces), and no added wait when it is slow.
   let pending = '';
+  let pendingCall: Call | null = null; // whose arguments `pending` holds; null while it holds text
   let flushScheduled = false;
-  const flushText = () => {
+  const flush = () => {
     flushScheduled = false;
     if (!pending) return;
-    if (!textId) {
-      textId = randomUUID();
-      turn.write({ type: 'text-start', id: textId });
+    if (pendingCall) {
+      turn.write({ type: 'tool-input-delta', toolCallId: pendingCall.id, inputTextDelta: pending });
+    } else {
+      if (!textId) {
+        textId = randomUUID();
+        turn.write({ type: 'text-start', id: textId });
+      }
+      turn.write({ type: 'text-delta', id: textId, delta: pending });
     }
-    turn.write({ type: 'text-delta', id: textId, delta: pending });
     pending = '';
+  };
+  const add = (delta: string, call: Call | null) => {
+    if (call !== pendingCall) flush();
+    pendingCall = call;
+    pending += delta;
+    if (!flushScheduled) {
+      flushScheduled = true;
+      setImmediate(flush);
+    }
   };
   for await (const chunk of stream) {
     const delta = chunk.choices[0]?.delta;
     if (!delta) continue;
     if (delta.content) {
       text += delta.content;
-      pending += delta.content;
-      if (!flushScheduled) {
-        flushScheduled = true;
-        setImmediate(flushText);
-      }
+      add(delta.content, null);
     }
     for (const piece of delta.tool_calls ?? []) {
-      flushText();
       let call = calls.get(piece.index);
       if (!call) {
+        flush();
         call = { id: piece.id ?? `call_${randomUUID()}`, name: piece.function?.name ?? '', arguments: '' };
         calls.set(piece.index, call);
         turn.write({ type: 'tool-input-start', toolCallId: call.id, toolName: call.name });
       }
       if (piece.function?.arguments) {
         call.arguments += piece.function.arguments;
-        turn.write({ type: 'tool-input-delta', toolCallId: call.id, inputTextDelta: piece.function.arguments });
+        add(piece.function.arguments, call);
       }
     }
   }
-  flushText();
+  flush();
   // The openai client ends an aborted stream quietly: say it was aborted so the turn stops here.
   if (turn.signal.aborted) throw turn.signal.reason ?? new Error('aborted');
   if (textId) turn.write({ type: 'text-end', id: textId });
