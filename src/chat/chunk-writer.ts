@@ -20,7 +20,7 @@ export interface WriteChunksOptions {
  * delivered.
  *
  * Why not `createUIMessageStream` itself: its ReadableStream, piped through a TransformStream,
- * held about 12 KB for as long as a turn runs (500 held turns: 52 KB each with it, 40 KB without;
+ * held about 12 KB for as long as a turn runs (500 held turns: 53 KB each with it, 41 KB without;
  * see the chat memory figure in `npm run bench`), and a turn runs as long as its model and tools
  * take. Here a chunk goes from the writer to `deliver` (the turn log) with no stream between.
  * The chunks are the ai package's own type, and the tests read the result with its own reader.
