@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { recipeFor } from '../../../src/compile/block-recipes.ts';
 import { nastyText } from './text.ts';
 import { COMMON_ZONES, isoDate, validSpec, type Spec } from './valid-spec.ts';
 
@@ -47,7 +48,7 @@ const hostileKey = fc.oneof(
   fc.constantFrom('a\nb', '...', 'a...b', '..', '\t', 'x\r', '\u0000', '\u0007', '\b', '\f', '\v', '', ' ', 'a|b', 'a,b', '[x]', '\\', '\ud800', 'x'.repeat(1000), 'ok'),
   nastyText({ maxLength: 20 }),
 );
-const EDGE_DATES = ['0000-01-01', '0001-01-01', '0001-01-02', '1000-01-01', '1582-10-10', '1900-01-01', '1969-12-31', '1970-01-01', '2038-01-19', '2999-12-31', '9999-12-30', '9999-12-31', '2024-02-29', '2023-02-29', '2024-13-01'];
+const EDGE_DATES = ['0000-01-01', '0001-01-01', '0001-01-02', '1000-01-01', '1582-10-10', '1900-01-01', '1969-12-31', '1970-01-01', '2038-01-19', '2999-12-31', '9999-12-30', '9999-12-31', '2024-02-29', '2023-02-29', '2024-13-01', '9999-11-30', '9999-12-02'];
 const edgeDate = fc.oneof(fc.constantFrom(...EDGE_DATES), isoDate('0001-01-01', '9999-12-31'));
 
 type Mutation = (spec: Spec) => void;
@@ -74,6 +75,15 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
     const base = at(spec.blocks, m);
     const item = at(itemsOf(spec, kind), n);
     if (base && item && item !== base) rename(spec, item.id, suffix === '_2' ? 'all_blocks' : base.id + suffix);
+  }),
+  // The same, aimed: an upstream block named after its downstream block's resource parameter.
+  fc.nat().map((n): Mutation => (spec) => {
+    const clashing = spec.edges.flatMap((edge) => {
+      const resource = recipeFor(spec.blocks.find((b) => b.id === edge.to.block)?.type ?? '')?.resource;
+      return resource ? [{ upstream: edge.from.block, name: `${edge.to.block}_${resource.keySuffix}` }] : [];
+    });
+    const pick = at(clashing, n);
+    if (pick) rename(spec, pick.upstream, pick.name);
   }),
   fc.record({ n: fc.nat(), cron: hostileCron }).map(({ n, cron }): Mutation => (spec) => {
     const schedule = at(spec.schedules, n);
