@@ -115,7 +115,7 @@ describe('a spec that validates compiles, and what compiles loads in Dagster', (
       if (!verdict.ok) failures.push({ ...c, stage: 'load', error: verdict.error!, detail: verdict.trace! });
     }
     const nearMisses = compiled.filter((c) => c.intent === 'near-miss').length;
-    await annotate(`${compiled.length - nearMisses} valid specs and ${nearMisses} near misses compiled and loaded; near misses refused by validation, by code: ${JSON.stringify(Object.fromEntries(refused))}`);
+    await annotate(`${compiled.length - nearMisses} valid specs and ${nearMisses} near misses compiled and handed to Dagster; near misses refused by validation, by code: ${JSON.stringify(Object.fromEntries(refused))}`);
     if (process.env.PROPERTY_FAILURES_OUT) writeFileSync(process.env.PROPERTY_FAILURES_OUT, JSON.stringify({ seed: SEED, failures }, null, 1));
     expect(failures.length, describeFailures(failures)).toBe(0);
     expect(compiled.length - nearMisses).toBeGreaterThanOrEqual(Math.min(RUNS, 300));
