@@ -1,18 +1,18 @@
 import { ResourceTemplate, type McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import type { Principal } from '../src/auth/principal.ts';
-import type { Services } from '../src/services.ts';
+import type { Domain } from '../src/domain.ts';
 
 /**
  * Block types and pipelines as resources a client can attach to a conversation, and a prompt
  * that starts a pipeline from a plain description.
  */
-export function registerResources(mcp: McpServer, services: Services, principal: Principal): void {
+export function registerResources(mcp: McpServer, domain: Domain, principal: Principal): void {
   mcp.registerResource(
     'block-type',
     new ResourceTemplate('constellation://block-types/{ref}', {
       list: async () => ({
-        resources: (await services.catalog.search(principal, { limit: 100 })).results.map(({ blockType }) => ({
+        resources: (await domain.catalog.search(principal, { limit: 100 })).results.map(({ blockType }) => ({
           uri: `constellation://block-types/${blockType.ref}`,
           name: blockType.ref,
           title: blockType.name,
@@ -23,7 +23,7 @@ export function registerResources(mcp: McpServer, services: Services, principal:
     }),
     { title: 'Block type', description: 'A catalog block type: config schema, ports, secrets', mimeType: 'application/json' },
     async (uri, { ref }) => ({
-      contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify(await services.catalog.require(principal, String(ref)), null, 2) }],
+      contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify(await domain.catalog.require(principal, String(ref)), null, 2) }],
     }),
   );
 
@@ -31,12 +31,12 @@ export function registerResources(mcp: McpServer, services: Services, principal:
     'pipeline',
     new ResourceTemplate('constellation://pipelines/{id}', {
       list: async () => ({
-        resources: (await services.pipelines.list(principal)).map((p) => ({ uri: `constellation://pipelines/${p.id}`, name: p.id, title: p.name, mimeType: 'application/json' })),
+        resources: (await domain.pipelines.list(principal)).map((p) => ({ uri: `constellation://pipelines/${p.id}`, name: p.id, title: p.name, mimeType: 'application/json' })),
       }),
     }),
     { title: 'Pipeline', description: "A pipeline's current spec and version history", mimeType: 'application/json' },
     async (uri, { id }) => {
-      const view = await services.pipelines.get(principal, String(id));
+      const view = await domain.pipelines.get(principal, String(id));
       const body = { id: view.pipeline.id, name: view.pipeline.name, current_version: view.pipeline.current_version, spec: view.version.spec, versions: view.versions.map((v) => v.version) };
       return { contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify(body, null, 2) }] };
     },

@@ -37,7 +37,7 @@ async function main() {
   for (const connection of services.connections.all()) connection.workspace.writeWorkspaceYaml();
   services.worker.start();
 
-  const app = createApp({ services, logger, maxBodyBytes: config.MAX_BODY_BYTES, principal, mcp: mcpOptions(config) });
+  const app = createApp({ domain: services.domain, logger, maxBodyBytes: config.MAX_BODY_BYTES, principal, mcp: mcpOptions(config) });
   const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
     const base = `http://${config.HOST}:${info.port}`;
     logger.info({ store: db.kind, block_types: manifests.length }, 'started');

@@ -1,5 +1,5 @@
 import type { ApprovalTokens } from '../src/auth/approvals.ts';
-import { AppError, type Issue } from '../src/errors.ts';
+import { AppError, toAppError, type Issue } from '../src/errors.ts';
 import { fromZodIssues } from '../src/issues.ts';
 import { normalizeArgs } from './normalize-args.ts';
 import type { Tool, ToolContext } from './tool.ts';
@@ -72,9 +72,10 @@ export async function runTool(tool: Tool, rawArgs: unknown, ctx: ToolContext, op
   try {
     output = await tool.execute(input as never, ctx);
   } catch (error) {
-    if (error instanceof AppError) return failure(error, rawArgs);
-    ctx.log.error({ err: error, tool: tool.name }, 'tool failed unexpectedly');
-    return failure(new AppError('internal', `${tool.name} failed on our side; the request id identifies it in our logs.`), rawArgs);
+    // The same translation as REST's and the chat turn's: one failure reads the same everywhere.
+    const appError = toAppError(error);
+    if (appError.kind === 'internal') ctx.log.error({ err: error, tool: tool.name }, 'tool failed unexpectedly');
+    return failure(appError, rawArgs);
   }
   const shaped = tool.output.safeParse(output);
   if (!shaped.success) ctx.log.error({ tool: tool.name, issues: shaped.error.issues }, 'tool output does not match its schema');

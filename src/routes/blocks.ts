@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import type { Services } from '../services.ts';
+import type { Domain } from '../domain.ts';
 import { createRouter, errorResponses, jsonBody, jsonResponse, uuidParam } from './router.ts';
 import { blockResponse, edgeResponse } from './serialize.ts';
 
@@ -131,7 +131,7 @@ const deleteEdge = createRoute({
   responses: { 200: jsonResponse(z.object({ message: z.string() }), 'Deleted'), ...errorResponses },
 });
 
-export function blockRoutes({ blocks }: Services) {
+export function blockRoutes({ blocks }: Domain) {
   return createRouter()
     .openapi(createBlock, async (c) => c.json(blockResponse(await blocks.create(c.var.principal, c.req.valid('json'))), 201))
     .openapi(listBlocks, async (c) => {

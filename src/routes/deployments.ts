@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { DeploymentRow } from '../dagster/deployment-repo.ts';
 import { runView } from '../../tools/definitions/shared.ts';
-import type { Services } from '../services.ts';
+import type { Domain } from '../domain.ts';
 import { createRouter, errorResponses, errorSchema, jsonBody, jsonResponse, uuidParam } from './router.ts';
 import { iso } from './serialize.ts';
 
@@ -151,7 +151,7 @@ const listEnvironments = createRoute({
   },
 });
 
-export function deploymentRoutes({ deployments, runs, connections }: Services) {
+export function deploymentRoutes({ deployments, runs, environments }: Domain) {
   return createRouter()
     .openapi(createDeployment, async (c) => {
       const body = c.req.valid('json');
@@ -179,17 +179,8 @@ export function deploymentRoutes({ deployments, runs, connections }: Services) {
     })
     .openapi(terminateRun, async (c) => {
       const { id, run_id } = c.req.valid('param');
-      return c.json(await runs.terminate(c.var.principal, id, run_id, c.req.valid('query').environment), 200);
+      const { environment } = c.req.valid('query');
+      return c.json(await runs.terminate(c.var.principal, id, run_id, { ...(environment ? { environment } : {}), by: 'person' }), 200);
     })
-    .openapi(listEnvironments, (c) =>
-      c.json({
-        environments: connections.all().map(({ env }) => ({
-          name: env.name,
-          dagster_url: env.graphqlUrl ? env.graphqlUrl.replace(/\/graphql\/?$/, '') : null,
-          workspace_dir: env.workspaceDir,
-          secrets: env.secrets,
-          policy: env.policy,
-        })),
-      }, 200),
-    );
+    .openapi(listEnvironments, (c) => c.json({ environments: environments.list() }, 200));
 }

@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { jsonPatchSchema } from '../pipelines/json-patch.ts';
 import { pipelineSpecSchema } from '../pipelines/spec-schema.ts';
-import type { Services } from '../services.ts';
+import type { Domain } from '../domain.ts';
 import { createRouter, errorResponses, errorSchema, jsonBody, jsonResponse, uuidParam } from './router.ts';
 import { iso, pipelineResponse } from './serialize.ts';
 
@@ -122,12 +122,12 @@ const compile = createRoute({
 const remove = createRoute({
   method: 'delete',
   path: '/v1/pipelines/{id}',
-  summary: 'Delete a pipeline and all its versions',
+  summary: 'Delete a pipeline and all its versions, after taking it out of every environment it was deployed to',
   request: { params: uuidParam('id') },
   responses: { 200: jsonResponse(z.object({ message: z.string() }), 'Deleted'), ...errorResponses },
 });
 
-export function pipelineRoutes({ pipelines, compiler }: Services) {
+export function pipelineRoutes({ pipelines, compiler, deployments }: Domain) {
   return createRouter()
     .openapi(validate, async (c) => c.json(await pipelines.validate(c.var.principal, c.req.valid('json')), 200))
     .openapi(create, async (c) => c.json(pipelineResponse(await pipelines.create(c.var.principal, c.req.valid('json'))), 201))
@@ -156,7 +156,8 @@ export function pipelineRoutes({ pipelines, compiler }: Services) {
       return c.json({ pipeline_id: id, version: out.view.version.version, location_name: out.locationName, content_hash: out.contentHash, files: out.files }, 200);
     })
     .openapi(remove, async (c) => {
-      await pipelines.delete(c.var.principal, c.req.valid('param').id);
+      // Out of Dagster first, as on every route that deletes (see DeployService.deletePipeline).
+      await deployments.deletePipeline(c.var.principal, c.req.valid('param').id, 'person');
       return c.json({ message: 'Pipeline deleted successfully.' }, 200);
     });
 }

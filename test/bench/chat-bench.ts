@@ -268,7 +268,7 @@ async function measureChat(model: Child, clients: Child, opts: { rounds?: number
   const services = createServices(db, { environments: new Map([['development', env]]), logger, llm: createLlm({ apiKey: 'bench', baseURL: model.baseUrl, model: 'scripted', maxRetries: 0 }) });
   const principal = await ensureLocalPrincipal(db);
   await services.catalogRepo.upsert(loadManifests());
-  const app = createApp({ services, logger, maxBodyBytes: 1024 * 1024, principal });
+  const app = createApp({ domain: services.domain, logger, maxBodyBytes: 1024 * 1024, principal });
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
   });

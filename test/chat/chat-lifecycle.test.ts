@@ -18,7 +18,7 @@ describe('chat lifecycle: stop, one turn at a time, list, get, delete, ownership
     llm = await startScriptedLlm();
     t = await createTestApp('pglite', { llm: scriptedModel(llm) });
     await ensureLocalPrincipal(t.db, OTHER);
-    other = createApp({ services: t.services, logger: createLogger('silent'), maxBodyBytes: 1024 * 1024, principal: OTHER });
+    other = createApp({ domain: t.services.domain, logger: createLogger('silent'), maxBodyBytes: 1024 * 1024, principal: OTHER });
   });
   afterAll(async () => {
     await t.close();

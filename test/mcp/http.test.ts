@@ -198,7 +198,7 @@ describe('MCP over Streamable HTTP on a real socket', () => {
   });
 
   it('an app built read-only (AppDeps.mcp.readOnly) lists only read-only tools and refuses deploys', async () => {
-    const app = createApp({ services: t.services, logger: createLogger('silent'), maxBodyBytes: 1024 * 1024, mcp: { readOnly: true, allowedHosts: ['localhost'] } });
+    const app = createApp({ domain: t.services.domain, logger: createLogger('silent'), maxBodyBytes: 1024 * 1024, mcp: { readOnly: true, allowedHosts: ['localhost'] } });
     const transport = new StreamableHTTPClientTransport(new URL('http://localhost/mcp'), { fetch: async (u, init) => app.request(String(u), init as RequestInit) });
     const client = new Client({ name: 'read-only', version: '1.0.0' });
     await client.connect(transport);

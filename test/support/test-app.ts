@@ -55,7 +55,7 @@ export async function createTestApp(
   const services = createServices(db, { leaseSeconds: 30, pollMs: 200, logger, ...opts, environments });
   await ensureLocalPrincipal(db);
   await services.catalogRepo.upsert(manifests);
-  const app = createApp({ services, logger, maxBodyBytes: opts.maxBodyBytes ?? 1024 * 1024 });
+  const app = createApp({ domain: services.domain, logger, maxBodyBytes: opts.maxBodyBytes ?? 1024 * 1024 });
   services.worker.start();
   return {
     app,
