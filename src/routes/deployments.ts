@@ -44,6 +44,12 @@ const deploymentResponse = (d: DeploymentRow) => ({
   finished_at: d.finished_at ? iso(d.finished_at) : null,
 });
 
+// Dagster's failures, as its adapter reports them (src/adapters/dagster/dagster-errors.ts).
+const dagsterErrors = {
+  502: jsonResponse(errorSchema, "upstream:dagster: Dagster answered with an error; the message is Dagster's own (trimmed)"),
+  503: jsonResponse(errorSchema, 'unavailable:dagster: no Dagster webserver answered'),
+};
+
 const runParams = z.object({ id: z.uuid().openapi({ param: { name: 'id', in: 'path' } }), run_id: z.string().min(1).openapi({ param: { name: 'run_id', in: 'path' } }) });
 const envQuery = z.object({ environment: z.string().optional() });
 
@@ -82,7 +88,7 @@ const launchRun = createRoute({
     params: uuidParam('id'),
     ...jsonBody(z.object({ environment: z.string().min(1).optional(), job: z.string().min(1).optional().openapi({ description: 'A job id; the all-blocks job by default' }) }).strict(), 'Which deployment and job'),
   },
-  responses: { 201: jsonResponse(runSchema, 'The launched run'), ...errorResponses, 503: jsonResponse(errorSchema, 'Dagster did not answer or refused') },
+  responses: { 201: jsonResponse(runSchema, 'The launched run'), ...errorResponses, ...dagsterErrors },
 });
 
 const listRuns = createRoute({
@@ -90,7 +96,7 @@ const listRuns = createRoute({
   path: '/v1/pipelines/{id}/runs',
   summary: "The pipeline's runs in Dagster, newest first (scheduled runs included)",
   request: { params: uuidParam('id'), query: envQuery.extend({ limit: z.coerce.number().int().min(1).max(100).default(20) }) },
-  responses: { 200: jsonResponse(z.object({ runs: z.array(runSchema) }), 'Runs'), ...errorResponses, 503: jsonResponse(errorSchema, 'Dagster did not answer') },
+  responses: { 200: jsonResponse(z.object({ runs: z.array(runSchema) }), 'Runs'), ...errorResponses, ...dagsterErrors },
 });
 
 const getRun = createRoute({
@@ -98,7 +104,7 @@ const getRun = createRoute({
   path: '/v1/pipelines/{id}/runs/{run_id}',
   summary: 'One run',
   request: { params: runParams, query: envQuery },
-  responses: { 200: jsonResponse(runSchema, 'The run'), ...errorResponses, 503: jsonResponse(errorSchema, 'Dagster did not answer') },
+  responses: { 200: jsonResponse(runSchema, 'The run'), ...errorResponses, ...dagsterErrors },
 });
 
 const runLogs = createRoute({
@@ -117,7 +123,7 @@ const runLogs = createRoute({
       'Events',
     ),
     ...errorResponses,
-    503: jsonResponse(errorSchema, 'Dagster did not answer'),
+    ...dagsterErrors,
   },
 });
 
@@ -126,7 +132,7 @@ const terminateRun = createRoute({
   path: '/v1/pipelines/{id}/runs/{run_id}/terminate',
   summary: 'Stop a run',
   request: { params: runParams, query: envQuery },
-  responses: { 200: jsonResponse(runSchema, 'The run after the request'), ...errorResponses, 503: jsonResponse(errorSchema, 'Dagster did not answer') },
+  responses: { 200: jsonResponse(runSchema, 'The run after the request'), ...errorResponses, ...dagsterErrors },
 });
 
 const listEnvironments = createRoute({
