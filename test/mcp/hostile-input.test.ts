@@ -7,21 +7,14 @@ import { createMcpServer } from '../../mcp-server/create-server.ts';
 import { LOCAL_PRINCIPAL } from '../../src/auth/principal.ts';
 import { MAX_DEPTH } from '../../src/input-guard.ts';
 import { createLogger } from '../../src/logger.ts';
-import { deepJson, expectNoLeak, storeCounts } from '../routes/hostile.ts';
+import { deepJson, expectNoLeak, smallSpec, storeCounts } from '../routes/hostile.ts';
 import { createTestApp, type TestApp } from '../support/test-app.ts';
 
 // Over MCP, arguments the store cannot hold used to overflow the stack (JSON-RPC -32603 "Maximum
 // call stack size exceeded", unlogged) or reach the store; a resource URI with a bad id returned
 // the database's own error text. Each is now an answer a model can act on.
 
-const SPEC = {
-  name: 'mcp hostile',
-  blocks: [
-    { id: 'extract', type: 'postgres_incremental_extract', config: { table: 'public.orders' } },
-    { id: 'load', type: 'clickhouse_replacing_merge_tree_load@1', config: { table: 'orders', order_by: ['id'] } },
-  ],
-  edges: [{ from: { block: 'extract', port: 'rows' }, to: { block: 'load', port: 'rows' } }],
-};
+const SPEC = smallSpec('mcp hostile');
 
 type Result = CallToolResult & { structuredContent?: any };
 

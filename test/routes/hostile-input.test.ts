@@ -7,7 +7,7 @@ import type { PipelineSpec } from '../../src/pipelines/spec-schema.ts';
 import { scriptedModel, user } from '../chat/helpers.ts';
 import { startScriptedLlm, type ScriptedLlm } from '../support/scripted-llm.ts';
 import { createTestApp, type TestApp } from '../support/test-app.ts';
-import { deepJson, expectNoLeak, storeCounts } from './hostile.ts';
+import { deepJson, expectNoLeak, smallSpec, storeCounts } from './hostile.ts';
 
 // What the store cannot hold (NUL, half a UTF-16 character, nesting past 64 levels, integers past
 // int4) used to reach it and come back as 500 internal. Each is now a 400 naming the field, and
@@ -16,17 +16,8 @@ import { deepJson, expectNoLeak, storeCounts } from './hostile.ts';
 const NUL = 'a\u0000b';
 const LONE = 'a\ud800b';
 
-const spec = (over: Record<string, unknown> = {}) => ({
-  name: 'hostile orders',
-  description: 'New and changed orders',
-  blocks: [
-    { id: 'extract', type: 'postgres_incremental_extract', config: { table: 'public.orders' } },
-    { id: 'load', type: 'clickhouse_replacing_merge_tree_load@1', config: { table: 'orders', order_by: ['id'] } },
-  ],
-  edges: [{ from: { block: 'extract', port: 'rows' }, to: { block: 'load', port: 'rows' } }],
-  schedules: [{ id: 'every_six_hours', cron: '0 */6 * * *' }],
-  ...over,
-});
+const spec = (over: Record<string, unknown> = {}) =>
+  smallSpec('hostile orders', { description: 'New and changed orders', schedules: [{ id: 'every_six_hours', cron: '0 */6 * * *' }], ...over });
 
 /** A spec whose dbt block's free-form `vars` holds `vars` (as JSON text, so it may be deeper than JSON.stringify goes). */
 const dbtSpecText = (varsJson: string) =>

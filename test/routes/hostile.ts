@@ -23,3 +23,14 @@ export function expectNoLeak(text: string, context = ''): void {
 
 /** JSON text nested `depth` levels deep (built as text: JSON.stringify itself overflows on it). */
 export const deepJson = (depth: number, open = '{"a":', close = '}') => `${open.repeat(depth)}1${close.repeat(depth)}`;
+
+/** A small valid spec (extract → load), with fields overridden. */
+export const smallSpec = (name: string, over: Record<string, unknown> = {}) => ({
+  name,
+  blocks: [
+    { id: 'extract', type: 'postgres_incremental_extract', config: { table: 'public.orders' } },
+    { id: 'load', type: 'clickhouse_replacing_merge_tree_load@1', config: { table: 'orders', order_by: ['id'] } },
+  ],
+  edges: [{ from: { block: 'extract', port: 'rows' }, to: { block: 'load', port: 'rows' } }],
+  ...over,
+});
