@@ -15,7 +15,7 @@ export async function storeCounts(db: Db): Promise<Record<string, number>> {
 }
 
 /** What no answer may carry: a stack trace, a source location, or the store's own words. */
-export const LEAK = /\n\s+at |\.ts:\d+|node_modules|Maximum call stack|RangeError|invalid input syntax|unsupported Unicode escape|violates|duplicate key|relation "|column "|syntax error at|SQLSTATE|pglite|postgres error|surrogate must/i;
+export const LEAK = /\n\s+at |\.ts:\d+|node_modules|Maximum call stack|RangeError|invalid input syntax|unsupported Unicode escape|violates|duplicate key|relation "|column "|syntax error at|SQLSTATE|postgres error|surrogate must/i;
 
 export function expectNoLeak(text: string, context = ''): void {
   expect(text, context).not.toMatch(LEAK);
