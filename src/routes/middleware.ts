@@ -82,7 +82,8 @@ export function guardInputs(opts: { ownBodies?: readonly string[] } = {}): Middl
     if (refused) throw refused;
 
     const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim();
-    if (JSON_MEDIA.test(type) && !ownBodies.has(c.req.path)) {
+    // Paths are routed with and without a trailing slash (see app.ts).
+    if (JSON_MEDIA.test(type) && !ownBodies.has(c.req.path.replace(/(.)\/+$/, '$1'))) {
       const text = await c.req.text();
       let body: unknown;
       try {

@@ -111,4 +111,15 @@ describe('hostile MCP input', () => {
     expect(answer.result.content[0].text).toContain(`nested more than ${MAX_DEPTH} levels`);
     await t.app.request('/mcp', { method: 'DELETE', headers: { 'mcp-session-id': session['mcp-session-id'] } });
   });
+
+  it('/mcp/ (trailing slash) reads its own body too: the REST input guard leaves it to the tools', async () => {
+    const init = await t.app.request('/mcp/', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: LATEST_PROTOCOL_VERSION, capabilities: {}, clientInfo: { name: 'raw', version: '1' } } }),
+    });
+    expect(init.status).toBe(200);
+    await init.text();
+    await t.app.request('/mcp', { method: 'DELETE', headers: { 'mcp-session-id': init.headers.get('mcp-session-id')! } });
+  });
 });
