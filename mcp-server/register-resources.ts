@@ -23,7 +23,7 @@ function safeRead(logger: Logger, read: (uri: URL, vars: Variables) => ReturnTyp
       if (refused) throw refused;
       return await read(uri, vars);
     } catch (error) {
-      if (error instanceof AppError) throw new McpError(ErrorCode.InvalidParams, [error.message, ...error.issues.map((i) => `${i.path}: ${i.message}`), error.hint].filter(Boolean).join(' '));
+      if (error instanceof AppError) throw new McpError(ErrorCode.InvalidParams, [error.message, error.hint].filter(Boolean).join(' '));
       logger.error({ err: error, uri: uri.href }, 'resource read failed unexpectedly');
       throw new McpError(ErrorCode.InternalError, `Reading ${uri.href} failed on our side; the service's log has the details.`);
     }
