@@ -32,6 +32,6 @@ export function createMcpServer(opts: McpOptions, principal: Principal): McpServ
     readOnly: opts.readOnly,
     approvals: opts.approvals,
   });
-  registerResources(mcp, opts.domain, principal);
+  registerResources(mcp, opts.domain, principal, opts.logger);
   return mcp;
 }

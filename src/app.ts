@@ -8,13 +8,15 @@ import { chatRoutes } from './routes/chat.ts';
 import { dagsterRoutes } from './routes/dagster.ts';
 import { deploymentRoutes } from './routes/deployments.ts';
 import { healthRoutes } from './routes/health.ts';
-import { limitBodies, localPrincipal, requestContext, requireJsonBodies } from './routes/middleware.ts';
+import { guardInputs, limitBodies, localPrincipal, requestContext, requireJsonBodies } from './routes/middleware.ts';
+import { originGuard } from './routes/origin-guard.ts';
 import { pipelineRoutes } from './routes/pipelines.ts';
 import { createRouter } from './routes/router.ts';
 import type { AppDomain } from './app-domain.ts';
+import { DEFAULT_ALLOWED_HOSTS } from './config.ts';
 import { createMcpServer } from '../mcp-server/create-server.ts';
 import { createMcpHttpHandler } from '../mcp-server/http-handler.ts';
-import { mcpOriginGuard } from '../mcp-server/origin-guard.ts';
+import { mcpRequestGuard } from '../mcp-server/origin-guard.ts';
 import type { ToolGroup } from '../tools/tool.ts';
 
 export interface AppDeps {
@@ -23,7 +25,9 @@ export interface AppDeps {
   logger: Logger;
   maxBodyBytes: number;
   principal?: Principal;
-  mcp?: { readOnly: boolean; groups?: ReadonlySet<ToolGroup>; allowedHosts: readonly string[]; approvals?: AppDomain['approvals'] };
+  /** Host names every route answers to (ALLOWED_HOSTS); others get 403. */
+  allowedHosts?: readonly string[];
+  mcp?: { readOnly: boolean; groups?: ReadonlySet<ToolGroup>; approvals?: AppDomain['approvals'] };
 }
 
 /** The whole HTTP surface, built from explicit dependencies (no module-level clients). */
@@ -37,22 +41,26 @@ export function createApp(deps: AppDeps) {
     },
   });
 
+  const allowedHosts = deps.allowedHosts ?? DEFAULT_ALLOWED_HOSTS;
   app.use('*', requestContext(deps.logger));
+  // /mcp answers a foreign Host or Origin, or a POST that is not JSON, in JSON-RPC's shape; every other route in ours.
+  app.use('/mcp', mcpRequestGuard(allowedHosts));
+  app.use('*', originGuard(allowedHosts));
   app.use('*', localPrincipal(deps.principal ?? LOCAL_PRINCIPAL));
   app.use('*', limitBodies(deps.maxBodyBytes));
   app.use('*', requireJsonBodies());
+  app.use('*', guardInputs({ ownBodies: ['/mcp'] }));
 
   app.route('/', healthRoutes(deps.domain));
   app.route('/', blockTypeRoutes(deps.domain));
   app.route('/', blockRoutes(deps.domain));
   app.route('/', pipelineRoutes(deps.domain));
-  const mcp = deps.mcp ?? { readOnly: false, allowedHosts: ['localhost', '127.0.0.1', '[::1]'] };
+  const mcp = deps.mcp ?? { readOnly: false };
   const approvals = mcp.approvals ?? deps.domain.approvals;
   const mcpHandler = createMcpHttpHandler({
     newServer: (principal) => createMcpServer({ domain: deps.domain, logger: deps.logger, approvals, readOnly: mcp.readOnly, ...(mcp.groups ? { groups: mcp.groups } : {}) }, principal),
     logger: deps.logger,
   });
-  app.use('/mcp', mcpOriginGuard(mcp.allowedHosts));
   app.all('/mcp', (c) => mcpHandler(c.req.raw, c.var.principal));
 
   app.route('/', deploymentRoutes(deps.domain));

@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { DeploymentRow } from '../dagster/deployment-repo.ts';
 import { runView } from '../../tools/definitions/shared.ts';
 import type { Domain } from '../domain.ts';
-import { createRouter, errorResponses, errorSchema, jsonBody, jsonResponse, uuidParam } from './router.ts';
+import { createRouter, errorResponses, errorSchema, jsonBody, jsonResponse, uuidParam, versionNumber } from './router.ts';
 import { iso } from './serialize.ts';
 
 const deploymentSchema = z
@@ -59,7 +59,7 @@ const createDeployment = createRoute({
   summary: 'Deploy a version (the current one by default; an earlier one rolls back) to an environment',
   request: {
     params: uuidParam('id'),
-    ...jsonBody(z.object({ environment: z.string().min(1).optional(), version: z.number().int().min(1).optional() }).strict(), 'Where, and which version'),
+    ...jsonBody(z.object({ environment: z.string().min(1).optional(), version: versionNumber().optional() }).strict(), 'Where, and which version'),
   },
   responses: { 202: jsonResponse(deploymentSchema, 'Accepted: a worker carries it out'), ...errorResponses, 501: jsonResponse(errorSchema, 'Not compilable yet') },
 });

@@ -344,7 +344,7 @@ async function measureChat(model: Child, clients: Child, opts: { rounds?: number
       if (opened.failed) throw new Error(`chat bench: ${opened.failed} of ${streams} streams did not open`);
       const kb = ((await memory()) - before) / streams / 1024;
       for (let i = 0; i < ids.length; i += 100) {
-        const stopped = await Promise.all(ids.slice(i, i + 100).map(async (id) => (await app.request(`/v1/chat/${id}/stop`, { method: 'POST' })).json() as Promise<{ stopped: boolean }>));
+        const stopped = await Promise.all(ids.slice(i, i + 100).map(async (id) => (await app.request(`/v1/chat/${id}/stop`, { method: 'POST', headers: { 'content-type': 'application/json' } })).json() as Promise<{ stopped: boolean }>));
         if (stopped.some((x) => !x.stopped)) throw new Error('chat bench: a held turn was not running when stopped');
       }
       await clients.ask({ kind: 'await-closed' });

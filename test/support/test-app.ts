@@ -63,7 +63,9 @@ export async function createTestApp(
     db,
     logs,
     async call(method, path, body, headers = {}) {
-      const init: RequestInit = { method, headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers } };
+      // As a well-behaved client: writes always say JSON (the service refuses them otherwise).
+      const json = body !== undefined || ['POST', 'PUT', 'PATCH'].includes(method);
+      const init: RequestInit = { method, headers: { ...(json ? { 'content-type': 'application/json' } : {}), ...headers } };
       if (body !== undefined) init.body = typeof body === 'string' ? body : JSON.stringify(body);
       const res = await app.request(path, init);
       const text = await res.text();
