@@ -57,7 +57,7 @@ export class DeployService {
   async preview(principal: Principal, pipelineId: string, req: DeployRequest): Promise<DeployPreview> {
     const { compiled, environment, connection } = await this.target(principal, pipelineId, req);
     const live = await this.deps.repo.inPlace(pipelineId, environment);
-    const liveFiles = live ? (await this.deps.compiler.compile(principal, pipelineId, live.version)).files : {};
+    const liveFiles = live ? (await this.deps.compiler.compileDeployed(principal, pipelineId, live.version)).files : {};
     return {
       environment,
       version: compiled.view.version.version,

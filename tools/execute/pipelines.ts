@@ -50,7 +50,7 @@ export async function runCompilePipeline(input: In<typeof compilePipelineTool>, 
     });
   }
   const live = await ctx.services.deploymentRepo.inPlace(input.pipeline_id, input.diff_against_environment);
-  const liveFiles = live ? (await ctx.services.compiler.compile(ctx.principal, input.pipeline_id, live.version)).files : {};
+  const liveFiles = live ? (await ctx.services.compiler.compileDeployed(ctx.principal, input.pipeline_id, live.version)).files : {};
   return { ...base, files: filesDiff(liveFiles, compiled.files), diffed_against_version: live?.version ?? null };
 }
 
