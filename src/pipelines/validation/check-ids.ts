@@ -1,6 +1,6 @@
 import { KIND_SUFFIX } from '../../compile/naming.ts';
 import type { Issue } from '../../errors.ts';
-import { idProblem, usableId } from '../ids.ts';
+import { idProblem, uniqueId, usableId } from '../ids.ts';
 import type { PipelineSpec } from '../spec-schema.ts';
 
 /**
@@ -17,9 +17,8 @@ export function checkIds(spec: PipelineSpec): Issue[] {
       const path = `/${kind}/${i}/id`;
       const problem = idProblem(item.id);
       if (problem) {
-        const suggestion = usableId(item.id, KIND_SUFFIX[kind]);
-        const free = taken.has(suggestion) ? `${suggestion}_2` : suggestion;
-        issues.push({ code: 'invalid_id', path, message: `id "${item.id}" ${problem}`, hint: `Try "${free}".` });
+        const suggestion = uniqueId(usableId(item.id, KIND_SUFFIX[kind]), new Set(taken));
+        issues.push({ code: 'invalid_id', path, message: `id "${item.id}" ${problem}`, hint: `Try "${suggestion}".` });
         return;
       }
       const earlier = firstSeen.get(item.id);
