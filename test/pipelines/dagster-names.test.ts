@@ -10,7 +10,7 @@ import { VENV_BIN } from '../support/dagster-server.ts';
 const READ = `
 import json, keyword, sys
 from importlib.metadata import version
-from dagster._core.definitions.utils import DISALLOWED_NAMES, VALID_NAME_REGEX_STR
+from dagster._core.definitions.utils import DISALLOWED_NAMES, VALID_NAME_REGEX_STR, check_valid_name
 from dagster._core.definitions.partitions.utils.base import INVALID_PARTITION_SUBSTRINGS
 print(json.dumps({
     "dagster_version": version("dagster"),
@@ -19,6 +19,8 @@ print(json.dumps({
     "valid_name_regex": VALID_NAME_REGEX_STR,
     "python_keywords": sorted(set(keyword.kwlist) | set(keyword.softkwlist)),
     "invalid_partition_substrings": list(INVALID_PARTITION_SUBSTRINGS),
+    # Dagster sets no length limit on names: ID_MAX_LENGTH (63) is this service's own choice.
+    "long_name_accepted": check_valid_name("a" * 1000) == "a" * 1000,
 }))
 `;
 
@@ -26,9 +28,10 @@ describe('Dagster naming rules', () => {
   it('in the checked-in file are those of the Dagster in .venv (else run scripts/dagster-names.sh)', () => {
     const run = spawnSync(join(VENV_BIN, 'python'), ['-c', READ], { encoding: 'utf8', env: { ...process.env, DAGSTER_DISABLE_TELEMETRY: '1' } });
     expect(run.status, run.stderr).toBe(0);
-    const installed = JSON.parse(run.stdout);
+    const { long_name_accepted: longNameAccepted, ...installed } = JSON.parse(run.stdout);
     const { generated_by: _by, ...checkedIn } = rules;
     expect(checkedIn).toEqual(installed);
+    expect(longNameAccepted).toBe(true);
   });
 
   it('are the about 50 names the issue expects, context and config among them', () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { compilePipeline } from '../../src/compile/compile-pipeline.ts';
+import { FIXED_NAMES, nameGeneratedCode } from '../../src/compile/naming.ts';
 import { AppError } from '../../src/errors.ts';
 import rules from '../../src/pipelines/dagster-names.json' with { type: 'json' };
 import { idProblem, slugify } from '../../src/pipelines/ids.ts';
@@ -80,6 +81,20 @@ describe('names the compiler generates', () => {
   it('refuses a job or schedule that takes a resource key too, wherever the blocks sit', async () => {
     const found = await errors(pair('extract', 'load', { jobs: [{ id: 'extract_postgres', blocks: ['extract', 'load'] }], schedules: [{ id: 'load_clickhouse', job: 'extract_postgres', cron: '@daily' }] }));
     expect(where(found)).toEqual(['name_clash /jobs/0/id', 'name_clash /schedules/0/id']);
+  });
+
+  it('reserves every name compiled definitions.py defines or takes as a parameter', () => {
+    const spec: PipelineSpec = { ...clash(), blocks: [extract('customers') as PipelineSpec['blocks'][number], load('load_customers') as PipelineSpec['blocks'][number]], edges: [edge('customers', 'rows', 'load_customers', 'rows')], schedules: [{ id: 'daily', cron: '@daily', timezone: 'UTC' }] };
+    const py = compilePipeline(PIPELINE, spec, typesFor(spec)).files['definitions.py']!;
+    const defined = [
+      ...[...py.matchAll(/^(?:def |class )?(\w+)(?: =|\()/gm)].map((m) => m[1]!),
+      ...[...py.matchAll(/^(?:from \S+ )?import (.+)$/gm)].flatMap((m) => m[1]!.split(', ').map((name) => name.split(' as ').at(-1)!)),
+      ...[...py.matchAll(/^def \w+\((.*)\):$/gm)].flatMap((m) => m[1]!.split(', ').map((p) => p.split(':')[0]!)),
+    ];
+    const naming = nameGeneratedCode(spec, (id) => typesFor(spec).get(id)?.ref);
+    const reserved = new Set([...FIXED_NAMES, ...naming.generated.map((g) => g.name), ...spec.blocks.map((b) => b.id), ...spec.schedules.map((s) => s.id)]);
+    expect(defined.length).toBeGreaterThan(10);
+    expect(defined.filter((name) => !reserved.has(name))).toEqual([]);
   });
 
   it('gives the default job another name when a block takes "all_blocks"', async () => {
