@@ -92,7 +92,7 @@ export class DeployService {
 
   private async against(principal: Principal, pipelineId: string, compiled: CompiledVersion, environment: string) {
     const live = await this.deps.repo.inPlace(pipelineId, environment);
-    const liveFiles = live ? (await this.deps.compiler.compile(principal, pipelineId, live.version)).files : {};
+    const liveFiles = live ? (await this.deps.compiler.compileDeployed(principal, pipelineId, live.version)).files : {};
     return { live, changes: filesDiff(liveFiles, compiled.files) };
   }
 

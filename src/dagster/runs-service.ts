@@ -45,7 +45,7 @@ export class RunsService {
   /** Launches a job of the live deployment, tagged with the pipeline, its version and who asked. */
   async launch(principal: Principal, pipelineId: string, opts: { environment?: string; job?: string; requestId?: string }): Promise<RunView> {
     const { live, client } = await this.liveDeployment(principal, pipelineId, opts.environment);
-    const compiled = await this.deps.compiler.compile(principal, pipelineId, live.version);
+    const compiled = await this.deps.compiler.compileDeployed(principal, pipelineId, live.version);
     const job = opts.job ?? compiled.defaultJob ?? compiled.jobs[0]!;
     if (!compiled.jobs.includes(job)) {
       throw new AppError('invalid:job', `Version ${live.version} has no job "${job}".`, { hint: `Jobs: ${compiled.jobs.join(', ')}.` });
