@@ -1,5 +1,4 @@
 import type { Principal } from '../src/auth/principal.ts';
-import { pipelineStatus } from '../src/dagster/pipeline-status.ts';
 import type { PipelineSpec } from '../src/pipelines/spec-schema.ts';
 import type { Services } from '../src/services.ts';
 
@@ -187,8 +186,7 @@ export function answerGivesStatus(): Grader {
     name: 'answer: actual status',
     async grade(ctx) {
       if (!ctx.pipelineId) return NO_PIPELINE;
-      const pipeline = await ctx.services.pipelines.require(ctx.principal, ctx.pipelineId);
-      const { status } = await pipelineStatus(ctx.principal, pipeline, { deployments: ctx.services.deploymentRepo, runs: ctx.services.runs });
+      const { status } = await ctx.services.domain.status.of(ctx.principal, ctx.pipelineId);
       return new RegExp(`\\b${status}\\b`, 'i').test(ctx.answer) ? ok(`says "${status}"`) : fail(`the status is "${status}"; the answer says "${ctx.answer.slice(0, 160)}"`);
     },
   };

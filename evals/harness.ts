@@ -54,7 +54,7 @@ export async function startHarness(llm: Llm | null, opts: { stepLimit?: number }
   });
   const principal = await ensureLocalPrincipal(db);
   await services.catalogRepo.upsert(manifests);
-  const app = createApp({ services, logger, maxBodyBytes: 1024 * 1024, principal });
+  const app = createApp({ domain: services.domain, logger, maxBodyBytes: 1024 * 1024, principal });
   services.worker.start();
   return {
     services,

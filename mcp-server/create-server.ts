@@ -2,14 +2,14 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { ApprovalTokens } from '../src/auth/approvals.ts';
 import type { Principal } from '../src/auth/principal.ts';
 import type { Logger } from '../src/logger.ts';
-import type { Services } from '../src/services.ts';
+import type { Domain } from '../src/domain.ts';
 import { TOOLS } from '../tools/index.ts';
 import type { ToolGroup } from '../tools/tool.ts';
 import { registerResources } from './register-resources.ts';
 import { registerTools } from './register-tools.ts';
 
 export interface McpOptions {
-  services: Services;
+  domain: Domain;
   logger: Logger;
   approvals: ApprovalTokens;
   /** Only tools that change nothing are listed or run. */
@@ -26,12 +26,12 @@ export function createMcpServer(opts: McpOptions, principal: Principal): McpServ
   const mcp = new McpServer({ name: 'constellation-agent', version: '0.1.0' }, { instructions: INSTRUCTIONS, capabilities: { logging: {} } });
   registerTools(mcp, {
     tools: opts.groups ? TOOLS.filter((t) => opts.groups!.has(t.group)) : TOOLS,
-    services: opts.services,
+    domain: opts.domain,
     principal,
     logger: opts.logger,
     readOnly: opts.readOnly,
     approvals: opts.approvals,
   });
-  registerResources(mcp, opts.services, principal);
+  registerResources(mcp, opts.domain, principal, opts.logger);
   return mcp;
 }

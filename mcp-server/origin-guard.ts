@@ -1,37 +1,23 @@
 import type { MiddlewareHandler } from 'hono';
+import { mediaTypeRefusal } from '../src/routes/middleware.ts';
+import { allowedHostSet, hostRefusal } from '../src/routes/origin-guard.ts';
+
+const rpcRefusal = (status: 403 | 415, message: string) =>
+  new Response(JSON.stringify({ jsonrpc: '2.0', error: { code: -32000, message }, id: null }), { status, headers: { 'content-type': 'application/json' } });
 
 /**
- * DNS-rebinding protection for /mcp, written as Hono middleware (the SDK's own Host/Origin options
- * are deprecated and their replacement is Express-only). The Host must be one of ours; an Origin,
- * when a browser sends one, must be too. Anything else gets 403 before the MCP transport sees it.
+ * The service-wide request checks (src/routes: the Host/Origin check, and JSON for every POST)
+ * answered in JSON-RPC's shape for /mcp, before the MCP transport sees the request. Mounted ahead
+ * of the app-wide ones, which then find nothing to refuse. (The SDK's own Host/Origin options are
+ * deprecated and their replacement is Express-only.)
  */
-export function mcpOriginGuard(allowedHosts: readonly string[]): MiddlewareHandler {
-  const allowed = new Set(allowedHosts.map((h) => h.toLowerCase()));
-  const hostname = (value: string) => {
-    try {
-      return new URL(`http://${value}`).hostname.toLowerCase();
-    } catch {
-      return null;
-    }
-  };
-  const refuse = (message: string) =>
-    new Response(JSON.stringify({ jsonrpc: '2.0', error: { code: -32000, message }, id: null }), { status: 403, headers: { 'content-type': 'application/json' } });
-
+export function mcpRequestGuard(allowedHosts: readonly string[]): MiddlewareHandler {
+  const allowed = allowedHostSet(allowedHosts);
   return async (c, next) => {
-    // In-process requests (app.request, Workers) may carry no Host header: the URL's host is it.
-    const host = c.req.header('host') ?? new URL(c.req.url).host;
-    const name = host ? hostname(host) : null;
-    if (!name || !allowed.has(name)) return refuse(`Host "${host ?? ''}" is not allowed for /mcp; set MCP_ALLOWED_HOSTS to serve it.`);
-    const origin = c.req.header('origin');
-    if (origin !== undefined) {
-      let originHost: string | null = null;
-      try {
-        originHost = new URL(origin).hostname.toLowerCase();
-      } catch {
-        originHost = null;
-      }
-      if (!originHost || !allowed.has(originHost)) return refuse(`Origin "${origin}" is not allowed for /mcp.`);
-    }
+    const host = hostRefusal(c, allowed);
+    if (host) return rpcRefusal(403, `${host.message} ${host.hint}`);
+    const media = mediaTypeRefusal(c);
+    if (media) return rpcRefusal(415, `${media.message} ${media.hint}`);
     await next();
   };
 }

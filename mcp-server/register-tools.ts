@@ -3,14 +3,14 @@ import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError, typ
 import type { ApprovalTokens } from '../src/auth/approvals.ts';
 import type { Principal } from '../src/auth/principal.ts';
 import type { Logger } from '../src/logger.ts';
-import type { Services } from '../src/services.ts';
+import type { Domain } from '../src/domain.ts';
 import { inputJsonSchema, outputJsonSchema } from '../tools/json-schema.ts';
 import { runTool } from '../tools/run-tool.ts';
 import type { Tool } from '../tools/tool.ts';
 
 export interface ToolRegistration {
   tools: Tool[];
-  services: Services;
+  domain: Domain;
   principal: Principal;
   logger: Logger;
   readOnly: boolean;
@@ -51,7 +51,7 @@ export function registerTools(mcp: McpServer, reg: ToolRegistration): void {
       request.params.arguments,
       {
         principal: reg.principal,
-        services: reg.services,
+        domain: reg.domain,
         log: reg.logger.child({ tool: tool.name, mcp_session: extra.sessionId }),
         signal: extra.signal,
         caller: 'model',

@@ -30,7 +30,7 @@ async function serveStore(databaseUrl: string) {
   // Deploys asked for here are carried out here too; leases keep it safe beside a running service.
   services.worker.start();
   const { readOnly, groups } = mcpOptions(config);
-  const server = createMcpServer({ services, logger, approvals: services.approvals, readOnly, ...(groups ? { groups } : {}) }, principal);
+  const server = createMcpServer({ domain: services.domain, logger, approvals: services.approvals, readOnly, ...(groups ? { groups } : {}) }, principal);
   const transport = new StdioServerTransport();
   transport.onclose = () => {
     void services.worker.stop().then(() => db.close()).finally(() => process.exit(0));

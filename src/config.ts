@@ -4,6 +4,11 @@ import { z } from 'zod';
  * Every setting the service reads from the environment, checked once at start. A bad value stops
  * start-up with a message naming the variable (see `loadConfig`).
  */
+/** Host names the service answers to when ALLOWED_HOSTS is not set (HOST is added when it is a name). */
+export const DEFAULT_ALLOWED_HOSTS: readonly string[] = ['localhost', '127.0.0.1', '[::1]'];
+
+const flag = z.enum(['true', 'false', '1', '0']).default('false').transform((v) => v === 'true' || v === '1');
+
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: z.coerce.number().int().min(0).max(65535).default(8000),
@@ -25,13 +30,18 @@ const envSchema = z.object({
   OPENAI_MODEL: z.string().min(1).default('gpt-4.1-mini'),
   CHAT_STEP_LIMIT: z.coerce.number().int().min(1).max(100).default(16),
   CHAT_TURN_TIMEOUT_SECONDS: z.coerce.number().int().min(5).max(3600).default(600),
-  MCP_READ_ONLY: z.enum(['true', 'false', '1', '0']).default('false').transform((v) => v === 'true' || v === '1'),
+  MCP_READ_ONLY: flag,
   MCP_TOOL_GROUPS: z
     .string()
     .regex(/^(catalog|pipelines|deploy|runs)(,(catalog|pipelines|deploy|runs))*$/, 'a comma-separated list of catalog, pipelines, deploy, runs')
     .optional(),
-  // Host names /mcp answers to (DNS-rebinding protection); HOST is added when it is a name.
-  MCP_ALLOWED_HOSTS: z.string().default('localhost,127.0.0.1,[::1]'),
+  // Host names every route answers to (DNS-rebinding protection); HOST is added when it is a name.
+  // MCP_ALLOWED_HOSTS is its earlier name, when only /mcp checked; ALLOWED_HOSTS wins when both are set.
+  ALLOWED_HOSTS: z.string().optional(),
+  MCP_ALLOWED_HOSTS: z.string().optional(),
+  // Every request acts as the one local principal until authentication exists: listening beyond
+  // loopback is refused unless the operator says, with this, that they accept it (see listen-policy.ts).
+  UNSAFE_ALLOW_REMOTE_WITHOUT_AUTH: flag,
   // Where the stdio entry bridges to when the store is the embedded one.
   MCP_SERVICE_URL: z.url().default('http://127.0.0.1:8000/mcp'),
 });

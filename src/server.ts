@@ -8,12 +8,19 @@ import { loadEnvironments } from './dagster/environments.ts';
 import { createLogger } from './logger.ts';
 import { createServices } from './services.ts';
 import { mcpOptions } from './mcp-options.ts';
+import { allowedHosts, checkListenAddress } from './listen-policy.ts';
 import { llmFromConfig } from './agent/llm.ts';
 
 /** Node entry: read config, open and migrate the store, load the catalog, serve HTTP. */
 async function main() {
   const config = loadConfig();
+  // Before anything is opened: a refusal leaves nothing behind.
+  const { warning } = checkListenAddress(config);
   const logger = createLogger(config.LOG_LEVEL);
+  if (warning) {
+    process.stderr.write(`WARNING: ${warning}\n`);
+    logger.warn({ host: config.HOST }, warning);
+  }
   const db = await openDb({ ...(config.DATABASE_URL ? { databaseUrl: config.DATABASE_URL } : {}), dataDir: config.DATA_DIR });
   const environments = loadEnvironments({
     ...(config.DAGSTER_ENVIRONMENTS ? { file: config.DAGSTER_ENVIRONMENTS } : {}),
@@ -37,7 +44,7 @@ async function main() {
   for (const connection of services.connections.all()) connection.workspace.writeWorkspaceYaml();
   services.worker.start();
 
-  const app = createApp({ services, logger, maxBodyBytes: config.MAX_BODY_BYTES, principal, mcp: mcpOptions(config) });
+  const app = createApp({ domain: services.domain, logger, maxBodyBytes: config.MAX_BODY_BYTES, principal, allowedHosts: allowedHosts(config), mcp: mcpOptions(config) });
   const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
     const base = `http://${config.HOST}:${info.port}`;
     logger.info({ store: db.kind, block_types: manifests.length }, 'started');

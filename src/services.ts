@@ -2,8 +2,11 @@ import type { Llm } from './agent/llm.ts';
 import type { Kv } from './adapters/kv/kv.ts';
 import { MemoryKv } from './adapters/kv/memory-kv.ts';
 import type { Db } from './adapters/store/db.ts';
+import { StoreHealth } from './adapters/store/store-health.ts';
+import type { AppDomain } from './app-domain.ts';
 import { ApprovalTokens } from './auth/approvals.ts';
 import { ChatRepo } from './chat/chat-repo.ts';
+import { ChatHistory } from './chat/chat-history.ts';
 import { ChatService } from './chat/chat-service.ts';
 import { TurnLog } from './chat/turn-log.ts';
 import { CatalogRepo } from './catalog/catalog-repo.ts';
@@ -16,15 +19,21 @@ import { DeployWorker } from './dagster/deploy-worker.ts';
 import { DeploymentRepo, type DeploymentRow } from './dagster/deployment-repo.ts';
 import type { CompiledLocation } from './compile/compile-pipeline.ts';
 import type { Environment } from './dagster/environments.ts';
+import { EnvironmentService } from './dagster/environment-service.ts';
+import { PipelineStatusService } from './dagster/pipeline-status.ts';
 import { RunsService } from './dagster/runs-service.ts';
 import { WorkspaceLocks } from './dagster/workspace-lock.ts';
+import type { Domain } from './domain.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { BlockRepo } from './pipelines/block-repo.ts';
 import { BlockService } from './pipelines/block-service.ts';
 import { PipelineRepo } from './pipelines/pipeline-repo.ts';
 import { PipelineService } from './pipelines/pipeline-service.ts';
 
-/** The domain services every surface (REST now; tools, chat and MCP later) calls. */
+/**
+ * Everything the service is made of, for its entries (server, MCP stdio) and tests. Surfaces get
+ * only `domain`, the narrow facade (see src/domain.ts).
+ */
 export interface Services {
   db: Db;
   catalogRepo: CatalogRepo;
@@ -43,6 +52,7 @@ export interface Services {
   chatRepo: ChatRepo;
   turns: TurnLog;
   chat: ChatService;
+  domain: AppDomain;
 }
 
 export interface ServiceOptions {
@@ -91,27 +101,22 @@ export function createServices(db: Db, opts: ServiceOptions): Services {
   const approvals = new ApprovalTokens(db);
   const chatRepo = new ChatRepo(db);
   const turns = new TurnLog(kv);
-  const partial = {
-    db,
-    catalogRepo,
+  const blocks = new BlockService(blockRepo, catalog, pipelines);
+  const deployments = new DeployService({ repo: deploymentRepo, pipelines, compiler, connections, worker, locks });
+  const runs = new RunsService({ deployments: deploymentRepo, pipelines, compiler, connections });
+  const domain: Domain = {
     catalog,
-    blockRepo,
-    blocks: new BlockService(blockRepo, catalog),
+    blocks,
     pipelines,
     compiler,
-    connections,
-    deploymentRepo,
-    deployments: new DeployService({ repo: deploymentRepo, pipelines, compiler, connections, worker, locks }),
-    worker,
-    runs: new RunsService({ deployments: deploymentRepo, pipelines, compiler, connections }),
-    kv,
-    approvals,
-    chatRepo,
-    turns,
+    deployments,
+    runs,
+    environments: new EnvironmentService(connections),
+    status: new PipelineStatusService({ pipelines, deployments: deploymentRepo, runs }),
   };
   const chat = new ChatService({
     llm: opts.llm ?? null,
-    services: partial as Services,
+    domain,
     chats: chatRepo,
     turns,
     kv,
@@ -120,5 +125,24 @@ export function createServices(db: Db, opts: ServiceOptions): Services {
     stepLimit: opts.chatStepLimit ?? 16,
     turnTimeoutMs: opts.chatTurnTimeoutMs ?? 600_000,
   });
-  return Object.assign(partial, { chat });
+  return {
+    db,
+    catalogRepo,
+    catalog,
+    blockRepo,
+    blocks,
+    pipelines,
+    compiler,
+    connections,
+    deploymentRepo,
+    deployments,
+    worker,
+    runs,
+    kv,
+    approvals,
+    chatRepo,
+    turns,
+    chat,
+    domain: { ...domain, chat, chats: new ChatHistory(chatRepo, turns), approvals, health: new StoreHealth(db) },
+  };
 }

@@ -1,6 +1,11 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config.ts';
+import { allowedHosts, checkListenAddress, isLoopback } from '../src/listen-policy.ts';
 import { createLogger } from '../src/logger.ts';
 
 describe('config', () => {
@@ -31,4 +36,85 @@ describe('logs', () => {
     expect(entry.headers.authorization).toBe('[redacted]');
     expect(lines[0]).not.toMatch(/hunter2|Bearer abc|secret plan/);
   });
+});
+
+describe('where the service listens', () => {
+  it('loopback is 127.0.0.0/8, ::1 and localhost; nothing else', () => {
+    for (const host of ['127.0.0.1', '127.1.2.3', 'localhost', 'LOCALHOST', '::1', '[::1]', '::ffff:127.0.0.1']) expect(isLoopback(host), host).toBe(true);
+    for (const host of ['0.0.0.0', '::', '192.168.1.10', '10.0.0.1', 'example.com', '128.0.0.1', '::ffff:10.0.0.1', 'localhost.example']) expect(isLoopback(host), host).toBe(false);
+  });
+
+  it('beyond loopback is refused, naming the variable that allows it; allowed, it warns', () => {
+    expect(checkListenAddress(loadConfig({}))).toEqual({ warning: null });
+    const refuse = () => checkListenAddress(loadConfig({ HOST: '0.0.0.0' }));
+    expect(refuse).toThrow(ConfigError);
+    expect(refuse).toThrow(/HOST=0\.0\.0\.0[\s\S]*UNSAFE_ALLOW_REMOTE_WITHOUT_AUTH=true/);
+    expect(checkListenAddress(loadConfig({ HOST: '0.0.0.0', UNSAFE_ALLOW_REMOTE_WITHOUT_AUTH: 'true' })).warning).toMatch(/no authentication/);
+    expect(() => loadConfig({ UNSAFE_ALLOW_REMOTE_WITHOUT_AUTH: 'yes' })).toThrow(/UNSAFE_ALLOW_REMOTE_WITHOUT_AUTH/);
+  });
+
+  it('ALLOWED_HOSTS names the hosts every route answers to; MCP_ALLOWED_HOSTS still works', () => {
+    expect(allowedHosts(loadConfig({}))).toEqual(['localhost', '127.0.0.1', '[::1]']);
+    expect(allowedHosts(loadConfig({ ALLOWED_HOSTS: 'agent.internal, localhost' }))).toEqual(['agent.internal', 'localhost', '127.0.0.1']);
+    expect(allowedHosts(loadConfig({ MCP_ALLOWED_HOSTS: 'old.name' }))).toEqual(['old.name', '127.0.0.1']);
+    expect(allowedHosts(loadConfig({ ALLOWED_HOSTS: 'new.name', MCP_ALLOWED_HOSTS: 'old.name' }))).toEqual(['new.name', '127.0.0.1']);
+    expect(allowedHosts(loadConfig({ HOST: 'box.lan', UNSAFE_ALLOW_REMOTE_WITHOUT_AUTH: 'true' }))).toContain('box.lan');
+  });
+});
+
+describe('the real server entry', () => {
+  const ROOT = resolve(import.meta.dirname, '..');
+  const NODE = join(ROOT, 'node_modules/.bin/node');
+  const dataDir = mkdtempSync(join(tmpdir(), 'constellation-listen-'));
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  /** Starts `node src/server.ts`; resolves when it exits or prints that it listens. */
+  function start(env: Record<string, string>) {
+    const child = spawn(NODE, [join(ROOT, 'src/server.ts')], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', DATA_DIR: dataDir, PORT: '0', DAGSTER_GRAPHQL_URL: 'none', DEPLOY_WORKERS: '0', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += String(d)));
+    child.stderr.on('data', (d: Buffer) => (stderr += String(d)));
+    const settled = new Promise<{ code: number | null; listening: boolean }>((done) => {
+      child.on('exit', (code) => done({ code, listening: false }));
+      child.stdout.on('data', () => {
+        if (/is listening on/.test(stdout)) done({ code: null, listening: true });
+      });
+    });
+    return { child, settled, output: () => ({ stdout, stderr }) };
+  }
+
+  it('HOST=0.0.0.0 → refuses to start, says why on stderr, exit code 1', async () => {
+    const run = start({ HOST: '0.0.0.0' });
+    const { code, listening } = await run.settled;
+    expect(listening).toBe(false);
+    expect(code).toBe(1);
+    const { stdout, stderr } = run.output();
+    expect(stdout).toBe('');
+    expect(stderr).toContain('HOST=0.0.0.0');
+    expect(stderr).toMatch(/no authentication/);
+    expect(stderr).toContain('UNSAFE_ALLOW_REMOTE_WITHOUT_AUTH=true');
+    expect(stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('with UNSAFE_ALLOW_REMOTE_WITHOUT_AUTH=true it starts, and warns on stderr and in the log', async () => {
+    const run = start({ HOST: '0.0.0.0', UNSAFE_ALLOW_REMOTE_WITHOUT_AUTH: 'true' });
+    try {
+      const { listening } = await run.settled;
+      const { stdout, stderr } = run.output();
+      expect(listening, stderr).toBe(true);
+      const port = /listening on http:\/\/0\.0\.0\.0:(\d+)/.exec(stdout)![1];
+      expect(stderr).toMatch(/^WARNING: UNSAFE_ALLOW_REMOTE_WITHOUT_AUTH=true: HOST=0\.0\.0\.0 .*no authentication/m);
+      const logged = stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+      expect(logged).toContainEqual(expect.objectContaining({ level: 40, host: '0.0.0.0', msg: expect.stringContaining('UNSAFE_ALLOW_REMOTE_WITHOUT_AUTH') }));
+      expect((await fetch(`http://127.0.0.1:${port}/health`)).status).toBe(200);
+    } finally {
+      run.child.kill('SIGTERM');
+      await new Promise((done) => (run.child.exitCode !== null ? done(null) : run.child.once('exit', done)));
+    }
+  }, 60_000);
 });

@@ -1,5 +1,6 @@
 import type { ApprovalTokens } from '../src/auth/approvals.ts';
-import { AppError, type Issue } from '../src/errors.ts';
+import { AppError, toAppError, type Issue } from '../src/errors.ts';
+import { unstorableError } from '../src/input-guard.ts';
 import { fromZodIssues } from '../src/issues.ts';
 import { normalizeArgs } from './normalize-args.ts';
 import type { Tool, ToolContext } from './tool.ts';
@@ -33,10 +34,13 @@ const MAX_ECHO = 600;
  * was wrong, where, and how to fix it, echoing (truncated) what was sent.
  */
 export async function runTool(tool: Tool, rawArgs: unknown, ctx: ToolContext, opts: RunOptions): Promise<ToolOutcome> {
+  const args = normalizeArgs(tool.input, rawArgs);
+  // First, before anything walks the arguments (zod, the echo below): what the store cannot hold.
+  const unstorable = unstorableError(args, `The arguments for ${tool.name}`, 'invalid:arguments');
+  if (unstorable) return failure(unstorable, '(not repeated; the issues above say where)');
   if (opts.readOnly && !tool.annotations.readOnlyHint) {
     return failure(new AppError('forbidden:read_only', `This server is read-only: ${tool.name} changes things and is not available.`, { hint: 'Use the read-only tools, or ask an operator for a server without MCP_READ_ONLY.' }), rawArgs);
   }
-  const args = normalizeArgs(tool.input, rawArgs);
   const parsed = tool.input.safeParse(args);
   if (!parsed.success) {
     return failure(new AppError('invalid:arguments', `The arguments for ${tool.name} are invalid.`, { hint: 'Fix each issue listed and call again.', issues: fromZodIssues(parsed.error.issues) }), rawArgs);
@@ -72,9 +76,10 @@ export async function runTool(tool: Tool, rawArgs: unknown, ctx: ToolContext, op
   try {
     output = await tool.execute(input as never, ctx);
   } catch (error) {
-    if (error instanceof AppError) return failure(error, rawArgs);
-    ctx.log.error({ err: error, tool: tool.name }, 'tool failed unexpectedly');
-    return failure(new AppError('internal', `${tool.name} failed on our side; the request id identifies it in our logs.`), rawArgs);
+    // The same translation as REST's and the chat turn's: one failure reads the same everywhere.
+    const appError = toAppError(error);
+    if (appError.kind === 'internal') ctx.log.error({ err: error, tool: tool.name }, 'tool failed unexpectedly');
+    return failure(appError, rawArgs);
   }
   const shaped = tool.output.safeParse(output);
   if (!shaped.success) ctx.log.error({ tool: tool.name, issues: shaped.error.issues }, 'tool output does not match its schema');

@@ -1,7 +1,8 @@
 import type { z } from 'zod';
 import type { Principal } from '../src/auth/principal.ts';
+import type { Caller } from '../src/dagster/policy.ts';
 import type { Logger } from '../src/logger.ts';
-import type { Services } from '../src/services.ts';
+import type { Domain } from '../src/domain.ts';
 
 /** Groups a deployment can switch on or off (MCP_TOOL_GROUPS). */
 export type ToolGroup = 'catalog' | 'pipelines' | 'deploy' | 'runs';
@@ -16,11 +17,12 @@ export interface ToolAnnotations {
 /** What a tool may use while it runs. Surfaces (MCP, chat) build it; tools never import them. */
 export interface ToolContext {
   principal: Principal;
-  services: Services;
+  /** The domain services, and nothing under them (see src/domain.ts). */
+  domain: Domain;
   log: Logger;
   signal: AbortSignal;
   /** Who is calling: a model's tool call is subject to approval policies, a person's is not. */
-  caller: 'model' | 'person';
+  caller: Caller;
   requestId?: string;
   progress?: (done: number, total: number, message: string) => Promise<void>;
 }

@@ -2,11 +2,12 @@ import { randomUUID } from 'node:crypto';
 import type { UIMessageChunk } from 'ai';
 import type OpenAI from 'openai';
 import { SYSTEM_PROMPT } from '../../prompts/index.ts';
+import { llmFailure } from '../adapters/llm/llm-errors.ts';
 import type { ApprovalTokens } from '../auth/approvals.ts';
 import type { Principal } from '../auth/principal.ts';
 import type { ChatRepo } from '../chat/chat-repo.ts';
 import type { Logger } from '../logger.ts';
-import type { Services } from '../services.ts';
+import type { Domain } from '../domain.ts';
 import { TOOLS } from '../../tools/index.ts';
 import { openAiFunction } from '../../tools/json-schema.ts';
 import { runTool, type ToolOutcome } from '../../tools/run-tool.ts';
@@ -17,7 +18,7 @@ type ModelMessage = OpenAI.Chat.Completions.ChatCompletionMessageParam;
 export interface AgentDeps {
   llm: OpenAI;
   model: string;
-  services: Services;
+  domain: Domain;
   chats: ChatRepo;
   approvals: ApprovalTokens;
   log: Logger;
@@ -114,7 +115,14 @@ interface Call {
  * request for these same messages, made before the turn began (see ChatService.startNewChat).
  */
 async function streamStep(deps: AgentDeps, messages: ModelMessage[], turn: AgentTurn, started?: ModelStep): Promise<{ text: string; calls: Call[] }> {
-  const stream = await (started ?? requestStep(deps, messages, turn.signal));
+  try {
+    return await relayStep(await (started ?? requestStep(deps, messages, turn.signal)), turn);
+  } catch (error) {
+    throw llmFailure(error);
+  }
+}
+
+async function relayStep(stream: Awaited<ModelStep>, turn: AgentTurn): Promise<{ text: string; calls: Call[] }> {
   let text = '';
   let textId: string | null = null;
   const calls = new Map<number, Call>();
@@ -204,7 +212,7 @@ async function callTool(deps: AgentDeps, turn: AgentTurn, call: Call): Promise<s
 export function toolContext(deps: AgentDeps, turn: AgentTurn, toolCallId: string): ToolContext {
   return {
     principal: turn.principal,
-    services: deps.services,
+    domain: deps.domain,
     log: deps.log.child({ chat_id: turn.chatId, tool_call_id: toolCallId }),
     signal: turn.signal,
     caller: 'model',
@@ -241,7 +249,7 @@ async function requestApproval(deps: AgentDeps, turn: AgentTurn, call: Call, inp
   });
   if (call.name === 'deploy_pipeline') {
     const args = input as { pipeline_id: string; environment: string; version?: number };
-    const preview = await deps.services.deployments
+    const preview = await deps.domain.deployments
       .preview(turn.principal, args.pipeline_id, { environment: args.environment, ...(args.version ? { version: args.version } : {}) })
       .catch(() => null);
     if (preview) turn.write({ type: 'data-deploy-preview', id: call.id, data: preview } as UIMessageChunk);

@@ -1,6 +1,7 @@
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import type { Issue } from '../errors.ts';
+import { BLOCK_REF, blockRefMarkerSchema, type Category } from './manifest-schema.ts';
 
 // ajv-formats is CommonJS; its default export arrives wrapped under ESM.
 const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ??
@@ -45,6 +46,28 @@ export function applyConfigDefaults(schema: object, config: Record<string, unkno
 }
 
 type JsonSchema = { properties?: Record<string, JsonSchema>; items?: JsonSchema; [k: string]: unknown };
+
+/** A config value that names another block of the pipeline (its schema carries the x-block-ref marker). */
+export interface BlockRef {
+  path: string;
+  value: string;
+  categories: Category[];
+}
+
+/** Every value in a config (valid against `schema`) at a place the schema marks as naming blocks. */
+export function blockRefsIn(schema: object, config: unknown, basePath: string): BlockRef[] {
+  const node = schema as JsonSchema;
+  const marker = blockRefMarkerSchema.safeParse(node[BLOCK_REF]);
+  if (marker.success && typeof config === 'string') return [{ path: basePath, value: config, categories: marker.data.categories }];
+  if (Array.isArray(config) && node.items) return config.flatMap((item, i) => blockRefsIn(node.items!, item, `${basePath}/${i}`));
+  if (config && typeof config === 'object' && node.properties) {
+    return Object.entries(config).flatMap(([key, value]) => {
+      const child = node.properties![key];
+      return child ? blockRefsIn(child, value, `${basePath}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`) : [];
+    });
+  }
+  return [];
+}
 
 /**
  * Checks a block config against its type's schema and writes each problem for a model: where it

@@ -52,9 +52,34 @@ export const secretRefSchema = z
 /** What a block instance of this type becomes in generated Dagster code. */
 export const compilesToSchema = z.enum(['asset', 'asset_check', 'dbt_assets', 'schedule', 'sensor']);
 
+/**
+ * A config field whose value names other blocks of the same pipeline carries this marker in its
+ * JSON Schema (on the string itself, or on an array's items), saying which categories of block
+ * it may name: `"x-block-ref": {"categories": ["quality"]}`. Validation then checks each value
+ * names a block of the pipeline, of one of those categories.
+ */
+export const BLOCK_REF = 'x-block-ref';
+export const blockRefMarkerSchema = z.object({ categories: z.array(categorySchema).min(1) }).strict();
+
 export const jsonSchemaObject = z
   .object({ type: z.literal('object'), properties: z.record(z.string(), z.unknown()) })
-  .passthrough();
+  .passthrough()
+  .superRefine((schema, ctx) => {
+    for (const { path, marker, host } of markersIn(schema, [])) {
+      const parsed = blockRefMarkerSchema.safeParse(marker);
+      if (!parsed.success) {
+        for (const issue of parsed.error.issues) ctx.addIssue({ code: 'custom', path: [...path, BLOCK_REF, ...issue.path], message: `${BLOCK_REF}: ${issue.message}` });
+      }
+      if (host.type !== 'string') ctx.addIssue({ code: 'custom', path: [...path, BLOCK_REF], message: `${BLOCK_REF} belongs on a string schema (a block id), not on type ${JSON.stringify(host.type)}` });
+    }
+  });
+
+/** Every block-reference marker in a JSON Schema, with the path of the schema that carries it. */
+function markersIn(node: unknown, path: PropertyKey[]): Array<{ path: PropertyKey[]; marker: unknown; host: Record<string, unknown> }> {
+  if (!node || typeof node !== 'object') return [];
+  const found = Array.isArray(node) ? [] : BLOCK_REF in node ? [{ path, marker: (node as Record<string, unknown>)[BLOCK_REF], host: node as Record<string, unknown> }] : [];
+  return [...found, ...Object.entries(node).flatMap(([key, child]) => (key === BLOCK_REF ? [] : markersIn(child, [...path, Array.isArray(node) ? Number(key) : key])))];
+}
 
 export const manifestSchema = z
   .object({

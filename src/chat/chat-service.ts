@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { UIMessage } from 'ai';
-import OpenAI from 'openai';
 import type { Kv } from '../adapters/kv/kv.ts';
 import { modelInput, requestStep, runAgent, type AgentDeps, type AgentTurn, type ModelStep } from '../agent/run-agent.ts';
 import type { Llm } from '../agent/llm.ts';
 import { toModelMessages } from '../agent/to-model-messages.ts';
 import type { Principal } from '../auth/principal.ts';
-import { AppError, notFound } from '../errors.ts';
+import { AppError, notFound, toAppError } from '../errors.ts';
 import { answerApprovals, settleApprovals, type Resolved } from './chat-approvals.ts';
 import type { ChatRepo } from './chat-repo.ts';
 import { writeChunks, type ChunkWriter } from './chunk-writer.ts';
@@ -202,7 +201,9 @@ export class ChatService {
         },
         onError: (error) => {
           log.warn({ err: error, chat_id: chatId, turn_id: turnId }, 'turn failed');
-          return safeMessage(error);
+          // The same translation as REST's and the tools'; the model endpoint's failures were
+          // translated where it was called (src/adapters/llm/llm-errors.ts).
+          return toAppError(error).message;
         },
         // Nobody could see the rest of the turn: stop it rather than run tools unseen.
         onDeliveryError: () => controller.abort(new TurnNotLogged()),
@@ -242,15 +243,4 @@ class TurnTimeout extends Error {
   constructor(ms: number) {
     super(`The turn took longer than ${Math.round(ms / 1000)} s and was stopped.`);
   }
-}
-
-/** What a client may read about a failure: never the upstream's own error text. */
-function safeMessage(error: unknown): string {
-  if (error instanceof AppError) return error.message;
-  // APIConnectionError is a kind of APIError: ask the narrower question first.
-  if (error instanceof OpenAI.APIConnectionError) return 'The language model endpoint could not be reached. Try again in a moment; the conversation so far is kept.';
-  if (error instanceof OpenAI.APIError) {
-    return `The language model endpoint failed${error.status ? ` (HTTP ${error.status})` : ''}. Try again in a moment; the conversation so far is kept.`;
-  }
-  return 'Something went wrong on our side during this turn; the conversation so far is kept.';
 }

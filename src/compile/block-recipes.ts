@@ -3,8 +3,11 @@
  * function to call, and the resource (if any) it needs with the config field naming its secret.
  * The catalog is wider than the library; compile refuses a type that is not here, by name.
  */
+/** The block library's modules definitions.py imports; their names are taken at module level. */
+export const LIBRARY_MODULES = ['postgres', 'clickhouse', 'duckdb'] as const;
+
 export interface BlockRecipe {
-  module: 'postgres' | 'clickhouse' | 'duckdb';
+  module: (typeof LIBRARY_MODULES)[number];
   func: string;
   resource?: { className: string; keySuffix: string; secretField: string };
   /** Pinned packages the block's code imports, beyond dagster and the block library. */

@@ -1,8 +1,8 @@
 import type { BlockType } from '../catalog/block-type.ts';
 import { AppError, type Issue } from '../errors.ts';
-import { uniqueId } from '../pipelines/ids.ts';
 import type { PipelineSpec } from '../pipelines/spec-schema.ts';
 import { recipeFor, type BlockRecipe } from './block-recipes.ts';
+import { nameClashes, nameGeneratedCode } from './naming.ts';
 
 /** One asset function to generate: its block, how to call the library, and its inputs by port. */
 export interface AssetPlan {
@@ -24,11 +24,19 @@ export interface CompilePlan {
 
 /**
  * Decides what the generated module contains, and refuses what the block library cannot run yet
- * (naming each block) or what would make two generated names collide.
+ * (naming each block). Every generated name comes from naming.ts, which validation checks with
+ * the same functions: a clash here means the spec was never validated, hence a 400.
  */
 export function planCompile(spec: PipelineSpec, types: Map<string, BlockType>): CompilePlan {
+  const naming = nameGeneratedCode(spec, (id) => types.get(id)?.ref);
+  const clashes = nameClashes(spec, naming);
+  if (clashes.length) {
+    throw new AppError('invalid:pipeline', `The pipeline spec has ${clashes.length} name clash${clashes.length === 1 ? '' : 'es'} with generated code.`, {
+      hint: 'Rename each id listed; validate the spec to see every problem at once.',
+      issues: clashes,
+    });
+  }
   const issues: Issue[] = [];
-  const taken = new Set([...spec.blocks, ...spec.jobs, ...spec.schedules, ...spec.sensors].map((x) => x.id));
 
   spec.sensors.forEach((sensor, i) =>
     issues.push({ code: 'not_implemented', path: `/sensors/${i}/type`, message: `sensor "${sensor.id}" (${sensor.type}) cannot be compiled yet: the block library has no sensors`, hint: 'Use a cron schedule for now, or remove the sensor.' }),
@@ -54,12 +62,7 @@ export function planCompile(spec: PipelineSpec, types: Map<string, BlockType>): 
         upstream: [...new Set(spec.edges.filter((e) => e.to.block === block.id && e.to.port === port.name).map((e) => e.from.block))],
       }))
       .filter((input) => input.upstream.length > 0);
-    const resourceKey = recipe.resource ? `${block.id}_${recipe.resource.keySuffix}` : undefined;
-    const params = [...(resourceKey ? [resourceKey] : []), ...inputs.flatMap((input) => input.upstream)];
-    const clash = params.find((p, k) => params.indexOf(p) !== k);
-    if (clash) {
-      issues.push({ code: 'name_clash', path: `/blocks/${i}/id`, message: `block "${block.id}" would take "${clash}" twice as a parameter in generated code`, hint: `Rename the block "${clash}".` });
-    }
+    const resourceKey = naming.resourceKeys.get(block.id);
     assets.push({ id: block.id, recipe, ...(resourceKey ? { resourceKey } : {}), inputs });
   });
 
@@ -70,8 +73,7 @@ export function planCompile(spec: PipelineSpec, types: Map<string, BlockType>): 
     });
   }
 
-  const needsDefault = spec.jobs.length === 0 || spec.schedules.some((s) => !s.job);
-  const defaultJob = needsDefault ? uniqueId('all_blocks', taken) : null;
+  const { defaultJob } = naming;
   const jobs = spec.jobs.map((job) => ({ id: job.id, blocks: job.blocks, description: job.description ?? null }));
   if (defaultJob) jobs.push({ id: defaultJob, blocks: spec.blocks.map((b) => b.id), description: null });
   const schedules = spec.schedules.map((s) => ({ id: s.id, job: s.job ?? defaultJob! }));

@@ -1,4 +1,5 @@
 import { DagsterGraphqlClient, type GraphqlClientOptions } from '../adapters/dagster/graphql-client.ts';
+import { AppError } from '../errors.ts';
 import { DagsterLocations } from './dagster-locations.ts';
 import type { Environment } from './environments.ts';
 import { Workspace } from './workspace.ts';
@@ -26,6 +27,19 @@ export class DagsterConnections {
 
   get(name: string): DagsterConnection | undefined {
     return this.byName.get(name);
+  }
+
+  /**
+   * The named environment's connection; a name that is not configured is the caller's mistake,
+   * reported at `path` (the request field that named it) with the names there are.
+   */
+  require(name: string | undefined, path = '/environment'): DagsterConnection {
+    const connection = name ? this.byName.get(name) : undefined;
+    if (connection) return connection;
+    throw new AppError('invalid:environment', name ? `There is no environment "${name}".` : 'Say which environment to use.', {
+      hint: `Environments: ${this.names().join(', ')}.`,
+      issues: [{ code: 'unknown_environment', path, message: name ? `"${name}" is not configured` : 'environment is required' }],
+    });
   }
 
   names(): string[] {

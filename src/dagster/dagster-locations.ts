@@ -1,4 +1,5 @@
 import { LOCATION_ENTRY_QUERY, RELOAD_LOCATION, RELOAD_WORKSPACE, WORKSPACE_LOCATIONS } from '../adapters/dagster/documents.ts';
+import { dagsterMessage } from '../adapters/dagster/dagster-errors.ts';
 import type { DagsterGraphqlClient } from '../adapters/dagster/graphql-client.ts';
 
 export type LoadOutcome = { ok: true } | { ok: false; error: string };
@@ -31,12 +32,12 @@ export class DagsterLocations {
     if (known) {
       const data = await this.client.request(RELOAD_LOCATION, { name });
       const result = data.reloadRepositoryLocation;
-      if (result.__typename !== 'WorkspaceLocationEntry') return { ok: false, error: `Dagster could not reload ${name}: ${result.message ?? result.__typename}` };
+      if (result.__typename !== 'WorkspaceLocationEntry') return { ok: false, error: `Dagster could not reload ${name}: ${dagsterMessage(result.message ?? result.__typename)}` };
       entry = result as LocationEntry;
     } else {
       const data = await this.client.request(RELOAD_WORKSPACE);
       const result = data.reloadWorkspace;
-      if (result.__typename !== 'Workspace') return { ok: false, error: `Dagster could not reload its workspace: ${result.message ?? result.__typename}` };
+      if (result.__typename !== 'Workspace') return { ok: false, error: `Dagster could not reload its workspace: ${dagsterMessage(result.message ?? result.__typename)}` };
       entry = (result.locationEntries as LocationEntry[]).find((e) => e.name === name) ?? null;
       if (!entry) {
         return { ok: false, error: `Dagster reloaded its workspace but does not list location ${name}: is the webserver serving this environment's workspace.yaml?` };

@@ -7,7 +7,8 @@ import type { DeploymentRepo, DeploymentRow } from './deployment-repo.ts';
 import type { DeployWorker } from './deploy-worker.ts';
 import { filesDiff } from '../compile/diff.ts';
 import type { Issue } from '../errors.ts';
-import type { Environment } from './environments.ts';
+import type { CompiledVersion } from '../compile/compile-service.ts';
+import { refuseDestructive, type Caller } from './policy.ts';
 import { secretIssues } from './required-secrets.ts';
 import type { WorkspaceLocks } from './workspace-lock.ts';
 
@@ -23,6 +24,14 @@ export interface DeployPreview {
   missing_secrets: Issue[];
   dagster: string;
   approval_required_for_model_deploys: boolean;
+}
+
+export interface DeployDiff {
+  compiled: CompiledVersion;
+  /** The deployment whose files are in place there now. */
+  live: DeploymentRow | null;
+  /** File → changed lines (+/-) against what is in place; every line is new when nothing is. */
+  changes: Record<string, string>;
 }
 
 export interface DeployRequest {
@@ -56,19 +65,35 @@ export class DeployService {
    */
   async preview(principal: Principal, pipelineId: string, req: DeployRequest): Promise<DeployPreview> {
     const { compiled, environment, connection } = await this.target(principal, pipelineId, req);
-    const live = await this.deps.repo.inPlace(pipelineId, environment);
-    const liveFiles = live ? (await this.deps.compiler.compile(principal, pipelineId, live.version)).files : {};
+    const { live, changes } = await this.against(principal, pipelineId, compiled, environment);
     return {
       environment,
       version: compiled.view.version.version,
       live_version: live?.version ?? null,
       location_name: compiled.locationName,
       unchanged: live?.content_hash === compiled.contentHash,
-      changes: filesDiff(liveFiles, compiled.files),
+      changes,
       missing_secrets: secretIssues(connection.env, compiled.view.version.spec, compiled.types),
       dagster: connection.env.graphqlUrl ? 'configured' : 'not configured: the location would be written, not loaded',
       approval_required_for_model_deploys: connection.env.policy.approval_required_for_model_deploys,
     };
+  }
+
+  /**
+   * A version's compiled files against what is in place in an environment: the diff a deploy
+   * preview shows and compile_pipeline's diff_against_environment. `path` names the request field
+   * that named the environment, for the error when it is not configured.
+   */
+  async diff(principal: Principal, pipelineId: string, opts: { environment: string; version?: number; path?: string }): Promise<DeployDiff> {
+    this.deps.connections.require(opts.environment, opts.path);
+    const compiled = await this.deps.compiler.compile(principal, pipelineId, opts.version);
+    return { compiled, ...(await this.against(principal, pipelineId, compiled, opts.environment)) };
+  }
+
+  private async against(principal: Principal, pipelineId: string, compiled: CompiledVersion, environment: string) {
+    const live = await this.deps.repo.inPlace(pipelineId, environment);
+    const liveFiles = live ? (await this.deps.compiler.compileDeployed(principal, pipelineId, live.version)).files : {};
+    return { live, changes: filesDiff(liveFiles, compiled.files) };
   }
 
   async request(principal: Principal, pipelineId: string, req: DeployRequest): Promise<DeploymentRow> {
@@ -94,21 +119,10 @@ export class DeployService {
   /** Compiles the version and resolves the environment: the request's, the spec's, or the only one. */
   private async target(principal: Principal, pipelineId: string, req: DeployRequest) {
     const compiled = await this.deps.compiler.compile(principal, pipelineId, req.version);
-    const spec = compiled.view.version.spec;
-    const environment = req.environment ?? spec.environment ?? (this.deps.connections.names().length === 1 ? this.deps.connections.names()[0]! : undefined);
-    const connection = environment ? this.deps.connections.get(environment) : undefined;
-    if (!environment || !connection) {
-      throw new AppError('invalid:environment', environment ? `There is no environment "${environment}".` : 'Say which environment to deploy to.', {
-        hint: `Environments: ${this.deps.connections.names().join(', ')}.`,
-        issues: [{ code: 'unknown_environment', path: '/environment', message: environment ? `"${environment}" is not configured` : 'environment is required' }],
-      });
-    }
-    return { compiled, environment, connection };
-  }
-
-  /** The environment a deploy request would go to, for approval checks before anything runs. */
-  environmentFor(environment: string | undefined): Environment | undefined {
-    return environment ? this.deps.connections.get(environment)?.env : this.deps.connections.names().length === 1 ? this.deps.connections.all()[0]!.env : undefined;
+    const names = this.deps.connections.names();
+    const environment = req.environment ?? compiled.view.version.spec.environment ?? (names.length === 1 ? names[0] : undefined);
+    const connection = this.deps.connections.require(environment);
+    return { compiled, environment: connection.env.name, connection };
   }
 
   async get(principal: Principal, id: string): Promise<DeploymentRow> {
@@ -122,8 +136,15 @@ export class DeployService {
     return this.deps.repo.list(principal, pipelineId);
   }
 
-  /** Deletes a pipeline for good: out of Dagster first (it must not go on running there), then its rows. */
-  async deletePipeline(principal: Principal, pipelineId: string): Promise<void> {
+  /**
+   * Deletes a pipeline for good, whichever surface asks: out of Dagster first (it must not go on
+   * running there), then its rows. A model may not delete a pipeline deployed to an environment
+   * whose policy forbids destructive tools.
+   */
+  async deletePipeline(principal: Principal, pipelineId: string, by: Caller): Promise<void> {
+    await this.deps.pipelines.require(principal, pipelineId);
+    const deployedTo = (await this.deps.repo.environmentsOf(pipelineId)).map(({ environment }) => this.deps.connections.get(environment)?.env);
+    refuseDestructive(by, deployedTo, 'Deleting this pipeline', 'A person can delete it through the REST API or the UI.');
     await this.undeploy(principal, pipelineId);
     await this.deps.pipelines.delete(principal, pipelineId);
   }

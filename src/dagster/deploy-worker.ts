@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DagsterUnavailableError } from '../adapters/dagster/graphql-client.ts';
 import type { CompiledLocation } from '../compile/compile-pipeline.ts';
+import { toAppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { DagsterConnections } from './dagster-connections.ts';
 import type { DeploymentRepo, DeploymentRow } from './deployment-repo.ts';
@@ -145,6 +146,6 @@ export class DeployWorker {
 }
 
 function safeMessage(error: unknown): string {
-  const e = error as { code?: string; message?: string };
-  return typeof e.code === 'string' && e.message ? e.message : 'An internal error stopped the deployment; the logs have the details.';
+  const e = toAppError(error);
+  return e.kind === 'internal' ? 'An internal error stopped the deployment; the logs have the details.' : e.message;
 }

@@ -1,4 +1,5 @@
 import { LAUNCH_RUN, RUN, RUN_LOGS, RUNS_BY_TAGS, TERMINATE_RUN } from '../adapters/dagster/documents.ts';
+import { dagsterRefusal } from '../adapters/dagster/dagster-errors.ts';
 import type { DagsterGraphqlClient } from '../adapters/dagster/graphql-client.ts';
 import type { Principal } from '../auth/principal.ts';
 import type { CompileService } from '../compile/compile-service.ts';
@@ -6,6 +7,7 @@ import { AppError } from '../errors.ts';
 import type { PipelineService } from '../pipelines/pipeline-service.ts';
 import type { DagsterConnections } from './dagster-connections.ts';
 import type { DeploymentRepo, DeploymentRow } from './deployment-repo.ts';
+import { refuseDestructive, type Caller } from './policy.ts';
 import { seedStatusOf, TAG } from './run-status.ts';
 
 export interface RunView {
@@ -43,7 +45,7 @@ export class RunsService {
   /** Launches a job of the live deployment, tagged with the pipeline, its version and who asked. */
   async launch(principal: Principal, pipelineId: string, opts: { environment?: string; job?: string; requestId?: string }): Promise<RunView> {
     const { live, client } = await this.liveDeployment(principal, pipelineId, opts.environment);
-    const compiled = await this.deps.compiler.compile(principal, pipelineId, live.version);
+    const compiled = await this.deps.compiler.compileDeployed(principal, pipelineId, live.version);
     const job = opts.job ?? compiled.defaultJob ?? compiled.jobs[0]!;
     if (!compiled.jobs.includes(job)) {
       throw new AppError('invalid:job', `Version ${live.version} has no job "${job}".`, { hint: `Jobs: ${compiled.jobs.join(', ')}.` });
@@ -62,10 +64,7 @@ export class RunsService {
       },
     });
     const result = data.launchRun;
-    if (result.__typename !== 'LaunchRunSuccess') {
-      const detail = result.errors?.map((e: { message: string }) => e.message).join('; ') ?? result.message ?? result.__typename;
-      throw new AppError('unavailable:dagster', `Dagster did not launch the run: ${detail}`, { hint: 'Check the deployment; Dagster\'s own message is above.' });
-    }
+    if (result.__typename !== 'LaunchRunSuccess') throw dagsterRefusal(result, 'Dagster did not launch the run');
     return this.get(principal, pipelineId, result.run.runId, live.environment);
   }
 
@@ -74,7 +73,7 @@ export class RunsService {
     const { env, client } = await this.connectionFor(principal, pipelineId, environment);
     const data = await client.request(RUNS_BY_TAGS, { filter: { tags: [{ key: TAG.pipelineId, value: pipelineId }] }, limit });
     const runs = data.runsOrError;
-    if (runs.__typename !== 'Runs') throw new AppError('unavailable:dagster', `Dagster could not list runs: ${runs.message ?? runs.__typename}`);
+    if (runs.__typename !== 'Runs') throw dagsterRefusal(runs, 'Dagster could not list runs');
     return (runs.results as DagsterRun[]).map((r) => this.view(r, env, client));
   }
 
@@ -94,7 +93,7 @@ export class RunsService {
     const { client } = await this.connectionFor(principal, pipelineId, run.environment);
     const data = await client.request(RUN_LOGS, { runId, afterCursor: opts.cursor ?? null, limit: opts.limit ?? 200 });
     const logs = data.logsForRun;
-    if (logs.__typename !== 'EventConnection') throw new AppError('unavailable:dagster', `Dagster could not read the logs: ${logs.message ?? logs.__typename}`);
+    if (logs.__typename !== 'EventConnection') throw dagsterRefusal(logs, 'Dagster could not read the logs');
     return {
       run_id: runId,
       cursor: logs.cursor as string,
@@ -110,11 +109,18 @@ export class RunsService {
     };
   }
 
-  async terminate(principal: Principal, pipelineId: string, runId: string, environment?: string): Promise<RunView> {
-    const run = await this.get(principal, pipelineId, runId, environment);
+  /**
+   * Asks Dagster to stop a run. A model may not where the run's environment (the one asked for,
+   * else where the pipeline was last deployed) has a policy that forbids destructive tools.
+   */
+  async terminate(principal: Principal, pipelineId: string, runId: string, opts: { environment?: string; by: Caller }): Promise<RunView> {
+    const env = await this.environmentOf(principal, pipelineId, opts.environment);
+    refuseDestructive(opts.by, [this.deps.connections.get(env)?.env], 'Stopping this run', 'A person can stop the run in the Dagster UI.');
+    const run = await this.get(principal, pipelineId, runId, env);
     const { client } = await this.connectionFor(principal, pipelineId, run.environment);
     const data = await client.request(TERMINATE_RUN, { runId });
     const result = data.terminateRun;
+    if (result.__typename === 'PythonError') throw dagsterRefusal(result, `Dagster did not terminate run ${runId}`);
     if (result.__typename !== 'TerminateRunSuccess') {
       throw new AppError('conflict:run', `Dagster did not terminate run ${runId}: ${result.message ?? result.__typename}`);
     }
@@ -147,12 +153,17 @@ export class RunsService {
   }
 
   /** The environment asked for, else the one the pipeline was last deployed to. */
-  private async connectionFor(principal: Principal, pipelineId: string, environment?: string): Promise<{ env: string; client: DagsterGraphqlClient }> {
+  private async environmentOf(principal: Principal, pipelineId: string, environment?: string): Promise<string> {
     await this.deps.pipelines.require(principal, pipelineId);
     const env = environment ?? (await this.deps.deployments.latest(pipelineId))?.environment;
     if (!env) throw new AppError('conflict:not_deployed', `Pipeline "${pipelineId}" has never been deployed, so it has no runs.`, { hint: 'Deploy it first.' });
-    const connection = this.deps.connections.get(env);
-    if (!connection) throw new AppError('invalid:environment', `There is no environment "${env}".`, { hint: `Environments: ${this.deps.connections.names().join(', ')}.` });
+    return env;
+  }
+
+  /** The environment's Dagster client (see environmentOf for which environment). */
+  private async connectionFor(principal: Principal, pipelineId: string, environment?: string): Promise<{ env: string; client: DagsterGraphqlClient }> {
+    const env = await this.environmentOf(principal, pipelineId, environment);
+    const connection = this.deps.connections.require(env);
     if (!connection.client) throw new AppError('unavailable:dagster', `Environment "${env}" has no Dagster GraphQL URL, so there are no runs to show.`, { hint: 'Set graphql_url for it in DAGSTER_ENVIRONMENTS.' });
     return { env, client: connection.client };
   }

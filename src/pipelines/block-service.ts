@@ -3,6 +3,8 @@ import type { CatalogService } from '../catalog/catalog-service.ts';
 import { checkConfig } from '../catalog/config-validator.ts';
 import { AppError, notFound, type Issue } from '../errors.ts';
 import type { BlockRepo, BlockRow, EdgeRow, NewEdge } from './block-repo.ts';
+import { createPipelineFromBlocks, type FromBlocksRequest } from './pipeline-from-blocks.ts';
+import type { PipelineService, PipelineView } from './pipeline-service.ts';
 import { checkPorts } from './validation/check-ports.ts';
 import { emptyFindings } from './validation/report.ts';
 
@@ -10,10 +12,17 @@ import { emptyFindings } from './validation/report.ts';
 export class BlockService {
   private readonly repo: BlockRepo;
   private readonly catalog: CatalogService;
+  private readonly pipelines: PipelineService;
 
-  constructor(repo: BlockRepo, catalog: CatalogService) {
+  constructor(repo: BlockRepo, catalog: CatalogService, pipelines: PipelineService) {
     this.repo = repo;
     this.catalog = catalog;
+    this.pipelines = pipelines;
+  }
+
+  /** A pipeline built from placed blocks and the edges among them (the seed's POST /dagster/pipelines/). */
+  pipelineFrom(principal: Principal, request: FromBlocksRequest): Promise<PipelineView> {
+    return createPipelineFromBlocks(principal, request, { blocks: this.repo, pipelines: this.pipelines });
   }
 
   async create(principal: Principal, input: { name: string; block_type: string; config: Record<string, unknown> }): Promise<BlockRow> {

@@ -1,46 +1,47 @@
+import { FIXED_NAMES, uniqueId } from '../compile/naming.ts';
+import { dagsterNameProblem, isPythonKeyword } from './dagster-rules.ts';
+
+export { uniqueId };
+
 /**
  * Ids in a pipeline spec become Python identifiers in generated Dagster code (asset, job,
- * schedule and sensor names), so they are held to what Python and Dagster both accept.
+ * schedule and sensor names), so they are held to what Python and the pinned Dagster both
+ * accept: lower snake_case, no Python keyword, none of Dagster's disallowed names (taken from the
+ * installed Dagster, see dagster-rules.ts), none of the names generated code defines itself.
+ * Dagster sets no length limit on names; 63 keeps asset keys, job names and log lines readable.
  */
 export const ID_PATTERN = /^[a-z][a-z0-9_]*$/;
 export const ID_MAX_LENGTH = 63;
-
-// Keywords and soft keywords of Python 3.11+, plus the names generated code itself defines or
-// imports (src/compile/definitions-py.ts): a block called "postgres" would hide the module.
-const RESERVED = new Set([
-  'false', 'none', 'true', 'and', 'as', 'assert', 'async', 'await', 'break', 'class', 'continue',
-  'def', 'del', 'elif', 'else', 'except', 'finally', 'for', 'from', 'global', 'if', 'import', 'in',
-  'is', 'lambda', 'nonlocal', 'not', 'or', 'pass', 'raise', 'return', 'try', 'while', 'with',
-  'yield', 'match', 'case', 'type', '_', 'dg', 'defs', 'context', 'config', 'pipeline', 'path',
-  'postgres', 'clickhouse', 'duckdb',
-]);
 
 /** Why an id is unusable, or null when it is fine. */
 export function idProblem(id: string): string | null {
   if (!ID_PATTERN.test(id)) return 'must be lower snake_case: a letter, then letters, digits or underscores';
   if (id.length > ID_MAX_LENGTH) return `must be at most ${ID_MAX_LENGTH} characters`;
-  if (RESERVED.has(id)) return 'is reserved in Python or in generated code';
+  const refused = dagsterNameProblem(id);
+  if (refused) return refused;
+  if (isPythonKeyword(id)) return 'is a Python keyword';
+  if (FIXED_NAMES.includes(id)) return 'is a name the generated definitions.py already uses';
   return null;
 }
 
-/** Turns a display name into an id: "Load → ClickHouse (prod)" becomes "load_clickhouse_prod". */
-export function slugify(name: string): string {
-  const slug = name
+/**
+ * A usable id made from `text`: lower snake_case, starting with a letter, and, when what is left
+ * is reserved, with `_${suffix}` added ("Output" → "output_table" when the suffix is "table").
+ */
+export function usableId(text: string, suffix: string, fallback = `my_${suffix}`): string {
+  const slug = text
     .normalize('NFKD')
     .replace(/[\u0300-\u036f]/g, '')
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '_')
     .replace(/^_+|_+$/g, '')
-    .slice(0, ID_MAX_LENGTH - 4)
+    .slice(0, ID_MAX_LENGTH - suffix.length - 4)
     .replace(/_+$/, '');
-  const base = slug === '' ? 'block' : /^[a-z]/.test(slug) ? slug : `block_${slug}`;
-  return idProblem(base) ? `${base}_block` : base;
+  // "1extract" → "extract"; "2024" → "block_2024": drop leading digits only when letters remain.
+  const letters = slug.replace(/^[^a-z]+/, '');
+  const base = slug === '' ? fallback : letters !== '' ? letters : `${suffix}_${slug}`;
+  return idProblem(base) ? `${base}_${suffix}` : base;
 }
 
-/** Makes `base` unique against `taken` by suffixing _2, _3, …; records the result in `taken`. */
-export function uniqueId(base: string, taken: Set<string>): string {
-  let id = base;
-  for (let n = 2; taken.has(id); n++) id = `${base}_${n}`;
-  taken.add(id);
-  return id;
-}
+/** Turns a block's display name into an id: "Load → ClickHouse (prod)" becomes "load_clickhouse_prod". */
+export const slugify = (name: string) => usableId(name, 'block', 'block');

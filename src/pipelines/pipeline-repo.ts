@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Db } from '../adapters/store/db.ts';
+import { assertStorable } from '../input-guard.ts';
 import type { Principal } from '../auth/principal.ts';
 import type { PipelineSpec } from './spec-schema.ts';
 
@@ -47,6 +48,7 @@ export class PipelineRepo {
 
   /** Writes the pipeline and its first version together; null when the name is taken. */
   async create(principal: Principal, spec: PipelineSpec, origin: object): Promise<PipelineRow | null> {
+    assertWritable(spec, origin);
     const id = randomUUID();
     try {
       return await this.db.transaction(async (tx) => {
@@ -75,6 +77,7 @@ export class PipelineRepo {
     spec: PipelineSpec,
     origin: object,
   ): Promise<PipelineRow | 'stale' | 'name_taken'> {
+    assertWritable(spec, origin);
     try {
       return await this.db.transaction(async (tx) => {
         const [row] = await tx.query<PipelineRow>(
@@ -123,6 +126,15 @@ export class PipelineRepo {
     const rows = await this.db.query(`DELETE FROM pipelines WHERE id = $1 AND org_id = $2 RETURNING id`, [id, principal.orgId]);
     return rows.length > 0;
   }
+}
+
+/**
+ * Behind every entrance's guard, the last one: a spec the store cannot hold, or nested deep enough
+ * to overflow JSON.stringify and the hash's walk, is refused with its path before any statement.
+ */
+function assertWritable(spec: PipelineSpec, origin: object): void {
+  assertStorable(spec, 'The pipeline spec', 'invalid:pipeline');
+  assertStorable(origin, 'The version\'s origin', 'invalid:pipeline');
 }
 
 async function insertVersion(tx: Db, id: string, version: number, spec: PipelineSpec, origin: object, userId: string) {

@@ -6,7 +6,7 @@ import { z } from 'zod';
  * rejected so a typo is reported instead of silently ignored.
  */
 const id = (what: string) =>
-  z.string().min(1).describe(`${what} id: lower snake_case, starts with a letter, not a Python keyword; becomes a Dagster name`);
+  z.string().min(1).describe(`${what} id: lower snake_case, starts with a letter, at most 63 characters, not a Python keyword nor a name Dagster refuses (input, output, str, meta, context, config…); becomes a Dagster name`);
 
 export const retryPolicySchema = z
   .object({
@@ -54,7 +54,7 @@ export const scheduleSchema = z
   .object({
     id: id('Schedule'),
     job: z.string().min(1).optional().describe('Job id to run; omitted runs every block'),
-    cron: z.string().min(1).describe('Five-field cron, e.g. "0 */6 * * *" for every 6 hours, or @hourly/@daily/@weekly/@monthly'),
+    cron: z.string().min(1).describe('Five-field standard cron (numbers, JAN-DEC/SUN-SAT, *, lists, ascending ranges, steps; no L, W, #, ?, H), e.g. "0 */6 * * *" for every 6 hours, or @hourly/@daily/@weekly/@monthly/@yearly'),
     timezone: z.string().default('UTC').describe('IANA time zone, e.g. "Europe/Berlin"'),
     description: z.string().max(4000).optional(),
   })
@@ -81,7 +81,12 @@ export const partitionsSchema = z.discriminatedUnion('type', [
       timezone: z.string().default('UTC'),
     })
     .strict(),
-  z.object({ type: z.literal('static'), values: z.array(z.string().min(1)).min(1) }).strict(),
+  z
+    .object({
+      type: z.literal('static'),
+      values: z.array(z.string().min(1)).min(1).describe('Partition keys, each once, without "..." or control characters such as tabs and line breaks (Dagster refuses those)'),
+    })
+    .strict(),
 ]);
 
 export const pipelineSpecSchema = z

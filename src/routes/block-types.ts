@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { CATEGORIES, PORT_TYPES } from '../catalog/manifest-schema.ts';
-import type { Services } from '../services.ts';
+import type { Domain } from '../domain.ts';
 import { createRouter, errorResponses, jsonResponse } from './router.ts';
 
 const blockTypeSchema = z.object({}).passthrough().openapi('BlockType', {
@@ -41,11 +41,11 @@ const getRoute = createRoute({
   responses: { 200: jsonResponse(blockTypeSchema, 'The block type'), 404: errorResponses[404] },
 });
 
-export function blockTypeRoutes(services: Services) {
+export function blockTypeRoutes({ catalog }: Domain) {
   return createRouter()
     .openapi(searchRoute, async (c) => {
       const q = c.req.valid('query');
-      const { results, hint } = await services.catalog.search(c.var.principal, {
+      const { results, hint } = await catalog.search(c.var.principal, {
         ...(q.q !== undefined ? { query: q.q } : {}),
         ...(q.category ? { category: q.category } : {}),
         ...(q.input_type ? { inputType: q.input_type } : {}),
@@ -54,5 +54,5 @@ export function blockTypeRoutes(services: Services) {
       });
       return c.json({ results: results.map((r) => ({ score: r.score, block_type: r.blockType })), ...(hint ? { hint } : {}) }, 200);
     })
-    .openapi(getRoute, async (c) => c.json(await services.catalog.require(c.var.principal, c.req.valid('param').ref), 200));
+    .openapi(getRoute, async (c) => c.json(await catalog.require(c.var.principal, c.req.valid('param').ref), 200));
 }

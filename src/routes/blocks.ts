@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import type { Services } from '../services.ts';
+import type { Domain } from '../domain.ts';
+import { STORE_INT_MAX } from '../input-guard.ts';
 import { createRouter, errorResponses, jsonBody, jsonResponse, uuidParam } from './router.ts';
 import { blockResponse, edgeResponse } from './serialize.ts';
 
@@ -56,7 +57,7 @@ const listBlocks = createRoute({
     query: z.object({
       block_type: z.string().optional().openapi({ description: 'Only blocks of this type slug' }),
       limit: z.coerce.number().int().min(1).max(500).default(100),
-      offset: z.coerce.number().int().min(0).default(0),
+      offset: z.coerce.number().int().min(0).max(STORE_INT_MAX).default(0),
     }),
   },
   responses: { 200: jsonResponse(z.object({ blocks: z.array(blockSchema) }), 'Blocks, oldest first'), 400: errorResponses[400] },
@@ -131,7 +132,7 @@ const deleteEdge = createRoute({
   responses: { 200: jsonResponse(z.object({ message: z.string() }), 'Deleted'), ...errorResponses },
 });
 
-export function blockRoutes({ blocks }: Services) {
+export function blockRoutes({ blocks }: Domain) {
   return createRouter()
     .openapi(createBlock, async (c) => c.json(blockResponse(await blocks.create(c.var.principal, c.req.valid('json'))), 201))
     .openapi(listBlocks, async (c) => {

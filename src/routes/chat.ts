@@ -1,7 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { UI_MESSAGE_STREAM_HEADERS, type UIMessage } from 'ai';
-import { notFound } from '../errors.ts';
-import type { Services } from '../services.ts';
+import type { AppDomain } from '../app-domain.ts';
 import { createRouter, errorResponses, errorSchema, jsonBody, jsonResponse } from './router.ts';
 import { iso } from './serialize.ts';
 
@@ -65,37 +64,29 @@ const remove = createRoute({
 
 const streamResponse = (body: ReadableStream<Uint8Array>) => new Response(body, { status: 200, headers: UI_MESSAGE_STREAM_HEADERS });
 
-export function chatRoutes({ chat, turns, chatRepo }: Services) {
+export function chatRoutes({ chat, chats }: AppDomain) {
   return createRouter()
     .openapi(post, async (c) => {
       const body = c.req.valid('json');
       const turnId = await chat.post(c.var.principal, { id: body.id, messages: body.messages as unknown as UIMessage[], ...(body.trigger ? { trigger: body.trigger } : {}) });
-      return streamResponse(turns.sse(turnId, 0)) as never;
+      return streamResponse(chats.stream(turnId)) as never;
     })
     .openapi(resume, async (c) => {
-      const { id } = c.req.valid('param');
-      if (!(await chatRepo.get(c.var.principal, id))) throw notFound('chat', id);
-      const turnId = await turns.running(id);
-      if (!turnId) return c.body(null, 204) as never;
       const last = Number(c.req.header('last-event-id'));
-      return streamResponse(turns.sse(turnId, Number.isInteger(last) && last >= 0 ? last + 1 : 0)) as never;
+      const stream = await chats.resume(c.var.principal, c.req.valid('param').id, Number.isInteger(last) && last >= 0 ? last + 1 : 0);
+      return (stream ? streamResponse(stream) : c.body(null, 204)) as never;
     })
     .openapi(stop, async (c) => c.json({ stopped: await chat.stop(c.var.principal, c.req.valid('param').id) }, 200))
     .openapi(list, async (c) => {
-      const rows = await chatRepo.list(c.var.principal);
+      const rows = await chats.list(c.var.principal);
       return c.json({ chats: rows.map((r) => ({ id: r.id, title: r.title, created_at: iso(r.created_at), updated_at: iso(r.updated_at) })) }, 200);
     })
     .openapi(get, async (c) => {
-      const { id } = c.req.valid('param');
-      const row = await chatRepo.get(c.var.principal, id);
-      if (!row) throw notFound('chat', id);
-      // A turn whose stream has ended may still be storing its message: read after it.
-      await turns.settled(id);
-      return c.json({ id: row.id, title: row.title, messages: (await chatRepo.messages(id)) as unknown as z.infer<typeof uiMessage>[] }, 200);
+      const { chat: row, messages } = await chats.get(c.var.principal, c.req.valid('param').id);
+      return c.json({ id: row.id, title: row.title, messages: messages as unknown as z.infer<typeof uiMessage>[] }, 200);
     })
     .openapi(remove, async (c) => {
-      const { id } = c.req.valid('param');
-      if (!(await chatRepo.delete(c.var.principal, id))) throw notFound('chat', id);
+      await chats.delete(c.var.principal, c.req.valid('param').id);
       return c.json({ message: 'Chat deleted successfully.' }, 200);
     });
 }

@@ -1,8 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { AppError } from '../errors.ts';
-import { createPipelineFromBlocks } from '../pipelines/pipeline-from-blocks.ts';
-import type { Services } from '../services.ts';
-import { pipelineStatus } from '../dagster/pipeline-status.ts';
+import type { Domain } from '../domain.ts';
 import { createRouter, errorResponses, errorSchema, jsonBody, jsonResponse, uuidParam } from './router.ts';
 import { iso } from './serialize.ts';
 
@@ -109,30 +107,21 @@ const compile = createRoute({
 });
 
 
-export function dagsterRoutes(services: Services) {
+export function dagsterRoutes({ blocks, status: statuses, deployments }: Domain) {
   return createRouter()
     .openapi(createPipeline, async (c) => {
-      const view = await createPipelineFromBlocks(c.var.principal, c.req.valid('json'), { blocks: services.blockRepo, pipelines: services.pipelines });
+      const view = await blocks.pipelineFrom(c.var.principal, c.req.valid('json'));
       return c.json({ pipeline_id: view.pipeline.id, message: 'Pipeline created successfully.', deployment_status: 'pending' as const }, 201);
     })
     .openapi(listPipelines, async (c) => {
-      // Two store queries for the whole list; Dagster is asked per pipeline only by the status route.
-      const rows = await services.pipelines.list(c.var.principal);
-      const latest = await services.deploymentRepo.latestOf(rows.map((p) => p.id));
+      const rows = await statuses.list(c.var.principal);
       return c.json({
-        pipelines: rows.map((p) => ({
-          pipeline_id: p.id,
-          pipeline_name: p.name,
-          status: latest.get(p.id)?.status ?? 'pending',
-          created_at: iso(p.created_at),
-          last_updated: iso(new Date(Math.max(p.updated_at.getTime(), latest.get(p.id)?.updated_at.getTime() ?? 0))),
-        })),
+        pipelines: rows.map(({ pipeline: p, status, last_updated }) => ({ pipeline_id: p.id, pipeline_name: p.name, status, created_at: iso(p.created_at), last_updated: iso(last_updated) })),
       }, 200);
     })
     .openapi(status, async (c) => {
-      const p = await services.pipelines.require(c.var.principal, c.req.valid('param').pipeline_id);
-      const s = await pipelineStatus(c.var.principal, p, { deployments: services.deploymentRepo, runs: services.runs });
-      const d = s.deployment;
+      const s = await statuses.of(c.var.principal, c.req.valid('param').pipeline_id);
+      const { pipeline: p, deployment: d } = s;
       return c.json({
         pipeline_id: p.id,
         status: s.status,
@@ -146,13 +135,13 @@ export function dagsterRoutes(services: Services) {
     })
     .openapi(remove, async (c) => {
       const { pipeline_id } = c.req.valid('param');
-      await services.deployments.deletePipeline(c.var.principal, pipeline_id);
+      await deployments.deletePipeline(c.var.principal, pipeline_id, 'person');
       return c.json({ message: 'Pipeline deleted successfully.' }, 200);
     })
     .openapi(deploy, async (c) => {
       const { pipeline_id } = c.req.valid('param');
       // The seed's body exactly; the deployment itself is at GET /v1/pipelines/{id}/deployments.
-      await services.deployments.request(c.var.principal, pipeline_id, { environment: c.req.valid('json').environment, requestId: c.var.requestId });
+      await deployments.request(c.var.principal, pipeline_id, { environment: c.req.valid('json').environment, requestId: c.var.requestId });
       return c.json({ pipeline_id, message: 'Pipeline deployment initiated.', deployment_status: 'in_progress' as const }, 202);
     })
     .openapi(compile, async () => {

@@ -1,8 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { DeploymentRow } from '../dagster/deployment-repo.ts';
 import { runView } from '../../tools/definitions/shared.ts';
-import type { Services } from '../services.ts';
-import { createRouter, errorResponses, errorSchema, jsonBody, jsonResponse, uuidParam } from './router.ts';
+import type { Domain } from '../domain.ts';
+import { createRouter, errorResponses, errorSchema, jsonBody, jsonResponse, uuidParam, versionNumber } from './router.ts';
 import { iso } from './serialize.ts';
 
 const deploymentSchema = z
@@ -44,6 +44,12 @@ const deploymentResponse = (d: DeploymentRow) => ({
   finished_at: d.finished_at ? iso(d.finished_at) : null,
 });
 
+// Dagster's failures, as its adapter reports them (src/adapters/dagster/dagster-errors.ts).
+const dagsterErrors = {
+  502: jsonResponse(errorSchema, "upstream:dagster: Dagster answered with an error; the message is Dagster's own (trimmed)"),
+  503: jsonResponse(errorSchema, 'unavailable:dagster: no Dagster webserver answered'),
+};
+
 const runParams = z.object({ id: z.uuid().openapi({ param: { name: 'id', in: 'path' } }), run_id: z.string().min(1).openapi({ param: { name: 'run_id', in: 'path' } }) });
 const envQuery = z.object({ environment: z.string().optional() });
 
@@ -53,7 +59,7 @@ const createDeployment = createRoute({
   summary: 'Deploy a version (the current one by default; an earlier one rolls back) to an environment',
   request: {
     params: uuidParam('id'),
-    ...jsonBody(z.object({ environment: z.string().min(1).optional(), version: z.number().int().min(1).optional() }).strict(), 'Where, and which version'),
+    ...jsonBody(z.object({ environment: z.string().min(1).optional(), version: versionNumber().optional() }).strict(), 'Where, and which version'),
   },
   responses: { 202: jsonResponse(deploymentSchema, 'Accepted: a worker carries it out'), ...errorResponses, 501: jsonResponse(errorSchema, 'Not compilable yet') },
 });
@@ -82,7 +88,7 @@ const launchRun = createRoute({
     params: uuidParam('id'),
     ...jsonBody(z.object({ environment: z.string().min(1).optional(), job: z.string().min(1).optional().openapi({ description: 'A job id; the all-blocks job by default' }) }).strict(), 'Which deployment and job'),
   },
-  responses: { 201: jsonResponse(runSchema, 'The launched run'), ...errorResponses, 503: jsonResponse(errorSchema, 'Dagster did not answer or refused') },
+  responses: { 201: jsonResponse(runSchema, 'The launched run'), ...errorResponses, ...dagsterErrors },
 });
 
 const listRuns = createRoute({
@@ -90,7 +96,7 @@ const listRuns = createRoute({
   path: '/v1/pipelines/{id}/runs',
   summary: "The pipeline's runs in Dagster, newest first (scheduled runs included)",
   request: { params: uuidParam('id'), query: envQuery.extend({ limit: z.coerce.number().int().min(1).max(100).default(20) }) },
-  responses: { 200: jsonResponse(z.object({ runs: z.array(runSchema) }), 'Runs'), ...errorResponses, 503: jsonResponse(errorSchema, 'Dagster did not answer') },
+  responses: { 200: jsonResponse(z.object({ runs: z.array(runSchema) }), 'Runs'), ...errorResponses, ...dagsterErrors },
 });
 
 const getRun = createRoute({
@@ -98,7 +104,7 @@ const getRun = createRoute({
   path: '/v1/pipelines/{id}/runs/{run_id}',
   summary: 'One run',
   request: { params: runParams, query: envQuery },
-  responses: { 200: jsonResponse(runSchema, 'The run'), ...errorResponses, 503: jsonResponse(errorSchema, 'Dagster did not answer') },
+  responses: { 200: jsonResponse(runSchema, 'The run'), ...errorResponses, ...dagsterErrors },
 });
 
 const runLogs = createRoute({
@@ -117,7 +123,7 @@ const runLogs = createRoute({
       'Events',
     ),
     ...errorResponses,
-    503: jsonResponse(errorSchema, 'Dagster did not answer'),
+    ...dagsterErrors,
   },
 });
 
@@ -126,7 +132,7 @@ const terminateRun = createRoute({
   path: '/v1/pipelines/{id}/runs/{run_id}/terminate',
   summary: 'Stop a run',
   request: { params: runParams, query: envQuery },
-  responses: { 200: jsonResponse(runSchema, 'The run after the request'), ...errorResponses, 503: jsonResponse(errorSchema, 'Dagster did not answer') },
+  responses: { 200: jsonResponse(runSchema, 'The run after the request'), ...errorResponses, ...dagsterErrors },
 });
 
 const listEnvironments = createRoute({
@@ -151,7 +157,7 @@ const listEnvironments = createRoute({
   },
 });
 
-export function deploymentRoutes({ deployments, runs, connections }: Services) {
+export function deploymentRoutes({ deployments, runs, environments }: Domain) {
   return createRouter()
     .openapi(createDeployment, async (c) => {
       const body = c.req.valid('json');
@@ -179,17 +185,8 @@ export function deploymentRoutes({ deployments, runs, connections }: Services) {
     })
     .openapi(terminateRun, async (c) => {
       const { id, run_id } = c.req.valid('param');
-      return c.json(await runs.terminate(c.var.principal, id, run_id, c.req.valid('query').environment), 200);
+      const { environment } = c.req.valid('query');
+      return c.json(await runs.terminate(c.var.principal, id, run_id, { ...(environment ? { environment } : {}), by: 'person' }), 200);
     })
-    .openapi(listEnvironments, (c) =>
-      c.json({
-        environments: connections.all().map(({ env }) => ({
-          name: env.name,
-          dagster_url: env.graphqlUrl ? env.graphqlUrl.replace(/\/graphql\/?$/, '') : null,
-          workspace_dir: env.workspaceDir,
-          secrets: env.secrets,
-          policy: env.policy,
-        })),
-      }, 200),
-    );
+    .openapi(listEnvironments, (c) => c.json({ environments: environments.list() }, 200));
 }

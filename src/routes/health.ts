@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import type { Services } from '../services.ts';
+import type { AppDomain } from '../app-domain.ts';
 import { createRouter, jsonResponse } from './router.ts';
 
 const health = createRoute({
@@ -12,14 +12,14 @@ const health = createRoute({
   },
 });
 
-export function healthRoutes({ db }: Services) {
+export function healthRoutes({ health: store }: AppDomain) {
   return createRouter().openapi(health, async (c) => {
     try {
-      const [row] = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM block_types WHERE is_latest');
-      return c.json({ status: 'ok' as const, store: db.kind, block_types: row?.n ?? 0 }, 200);
+      const { block_types } = await store.check();
+      return c.json({ status: 'ok' as const, store: store.kind, block_types }, 200);
     } catch (error) {
       c.var.log.error({ err: error }, 'health check: store query failed');
-      return c.json({ status: 'unavailable' as const, store: db.kind }, 503);
+      return c.json({ status: 'unavailable' as const, store: store.kind }, 503);
     }
   });
 }

@@ -1,7 +1,8 @@
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { Principal } from '../auth/principal.ts';
 import { AppError } from '../errors.ts';
+import { unstorableError } from '../input-guard.ts';
 import type { Logger } from '../logger.ts';
 import type { AppEnv } from './router.ts';
 
@@ -30,19 +31,69 @@ export function localPrincipal(principal: Principal): MiddlewareHandler<AppEnv> 
   };
 }
 
-/** A body that is not JSON gets 415 naming what to send, instead of a confusing validation error. */
+/**
+ * POST, PUT and PATCH must say they send JSON, body or not. A cross-origin page can send a
+ * "simple" request (no preflight) only with a form or text content type, or none at all
+ * (`fetch(url, {method: 'POST', mode: 'no-cors'})`): requiring application/json turns every such
+ * request away before it acts. DELETE needs a preflight anyway and MCP's `DELETE /mcp` has no body.
+ * Null when the request may pass, else what to tell the caller.
+ */
+export function mediaTypeRefusal(c: Context): { message: string; hint: string } | null {
+  if (!['POST', 'PUT', 'PATCH'].includes(c.req.method)) return null;
+  const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim();
+  if (JSON_MEDIA.test(type)) return null;
+  return {
+    message: `This API takes JSON bodies, not "${type || 'no content type'}".`,
+    hint: 'Send the header Content-Type: application/json, with the body as JSON ({} when there is nothing to send).',
+  };
+}
+
+/** `mediaTypeRefusal` as a 415 in the service's error shape. */
 export function requireJsonBodies(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const hasBody = c.req.header('content-length') !== undefined && c.req.header('content-length') !== '0' || c.req.header('transfer-encoding') !== undefined;
-    const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim();
-    // A declared content type counts too: in-process requests (app.request, HTTP/2) may carry a
-    // body with neither Content-Length nor Transfer-Encoding.
-    if ((hasBody || type !== '') && ['POST', 'PUT', 'PATCH'].includes(c.req.method)) {
-      if (!JSON_MEDIA.test(type)) {
-        throw new AppError('unsupported_media_type', `This API takes JSON bodies, not "${type || 'no content type'}".`, {
-          hint: 'Send the body as JSON with the header Content-Type: application/json.',
-        });
+    const refusal = mediaTypeRefusal(c);
+    if (refusal) throw new AppError('unsupported_media_type', refusal.message, { hint: refusal.hint });
+    await next();
+  };
+}
+
+/**
+ * Refuses what the store cannot hold (see input-guard.ts) in the path, the query and a JSON body,
+ * before any route's schema or handler touches it. `ownBodies` are paths whose handler reads the
+ * raw body itself and guards its own input (/mcp answers in JSON-RPC, per tool).
+ */
+export function guardInputs(opts: { ownBodies?: readonly string[] } = {}): MiddlewareHandler<AppEnv> {
+  const ownBodies = new Set(opts.ownBodies ?? []);
+  return async (c, next) => {
+    const url = new URL(c.req.url);
+    const segments = url.pathname.split('/').map((s) => {
+      try {
+        return decodeURIComponent(s);
+      } catch {
+        return s;
       }
+    });
+    const query: Record<string, string | string[]> = {};
+    for (const key of new Set(url.searchParams.keys())) {
+      const values = url.searchParams.getAll(key);
+      query[key] = values.length === 1 ? values[0]! : values;
+    }
+    const refused = unstorableError(segments.join('/'), 'The URL path', 'invalid:request', '/path') ?? unstorableError(query, 'The query string', 'invalid:request', '/query');
+    if (refused) throw refused;
+
+    const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim();
+    // Paths are routed with and without a trailing slash (see app.ts).
+    if (JSON_MEDIA.test(type) && !ownBodies.has(c.req.path.replace(/(.)\/+$/, '$1'))) {
+      const text = await c.req.text();
+      let body: unknown;
+      try {
+        body = text === '' ? undefined : JSON.parse(text);
+      } catch {
+        // Malformed JSON is the route's validator's to report (invalid:json), as before.
+        body = undefined;
+      }
+      const error = unstorableError(body, 'The request body');
+      if (error) throw error;
     }
     await next();
   };

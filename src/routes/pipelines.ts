@@ -1,8 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { jsonPatchSchema } from '../pipelines/json-patch.ts';
 import { pipelineSpecSchema } from '../pipelines/spec-schema.ts';
-import type { Services } from '../services.ts';
-import { createRouter, errorResponses, errorSchema, jsonBody, jsonResponse, uuidParam } from './router.ts';
+import type { Domain } from '../domain.ts';
+import { createRouter, errorResponses, errorSchema, jsonBody, jsonResponse, uuidParam, versionNumber, versionQuery } from './router.ts';
 import { iso, pipelineResponse } from './serialize.ts';
 
 // Rebuilt from its shape rather than calling pipelineSpecSchema.openapi(): zod 4 copies methods
@@ -57,7 +57,7 @@ const get = createRoute({
   method: 'get',
   path: '/v1/pipelines/{id}',
   summary: 'Get a pipeline with its version history (the current spec, or ?version=N)',
-  request: { params: uuidParam('id'), query: z.object({ version: z.coerce.number().int().min(1).optional() }) },
+  request: { params: uuidParam('id'), query: versionQuery },
   responses: { 200: jsonResponse(pipelineSchema, 'The pipeline'), ...errorResponses },
 });
 
@@ -68,7 +68,7 @@ const replace = createRoute({
   request: {
     params: uuidParam('id'),
     ...jsonBody(
-      z.object({ spec: specSchema, base_version: z.number().int().min(1).optional().openapi({ description: 'Fail with 409 unless the pipeline is still at this version' }) }).strict(),
+      z.object({ spec: specSchema, base_version: versionNumber().optional().openapi({ description: 'Fail with 409 unless the pipeline is still at this version' }) }).strict(),
       'The new spec',
     ),
   },
@@ -83,7 +83,7 @@ const patch = createRoute({
   request: {
     params: uuidParam('id'),
     ...jsonBody(
-      z.union([jsonPatchSchema, z.object({ patch: jsonPatchSchema, base_version: z.number().int().min(1).optional() }).strict()]),
+      z.union([jsonPatchSchema, z.object({ patch: jsonPatchSchema, base_version: versionNumber().optional() }).strict()]),
       'The JSON patch',
     ),
   },
@@ -102,7 +102,7 @@ const compile = createRoute({
   method: 'post',
   path: '/v1/pipelines/{id}/compile',
   summary: 'Compile a version to a Dagster code location and show its files (nothing is deployed)',
-  request: { params: uuidParam('id'), query: z.object({ version: z.coerce.number().int().min(1).optional() }) },
+  request: { params: uuidParam('id'), query: versionQuery },
   responses: {
     200: jsonResponse(
       z.object({
@@ -122,12 +122,12 @@ const compile = createRoute({
 const remove = createRoute({
   method: 'delete',
   path: '/v1/pipelines/{id}',
-  summary: 'Delete a pipeline and all its versions',
+  summary: 'Delete a pipeline and all its versions, after taking it out of every environment it was deployed to',
   request: { params: uuidParam('id') },
   responses: { 200: jsonResponse(z.object({ message: z.string() }), 'Deleted'), ...errorResponses },
 });
 
-export function pipelineRoutes({ pipelines, compiler }: Services) {
+export function pipelineRoutes({ pipelines, compiler, deployments }: Domain) {
   return createRouter()
     .openapi(validate, async (c) => c.json(await pipelines.validate(c.var.principal, c.req.valid('json')), 200))
     .openapi(create, async (c) => c.json(pipelineResponse(await pipelines.create(c.var.principal, c.req.valid('json'))), 201))
@@ -156,7 +156,8 @@ export function pipelineRoutes({ pipelines, compiler }: Services) {
       return c.json({ pipeline_id: id, version: out.view.version.version, location_name: out.locationName, content_hash: out.contentHash, files: out.files }, 200);
     })
     .openapi(remove, async (c) => {
-      await pipelines.delete(c.var.principal, c.req.valid('param').id);
+      // Out of Dagster first, as on every route that deletes (see DeployService.deletePipeline).
+      await deployments.deletePipeline(c.var.principal, c.req.valid('param').id, 'person');
       return c.json({ message: 'Pipeline deleted successfully.' }, 200);
     });
 }

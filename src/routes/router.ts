@@ -2,6 +2,7 @@ import { OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Principal } from '../auth/principal.ts';
 import { AppError } from '../errors.ts';
 import { fromZodIssues } from '../issues.ts';
+import { STORE_INT_MAX } from '../input-guard.ts';
 import type { Logger } from '../logger.ts';
 
 export type AppEnv = { Variables: { principal: Principal; log: Logger; requestId: string } };
@@ -55,6 +56,12 @@ export const errorResponses = {
   404: jsonResponse(errorSchema, 'Not found'),
   409: jsonResponse(errorSchema, 'Conflict with the current state'),
 } as const;
+
+/** A stored version number: at least 1, and no larger than the store's integer column holds. */
+export const versionNumber = () => z.number().int().min(1).max(STORE_INT_MAX);
+
+/** `?version=N`: which stored version (the current one when absent). */
+export const versionQuery = z.object({ version: z.coerce.number().int().min(1).max(STORE_INT_MAX).optional() });
 
 export const uuidParam = <K extends string>(name: K) =>
   z.object({ [name]: z.uuid({ message: 'must be a UUID' }).openapi({ param: { name, in: 'path' } }) } as Record<K, z.ZodUUID>);

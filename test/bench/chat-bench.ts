@@ -268,7 +268,7 @@ async function measureChat(model: Child, clients: Child, opts: { rounds?: number
   const services = createServices(db, { environments: new Map([['development', env]]), logger, llm: createLlm({ apiKey: 'bench', baseURL: model.baseUrl, model: 'scripted', maxRetries: 0 }) });
   const principal = await ensureLocalPrincipal(db);
   await services.catalogRepo.upsert(loadManifests());
-  const app = createApp({ services, logger, maxBodyBytes: 1024 * 1024, principal });
+  const app = createApp({ domain: services.domain, logger, maxBodyBytes: 1024 * 1024, principal });
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
   });
@@ -344,7 +344,7 @@ async function measureChat(model: Child, clients: Child, opts: { rounds?: number
       if (opened.failed) throw new Error(`chat bench: ${opened.failed} of ${streams} streams did not open`);
       const kb = ((await memory()) - before) / streams / 1024;
       for (let i = 0; i < ids.length; i += 100) {
-        const stopped = await Promise.all(ids.slice(i, i + 100).map(async (id) => (await app.request(`/v1/chat/${id}/stop`, { method: 'POST' })).json() as Promise<{ stopped: boolean }>));
+        const stopped = await Promise.all(ids.slice(i, i + 100).map(async (id) => (await app.request(`/v1/chat/${id}/stop`, { method: 'POST', headers: { 'content-type': 'application/json' } })).json() as Promise<{ stopped: boolean }>));
         if (stopped.some((x) => !x.stopped)) throw new Error('chat bench: a held turn was not running when stopped');
       }
       await clients.ask({ kind: 'await-closed' });

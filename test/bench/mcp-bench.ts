@@ -122,12 +122,12 @@ export async function mcpBench(opts: { rounds?: number; perRound?: number; clien
   const services = createServices(db, { environments: new Map([['development', env]]), logger });
   const principal = await ensureLocalPrincipal(db);
   await services.catalogRepo.upsert(loadManifests());
-  const app = createApp({ services, logger, maxBodyBytes: 1024 * 1024, principal });
+  const app = createApp({ domain: services.domain, logger, maxBodyBytes: 1024 * 1024, principal });
   // Our production MCP server (same tools, same store) on the bare SDK transport setup: the gap
   // between it and the app is what our /mcp stack (app middleware, origin guard, session handler)
   // costs; the gap between it and the trivial tool is the tool's own work.
   const approvals = services.approvals;
-  const prodServer = () => createMcpServer({ services, logger, approvals, readOnly: false }, principal);
+  const prodServer = () => createMcpServer({ domain: services.domain, logger, approvals, readOnly: false }, principal);
 
   const ours = await serveOnSocket(app.fetch);
   const bare = await serveOnSocket(bareSdkHandler());

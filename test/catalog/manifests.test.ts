@@ -47,4 +47,23 @@ describe('block manifests', () => {
     writeFileSync(join(dir, 'duckdb_load.json'), JSON.stringify({ ...good, config_schema: { type: 'object', properties: { a: { type: 'not-a-type' } } } }));
     expect(() => loadManifests(dir)).toThrow(/duckdb_load\.json: \/config_schema is not a usable JSON Schema/);
   });
+
+  it('reject a block-reference marker that names no category, or sits on a field that is not a string', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'manifests-'));
+    const good = manifests.find((m) => m.slug === 'data_quality_alert_sensor')!;
+    const config_schema = {
+      type: 'object',
+      properties: {
+        monitored_checks: { type: 'array', items: { type: 'string', 'x-block-ref': { categories: ['qualty'] } } },
+        watched: { type: 'integer', 'x-block-ref': { categories: ['source'] } },
+      },
+    };
+    writeFileSync(join(dir, 'data_quality_alert_sensor.json'), JSON.stringify({ ...good, config_schema }));
+    expect(() => loadManifests(dir)).toThrow(/\/config_schema\/properties\/monitored_checks\/items\/x-block-ref\/categories\/0[\s\S]*\/config_schema\/properties\/watched\/x-block-ref: x-block-ref belongs on a string schema/);
+  });
+
+  it('mark the data-quality sensor\'s monitored checks as naming quality blocks', () => {
+    const sensor = manifests.find((m) => m.slug === 'data_quality_alert_sensor')!;
+    expect(sensor.config_schema.properties).toMatchObject({ monitored_checks: { items: { 'x-block-ref': { categories: ['quality'] } } } });
+  });
 });

@@ -1,5 +1,6 @@
 import type { UIMessage } from 'ai';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { INTERNAL_MESSAGE } from '../../src/errors.ts';
 import { flagshipSpec } from '../compile/fixtures.ts';
 import { startScriptedLlm, type ScriptedLlm } from '../support/scripted-llm.ts';
 import { createTestApp, writeOnlyEnvironment, type TestApp } from '../support/test-app.ts';
@@ -220,7 +221,7 @@ describe('chat approvals for a production deploy', () => {
     llm.script([{ toolCalls: [{ name: 'deploy_pipeline', arguments: deployArgs() }] }]);
     const turn = await sendTurn(t, 'broken', [user('broken-u1', 'deploy')]);
     const errors = turn.chunks.filter((c) => c.type === 'error') as Array<{ errorText: string }>;
-    expect(errors).toEqual([{ type: 'error', errorText: 'Something went wrong on our side during this turn; the conversation so far is kept.' }]);
+    expect(errors).toEqual([{ type: 'error', errorText: INTERNAL_MESSAGE }]);
     expect((turn.error as Error).message).toBe(errors[0]!.errorText);
     expect(JSON.stringify(turn.chunks)).not.toContain('SECRET-ROW');
     const stored = (await t.call('GET', '/v1/chats/broken')).body.messages as UIMessage[];

@@ -198,7 +198,7 @@ describe('chat turns when the model or a tool misbehaves', () => {
     expect(turn.error).toBeUndefined();
     const [part] = toolParts(turn.message);
     expect(part).toMatchObject({ type: 'tool-list_pipelines', state: 'output-error' });
-    expect(part!.errorText).toMatch(/^Error internal: list_pipelines failed on our side/);
+    expect(part!.errorText).toMatch(/^Error internal: Something went wrong on our side/);
     const told = toolMessages(llm.requests.at(-1)!).find((m) => m.tool_call_id === 'call_list');
     expect(told?.content).toBe(part!.errorText);
     expect(JSON.stringify(turn.chunks)).not.toContain(SECRET);

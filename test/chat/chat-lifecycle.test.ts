@@ -18,7 +18,7 @@ describe('chat lifecycle: stop, one turn at a time, list, get, delete, ownership
     llm = await startScriptedLlm();
     t = await createTestApp('pglite', { llm: scriptedModel(llm) });
     await ensureLocalPrincipal(t.db, OTHER);
-    other = createApp({ services: t.services, logger: createLogger('silent'), maxBodyBytes: 1024 * 1024, principal: OTHER });
+    other = createApp({ domain: t.services.domain, logger: createLogger('silent'), maxBodyBytes: 1024 * 1024, principal: OTHER });
   });
   afterAll(async () => {
     await t.close();
@@ -26,7 +26,7 @@ describe('chat lifecycle: stop, one turn at a time, list, get, delete, ownership
   });
 
   const asOther = async (method: string, path: string, body?: unknown) => {
-    const res = await other.request(path, { method, ...(body !== undefined ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : {}) });
+    const res = await other.request(path, { method, ...(method !== 'GET' && method !== 'DELETE' ? { headers: { 'content-type': 'application/json' } } : {}), ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
     const text = await res.text();
     return { status: res.status, body: text ? JSON.parse(text) : null };
   };

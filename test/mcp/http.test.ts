@@ -147,8 +147,12 @@ describe('MCP over Streamable HTTP on a real socket', () => {
     expect(JSON.parse(res.body).error.message).toMatch(/initialize/);
     const get = await raw('GET', {});
     expect(get.status).toBe(400);
-    const junk = await raw('POST', {}, undefined);
-    expect(junk.status).toBe(400);
+    const empty = await raw('POST', { 'content-type': 'application/json' }, undefined);
+    expect(empty.status).toBe(400);
+    // A POST that does not say JSON is refused before the transport, in JSON-RPC's shape.
+    const untyped = await raw('POST', {}, undefined);
+    expect(untyped.status).toBe(415);
+    expect(JSON.parse(untyped.body)).toMatchObject({ jsonrpc: '2.0', error: { code: -32000, message: expect.stringContaining('application/json') } });
   });
 
   it('ends a session on DELETE; the session is then unknown (404)', async () => {
@@ -198,7 +202,7 @@ describe('MCP over Streamable HTTP on a real socket', () => {
   });
 
   it('an app built read-only (AppDeps.mcp.readOnly) lists only read-only tools and refuses deploys', async () => {
-    const app = createApp({ services: t.services, logger: createLogger('silent'), maxBodyBytes: 1024 * 1024, mcp: { readOnly: true, allowedHosts: ['localhost'] } });
+    const app = createApp({ domain: t.services.domain, logger: createLogger('silent'), maxBodyBytes: 1024 * 1024, allowedHosts: ['localhost'], mcp: { readOnly: true } });
     const transport = new StreamableHTTPClientTransport(new URL('http://localhost/mcp'), { fetch: async (u, init) => app.request(String(u), init as RequestInit) });
     const client = new Client({ name: 'read-only', version: '1.0.0' });
     await client.connect(transport);

@@ -28,7 +28,7 @@ describe('MCP server in memory, with the SDK client', () => {
 
   /** A fresh server (as each session gets) linked to a fresh client. */
   async function connect(opts: Partial<McpOptions> = {}, capabilities: ConstructorParameters<typeof Client>[1] = {}, onElicit?: (req: ElicitRequest) => ElicitResult) {
-    const server = createMcpServer({ services: t.services, logger, approvals: t.services.approvals, readOnly: false, ...opts }, LOCAL_PRINCIPAL);
+    const server = createMcpServer({ domain: t.services.domain, logger, approvals: t.services.approvals, readOnly: false, ...opts }, LOCAL_PRINCIPAL);
     const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
     await server.connect(serverSide);
     const client = new Client({ name: 'in-memory-test', version: '1.0.0' }, capabilities);

@@ -1,56 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LOCAL_PRINCIPAL } from '../../src/auth/principal.ts';
-import type { Issue } from '../../src/errors.ts';
-import { validateSpec, type BlockTypeSource, type ValidationReport } from '../../src/pipelines/validation/validate-spec.ts';
-import { createTestApp, type TestApp } from '../support/test-app.ts';
+import { describe, expect, it } from 'vitest';
+import { edge, extract, load, pair, s3Files, s3Write, transform, validatorWithCatalog, where, type Block } from './spec-fixtures.ts';
 
 // validateSpec against the real built-in catalog: every error kind with its code, its JSON path,
 // and a message and hint a model can act on.
 
-type Block = { id: string; type: string; config?: Record<string, unknown> };
-
-const extract = (id = 'extract', config: Record<string, unknown> = { table: 'public.orders' }): Block => ({ id, type: 'postgres_incremental_extract@1', config });
-const load = (id = 'load', config: Record<string, unknown> = { table: 'orders', order_by: ['id'] }): Block => ({ id, type: 'clickhouse_replacing_merge_tree_load@1', config });
-const transform = (id: string, sql = 'SELECT 1'): Block => ({ id, type: 'duckdb_sql_transform@1', config: { sql } });
-const s3Files = (id: string): Block => ({ id, type: 's3_files@1', config: { bucket: 'landing', endpoint_url: 'http://garage:3900' } });
-const s3Write = (id: string, extra: Record<string, unknown> = {}): Block => ({ id, type: 's3_files_write@1', config: { bucket: 'exports', endpoint_url: 'http://garage:3900', ...extra } });
-const edge = (from: string, fromPort: string, to: string, toPort: string) => ({ from: { block: from, port: fromPort }, to: { block: to, port: toPort } });
-
-/** The smallest valid pipeline (extract → load); tests break one thing in it. */
-const pair = (extractId = 'extract', loadId = 'load', more: Record<string, unknown> = {}) => ({
-  name: 'orders to clickhouse',
-  blocks: [extract(extractId), load(loadId)],
-  edges: [edge(extractId, 'rows', loadId, 'rows')],
-  ...more,
-});
-
-let t: TestApp;
-let source: BlockTypeSource;
-
-beforeAll(async () => {
-  t = await createTestApp('pglite');
-  source = t.services.catalog.sourceFor(LOCAL_PRINCIPAL);
-});
-afterAll(() => t.close());
-
-async function report(spec: unknown): Promise<ValidationReport & { spec?: unknown }> {
-  const result = await validateSpec(spec, source);
-  expect(result.valid).toBe(result.errors.length === 0);
-  return result;
-}
-
-/** Every error as "code path", so a test fails on a missing error and on a stray extra one. */
-const where = (issues: Issue[]) => issues.map((i) => `${i.code} ${i.path}`);
-
-async function errors(spec: unknown): Promise<Issue[]> {
-  const result = await report(spec);
-  expect(result.valid).toBe(false);
-  for (const issue of result.errors) {
-    expect(issue.message.length).toBeGreaterThan(5);
-    expect(issue.hint?.length ?? 0).toBeGreaterThan(5);
-  }
-  return result.errors;
-}
+const { report, errors } = validatorWithCatalog();
 
 describe('a valid spec', () => {
   it('passes a realistic Postgres → ClickHouse pipeline with a schedule, and fills defaults', async () => {
@@ -147,8 +101,8 @@ describe('ids', () => {
     ['a bad character', 'orders-extract', 'orders_extract'],
     ['upper case', 'Extract', 'extract'],
     ['a leading digit', '1extract', 'extract'],
-    ['a Python keyword', 'class', 'class_step'],
-    ['a name generated code defines', 'dg', 'dg_step'],
+    ['a Python keyword', 'class', 'class_table'],
+    ['a name generated code defines', 'dg', 'dg_table'],
     ['more than 63 characters', `e${'x'.repeat(63)}`, undefined],
   ])('rejects %s', async (_what, id, suggestion) => {
     const found = await errors(pair(id));

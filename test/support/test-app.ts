@@ -55,7 +55,7 @@ export async function createTestApp(
   const services = createServices(db, { leaseSeconds: 30, pollMs: 200, logger, ...opts, environments });
   await ensureLocalPrincipal(db);
   await services.catalogRepo.upsert(manifests);
-  const app = createApp({ services, logger, maxBodyBytes: opts.maxBodyBytes ?? 1024 * 1024 });
+  const app = createApp({ domain: services.domain, logger, maxBodyBytes: opts.maxBodyBytes ?? 1024 * 1024 });
   services.worker.start();
   return {
     app,
@@ -63,7 +63,9 @@ export async function createTestApp(
     db,
     logs,
     async call(method, path, body, headers = {}) {
-      const init: RequestInit = { method, headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers } };
+      // As a well-behaved client: writes always say JSON (the service refuses them otherwise).
+      const json = body !== undefined || ['POST', 'PUT', 'PATCH'].includes(method);
+      const init: RequestInit = { method, headers: { ...(json ? { 'content-type': 'application/json' } : {}), ...headers } };
       if (body !== undefined) init.body = typeof body === 'string' ? body : JSON.stringify(body);
       const res = await app.request(path, init);
       const text = await res.text();

@@ -33,7 +33,7 @@ export const deployPipeline = {
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   // A model deploying (not previewing) to an environment whose policy asks for a person.
   needsApproval: (input: { dry_run?: boolean; environment?: string }, ctx: ToolContext) =>
-    !input.dry_run && ctx.caller === 'model' && (ctx.services.deployments.environmentFor(input.environment)?.policy.approval_required_for_model_deploys ?? false),
+    !input.dry_run && ctx.domain.environments.deployNeedsApproval(input.environment, ctx.caller),
   // A preview's code diff carries what users wrote (block names, config), a result Dagster's errors.
   untrustedOutput: true,
 } satisfies ToolDefinition;

@@ -5,7 +5,7 @@ import type { ToolContext } from '../tool.ts';
 type In<T extends { input: z.ZodObject }> = z.infer<T['input']>;
 
 export async function runSearchBlockTypes(input: In<typeof searchBlockTypes>, ctx: ToolContext) {
-  const { results, hint } = await ctx.services.catalog.search(ctx.principal, {
+  const { results, hint } = await ctx.domain.catalog.search(ctx.principal, {
     ...(input.query ? { query: input.query } : {}),
     ...(input.category ? { category: input.category } : {}),
     ...(input.input_type ? { inputType: input.input_type } : {}),
@@ -33,5 +33,5 @@ export async function runSearchBlockTypes(input: In<typeof searchBlockTypes>, ct
 }
 
 export async function runGetBlockType(input: In<typeof getBlockType>, ctx: ToolContext) {
-  return { block_type: await ctx.services.catalog.require(ctx.principal, input.ref) };
+  return { block_type: await ctx.domain.catalog.require(ctx.principal, input.ref) };
 }

@@ -1,6 +1,4 @@
 import type { z } from 'zod';
-import { pipelineStatus } from '../../src/dagster/pipeline-status.ts';
-import { AppError } from '../../src/errors.ts';
 import type { DeploymentRow } from '../../src/dagster/deployment-repo.ts';
 import type { RunView } from '../../src/dagster/runs-service.ts';
 import type { deployPipeline, getRunLogs, launchRun, pipelineStatusTool, terminateRun } from '../definitions/operations.ts';
@@ -13,7 +11,7 @@ const run = ({ tags: _tags, ...rest }: RunView) => rest;
 export async function runDeployPipeline(input: In<typeof deployPipeline>, ctx: ToolContext) {
   const request = { environment: input.environment, ...(input.version ? { version: input.version } : {}), ...(ctx.requestId ? { requestId: ctx.requestId } : {}) };
   if (input.dry_run) {
-    const preview = await ctx.services.deployments.preview(ctx.principal, input.pipeline_id, request);
+    const preview = await ctx.domain.deployments.preview(ctx.principal, input.pipeline_id, request);
     return {
       dry_run: true,
       environment: preview.environment,
@@ -25,7 +23,7 @@ export async function runDeployPipeline(input: In<typeof deployPipeline>, ctx: T
       approval_required: preview.approval_required_for_model_deploys,
     };
   }
-  let row = await ctx.services.deployments.request(ctx.principal, input.pipeline_id, request);
+  let row = await ctx.domain.deployments.request(ctx.principal, input.pipeline_id, request);
   if (input.wait) row = await followDeployment(row, ctx);
   return { dry_run: false, environment: row.environment, version: row.version, deployment_id: row.id, status: row.status, message: row.message, error: row.error };
 }
@@ -47,22 +45,21 @@ async function followDeployment(first: DeploymentRow, ctx: ToolContext): Promise
       await ctx.progress?.(STEPS[row.status]!, 2, row.status === 'pending' ? 'Waiting for a deploy worker' : 'Writing the code location and asking Dagster to load it');
     }
     await new Promise((r) => setTimeout(r, 250));
-    row = (await ctx.services.deploymentRepo.get(ctx.principal, row.id)) ?? row;
+    row = await ctx.domain.deployments.get(ctx.principal, row.id);
   }
   if (!(row.status in STEPS)) await ctx.progress?.(2, 2, `Deployment ${row.status}`);
   return row;
 }
 
 export async function runLaunchRun(input: In<typeof launchRun>, ctx: ToolContext) {
-  return run(await ctx.services.runs.launch(ctx.principal, input.pipeline_id, { ...(input.environment ? { environment: input.environment } : {}), ...(input.job ? { job: input.job } : {}), ...(ctx.requestId ? { requestId: ctx.requestId } : {}) }));
+  return run(await ctx.domain.runs.launch(ctx.principal, input.pipeline_id, { ...(input.environment ? { environment: input.environment } : {}), ...(input.job ? { job: input.job } : {}), ...(ctx.requestId ? { requestId: ctx.requestId } : {}) }));
 }
 
 export async function runPipelineStatus(input: In<typeof pipelineStatusTool>, ctx: ToolContext) {
-  const pipeline = await ctx.services.pipelines.require(ctx.principal, input.pipeline_id);
-  const s = await pipelineStatus(ctx.principal, pipeline, { deployments: ctx.services.deploymentRepo, runs: ctx.services.runs });
+  const s = await ctx.domain.status.of(ctx.principal, input.pipeline_id);
   const d = s.deployment;
   return {
-    pipeline_id: pipeline.id,
+    pipeline_id: s.pipeline.id,
     status: s.status,
     last_updated: s.last_updated.toISOString(),
     deployment: d ? { id: d.id, version: d.version, environment: d.environment, status: d.status, message: d.message, error: d.error } : null,
@@ -72,30 +69,18 @@ export async function runPipelineStatus(input: In<typeof pipelineStatusTool>, ct
 }
 
 export async function runGetRunLogs(input: In<typeof getRunLogs>, ctx: ToolContext) {
-  return ctx.services.runs.logs(ctx.principal, input.pipeline_id, input.run_id, { ...(input.cursor ? { cursor: input.cursor } : {}), limit: input.limit });
+  return ctx.domain.runs.logs(ctx.principal, input.pipeline_id, input.run_id, { ...(input.cursor ? { cursor: input.cursor } : {}), limit: input.limit });
 }
 
 export async function runTerminateRun(input: In<typeof terminateRun>, ctx: ToolContext) {
-  if (ctx.caller === 'model') {
-    // As for delete_pipeline: an environment's policy may forbid destructive tools. The run is
-    // looked up where the pipeline was last deployed, so that is the policy that applies.
-    await ctx.services.pipelines.require(ctx.principal, input.pipeline_id);
-    const latest = await ctx.services.deploymentRepo.latest(input.pipeline_id);
-    const env = latest ? ctx.services.deployments.environmentFor(latest.environment) : undefined;
-    if (env && !env.policy.allow_destructive) {
-      throw new AppError('forbidden:policy', `terminate_run is not allowed: the pipeline runs in "${env.name}", whose policy forbids destructive tools.`, {
-        hint: 'A person can stop the run in the Dagster UI.',
-      });
-    }
-  }
-  return run(await ctx.services.runs.terminate(ctx.principal, input.pipeline_id, input.run_id));
+  return run(await ctx.domain.runs.terminate(ctx.principal, input.pipeline_id, input.run_id, { by: ctx.caller }));
 }
 
 export async function runListEnvironments(_input: unknown, ctx: ToolContext) {
   return {
-    environments: ctx.services.connections.all().map(({ env }) => ({
+    environments: ctx.domain.environments.list().map((env) => ({
       name: env.name,
-      dagster_url: env.graphqlUrl ? env.graphqlUrl.replace(/\/graphql\/?$/, '') : null,
+      dagster_url: env.dagster_url,
       secrets: env.secrets,
       approval_required_for_model_deploys: env.policy.approval_required_for_model_deploys,
       allow_destructive: env.policy.allow_destructive,

@@ -1,15 +1,9 @@
-/**
- * Talks to a Dagster webserver's GraphQL endpoint. Transient failures — the webserver restarting
- * (connection refused), a 5xx, a timeout — are retried with exponential backoff; an answer is
- * never retried, a PythonError answer included: it is Dagster telling us what is wrong.
- */
-export class DagsterUnavailableError extends Error {
-  override name = 'DagsterUnavailableError';
-}
+import { dagsterMessage, DagsterGraphqlError, DagsterUnavailableError } from './dagster-errors.ts';
 
-export class DagsterGraphqlError extends Error {
-  override name = 'DagsterGraphqlError';
-}
+export { DagsterGraphqlError, DagsterUnavailableError } from './dagster-errors.ts';
+
+type GraphqlBody<T> = { data?: T | null; errors?: Array<{ message: string }> };
+
 
 export interface GraphqlClientOptions {
   attempts?: number;
@@ -19,6 +13,14 @@ export interface GraphqlClientOptions {
   fetch?: typeof fetch;
 }
 
+/**
+ * Talks to a Dagster webserver's GraphQL endpoint. Transient failures — the webserver restarting
+ * (connection refused), a 5xx without a GraphQL answer, a timeout — are retried with exponential
+ * backoff; an answer is never retried, a PythonError answer included: it is Dagster telling us
+ * what is wrong. The webserver answers HTTP 500 whenever a resolver caught an exception (a run
+ * launch whose resource config names an unset environment variable, for one), with the
+ * PythonError in the body: that is an answer too.
+ */
 export class DagsterGraphqlClient {
   readonly url: string;
   private readonly attempts: number;
@@ -57,18 +59,27 @@ export class DagsterGraphqlClient {
         lastProblem = describeNetworkError(error);
         continue;
       }
-      if (res.status >= 500) {
+      const body = graphqlBody<T>(await res.text().catch(() => ''));
+      if (res.status >= 500 && !body) {
         lastProblem = `HTTP ${res.status}`;
-        await res.body?.cancel();
         continue;
       }
-      const body = (await res.json().catch(() => null)) as { data?: T; errors?: Array<{ message: string }> } | null;
       if (!body) throw new DagsterGraphqlError(`Dagster answered HTTP ${res.status} without JSON`);
-      if (body.errors?.length) throw new DagsterGraphqlError(`Dagster rejected the query: ${body.errors.map((e) => e.message).join('; ')}`);
-      if (body.data === undefined) throw new DagsterGraphqlError(`Dagster answered HTTP ${res.status} without data`);
+      if (body.errors?.length) throw new DagsterGraphqlError(`Dagster answered with an error: ${dagsterMessage(body.errors.map((e) => e.message).join('; '))}`);
+      if (body.data === undefined || body.data === null) throw new DagsterGraphqlError(`Dagster answered HTTP ${res.status} without data`);
       return body.data;
     }
-    throw new DagsterUnavailableError(`No Dagster webserver answers at ${this.url} (${lastProblem} after ${this.attempts} tries)`);
+    throw new DagsterUnavailableError(this.url, lastProblem, this.attempts);
+  }
+}
+
+/** The body as a GraphQL answer (an object with data or errors), or null when it is not one. */
+function graphqlBody<T>(text: string): GraphqlBody<T> | null {
+  try {
+    const body = JSON.parse(text) as unknown;
+    return body && typeof body === 'object' && ('data' in body || 'errors' in body) ? (body as GraphqlBody<T>) : null;
+  } catch {
+    return null;
   }
 }
 

@@ -1,4 +1,4 @@
-import { checkConfig } from '../../catalog/config-validator.ts';
+import { blockRefsIn, checkConfig, type BlockRef } from '../../catalog/config-validator.ts';
 import type { BlockType } from '../../catalog/block-type.ts';
 import { parseBlockTypeRef } from '../../catalog/block-type.ts';
 import type { Issue } from '../../errors.ts';
@@ -9,15 +9,16 @@ type Resolved = { type: BlockType } | { issue: Issue };
 
 /**
  * Resolves every block's and sensor's `type` against the catalog (one lookup for the whole spec)
- * and checks each config against its type's JSON Schema. Returns the resolved types by block id.
+ * and checks each config against its type's JSON Schema. Returns the resolved types by block id,
+ * and the values in valid configs that name other blocks (checked once every type is known).
  */
 export async function checkBlockTypes(
   spec: PipelineSpec,
   source: BlockTypeSource,
   findings: Findings,
-): Promise<Map<string, BlockType>> {
-  const refs = [...spec.blocks.map((b) => b.type), ...spec.sensors.map((s) => s.type)];
-  const slugs = [...new Set(refs.map((r) => parseBlockTypeRef(r)?.slug).filter((s): s is string => !!s))];
+): Promise<{ typeOf: Map<string, BlockType>; refs: BlockRef[] }> {
+  const typeRefs = [...spec.blocks.map((b) => b.type), ...spec.sensors.map((s) => s.type)];
+  const slugs = [...new Set(typeRefs.map((r) => parseBlockTypeRef(r)?.slug).filter((s): s is string => !!s))];
   const bySlug = new Map<string, BlockType[]>();
   for (const type of await source.lookup(slugs)) bySlug.set(type.slug, [...(bySlug.get(type.slug) ?? []), type]);
 
@@ -53,6 +54,13 @@ export async function checkBlockTypes(
     return { type };
   };
 
+  const refs: BlockRef[] = [];
+  const configIssues = (type: BlockType, config: unknown, path: string) => {
+    const issues = checkConfig(type.config_schema, config, path);
+    findings.errors.push(...issues.map(asConfigIssue));
+    if (!issues.length) refs.push(...blockRefsIn(type.config_schema, config, path));
+  };
+
   const typeOf = new Map<string, BlockType>();
   for (const [i, block] of spec.blocks.entries()) {
     const resolved = await resolve(block.type, `/blocks/${i}/type`);
@@ -72,7 +80,7 @@ export async function checkBlockTypes(
       });
       continue;
     }
-    findings.errors.push(...checkConfig(type.config_schema, block.config, `/blocks/${i}/config`).map(asConfigIssue));
+    configIssues(type, block.config, `/blocks/${i}/config`);
     if (!typeOf.has(block.id)) typeOf.set(block.id, type);
   }
 
@@ -93,9 +101,9 @@ export async function checkBlockTypes(
       });
       continue;
     }
-    findings.errors.push(...checkConfig(resolved.type.config_schema, sensor.config, `/sensors/${i}/config`).map(asConfigIssue));
+    configIssues(resolved.type, sensor.config, `/sensors/${i}/config`);
   }
-  return typeOf;
+  return { typeOf, refs };
 }
 
 const asConfigIssue = (issue: Issue): Issue => ({ code: 'invalid_config', ...issue });

@@ -1,3 +1,4 @@
+import { cleanPartitionKey, partitionKeyProblems } from '../dagster-rules.ts';
 import type { CheckInput, Findings } from './report.ts';
 import { cronProblem, isTimeZone } from './cron.ts';
 
@@ -47,6 +48,7 @@ export function checkTriggers({ spec, indexOf }: CheckInput, findings: Findings)
   spec.sensors.forEach((sensor, i) => checkJobRef(sensor.job, `/sensors/${i}/job`));
 
   const partitions = spec.partitions;
+  if (partitions?.type === 'static') checkStaticPartitions(partitions.values, findings);
   if (partitions && partitions.type !== 'static') {
     for (const field of ['start_date', 'end_date'] as const) {
       const value = partitions[field];
@@ -61,6 +63,28 @@ export function checkTriggers({ spec, indexOf }: CheckInput, findings: Findings)
       findings.errors.push({ code: 'invalid_timezone', path: '/partitions/timezone', message: `"${partitions.timezone}" is not a time zone`, hint: 'Use an IANA name such as "UTC".' });
     }
   }
+}
+
+/** Partition keys as Dagster's StaticPartitionsDefinition takes them: unique, none of its refused substrings. */
+function checkStaticPartitions(values: string[], findings: Findings): void {
+  const firstAt = new Map<string, number>();
+  values.forEach((value, i) => {
+    const path = `/partitions/values/${i}`;
+    const refused = partitionKeyProblems(value);
+    if (refused.length) {
+      const clean = cleanPartitionKey(value);
+      findings.errors.push({
+        code: 'invalid_partitions',
+        path,
+        message: `partition key ${JSON.stringify(value)} contains ${refused.join(' and ')}, which Dagster refuses in partition keys`,
+        hint: clean && !values.includes(clean) ? `Use ${JSON.stringify(clean)} instead.` : 'Remove those characters from the key.',
+      });
+    }
+    const earlier = firstAt.get(value);
+    if (earlier !== undefined) {
+      findings.errors.push({ code: 'duplicate_partition', path, message: `partition key ${JSON.stringify(value)} is already at /partitions/values/${earlier}`, hint: 'Dagster needs every partition key once; remove this one.' });
+    } else firstAt.set(value, i);
+  });
 }
 
 // Date.parse takes "2024-02-30" as 1 March; a real date survives the round trip unchanged.

@@ -1,5 +1,7 @@
+import { nameClashes, nameGeneratedCode } from '../../compile/naming.ts';
 import { fromZodIssues } from '../../issues.ts';
 import { pipelineSpecSchema, type PipelineSpec } from '../spec-schema.ts';
+import { checkBlockRefs } from './check-block-refs.ts';
 import { checkBlockTypes } from './check-blocks.ts';
 import { checkGraph } from './check-graph.ts';
 import { checkIds } from './check-ids.ts';
@@ -30,10 +32,13 @@ export async function validateSpec(
   spec.blocks.forEach((block, i) => {
     if (!indexOf.has(block.id)) indexOf.set(block.id, i);
   });
-  const typeOf = await checkBlockTypes(spec, source, findings);
+  const { typeOf, refs } = await checkBlockTypes(spec, source, findings);
+  // The compiler's own naming: whatever names it generates, no spec id may take one.
+  findings.errors.push(...nameClashes(spec, nameGeneratedCode(spec, (id) => typeOf.get(id)?.ref)));
   const input_ = { spec, typeOf, indexOf };
   checkPorts(input_, findings);
   checkGraph(input_, findings);
   checkTriggers(input_, findings);
+  checkBlockRefs(refs, input_, findings);
   return { valid: findings.errors.length === 0, ...findings, spec };
 }

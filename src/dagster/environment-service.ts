@@ -1,0 +1,39 @@
+import type { DagsterConnections } from './dagster-connections.ts';
+import type { Environment } from './environments.ts';
+import { deployNeedsApproval, type Caller } from './policy.ts';
+
+/** An environment as every surface shows it: secret names only, never values. */
+export interface EnvironmentView {
+  name: string;
+  dagster_url: string | null;
+  workspace_dir: string;
+  secrets: Environment['secrets'];
+  policy: Environment['policy'];
+}
+
+/** Where pipelines can be deployed, and the rules each environment sets. */
+export class EnvironmentService {
+  private readonly connections: DagsterConnections;
+
+  constructor(connections: DagsterConnections) {
+    this.connections = connections;
+  }
+
+  list(): EnvironmentView[] {
+    return this.connections.all().map(({ env }) => ({
+      name: env.name,
+      dagster_url: env.graphqlUrl ? env.graphqlUrl.replace(/\/graphql\/?$/, '') : null,
+      workspace_dir: env.workspaceDir,
+      secrets: env.secrets,
+      policy: env.policy,
+    }));
+  }
+
+  /**
+   * Whether deploying to `environment` waits for a person's yes. An environment that is not
+   * configured needs none: the deploy itself is refused, naming it.
+   */
+  deployNeedsApproval(environment: string | undefined, by: Caller): boolean {
+    return deployNeedsApproval(environment ? this.connections.get(environment)?.env : undefined, by);
+  }
+}

@@ -1,0 +1,27 @@
+import type { CatalogService } from './catalog/catalog-service.ts';
+import type { CompileService } from './compile/compile-service.ts';
+import type { DeployService } from './dagster/deploy-service.ts';
+import type { EnvironmentService } from './dagster/environment-service.ts';
+import type { PipelineStatusService } from './dagster/pipeline-status.ts';
+import type { RunsService } from './dagster/runs-service.ts';
+import type { BlockService } from './pipelines/block-service.ts';
+import type { PipelineService } from './pipelines/pipeline-service.ts';
+
+/**
+ * What tools and routes may use: the domain services, whose methods hold the rules (environment
+ * lookup, policies, the deploy diff, the status view), and nothing under them — no repository,
+ * store, KV or deploy worker, so no surface can go around a rule. Tools import this type only
+ * (never services.ts or the chat), which keeps tools → services → chat → agent → tools from
+ * becoming a cycle again (test/architecture/imports.test.ts checks it).
+ */
+export interface Domain {
+  catalog: CatalogService;
+  blocks: BlockService;
+  /** Deleting a pipeline is deployments.deletePipeline: it takes the pipeline out of Dagster first. */
+  pipelines: Omit<PipelineService, 'delete'>;
+  compiler: CompileService;
+  deployments: DeployService;
+  runs: RunsService;
+  environments: EnvironmentService;
+  status: PipelineStatusService;
+}

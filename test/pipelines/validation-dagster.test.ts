@@ -1,0 +1,172 @@
+import { describe, expect, it } from 'vitest';
+import { compilePipeline } from '../../src/compile/compile-pipeline.ts';
+import { FIXED_NAMES, nameGeneratedCode } from '../../src/compile/naming.ts';
+import { AppError } from '../../src/errors.ts';
+import rules from '../../src/pipelines/dagster-names.json' with { type: 'json' };
+import { idProblem, slugify } from '../../src/pipelines/ids.ts';
+import type { PipelineSpec } from '../../src/pipelines/spec-schema.ts';
+import { PIPELINE, typesFor } from '../compile/fixtures.ts';
+import { DAGSTER_ONLY, edge, extract, load, pair, validatorWithCatalog, where } from './spec-fixtures.ts';
+
+// What Dagster refuses at load, refused at validation instead: names, partition keys, crons,
+// blocks named in config, and names the compiler generates. Each case here validated before.
+
+const { report, errors, app } = validatorWithCatalog();
+const sensor = (id: string) => ({ id, type: 'github_release_sensor@1', config: { repository: 'dagster-io/dagster' } });
+const quality = (id: string) => ({ id, type: 'great_expectations_validation@1', config: { expectations: [{ type: 'expect_column_values_to_not_be_null', kwargs: { column: 'id' } }] } });
+
+describe('names Dagster refuses', () => {
+  it.each(DAGSTER_ONLY)('refuses %j as a block, job, schedule and sensor id, suggesting a free one', async (name) => {
+    const asBlock = await errors(pair(name));
+    expect(where(asBlock)).toEqual(['invalid_id /blocks/0/id']);
+    expect(asBlock[0]!.message).toBe(`id "${name}" is a name Dagster ${rules.dagster_version} refuses (it conflicts with a Dagster or Python reserved word)`);
+    expect(asBlock[0]!.hint).toBe(`Try "${name}_table".`);
+
+    const others = await errors(pair('extract', 'load', { jobs: [{ id: name, blocks: ['extract', 'load'] }], schedules: [{ id: name, job: name, cron: '@daily' }], sensors: [sensor(name)] }));
+    // The three share one id: the job's is invalid, and the others are invalid the same way.
+    expect(where(others)).toEqual(['invalid_id /jobs/0/id', 'invalid_id /schedules/0/id', 'invalid_id /sensors/0/id']);
+    expect(others.map((i) => i.hint)).toEqual([`Try "${name}_job".`, `Try "${name}_schedule".`, `Try "${name}_sensor".`]);
+  });
+
+  it('refuses every name in the pinned Dagster list, and the suggestion for each is usable', () => {
+    for (const name of rules.disallowed_names.filter((n) => /^[a-z]/.test(n))) {
+      expect(idProblem(name), name).toEqual(expect.any(String));
+      expect(idProblem(slugify(name)), name).toBeNull();
+    }
+  });
+
+  it('turns a block named "Output" (or "Input", "Meta"…) in the seed flow into a usable id', async () => {
+    const block = async (name: string, block_type: string, config: object) => (await app().call('POST', '/v1/blocks', { name, block_type, config })).body.id as string;
+    const from = await block('Input', 'postgres_incremental_extract', { table: 'public.customers' });
+    const to = await block('Output', 'clickhouse_replacing_merge_tree_load', { table: 'customers', order_by: ['id'] });
+    expect((await app().call('POST', '/v1/edges', { source_block_id: from, source_port: 'rows', target_block_id: to, target_port: 'rows' })).status).toBe(201);
+    const created = await app().call('POST', '/dagster/pipelines/', { pipeline_name: 'input to output', block_ids: [from, to], configuration: {} });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const stored = await app().call('GET', `/v1/pipelines/${created.body.pipeline_id}`);
+    expect(stored.body.spec.blocks.map((b: { id: string }) => b.id)).toEqual(['input_block', 'output_block']);
+  });
+
+  it('gives a seed-flow block that would take a generated resource key another id', async () => {
+    const block = async (name: string, block_type: string, config: object) => (await app().call('POST', '/v1/blocks', { name, block_type, config })).body.id as string;
+    const from = await block('Load customers clickhouse', 'postgres_incremental_extract', { table: 'public.customers' });
+    const to = await block('Load customers', 'clickhouse_replacing_merge_tree_load', { table: 'customers', order_by: ['id'] });
+    await app().call('POST', '/v1/edges', { source_block_id: from, source_port: 'rows', target_block_id: to, target_port: 'rows' });
+    const created = await app().call('POST', '/dagster/pipelines/', { pipeline_name: 'clash in the seed flow', block_ids: [from, to], configuration: {} });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const stored = await app().call('GET', `/v1/pipelines/${created.body.pipeline_id}`);
+    expect(stored.body.spec.blocks.map((b: { id: string }) => b.id)).toEqual(['load_customers_clickhouse_block', 'load_customers']);
+  });
+});
+
+describe('names the compiler generates', () => {
+  const clash = (): PipelineSpec => ({
+    name: 'clash',
+    blocks: [extract('load_customers_clickhouse') as PipelineSpec['blocks'][number], load('load_customers') as PipelineSpec['blocks'][number]],
+    edges: [edge('load_customers_clickhouse', 'rows', 'load_customers', 'rows')],
+    jobs: [],
+    schedules: [],
+    sensors: [],
+  });
+
+  it('refuses a block id that is the resource key of a ClickHouse load it feeds, at its path', async () => {
+    const found = await errors(clash());
+    expect(where(found)).toEqual(['name_clash /blocks/0/id']);
+    expect(found[0]!.message).toBe(`id "load_customers_clickhouse" is the name generated code gives to the key of block "load_customers"'s clickhouse resource`);
+    expect(found[0]!.hint).toBe('Rename it, e.g. to "load_customers_clickhouse_table".');
+    // Renamed as the hint says, it validates.
+    const renamed = { ...clash(), blocks: [extract('load_customers_clickhouse_table'), load('load_customers')], edges: [edge('load_customers_clickhouse_table', 'rows', 'load_customers', 'rows')] };
+    expect((await report(renamed)).valid).toBe(true);
+  });
+
+  it('refuses a job or schedule that takes a resource key too, wherever the blocks sit', async () => {
+    const found = await errors(pair('extract', 'load', { jobs: [{ id: 'extract_postgres', blocks: ['extract', 'load'] }], schedules: [{ id: 'load_clickhouse', job: 'extract_postgres', cron: '@daily' }] }));
+    expect(where(found)).toEqual(['name_clash /jobs/0/id', 'name_clash /schedules/0/id']);
+  });
+
+  it('reserves every name compiled definitions.py defines or takes as a parameter', () => {
+    const spec: PipelineSpec = { ...clash(), blocks: [extract('customers') as PipelineSpec['blocks'][number], load('load_customers') as PipelineSpec['blocks'][number]], edges: [edge('customers', 'rows', 'load_customers', 'rows')], schedules: [{ id: 'daily', cron: '@daily', timezone: 'UTC' }] };
+    const py = compilePipeline(PIPELINE, spec, typesFor(spec)).files['definitions.py']!;
+    const defined = [
+      ...[...py.matchAll(/^(?:def |class )?(\w+)(?: =|\()/gm)].map((m) => m[1]!),
+      ...[...py.matchAll(/^(?:from \S+ )?import (.+)$/gm)].flatMap((m) => m[1]!.split(', ').map((name) => name.split(' as ').at(-1)!)),
+      ...[...py.matchAll(/^def \w+\((.*)\):$/gm)].flatMap((m) => m[1]!.split(', ').map((p) => p.split(':')[0]!)),
+    ];
+    const naming = nameGeneratedCode(spec, (id) => typesFor(spec).get(id)?.ref);
+    const reserved = new Set([...FIXED_NAMES, ...naming.generated.map((g) => g.name), ...spec.blocks.map((b) => b.id), ...spec.schedules.map((s) => s.id)]);
+    expect(defined.length).toBeGreaterThan(10);
+    expect(defined.filter((name) => !reserved.has(name))).toEqual([]);
+  });
+
+  it('gives the default job another name when a block takes "all_blocks"', async () => {
+    expect((await report(pair('all_blocks', 'load', { schedules: [{ id: 'daily', cron: '@daily' }] }))).valid).toBe(true);
+  });
+
+  it('is refused by compile with the same issue, as invalid input (400), never as not implemented (501)', () => {
+    let error: AppError | undefined;
+    try {
+      compilePipeline(PIPELINE, clash(), typesFor(clash()));
+    } catch (e) {
+      error = e as AppError;
+    }
+    expect(error).toBeInstanceOf(AppError);
+    expect(error!.code).toBe('invalid:pipeline');
+    expect(error!.status).toBe(400);
+    expect(where(error!.issues)).toEqual(['name_clash /blocks/0/id']);
+  });
+});
+
+describe('static partition keys', () => {
+  it('refuses what Dagster refuses in a key, and a key twice, each at its path', async () => {
+    const values = ['eu', 'north\namerica', 'asia\tpacific', '2024-01...2024-02', 'eu', 'bell\u0007'];
+    const found = await errors(pair('extract', 'load', { partitions: { type: 'static', values } }));
+    expect(where(found)).toEqual([
+      'invalid_partitions /partitions/values/1',
+      'invalid_partitions /partitions/values/2',
+      'invalid_partitions /partitions/values/3',
+      'duplicate_partition /partitions/values/4',
+      'invalid_partitions /partitions/values/5',
+    ]);
+    expect(found[0]!.message).toBe('partition key "north\\namerica" contains a line feed (\\n), which Dagster refuses in partition keys');
+    expect(found[0]!.hint).toBe('Use "north america" instead.');
+    expect(found[2]!.message).toContain('three dots');
+    expect(found[2]!.hint).toBe('Use "2024-01-2024-02" instead.');
+    expect(found[3]!.message).toBe('partition key "eu" is already at /partitions/values/0');
+  });
+});
+
+describe('crons Dagster refuses', () => {
+  it('refuses "H 0 * * *" and "0 0 * * 5L" at their paths', async () => {
+    const schedules = [{ id: 'hashed', cron: 'H 0 * * *' }, { id: 'last_friday', cron: '0 0 * * 5L' }];
+    const found = await errors(pair('extract', 'load', { schedules }));
+    expect(where(found)).toEqual(['invalid_cron /schedules/0/cron', 'invalid_cron /schedules/1/cron']);
+    expect(found[1]!.message).toBe('cron "0 0 * * 5L" uses "L" (last) in the day of week field ("5L"), a cron extension Dagster and this service do not both accept; use numbers, names, ranges, lists and steps');
+  });
+});
+
+describe('blocks named inside config', () => {
+  const alert = (monitored: string[]) => ({ id: 'on_failed_checks', type: 'data_quality_alert_sensor@1', config: { monitored_checks: monitored } });
+  const withCheck = (monitored: string[]) => ({
+    ...pair(),
+    blocks: [extract(), load(), quality('orders_checks')],
+    edges: [edge('extract', 'rows', 'load', 'rows'), edge('extract', 'rows', 'orders_checks', 'rows')],
+    sensors: [alert(monitored)],
+  });
+
+  it('accepts a data-quality sensor watching a quality block of the pipeline', async () => {
+    expect(await report(withCheck(['orders_checks']))).toMatchObject({ valid: true, errors: [] });
+  });
+
+  it('refuses one naming a block that does not exist, or one that is not a quality block', async () => {
+    const found = await errors(withCheck(['orders_checks', 'order_checks', 'extract']));
+    expect(where(found)).toEqual(['unknown_block /sensors/0/config/monitored_checks/1', 'wrong_block_category /sensors/0/config/monitored_checks/2']);
+    expect(found[0]!.message).toBe('"order_checks" names no block of this pipeline');
+    expect(found[0]!.hint).toBe("Name one of this pipeline's quality blocks: orders_checks.");
+    expect(found[1]!.message).toBe('block "extract" is a source block (postgres_incremental_extract@1), and this field takes quality blocks');
+  });
+
+  it('says to add a quality block when the pipeline has none', async () => {
+    const found = await errors({ ...pair(), sensors: [alert(['extract'])] });
+    expect(where(found)).toEqual(['wrong_block_category /sensors/0/config/monitored_checks/0']);
+    expect(found[0]!.hint).toContain('has no quality block');
+  });
+});
