@@ -1,5 +1,7 @@
 import fc from 'fast-check';
 import { recipeFor } from '../../../src/compile/block-recipes.ts';
+import { FIXED_NAMES } from '../../../src/compile/naming.ts';
+import dagsterRules from '../../../src/pipelines/dagster-names.json' with { type: 'json' };
 import { nastyText } from './text.ts';
 import { COMMON_ZONES, isoDate, validSpec, type Spec } from './valid-spec.ts';
 
@@ -18,6 +20,8 @@ const PROBE_NAMES = [
   'dg', 'defs', 'pipeline', 'path', 'postgres', 'clickhouse', 'duckdb', 'constellation_blocks', 'dagster', 'sys', 'os', 'json',
   'all_blocks', 'all_blocks_2', 'asset', 'job', 'schedule', 'resources', 'assets', 'jobs', 'schedules', 'sensors',
   '__repository__', '__ASSET_JOB', '__init__', '_', '__', 'Output', 'ｉnput', 'ſtr', 'ınput', 'input ', 'a'.repeat(63), 'a'.repeat(64),
+  // and whatever the pinned Dagster and the compiler reserve today, so an upgrade is probed too
+  ...dagsterRules.disallowed_names, ...FIXED_NAMES,
 ];
 const hostileId = fc.oneof(
   { weight: 3, arbitrary: fc.constantFrom(...PROBE_NAMES) },
@@ -45,6 +49,7 @@ const hostileZone = fc.oneof(
 );
 
 const hostileKey = fc.oneof(
+  fc.constantFrom(...dagsterRules.invalid_partition_substrings.map((bad) => `a${bad}b`)),
   fc.constantFrom('a\nb', '...', 'a...b', '..', '\t', 'x\r', '\u0000', '\u0007', '\b', '\f', '\v', '', ' ', 'a|b', 'a,b', '[x]', '\\', '\ud800', 'x'.repeat(1000), 'ok'),
   nastyText({ maxLength: 20 }),
 );
