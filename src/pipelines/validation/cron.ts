@@ -127,15 +127,3 @@ function valueOf(raw: string, field: Field): number | string {
     : `has "${raw}" in the ${field.name} field, which is not a number`;
 }
 
-/** An IANA zone name spelled exactly as Dagster (Python's zoneinfo) looks it up. */
-export function isTimeZone(name: string): boolean {
-  // Intl also takes UTC offsets ("+01:00") and any letter case ("europe/berlin"); zoneinfo
-  // takes neither. An alias ("EST", "Asia/Calcutta") resolves to another name and is fine.
-  if (/^[+-]/.test(name)) return false;
-  try {
-    const resolved = new Intl.DateTimeFormat('en-US', { timeZone: name }).resolvedOptions().timeZone;
-    return resolved === name || resolved.toLowerCase() !== name.toLowerCase();
-  } catch {
-    return false;
-  }
-}
