@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { flagshipSpec } from '../compile/fixtures.ts';
 import { freshDbUrl } from '../support/databases.ts';
 import { freePort } from '../support/postgres-server.ts';
+import { stopOnExit } from '../support/server-processes.ts';
 import { startPlatform, until, type Platform } from './platform.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -20,6 +21,8 @@ async function startService(env: Record<string, string>): Promise<{ url: string;
     env: { ...process.env, ...env, PORT: String(port), LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  // Killed with this test process whatever ends it (vitest's SIGTERM to a worker, Ctrl-C).
+  child.once('exit', stopOnExit(() => child.kill('SIGKILL'), `tr '\\0' ' ' < /proc/${child.pid}/cmdline 2>/dev/null | grep -qF 'src/server.ts' && kill -9 ${child.pid}`));
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));
   const url = `http://127.0.0.1:${port}`;
