@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
@@ -96,6 +96,12 @@ describe('a deploy whose service is killed mid-way (two processes on Postgres)',
       await fetch(platform.environment.graphqlUrl!, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ workspaceOrError { ... on Workspace { locationEntries { name locationOrLoadError { __typename } } } } }' }) })
     ).json() as any;
     expect(data.data.workspaceOrError.locationEntries).toEqual([{ name: `pipeline_${pipeline.id.replace(/-/g, '').slice(0, 12)}`, locationOrLoadError: { __typename: 'RepositoryLocation' } }]);
+    // Whatever the kill interrupted, nothing of it is left: no half-written or kept folders.
+    const leftovers = ['.staging', '.previous', '.trash'].flatMap((sub) => {
+      const dir = join(platform.environment.workspaceDir, sub);
+      return existsSync(dir) ? readdirSync(dir).map((name) => `${sub}/${name}`) : [];
+    });
+    expect(leftovers).toEqual([]);
     second.child.kill('SIGTERM');
   });
 });
