@@ -122,14 +122,15 @@ export class DeployWorker {
 
   /**
    * Clears what interrupted deploys left in the connection's workspace (see recoverWorkspace),
-   * under its lock; with `tx`, inside a lock the caller already holds. At start (`reload`), Dagster
+   * under its lock; with `tx`, inside a lock the caller already holds, before deploying `deploying`
+   * (whose lease it holds). At start (`reload`), Dagster
    * is asked to reload what was put back; a deploy reloads its own location anyway.
    */
-  private async recover(connection: DagsterConnection, opts: { tx?: Db; reload?: boolean } = {}): Promise<void> {
+  private async recover(connection: DagsterConnection, opts: { tx?: Db; reload?: boolean; deploying?: string } = {}): Promise<void> {
     const environment = connection.env.name;
     const log = this.deps.logger.child({ environment });
     try {
-      const clear = (tx: Db) => recoverWorkspace(connection.workspace, this.deps.repo.with(tx), this.owner);
+      const clear = (tx: Db) => recoverWorkspace(connection.workspace, this.deps.repo.with(tx), opts.deploying);
       const { restored, removed } = await (opts.tx ? clear(opts.tx) : this.deps.locks.run(environment, clear));
       if (restored.length === 0 && removed.length === 0) return;
       log.info({ restored, removed }, 'cleared what interrupted deploys left in the workspace');
@@ -156,7 +157,7 @@ export class DeployWorker {
       });
     // A resumed deployment first gets back what was in place before its earlier attempt.
     const change = await underLease(async (tx) => {
-      await this.recover(connection, { tx });
+      await this.recover(connection, { tx, deploying: d.id });
       return workspace.replaceLocation(compiled.locationName, compiled.files, d.id);
     });
     const settle = (step: 'commit' | 'rollback') => underLease(() => change[step]());

@@ -62,10 +62,12 @@ describe('what interrupted deploys leave behind', () => {
   };
   const kept = (location: string) => (existsSync(ws('.previous')) ? readdirSync(ws('.previous')).filter((n) => n.startsWith(`${location}-`)) : []);
 
-  it('puts back or drops each kept copy by its deployment, and never touches one another worker is loading', async () => {
-    const [resumed, failed, deployed, loading, expired, gone] = await Promise.all(Array.from({ length: 6 }, newPipeline));
+  it('puts back or drops each kept copy by its deployment, and never touches one that is being loaded', async () => {
+    const [resumed, failed, deployed, loading, expired, gone, sibling] = await Promise.all(Array.from({ length: 7 }, newPipeline));
     const cases = {
       resumed: await deployment(resumed!, 'in_progress', 'me'),
+      // Another deployment the same worker is loading right now (a worker deploys several at once).
+      sibling: await deployment(sibling!, 'in_progress', 'me'),
       failed: await deployment(failed!, 'failed'),
       deployed: await deployment(deployed!, 'deployed'),
       loading: await deployment(loading!, 'in_progress', 'other-worker'),
@@ -76,6 +78,7 @@ describe('what interrupted deploys leave behind', () => {
     killedWhileLoading(loc(failed!), cases.failed.id);
     killedWhileLoading(loc(deployed!), cases.deployed.id);
     killedWhileLoading(loc(loading!), cases.loading.id);
+    killedWhileLoading(loc(sibling!), cases.sibling.id);
     killedBetweenRenames(loc(expired!), cases.expired.id);
     // A copy whose deployment no longer exists (its pipeline was deleted), and one named before
     // copies carried their deployment, with nothing in its place.
@@ -83,7 +86,7 @@ describe('what interrupted deploys leave behind', () => {
     writeLocation(ws('.previous', `pipeline_legacy-${tag()}`), 'legacy');
     writeLocation(ws('.trash', 'pipeline_x-half-deleted'), 'half');
 
-    const result = await locks.run('development', (tx) => recoverWorkspace(workspace, t.services.deploymentRepo.with(tx), 'me'));
+    const result = await locks.run('development', (tx) => recoverWorkspace(workspace, t.services.deploymentRepo.with(tx), cases.resumed.id));
     // Half-written and half-deleted folders: gone.
     expect(readdirSync(ws('.trash'))).toEqual([]);
     expect(readdirSync(ws('.staging'))).toEqual([]);
@@ -95,9 +98,12 @@ describe('what interrupted deploys leave behind', () => {
     // One that succeeded keeps its own files; the copy goes.
     expect(versionAt(loc(deployed!))).toBe('new');
     expect(kept(loc(deployed!))).toEqual([]);
-    // Another worker's deployment, its lease live or run out: untouched, whoever resumes it clears it.
-    expect(versionAt(loc(loading!))).toBe('new');
-    expect(kept(loc(loading!))).toHaveLength(1);
+    // Another deployment in progress, its lease live or run out, the caller's worker's or another's:
+    // untouched, whoever resumes it clears it.
+    for (const id of [loading!, sibling!]) {
+      expect(versionAt(loc(id))).toBe('new');
+      expect(kept(loc(id))).toHaveLength(1);
+    }
     expect(versionAt(loc(expired!))).toBeNull();
     expect(kept(loc(expired!))).toHaveLength(1);
     expect(versionAt(loc(gone!))).toBeNull();
