@@ -8,6 +8,7 @@ import json
 import keyword
 import sys
 from importlib.metadata import version
+from importlib.resources import files
 
 from dagster._core.definitions.partitions.utils.base import INVALID_PARTITION_SUBSTRINGS
 from dagster._core.definitions.utils import DISALLOWED_NAMES, VALID_NAME_REGEX_STR
@@ -25,6 +26,11 @@ json.dump(
         "python_keywords": sorted(set(keyword.kwlist) | set(keyword.softkwlist)),
         # dagster._core.definitions.partitions.utils.base.INVALID_PARTITION_SUBSTRINGS
         "invalid_partition_substrings": INVALID_PARTITION_SUBSTRINGS,
+        # Dagster looks schedule and partition time zones up with zoneinfo, whose one source on
+        # every machine is the tzdata package Dagster depends on (a system zoneinfo may be absent).
+        # ICU (Node's Intl) knows legacy names that tzdata dropped, such as SystemV/AST4.
+        "tzdata_version": version("tzdata"),
+        "time_zones": sorted(files("tzdata").joinpath("zones").read_text(encoding="utf-8").split()),
     },
     sys.stdout,
     indent=2,

@@ -1,9 +1,8 @@
 // npm run dagster: a local Dagster (webserver + daemon) over the development environment's
 // workspace, where `npm start` deploys. Together they are a complete local platform.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { DAGSTER_YAML } from '../src/adapters/dagster/instance-config.ts';
+import { prepareDagsterHome } from '../src/adapters/dagster/dagster-home.ts';
 import { loadConfig } from '../src/config.ts';
 import { loadEnvironments } from '../src/dagster/environments.ts';
 import { Workspace } from '../src/dagster/workspace.ts';
@@ -25,12 +24,18 @@ if (spawnSync('bash', [join(root, 'scripts/python-env.sh')], { stdio: 'inherit' 
 const workspace = new Workspace(env);
 workspace.writeWorkspaceYaml();
 const home = resolve(config.DATA_DIR, 'dagster-home', name);
-mkdirSync(home, { recursive: true });
-writeFileSync(join(home, 'dagster.yaml'), DAGSTER_YAML);
 const url = new URL(env.graphqlUrl ?? 'http://127.0.0.1:3000/graphql');
 const workspaceYaml = join(workspace.dir, 'workspace.yaml');
 const bin = (tool: string) => join(root, '.venv/bin', tool);
 const childEnv = { ...process.env, DAGSTER_HOME: home };
+// The home's storage is created (or upgraded) before the webserver and daemon start, so the two
+// never race to create it (see prepareDagsterHome).
+try {
+  await prepareDagsterHome(home, join(root, '.venv/bin'), childEnv);
+} catch (error) {
+  process.stderr.write(`${(error as Error).message}\n`);
+  process.exit(1);
+}
 
 process.stdout.write(`Dagster for "${name}": UI and GraphQL at ${url.origin}, workspace ${workspaceYaml}, DAGSTER_HOME ${home}\n`);
 const children = [

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Db } from '../adapters/store/db.ts';
+import { canonicalJson } from '../canonical-json.ts';
 import type { Principal } from './principal.ts';
 
 /**
@@ -41,7 +42,13 @@ export class ApprovalTokens {
 
 const hash = (token: string) => createHash('sha256').update(token).digest('hex');
 
+/**
+ * The call a token is bound to: principal, tool and the arguments' canonical JSON. Keys used to be
+ * ordered with localeCompare (locale-dependent); since the one code-unit order, a token issued by
+ * an instance running the older code for arguments whose keys the two orders rank differently
+ * (e.g. "B" beside "a", "ä" beside "z" in Swedish) no longer matches: it can be asked for again, and tokens
+ * live ten minutes, so none is left stranded for long.
+ */
 function keyOf(principal: Principal, tool: string, args: unknown): string {
-  const canonical = JSON.stringify(args, (_k, v) => (v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b))) : v));
-  return createHash('sha256').update(`${principal.orgId}\0${principal.userId}\0${tool}\0${canonical}`).digest('hex');
+  return createHash('sha256').update(`${principal.orgId}\0${principal.userId}\0${tool}\0${canonicalJson(args)}`).digest('hex');
 }

@@ -1,7 +1,7 @@
 import type { BlockType } from '../catalog/block-type.ts';
 import { applyConfigDefaults } from '../catalog/config-validator.ts';
 import type { PipelineSpec, RetryPolicy } from '../pipelines/spec-schema.ts';
-import { canonicalJson } from './canonical-json.ts';
+import { canonicalJsonFile } from '../canonical-json.ts';
 import type { CompilePlan } from './compile-plan.ts';
 
 export interface PipelineIdentity {
@@ -40,7 +40,7 @@ export function pipelineJson(pipeline: PipelineIdentity, spec: PipelineSpec, typ
       ? spec.partitions
       : { ...spec.partitions, end_date: spec.partitions.end_date ?? null }
     : null;
-  return canonicalJson({
+  return canonicalJsonFile({
     format: 1,
     pipeline: { id: pipeline.id, name: pipeline.name, description: pipeline.description, version: pipeline.version },
     blocks,

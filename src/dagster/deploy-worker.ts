@@ -3,9 +3,11 @@ import { DagsterUnavailableError } from '../adapters/dagster/graphql-client.ts';
 import type { CompiledLocation } from '../compile/compile-pipeline.ts';
 import { toAppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import type { DagsterConnections } from './dagster-connections.ts';
+import type { DagsterConnection, DagsterConnections } from './dagster-connections.ts';
 import type { DeploymentRepo, DeploymentRow } from './deployment-repo.ts';
 import type { WorkspaceLocks } from './workspace-lock.ts';
+import { recoverWorkspace } from './workspace-recovery.ts';
+import type { Db } from '../adapters/store/db.ts';
 
 export interface DeployWorkerDeps {
   repo: DeploymentRepo;
@@ -22,10 +24,14 @@ export interface DeployWorkerDeps {
 
 type Outcome = { status: 'deployed' | 'written' | 'failed'; message: string; error?: string; contentHash?: string };
 
+/** This worker's lease ran out and another worker took the deployment over: its files are theirs now. */
+class LeaseLostError extends Error {}
+
 /**
  * Carries deployments from pending to deployed, written or failed. Any number of workers, in any
  * number of processes, share the deployments table: each holds a lease on what it works on and
- * renews it; what a dead worker held is picked up once its lease expires.
+ * renews it; what a dead worker held is picked up once its lease expires. What dead workers left
+ * in a workspace is cleared when a worker starts and before each deploy (recoverWorkspace).
  */
 export class DeployWorker {
   readonly owner = `worker-${randomUUID()}`;
@@ -58,6 +64,7 @@ export class DeployWorker {
   }
 
   private async run(): Promise<void> {
+    for (const connection of this.deps.connections.all()) await this.recover(connection, { reload: true });
     while (this.running) {
       let claimed: DeploymentRow | null = null;
       if (this.active.size < this.deps.concurrency) {
@@ -100,7 +107,8 @@ export class DeployWorker {
     }, Math.max(250, (this.deps.leaseSeconds * 1000) / 3));
     try {
       const outcome = await this.deploy(d).catch((error): Outcome => {
-        log.error({ err: error }, 'deployment failed unexpectedly');
+        if (error instanceof LeaseLostError) lost = true;
+        else log.error({ err: error }, 'deployment failed unexpectedly');
         return { status: 'failed', message: 'The deployment failed.', error: safeMessage(error) };
       });
       if (lost || !(await this.deps.repo.finish(d.id, this.owner, outcome))) {
@@ -113,16 +121,51 @@ export class DeployWorker {
     }
   }
 
+  /**
+   * Clears what interrupted deploys left in the connection's workspace (see recoverWorkspace),
+   * under its lock; with `tx`, inside a lock the caller already holds, before deploying `deploying`
+   * (whose lease it holds). At start (`reload`), Dagster
+   * is asked to reload what was put back; a deploy reloads its own location anyway.
+   */
+  private async recover(connection: DagsterConnection, opts: { tx?: Db; reload?: boolean; deploying?: string } = {}): Promise<void> {
+    const environment = connection.env.name;
+    const log = this.deps.logger.child({ environment });
+    try {
+      const clear = (tx: Db) => recoverWorkspace(connection.workspace, this.deps.repo.with(tx), opts.deploying);
+      const { restored, removed } = await (opts.tx ? clear(opts.tx) : this.deps.locks.run(environment, clear));
+      if (restored.length === 0 && removed.length === 0) return;
+      log.info({ restored, removed }, 'cleared what interrupted deploys left in the workspace');
+      if (opts.reload) {
+        for (const name of restored) connection.locations?.load(name).catch((error) => log.warn({ err: error, location: name }, 'Dagster did not reload a restored location'));
+      }
+    } catch (error) {
+      if (opts.tx) throw error;
+      log.error({ err: error }, 'could not clear what interrupted deploys left in the workspace');
+    }
+  }
+
   private async deploy(d: DeploymentRow): Promise<Outcome> {
     const connection = this.deps.connections.get(d.environment);
     if (!connection) return { status: 'failed', message: 'The deployment failed.', error: `Environment "${d.environment}" is no longer configured.` };
     const { workspace, locations } = connection;
     const compiled = await this.deps.compile(d);
-    const change = await this.deps.locks.run(d.environment, () => workspace.replaceLocation(compiled.locationName, compiled.files));
+    // Files change only while this worker holds the deployment's lease, checked (and renewed) under
+    // the lock: once another worker has taken the deployment over, they are that worker's.
+    const underLease = <T>(fn: (tx: Db) => T | Promise<T>) =>
+      this.deps.locks.run(d.environment, async (tx) => {
+        if (!(await this.deps.repo.with(tx).renew(d.id, this.owner, this.deps.leaseSeconds))) throw new LeaseLostError();
+        return fn(tx);
+      });
+    // A resumed deployment first gets back what was in place before its earlier attempt.
+    const change = await underLease(async (tx) => {
+      await this.recover(connection, { tx, deploying: d.id });
+      return workspace.replaceLocation(compiled.locationName, compiled.files, d.id);
+    });
+    const settle = (step: 'commit' | 'rollback') => underLease(() => change[step]());
     const where = workspace.locationDir(compiled.locationName);
 
     if (!locations) {
-      await this.deps.locks.run(d.environment, () => change.commit());
+      await settle('commit');
       return { status: 'written', contentHash: compiled.contentHash, message: `Written to ${where}; no Dagster GraphQL URL is configured for "${d.environment}", so Dagster was not asked to load it.` };
     }
     let loaded;
@@ -131,15 +174,15 @@ export class DeployWorker {
     } catch (error) {
       if (!(error instanceof DagsterUnavailableError)) throw error;
       // Keep the files: a Dagster started later (npm run dagster) loads them from workspace.yaml.
-      await this.deps.locks.run(d.environment, () => change.commit());
+      await settle('commit');
       return { status: 'written', contentHash: compiled.contentHash, message: `Written to ${where}, but it is not loaded: ${error.message}. Start Dagster (npm run dagster) and deploy again to verify.` };
     }
     if (loaded.ok) {
-      await this.deps.locks.run(d.environment, () => change.commit());
+      await settle('commit');
       return { status: 'deployed', contentHash: compiled.contentHash, message: `Version ${d.version} is loaded in Dagster as code location ${compiled.locationName}.` };
     }
     // Put the previous version back, on disk and in Dagster, and report Dagster's own words.
-    await this.deps.locks.run(d.environment, () => change.rollback());
+    await settle('rollback');
     await (workspace.hasLocation(compiled.locationName) ? locations.load(compiled.locationName) : locations.reloadWorkspace()).catch(() => undefined);
     return { status: 'failed', contentHash: compiled.contentHash, message: `Dagster could not load version ${d.version}; the previous version stays in place.`, error: loaded.error };
   }

@@ -33,6 +33,21 @@ export class DeploymentRepo {
     this.db = db;
   }
 
+  /** The same repository over another handle: the transaction a workspace lock is held in. */
+  with(db: Db): DeploymentRepo {
+    return new DeploymentRepo(db);
+  }
+
+  /** Status and lease holder of each of these deployments that exists. */
+  async states(ids: string[]): Promise<Map<string, { status: DeploymentStatus; lease_owner: string | null }>> {
+    if (ids.length === 0) return new Map();
+    const rows = await this.db.query<{ id: string; status: DeploymentStatus; lease_owner: string | null }>(
+      `SELECT id, status, lease_owner FROM deployments WHERE id = ANY($1::uuid[])`,
+      [ids],
+    );
+    return new Map(rows.map(({ id, ...state }) => [id, state]));
+  }
+
   async create(principal: Principal, d: { pipelineId: string; version: number; environment: string; locationName: string; requestId?: string }): Promise<DeploymentRow> {
     const [row] = await this.db.query<DeploymentRow>(
       `INSERT INTO deployments (id, org_id, pipeline_id, version, environment, status, location_name, requested_by, request_id)

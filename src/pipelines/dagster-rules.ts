@@ -19,6 +19,15 @@ export function dagsterNameProblem(name: string): string | null {
 
 export const isPythonKeyword = (name: string) => PYTHON_KEYWORDS.has(name);
 
+const TIME_ZONES = new Set(rules.time_zones);
+
+/**
+ * An IANA zone name that Dagster's zoneinfo loads on any machine: one of the pinned tzdata's
+ * zones, spelled exactly (zoneinfo takes neither other letter cases nor UTC offsets). Node's Intl
+ * is not the judge: ICU still knows legacy names tzdata dropped ("SystemV/AST4").
+ */
+export const isTimeZone = (name: string) => TIME_ZONES.has(name);
+
 const SUBSTRING_NAMES: Record<string, string> = {
   '...': 'three dots ("...", Dagster\'s range separator)',
   '\u0007': 'a bell character (\\a)',

@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Db } from '../adapters/store/db.ts';
 import { assertStorable } from '../input-guard.ts';
+import { canonicalJson } from '../canonical-json.ts';
 import type { Principal } from '../auth/principal.ts';
 import type { PipelineSpec } from './spec-schema.ts';
 
@@ -25,15 +26,12 @@ export interface VersionRow {
   created_at: Date;
 }
 
-/** Canonical JSON (sorted keys) so the same spec always hashes the same. */
+/**
+ * The spec's canonical JSON, hashed: the same spec always hashes the same. (Hashes stored before
+ * the one canonical form differ only for specs with integer-like object keys, e.g. in dbt vars.)
+ */
 export function specHash(spec: unknown): string {
-  const canonical = (v: unknown): unknown =>
-    Array.isArray(v)
-      ? v.map(canonical)
-      : v && typeof v === 'object'
-        ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])]))
-        : v;
-  return createHash('sha256').update(JSON.stringify(canonical(spec))).digest('hex');
+  return createHash('sha256').update(canonicalJson(spec)).digest('hex');
 }
 
 const isUniqueViolation = (error: unknown) => (error as { code?: string }).code === '23505';

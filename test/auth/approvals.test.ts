@@ -1,8 +1,11 @@
+import { execFileSync } from 'node:child_process';
+import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../src/adapters/store/db.ts';
+import { openDb } from '../../src/adapters/store/open-db.ts';
 import { ApprovalTokens } from '../../src/auth/approvals.ts';
 import { ensureLocalPrincipal, LOCAL_PRINCIPAL } from '../../src/auth/principal.ts';
-import { freshDb, STORE_KINDS } from '../support/databases.ts';
+import { freshDb, freshDbUrl, STORE_KINDS } from '../support/databases.ts';
 
 const args = { pipeline_id: 'p1', environment: 'production', dry_run: false };
 
@@ -44,5 +47,34 @@ describe.each(STORE_KINDS)('confirmation tokens on %s', (kind) => {
     // The next issue sweeps the expired ones.
     await shortLived.issue(LOCAL_PRINCIPAL, 'deploy_pipeline', args);
     expect(await db.query('SELECT 1 FROM approval_tokens WHERE expires_at < now()')).toEqual([]);
+  });
+});
+
+describe('confirmation tokens across locales (postgres)', () => {
+  it('one issued by an instance in a Swedish locale works on one in another locale', async () => {
+    const url = await freshDbUrl();
+    const db = await openDb({ databaseUrl: url });
+    try {
+      await ensureLocalPrincipal(db);
+      // Keys that localeCompare orders differently in sv_SE ("ä" after "z") and here.
+      const call = { z: 1, ä: 2, a: 3, B: 4, nested: { Ä: true, b: false } };
+      const src = resolve(import.meta.dirname, '../../src');
+      const issue = `
+        import { openDb } from ${JSON.stringify(`${src}/adapters/store/open-db.ts`)};
+        import { ApprovalTokens } from ${JSON.stringify(`${src}/auth/approvals.ts`)};
+        import { LOCAL_PRINCIPAL } from ${JSON.stringify(`${src}/auth/principal.ts`)};
+        const db = await openDb({ databaseUrl: process.env.DATABASE_URL });
+        process.stdout.write(await new ApprovalTokens(db).issue(LOCAL_PRINCIPAL, 'deploy_pipeline', ${JSON.stringify(call)}));
+        await db.close();`;
+      const token = execFileSync(process.execPath, ['--input-type=module', '-e', issue], {
+        env: { ...process.env, DATABASE_URL: url, LC_ALL: 'sv_SE.UTF-8', LANG: 'sv_SE.UTF-8' },
+        encoding: 'utf8',
+      }).trim();
+      expect(token).toMatch(/^[\w-]{20,}$/);
+      const here = { nested: { b: false, Ä: true }, B: 4, a: 3, ä: 2, z: 1 };
+      expect(await new ApprovalTokens(db).consume(token, LOCAL_PRINCIPAL, 'deploy_pipeline', here)).toBe(true);
+    } finally {
+      await db.close();
+    }
   });
 });

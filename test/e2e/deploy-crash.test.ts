@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { flagshipSpec } from '../compile/fixtures.ts';
 import { freshDbUrl } from '../support/databases.ts';
 import { freePort } from '../support/postgres-server.ts';
+import { stopOnExit } from '../support/server-processes.ts';
 import { startPlatform, until, type Platform } from './platform.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -20,6 +21,8 @@ async function startService(env: Record<string, string>): Promise<{ url: string;
     env: { ...process.env, ...env, PORT: String(port), LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  // Killed with this test process whatever ends it (vitest's SIGTERM to a worker, Ctrl-C).
+  child.once('exit', stopOnExit(() => child.kill('SIGKILL'), `tr '\\0' ' ' < /proc/${child.pid}/cmdline 2>/dev/null | grep -qF 'src/server.ts' && kill -9 ${child.pid}`));
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));
   const url = `http://127.0.0.1:${port}`;
@@ -93,6 +96,12 @@ describe('a deploy whose service is killed mid-way (two processes on Postgres)',
       await fetch(platform.environment.graphqlUrl!, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ workspaceOrError { ... on Workspace { locationEntries { name locationOrLoadError { __typename } } } } }' }) })
     ).json() as any;
     expect(data.data.workspaceOrError.locationEntries).toEqual([{ name: `pipeline_${pipeline.id.replace(/-/g, '').slice(0, 12)}`, locationOrLoadError: { __typename: 'RepositoryLocation' } }]);
+    // Whatever the kill interrupted, nothing of it is left: no half-written or kept folders.
+    const leftovers = ['.staging', '.previous', '.trash'].flatMap((sub) => {
+      const dir = join(platform.environment.workspaceDir, sub);
+      return existsSync(dir) ? readdirSync(dir).map((name) => `${sub}/${name}`) : [];
+    });
+    expect(leftovers).toEqual([]);
     second.child.kill('SIGTERM');
   });
 });

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -7,6 +7,7 @@ import { inject } from 'vitest';
 import { DEFAULT_PYTHON, type Environment } from '../../src/dagster/environments.ts';
 import { startClickHouse, type ClickHouseServer } from '../support/clickhouse-server.ts';
 import { startDagster, type DagsterServer } from '../support/dagster-server.ts';
+import { removeOnExit } from '../support/server-processes.ts';
 
 
 /**
@@ -23,53 +24,62 @@ export interface Platform {
 }
 
 export async function startPlatform(opts: { customers?: number } = {}): Promise<Platform> {
-  const admin = new pg.Client({ connectionString: inject('postgresUrl') });
-  await admin.connect();
-  const name = `source_${randomBytes(5).toString('hex')}`;
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(inject('postgresUrl'));
-  url.pathname = `/${name}`;
-  const sourceUrl = url.toString();
-  const source = new pg.Client({ connectionString: sourceUrl });
-  await source.connect();
-  await source.query(`CREATE TABLE customers (
-    id bigint PRIMARY KEY, name text NOT NULL, email text, score double precision,
-    created_at timestamp NOT NULL, updated_at timestamp NOT NULL)`);
-  const n = opts.customers ?? 10;
-  // Distinct, whole-second timestamps in the past: ClickHouse 18.16 keeps seconds only.
-  await source.query(
-    `INSERT INTO customers SELECT i, 'customer ' || i, 'c' || i || '@example.com', i * 1.5,
-       timestamp '2026-01-01 00:00:00' + i * interval '1 hour', timestamp '2026-01-01 00:00:00' + i * interval '1 hour'
-     FROM generate_series(1, $1) AS i`,
-    [n],
-  );
+  // What is started so far, stopped in reverse if a later step fails: the caller gets no platform
+  // to stop then, and a server left running would outlive the test run.
+  const started: Array<() => Promise<void>> = [];
+  const stopAll = async () => {
+    for (const stop of started.reverse()) await stop().catch(() => undefined);
+  };
+  try {
+    const admin = new pg.Client({ connectionString: inject('postgresUrl') });
+    await admin.connect();
+    const name = `source_${randomBytes(5).toString('hex')}`;
+    await admin.query(`CREATE DATABASE ${name}`);
+    await admin.end();
+    const url = new URL(inject('postgresUrl'));
+    url.pathname = `/${name}`;
+    const sourceUrl = url.toString();
+    const source = new pg.Client({ connectionString: sourceUrl });
+    await source.connect();
+    started.push(() => source.end());
+    await source.query(`CREATE TABLE customers (
+      id bigint PRIMARY KEY, name text NOT NULL, email text, score double precision,
+      created_at timestamp NOT NULL, updated_at timestamp NOT NULL)`);
+    const n = opts.customers ?? 10;
+    // Distinct, whole-second timestamps in the past: ClickHouse 18.16 keeps seconds only.
+    await source.query(
+      `INSERT INTO customers SELECT i, 'customer ' || i, 'c' || i || '@example.com', i * 1.5,
+         timestamp '2026-01-01 00:00:00' + i * interval '1 hour', timestamp '2026-01-01 00:00:00' + i * interval '1 hour'
+       FROM generate_series(1, $1) AS i`,
+      [n],
+    );
 
-  const clickhouse = await startClickHouse();
-  const workspaceDir = mkdtempSync(join(tmpdir(), 'constellation-e2e-ws-'));
-  writeFileSync(join(workspaceDir, 'workspace.yaml'), 'load_from: []\n');
-  // The secrets live where the code runs: in Dagster's environment, under the names the blocks use.
-  const dagster = await startDagster(join(workspaceDir, 'workspace.yaml'), { SOURCE_DB_URL: sourceUrl, WAREHOUSE_URL: clickhouse.url });
-  const environment: Environment = {
-    name: 'development',
-    workspaceDir,
-    graphqlUrl: dagster.graphqlUrl,
-    secrets: ['SOURCE_DB_URL', 'WAREHOUSE_URL'],
-    python: DEFAULT_PYTHON,
-    policy: { approval_required_for_model_deploys: false, allow_destructive: true },
-  };
-  return {
-    source,
-    sourceUrl,
-    clickhouse,
-    dagster,
-    environment,
-    async stop() {
-      await source.end();
-      await dagster.stop();
-      await clickhouse.stop();
-    },
-  };
+    const clickhouse = await startClickHouse();
+    started.push(() => clickhouse.stop());
+    const workspaceDir = mkdtempSync(join(tmpdir(), 'constellation-e2e-ws-'));
+    const removeWorkspace = () => rmSync(workspaceDir, { recursive: true, force: true });
+    const releaseWorkspace = removeOnExit(workspaceDir, removeWorkspace);
+    started.push(async () => {
+      releaseWorkspace();
+      removeWorkspace();
+    });
+    writeFileSync(join(workspaceDir, 'workspace.yaml'), 'load_from: []\n');
+    // The secrets live where the code runs: in Dagster's environment, under the names the blocks use.
+    const dagster = await startDagster(join(workspaceDir, 'workspace.yaml'), { SOURCE_DB_URL: sourceUrl, WAREHOUSE_URL: clickhouse.url });
+    started.push(() => dagster.stop());
+    const environment: Environment = {
+      name: 'development',
+      workspaceDir,
+      graphqlUrl: dagster.graphqlUrl,
+      secrets: ['SOURCE_DB_URL', 'WAREHOUSE_URL'],
+      python: DEFAULT_PYTHON,
+      policy: { approval_required_for_model_deploys: false, allow_destructive: true },
+    };
+    return { source, sourceUrl, clickhouse, dagster, environment, stop: stopAll };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
 }
 
 /** Polls `read` until `done` holds or `ms` pass; returns the last value read. */

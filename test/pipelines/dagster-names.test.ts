@@ -8,10 +8,16 @@ import { VENV_BIN } from '../support/dagster-server.ts';
 // This reads the same facts from .venv on its own and checks the file still says them.
 
 const READ = `
-import json, keyword, sys
+import json, keyword, sys, zoneinfo
 from importlib.metadata import version
 from dagster._core.definitions.utils import DISALLOWED_NAMES, VALID_NAME_REGEX_STR, check_valid_name
 from dagster._core.definitions.partitions.utils.base import INVALID_PARTITION_SUBSTRINGS
+def _loads_from_tzdata(name):
+    import importlib.resources
+    try:
+        return importlib.resources.files("tzdata.zoneinfo").joinpath(*name.split("/")).is_file()
+    except Exception:
+        return False
 print(json.dumps({
     "dagster_version": version("dagster"),
     "python_version": "%d.%d" % sys.version_info[:2],
@@ -19,6 +25,9 @@ print(json.dumps({
     "valid_name_regex": VALID_NAME_REGEX_STR,
     "python_keywords": sorted(set(keyword.kwlist) | set(keyword.softkwlist)),
     "invalid_partition_substrings": list(INVALID_PARTITION_SUBSTRINGS),
+    "tzdata_version": version("tzdata"),
+    # Every zone that zoneinfo can load without a system zoneinfo directory: tzdata's own.
+    "time_zones": sorted(z for z in zoneinfo.available_timezones() if _loads_from_tzdata(z)),
     # Dagster sets no length limit on names: ID_MAX_LENGTH (63) is this service's own choice.
     "long_name_accepted": check_valid_name("a" * 1000) == "a" * 1000,
 }))

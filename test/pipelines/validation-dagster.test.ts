@@ -134,6 +134,30 @@ describe('static partition keys', () => {
   });
 });
 
+describe('time zones and partition dates Dagster cannot load', () => {
+  // Found by the property test (test/e2e/spec-loads.test.ts): Node's Intl knows legacy zone names
+  // that the tzdata Dagster reads dropped, and Dagster's partition keys break before year 1000.
+  it('refuses zones Intl resolves but zoneinfo does not have, on schedules and partitions', async () => {
+    for (const zone of ['SystemV/AST4', 'Canada/East-Saskatchewan', 'US/Pacific-New']) {
+      expect(new Intl.DateTimeFormat('en-US', { timeZone: zone }).resolvedOptions().timeZone, zone).toBeTruthy();
+      const found = await errors(pair('extract', 'load', { schedules: [{ id: 'nightly', cron: '@daily', timezone: zone }], partitions: { type: 'hourly', start_date: '2024-01-01', timezone: zone } }));
+      expect(where(found), zone).toEqual(['invalid_timezone /schedules/0/timezone', 'invalid_timezone /partitions/timezone']);
+    }
+    expect((await report(pair('extract', 'load', { schedules: [{ id: 'nightly', cron: '@daily', timezone: 'Asia/Calcutta' }] }))).valid).toBe(true);
+  });
+
+  it('refuses partition dates Dagster cannot write as keys, and takes the bounds themselves', async () => {
+    for (const start_date of ['0001-01-02', '0402-02-10', '0000-01-01', '1899-12-31', '3000-01-01']) {
+      const found = await errors(pair('extract', 'load', { partitions: { type: 'monthly', start_date } }));
+      expect(where(found), start_date).toEqual(['invalid_partitions /partitions/start_date']);
+    }
+    const late = await errors(pair('extract', 'load', { partitions: { type: 'daily', start_date: '2024-01-01', end_date: '9999-12-31' } }));
+    expect(where(late)).toEqual(['invalid_partitions /partitions/end_date']);
+    expect(late[0]!.message).toBe('"9999-12-31" is outside the dates partitions can use (1900-01-01 to 2999-12-31)');
+    expect((await report(pair('extract', 'load', { partitions: { type: 'daily', start_date: '1900-01-01', end_date: '2999-12-31' } }))).valid).toBe(true);
+  });
+});
+
 describe('crons Dagster refuses', () => {
   it('refuses "H 0 * * *" and "0 0 * * 5L" at their paths', async () => {
     const schedules = [{ id: 'hashed', cron: 'H 0 * * *' }, { id: 'last_friday', cron: '0 0 * * 5L' }];

@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './postgres-server.ts';
+import { removeOnExit, spawnServer } from './server-processes.ts';
 
 /** A throwaway ClickHouse server (Debian's clickhouse-server) on free loopback ports. */
 export interface ClickHouseServer {
@@ -18,6 +18,9 @@ export async function startClickHouse(): Promise<ClickHouseServer> {
   const given = process.env.TEST_CLICKHOUSE_URL;
   if (given) return remote(given);
   const dir = mkdtempSync(join(tmpdir(), 'constellation-ch-'));
+  // Registered before the server, so that at exit the server is killed first, then this goes.
+  const removeDir = () => rmSync(dir, { recursive: true, force: true });
+  const releaseDir = removeOnExit(dir, removeDir);
   for (const sub of ['data', 'tmp', 'log']) mkdirSync(join(dir, sub));
   const [tcp, http] = [await freePort(), await freePort()];
   writeFileSync(
@@ -48,33 +51,37 @@ export async function startClickHouse(): Promise<ClickHouseServer> {
 `,
   );
   const out = openSync(join(dir, 'log', 'stdout.log'), 'a');
-  const child = spawn('clickhouse-server', [`--config-file=${join(dir, 'config.xml')}`], { stdio: ['ignore', out, out], detached: true });
+  const server = spawnServer('clickhouse-server', [`--config-file=${join(dir, 'config.xml')}`], { stdio: ['ignore', out, out] });
+  closeSync(out);
+  const stop = async () => {
+    await server.stop();
+    releaseDir();
+    removeDir();
+  };
   const httpUrl = `http://127.0.0.1:${http}`;
+  try {
+    await untilUp(httpUrl, () => server.failure() && new Error(`${server.failure()!.message}; see ${dir}/log`));
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { url: `clickhouse://default:@127.0.0.1:${tcp}/default`, httpUrl, query: (sql) => httpQuery(httpUrl, sql), stop };
+}
+
+/** Waits for /ping to answer; throws what `failed` reports, or after a minute. */
+async function untilUp(httpUrl: string, failed: () => Error | null): Promise<void> {
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
     try {
-      if ((await fetch(`${httpUrl}/ping`)).ok) break;
+      if ((await fetch(`${httpUrl}/ping`)).ok) return;
     } catch {
       // not up yet
     }
-    if (child.exitCode !== null) throw new Error(`clickhouse-server exited with ${child.exitCode}; see ${dir}/log`);
+    const error = failed();
+    if (error) throw error;
     await new Promise((r) => setTimeout(r, 200));
   }
-  return {
-    url: `clickhouse://default:@127.0.0.1:${tcp}/default`,
-    httpUrl,
-    query: (sql) => httpQuery(httpUrl, sql),
-    async stop() {
-      const exited = new Promise((r) => child.once('exit', r));
-      try {
-        process.kill(-child.pid!, 'SIGTERM');
-      } catch {
-        return;
-      }
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  throw new Error(`clickhouse-server did not answer ${httpUrl}/ping within a minute`);
 }
 
 async function httpQuery(httpUrl: string, sql: string): Promise<Array<Record<string, unknown>>> {

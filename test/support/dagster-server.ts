@@ -1,9 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, openSync, closeSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { DAGSTER_YAML } from '../../src/adapters/dagster/instance-config.ts';
+import { prepareDagsterHome } from '../../src/adapters/dagster/dagster-home.ts';
 import { freePort } from './postgres-server.ts';
+import { removeOnExit, spawnServer, type ServerProcess } from './server-processes.ts';
 
 export const VENV_BIN = resolve(import.meta.dirname, '../../.venv/bin');
 
@@ -17,41 +17,58 @@ export interface DagsterServer {
   stop(): Promise<void>;
 }
 
-export async function startDagster(workspaceYaml: string, env: Record<string, string> = {}): Promise<DagsterServer> {
+/**
+ * Starts both on a home whose storage is already created (prepareDagsterHome), so they never race
+ * to create it. `bin` is where dagster, dagster-webserver and dagster-daemon are (the .venv's).
+ * Whatever fails on the way, what was started is stopped before the error is thrown.
+ */
+export async function startDagster(workspaceYaml: string, env: Record<string, string> = {}, opts: { bin?: string } = {}): Promise<DagsterServer> {
+  const bin = opts.bin ?? VENV_BIN;
   const home = mkdtempSync(join(tmpdir(), 'constellation-dagster-home-'));
-  writeFileSync(join(home, 'dagster.yaml'), DAGSTER_YAML);
-  const port = await freePort();
+  // Registered before the processes, so that at exit they are killed first, then this goes.
+  const removeHome = () => rmSync(home, { recursive: true, force: true });
+  const releaseHome = removeOnExit(home, removeHome);
   const processEnv = { ...process.env, ...env, DAGSTER_HOME: home, PYTHONUNBUFFERED: '1' };
-  const started: ChildProcess[] = [];
-  const start = (name: string, args: string[]) => {
-    const out = openSync(join(home, `${name}.log`), 'a');
-    const child = spawn(join(VENV_BIN, name), args, { env: processEnv, stdio: ['ignore', out, out], detached: true });
-    started.push(child);
-    return child;
+  const started: ServerProcess[] = [];
+  const stop = async () => {
+    await Promise.all(started.map((server) => server.stop()));
+    releaseHome();
+    removeHome();
   };
-  start('dagster-webserver', ['-h', '127.0.0.1', '-p', String(port), '-w', workspaceYaml]);
-  start('dagster-daemon', ['run', '-w', workspaceYaml]);
-
-  const baseUrl = `http://127.0.0.1:${port}`;
   const logs = () =>
     ['dagster-webserver', 'dagster-daemon'].map((n) => `--- ${n}\n${safeRead(join(home, `${n}.log`)).slice(-4000)}`).join('\n');
-  const stop = async () => {
-    await Promise.all(started.map((child) => stopProcessGroup(child)));
-    rmSync(home, { recursive: true, force: true });
-  };
+  try {
+    await prepareDagsterHome(home, bin, processEnv);
+    const port = await freePort();
+    const start = (name: string, args: string[]) => {
+      const out = openSync(join(home, `${name}.log`), 'a');
+      started.push(spawnServer(join(bin, name), args, { env: processEnv, stdio: ['ignore', out, out] }));
+      closeSync(out);
+    };
+    start('dagster-webserver', ['-h', '127.0.0.1', '-p', String(port), '-w', workspaceYaml]);
+    start('dagster-daemon', ['run', '-w', workspaceYaml]);
+    const baseUrl = `http://127.0.0.1:${port}`;
+    await untilServing(baseUrl, started, logs);
+    return { baseUrl, graphqlUrl: `${baseUrl}/graphql`, home, logs, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+async function untilServing(baseUrl: string, started: ServerProcess[], logs: () => string): Promise<void> {
   const deadline = Date.now() + 120_000;
   while (Date.now() < deadline) {
-    if (started.some((c) => c.exitCode !== null)) break;
+    const failure = started.map((s) => s.failure()).find(Boolean);
+    if (failure) throw new Error(`${failure.message}:\n${logs()}`);
     try {
-      if ((await fetch(`${baseUrl}/server_info`)).ok) return { baseUrl, graphqlUrl: `${baseUrl}/graphql`, home, logs, stop };
+      if ((await fetch(`${baseUrl}/server_info`)).ok) return;
     } catch {
       // not listening yet
     }
     await new Promise((r) => setTimeout(r, 250));
   }
-  const output = logs();
-  await stop();
-  throw new Error(`dagster-webserver did not start:\n${output}`);
+  throw new Error(`dagster-webserver did not start:\n${logs()}`);
 }
 
 function safeRead(path: string): string {
@@ -60,24 +77,4 @@ function safeRead(path: string): string {
   } catch {
     return '';
   }
-}
-
-/** Stops a process and everything it started (Dagster runs each step in a child process). */
-async function stopProcessGroup(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.pid === undefined) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  try {
-    process.kill(-child.pid, 'SIGTERM');
-  } catch {
-    return;
-  }
-  const timer = setTimeout(() => {
-    try {
-      process.kill(-child.pid!, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }, 10_000);
-  await exited;
-  clearTimeout(timer);
 }

@@ -1,7 +1,17 @@
-"""Throwaway PostgreSQL and ClickHouse servers on free loopback ports, owned by one test session."""
+"""Throwaway PostgreSQL and ClickHouse servers on free loopback ports, owned by one test session.
 
+Every server is stopped whatever ends the session: by its fixture's finalizer normally; at
+interpreter exit (atexit) if a set-up failed half way; on SIGTERM or SIGHUP, which would otherwise
+end the process with no finalizer or atexit run (Ctrl-C is a KeyboardInterrupt: pytest tears the
+session down); and, if the process is killed outright, by a small reaper shell that waits for it
+to die and then stops what is still registered.
+"""
+
+import atexit
 import os
+import shlex
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -9,6 +19,59 @@ import time
 from pathlib import Path
 
 CLICKHOUSE_SERVER = "/usr/sbin/clickhouse-server"
+
+_live: dict[int, tuple] = {}
+"""Registered servers: key -> (how to stop it now, the reaper that stops it if this process is killed)."""
+
+
+def stop_on_exit(stop_now, shell: str):
+    """Registers a server's stop (a callable and its shell form); returns the release for a normal stop."""
+    _install()
+    reaper = subprocess.Popen(
+        ["sh", "-c", f"while kill -0 {os.getpid()} 2>/dev/null; do sleep 1; done; {shell}"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    key = id(reaper)
+    _live[key] = (stop_now, reaper)
+
+    def release():
+        entry = _live.pop(key, None)
+        if entry:
+            entry[1].kill()
+            entry[1].wait()
+
+    return release
+
+
+def _stop_all(*_):
+    for key in reversed(list(_live)):
+        stop_now, reaper = _live.pop(key)
+        try:
+            stop_now()
+        finally:
+            reaper.kill()
+
+
+def _on_signal(signum, _frame):
+    _stop_all()
+    signal.signal(signum, signal.SIG_DFL)
+    os.kill(os.getpid(), signum)
+
+
+_installed = False
+
+
+def _install():
+    global _installed
+    if _installed:
+        return
+    _installed = True
+    atexit.register(_stop_all)
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _on_signal)
 
 
 def free_port() -> int:
@@ -41,22 +104,35 @@ class PostgresServer:
         if self.as_root:
             shutil.chown(self.dir, "postgres", "postgres")
         self.dir.chmod(0o700)
-        self._run("initdb", "-D", str(self.data), "-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8")
-        options = f"-h 127.0.0.1 -p {self.port} -k {self.dir} -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.dir / "server.log"), "-w", "-t", "60", "-o", options, "start")
+        stop_args = ("-D", str(self.data), "-m", "immediate", "-w", "stop")
+        shell = f"{shlex.join(self._command('pg_ctl', *stop_args))} >/dev/null 2>&1; rm -rf {shlex.quote(str(self.dir))}"
+        self._release = stop_on_exit(self._stop_now, shell)
+        try:
+            self._run("initdb", "-D", str(self.data), "-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8")
+            options = f"-h 127.0.0.1 -p {self.port} -k {self.dir} -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+            self._run("pg_ctl", "-D", str(self.data), "-l", str(self.dir / "server.log"), "-w", "-t", "60", "-o", options, "start")
+        except BaseException:
+            self.stop()
+            raise
         self.url = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
 
-    def _run(self, name: str, *args: str) -> None:
+    def _command(self, name: str, *args: str) -> list[str]:
         command = [_postgres_bin(name), *args]
-        if self.as_root:
-            command = ["runuser", "-u", "postgres", "--", *command]
-        subprocess.run(command, check=True, capture_output=True)
+        return ["runuser", "-u", "postgres", "--", *command] if self.as_root else command
 
-    def stop(self) -> None:
+    def _run(self, name: str, *args: str) -> None:
+        subprocess.run(self._command(name, *args), check=True, capture_output=True)
+
+    def _stop_now(self) -> None:
         try:
-            self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
+            if (self.data / "postmaster.pid").exists():
+                self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
         finally:
             shutil.rmtree(self.dir, ignore_errors=True)
+
+    def stop(self) -> None:
+        self._release()
+        self._stop_now()
 
 
 _CLICKHOUSE_CONFIG = """<yandex>
@@ -91,12 +167,18 @@ class ClickHouseServer:
         self.port = free_port()
         (self.dir / "config.xml").write_text(_CLICKHOUSE_CONFIG.format(tcp=self.port, http=free_port(), dir=self.dir))
         (self.dir / "users.xml").write_text(_CLICKHOUSE_USERS)
+        # A process group of its own, so that it and whatever it starts are stopped together.
         self.process = subprocess.Popen(
             [CLICKHOUSE_SERVER, f"--config-file={self.dir / 'config.xml'}"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             cwd=self.dir,
+            start_new_session=True,
         )
+        pid = self.process.pid
+        # The reaper checks the pid is still this server (its config path) before it kills the group.
+        check = f"tr '\\0' ' ' < /proc/{pid}/cmdline 2>/dev/null | grep -qF -- {shlex.quote(str(self.dir))}"
+        self._release = stop_on_exit(self._kill_now, f"{check} && kill -9 -{pid}; rm -rf {shlex.quote(str(self.dir))}")
         self.url = f"clickhouse://default:@127.0.0.1:{self.port}/default"
         deadline = time.monotonic() + timeout
         while True:
@@ -110,14 +192,25 @@ class ClickHouseServer:
                     raise RuntimeError(f"clickhouse-server did not start:\n{log[-2000:]}")
                 time.sleep(0.2)
 
+    def _signal(self, signum) -> None:
+        try:
+            os.killpg(self.process.pid, signum)
+        except ProcessLookupError:
+            pass
+
+    def _kill_now(self) -> None:
+        self._signal(signal.SIGKILL)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
     def stop(self) -> None:
+        self._release()
         try:
             if self.process.poll() is None:
-                self.process.terminate()
+                self._signal(signal.SIGTERM)
                 try:
                     self.process.wait(timeout=15)
                 except subprocess.TimeoutExpired:
-                    self.process.kill()
+                    self._signal(signal.SIGKILL)
                     self.process.wait()
         finally:
             shutil.rmtree(self.dir, ignore_errors=True)

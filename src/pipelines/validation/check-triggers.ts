@@ -1,6 +1,6 @@
-import { cleanPartitionKey, partitionKeyProblems } from '../dagster-rules.ts';
+import { cleanPartitionKey, isTimeZone, partitionKeyProblems } from '../dagster-rules.ts';
 import type { CheckInput, Findings } from './report.ts';
-import { cronProblem, isTimeZone } from './cron.ts';
+import { cronProblem } from './cron.ts';
 
 /** Jobs name real blocks; schedules and sensors name real jobs; crons, zones and dates parse. */
 export function checkTriggers({ spec, indexOf }: CheckInput, findings: Findings): void {
@@ -54,6 +54,13 @@ export function checkTriggers({ spec, indexOf }: CheckInput, findings: Findings)
       const value = partitions[field];
       if (value && !isCalendarDate(value)) {
         findings.errors.push({ code: 'invalid_partitions', path: `/partitions/${field}`, message: `"${value}" is not a calendar date`, hint: 'Use YYYY-MM-DD, e.g. "2024-01-31".' });
+      } else if (value && (value < FIRST_PARTITION_DATE || value > LAST_PARTITION_DATE)) {
+        findings.errors.push({
+          code: 'invalid_partitions',
+          path: `/partitions/${field}`,
+          message: `"${value}" is outside the dates partitions can use (${FIRST_PARTITION_DATE} to ${LAST_PARTITION_DATE})`,
+          hint: 'Start partitions at the first day your data has, e.g. "2024-01-01".',
+        });
       }
     }
     if (partitions.end_date && partitions.end_date <= partitions.start_date) {
@@ -86,6 +93,12 @@ function checkStaticPartitions(values: string[], findings: Findings): void {
     } else firstAt.set(value, i);
   });
 }
+
+// Dagster writes a partition key with strftime's %Y, which does not pad years before 1000 ("1-02-01"),
+// and cannot parse it back; near year 1 a zone ahead of UTC leaves Python's datetime range, and
+// near 9999 the partition after the last one does. Real data lives well inside these bounds.
+const FIRST_PARTITION_DATE = '1900-01-01';
+const LAST_PARTITION_DATE = '2999-12-31';
 
 // Date.parse takes "2024-02-30" as 1 March; a real date survives the round trip unchanged.
 function isCalendarDate(value: string): boolean {

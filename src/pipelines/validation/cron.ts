@@ -48,7 +48,11 @@ const EXTENSIONS: Array<[RegExp, string]> = [
 /** Why a cron expression is unusable for a Dagster schedule, or null when it is fine. */
 export function cronProblem(expression: string): string | null {
   const trimmed = expression.replace(/^ +| +$/g, '');
-  if (trimmed.startsWith('@')) return aliasProblem(trimmed);
+  if (trimmed.startsWith('@')) {
+    // Dagster trims the spaces around five fields but matches an alias exactly ("@daily " fails).
+    if (trimmed !== expression) return `has spaces around the alias; write "${trimmed}"`;
+    return aliasProblem(trimmed);
+  }
   if (/[^\x21-\x7e ]/.test(trimmed)) return 'contains a tab, line break or other non-printing character; separate the five fields with spaces';
   const fields = trimmed === '' ? [] : trimmed.split(/ +/);
   if (fields.length !== 5) {
@@ -127,15 +131,3 @@ function valueOf(raw: string, field: Field): number | string {
     : `has "${raw}" in the ${field.name} field, which is not a number`;
 }
 
-/** An IANA zone name spelled exactly as Dagster (Python's zoneinfo) looks it up. */
-export function isTimeZone(name: string): boolean {
-  // Intl also takes UTC offsets ("+01:00") and any letter case ("europe/berlin"); zoneinfo
-  // takes neither. An alias ("EST", "Asia/Calcutta") resolves to another name and is fine.
-  if (/^[+-]/.test(name)) return false;
-  try {
-    const resolved = new Intl.DateTimeFormat('en-US', { timeZone: name }).resolvedOptions().timeZone;
-    return resolved === name || resolved.toLowerCase() !== name.toLowerCase();
-  } catch {
-    return false;
-  }
-}

@@ -1,0 +1,37 @@
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+// Reports written by vitest 5's JSON reporter for small sample files, trimmed to the fields read:
+// a.test.ts has one failed and one passed test inside two nested describes; b.test.ts throws
+// while loading; c.test.ts passes one test and skips one; d.test.ts's beforeAll throws.
+const REPORTS = join(ROOT, 'test/fixtures/vitest-reports');
+const PYTEST_XML = '<?xml version="1.0"?><testsuites><testsuite name="pytest" errors="1" failures="2" skipped="3" tests="20"></testsuite></testsuites>';
+
+/** The count line as `npm test` prints it, for one vitest report beside the pytest report above. */
+function countLine(report: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'constellation-summary-'));
+  mkdirSync(join(dir, '.test-results'));
+  copyFileSync(join(REPORTS, report), join(dir, '.test-results/vitest.json'));
+  writeFileSync(join(dir, '.test-results/pytest.xml'), PYTEST_XML);
+  return execFileSync(process.execPath, [join(ROOT, 'scripts/test-summary.ts')], { cwd: dir, encoding: 'utf8' }).trim();
+}
+
+describe('the count line', () => {
+  it('counts a failed test once, not again for its describe blocks and file', () => {
+    // vitest's own numFailedTestSuites is 3 here (the file and two describes).
+    expect(countLine('one-failed-test.json')).toBe(`${1 + 14} passed, ${1 + 3} failed`);
+  });
+
+  it('counts a file that fails to load, where no test ran, as one failure', () => {
+    expect(countLine('load-failure.json')).toBe(`${0 + 14} passed, ${1 + 3} failed`);
+  });
+
+  it('over a mixed run: each failed test once, each file that failed with no failed test once', () => {
+    // a: 1 failed, 1 passed; b: did not load; c: 1 passed, 1 skipped; d: beforeAll threw.
+    expect(countLine('mixed.json')).toBe(`${2 + 14} passed, ${3 + 3} failed`);
+  });
+});
