@@ -1,5 +1,6 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { CallToolRequestParamsSchema, CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { z } from 'zod';
 import type { ApprovalTokens } from '../src/auth/approvals.ts';
 import type { Principal } from '../src/auth/principal.ts';
 import type { Logger } from '../src/logger.ts';
@@ -16,6 +17,15 @@ export interface ToolRegistration {
   readOnly: boolean;
   approvals: ApprovalTokens;
 }
+
+/**
+ * tools/call with `arguments` left for the SDK's own tools/call check to judge. Registered with
+ * the SDK's schema, a non-object there failed its parse first and went out as an internal error
+ * (-32603) with a zod dump; this way the SDK's check answers it as invalid params (-32602).
+ */
+const CallToolRequestAnyArguments = CallToolRequestSchema.extend({
+  params: CallToolRequestParamsSchema.extend({ arguments: z.unknown().optional() }),
+});
 
 /**
  * tools/list and tools/call on the low-level server: our zod schemas go out as JSON Schema with
@@ -40,7 +50,7 @@ export function registerTools(mcp: McpServer, reg: ToolRegistration): void {
     })),
   }));
 
-  server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
+  server.setRequestHandler(CallToolRequestAnyArguments, async (request, extra): Promise<CallToolResult> => {
     const tool = reg.tools.find((t) => t.name === request.params.name);
     if (!tool) throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${request.params.name}`);
     const progressToken = request.params._meta?.progressToken;

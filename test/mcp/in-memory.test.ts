@@ -362,18 +362,21 @@ describe('MCP server in memory, with the SDK client', () => {
       expect(patched.structuredContent).toMatchObject({ name: 'patched from a string', version: 2 });
     });
 
-    it('whole arguments as a string: the SDK refuses them at the protocol layer before any tool runs', async () => {
-      // MCP requires "arguments" to be an object; the SDK server checks that before our handler.
-      // The tool runner's own tolerance for it is covered in openai-schemas.test.ts.
-      const rejected = await client
-        .request({ method: 'tools/call', params: { name: 'search_block_types', arguments: '{"query":"postgres"}' as never } }, CallToolResultSchema)
-        .then(
-          (r) => r,
-          (e: unknown) => e,
-        );
-      // (The SDK answers its own schema failure as an internal error.)
-      expect(rejected).toBeInstanceOf(McpError);
-      expect((rejected as McpError).message).toMatch(/arguments[\s\S]*expected record, received string/);
+    it('arguments that are no object: the SDK refuses them as invalid params (-32602) before any tool runs', async () => {
+      // MCP requires "arguments" to be an object; the SDK server checks that before our handler
+      // (its own tools/call wrapper, whatever schema we register). The tool runner's own
+      // tolerance for JSON sent as a string is covered in openai-schemas.test.ts.
+      for (const args of ['{"query":"postgres"}', 42, ['postgres']]) {
+        const rejected = await client
+          .request({ method: 'tools/call', params: { name: 'search_block_types', arguments: args as never } }, CallToolResultSchema)
+          .then(
+            (r) => r,
+            (e: unknown) => e,
+          );
+        expect(rejected, JSON.stringify(args)).toBeInstanceOf(McpError);
+        expect((rejected as McpError).code).toBe(ErrorCode.InvalidParams);
+        expect((rejected as McpError).message).toMatch(/Invalid tools\/call request[\s\S]*arguments/);
+      }
     });
   });
 
