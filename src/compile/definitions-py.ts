@@ -34,7 +34,8 @@ export function definitionsPy(pipelineId: string, version: number, plan: Compile
       args.push(asset.resourceKey);
     }
     for (const input of asset.inputs) {
-      params.push(...input.upstream);
+      // An upstream feeding two ports of this block is one parameter passed to both.
+      params.push(...input.upstream.filter((upstream) => !params.includes(upstream)));
       args.push(`${input.port}=${input.multiple ? `[${input.upstream.join(', ')}]` : input.upstream[0]}`);
     }
     out.push(

@@ -58,6 +58,20 @@ describe('compile', () => {
     expect(py).toContain('from constellation_blocks import clickhouse, duckdb, postgres');
   });
 
+  it('takes an upstream once as a parameter when it feeds two input ports of one block', () => {
+    // No implemented type has two inputs yet; a DuckDB load given a second one stands in for it.
+    const spec = flagshipSpec();
+    spec.blocks.push({ id: 'to_duckdb', type: 'duckdb_load@1', config: { database_path: '/data/w.duckdb', table: 'customers' } });
+    spec.edges.push({ from: { block: 'extract_customers', port: 'rows' }, to: { block: 'to_duckdb', port: 'rows' } });
+    spec.edges.push({ from: { block: 'extract_customers', port: 'rows' }, to: { block: 'to_duckdb', port: 'previous' } });
+    const types = typesFor(spec);
+    const duckdb = types.get('to_duckdb')!;
+    types.set('to_duckdb', { ...duckdb, inputs: [...duckdb.inputs, { ...duckdb.inputs[0]!, name: 'previous', required: false }] });
+    const py = compilePipeline(PIPELINE, spec, types).files['definitions.py']!;
+    expect(py).toContain('def to_duckdb(context: dg.AssetExecutionContext, extract_customers):');
+    expect(py).toContain('return duckdb.load_table(context, pipeline.block("to_duckdb"), rows=extract_customers, previous=extract_customers)');
+  });
+
   it('refuses block types and sensors the library does not implement, naming each', () => {
     const spec = flagshipSpec();
     spec.blocks.push({ id: 'transform', type: 'dbt_run@1', config: { project_dir: '/dbt' } });
