@@ -159,6 +159,11 @@ export class DeployWorker {
     // A resumed deployment first gets back what was in place before its earlier attempt.
     const change = await underLease(async (tx) => {
       await this.recover(connection, { tx, deploying: d.id });
+      // A first deploy that died after its files went in place left them there with nothing kept
+      // before them (one deployment of a pipeline to an environment runs at a time, and a failed
+      // one rolls back): they are not a version to roll back to. Without this, a resumed deploy
+      // whose load fails would put the dead attempt's files back instead of leaving no location.
+      if (d.attempts > 1 && !(await this.deps.repo.with(tx).inPlace(d.pipeline_id, d.environment))) workspace.removeLocation(compiled.locationName);
       return workspace.replaceLocation(compiled.locationName, compiled.files, d.id);
     });
     const settle = (step: 'commit' | 'rollback') => underLease(() => change[step]());

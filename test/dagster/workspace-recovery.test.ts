@@ -163,6 +163,30 @@ describe('what interrupted deploys leave behind', () => {
     expect(leftovers(location)).toEqual([]);
   });
 
+  it('a first deploy whose worker died after its files went in place, resumed and refused by Dagster, leaves no location', async () => {
+    const id = await newPipeline();
+    const location = locationNameFor(id);
+    const d = await deployment(id, 'in_progress', 'dead-worker', true);
+    writeLocation(ws('locations', location), 'dead attempt'); // killed after both renames; nothing was there before
+    // Dagster refusing the location stands in for a real load failure (tested against a real
+    // Dagster in test/e2e/flagship.test.ts); what is under test is what the worker leaves on disk.
+    const connection = t.services.connections.get('development')!;
+    const loads: string[] = [];
+    connection.locations = { load: async (name: string) => (loads.push(name), { ok: false as const, error: 'refused' }), reloadWorkspace: async () => undefined } as never;
+    const worker = newWorker();
+    worker.start();
+    try {
+      expect(await status(d.id)).toMatchObject({ status: 'failed', attempts: 2, error: 'refused' });
+    } finally {
+      await worker.stop();
+      connection.locations = null;
+    }
+    expect(loads).toEqual([location]);
+    expect(existsSync(ws('locations', location))).toBe(false);
+    expect(readFileSync(ws('workspace.yaml'), 'utf8')).not.toContain(location);
+    expect(leftovers(location)).toEqual([]);
+  });
+
   it('a worker whose lease was taken over while it compiled changes no file', async () => {
     const id = await newPipeline();
     const d = await deployment(id, 'pending');
