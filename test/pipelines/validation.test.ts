@@ -385,7 +385,7 @@ describe('jobs, schedules, sensors and partitions', () => {
   it.each(['Mars/Olympus', 'Europe/Berlinn', '+01:00', 'europe/berlin'])('reports the time zone %j', async (timezone) => {
     const found = await errors(pair('extract', 'load', { schedules: [{ id: 'hourly', cron: '0 * * * *', timezone }] }));
     expect(where(found)).toEqual(['invalid_timezone /schedules/0/timezone']);
-    expect(found[0]!.message).toBe(`"${timezone}" is not a time zone`);
+    expect(found[0]!.message).toBe(`"${timezone}" is not a time zone Dagster can load`);
   });
 
   it('reports impossible partition dates, an end before the start, and a bad zone', async () => {

@@ -41,7 +41,7 @@ export function checkTriggers({ spec, indexOf }: CheckInput, findings: Findings)
       });
     }
     if (!isTimeZone(schedule.timezone)) {
-      findings.errors.push({ code: 'invalid_timezone', path: `/schedules/${i}/timezone`, message: `"${schedule.timezone}" is not a time zone`, hint: 'Use an IANA name such as "UTC" or "America/New_York".' });
+      findings.errors.push({ code: 'invalid_timezone', path: `/schedules/${i}/timezone`, message: `"${schedule.timezone}" is not a time zone Dagster can load`, hint: 'Use a current IANA name, spelled exactly, such as "UTC" or "America/New_York".' });
     }
   });
 
@@ -67,7 +67,7 @@ export function checkTriggers({ spec, indexOf }: CheckInput, findings: Findings)
       findings.errors.push({ code: 'invalid_partitions', path: '/partitions/end_date', message: 'end_date must come after start_date', hint: 'Move end_date later, or drop it for open-ended partitions.' });
     }
     if (!isTimeZone(partitions.timezone)) {
-      findings.errors.push({ code: 'invalid_timezone', path: '/partitions/timezone', message: `"${partitions.timezone}" is not a time zone`, hint: 'Use an IANA name such as "UTC".' });
+      findings.errors.push({ code: 'invalid_timezone', path: '/partitions/timezone', message: `"${partitions.timezone}" is not a time zone Dagster can load`, hint: 'Use a current IANA name, spelled exactly, such as "UTC".' });
     }
   }
 }
