@@ -84,14 +84,10 @@ export function guardInputs(opts: { ownBodies?: readonly string[] } = {}): Middl
     const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim();
     // Paths are routed with and without a trailing slash (see app.ts).
     if (JSON_MEDIA.test(type) && !ownBodies.has(c.req.path.replace(/(.)\/+$/, '$1'))) {
-      const text = await c.req.text();
-      let body: unknown;
-      try {
-        body = text === '' ? undefined : JSON.parse(text);
-      } catch {
-        // Malformed JSON is the route's validator's to report (invalid:json), as before.
-        body = undefined;
-      }
+      // c.req.json() keeps what it parsed for the route's validator, which would otherwise parse
+      // the body a second time. Malformed JSON is the validator's to report (invalid:json): it
+      // gets the same rejection from that cache.
+      const body = await c.req.json().catch(() => undefined);
       const error = unstorableError(body, 'The request body');
       if (error) throw error;
     }
