@@ -8,7 +8,7 @@ import { chatRoutes } from './routes/chat.ts';
 import { dagsterRoutes } from './routes/dagster.ts';
 import { deploymentRoutes } from './routes/deployments.ts';
 import { healthRoutes } from './routes/health.ts';
-import { guardInputs, limitBodies, localPrincipal, requestContext, requireJsonBodies } from './routes/middleware.ts';
+import { except, guardInputs, limitBodies, localPrincipal, requestContext, requireJsonBodies } from './routes/middleware.ts';
 import { originGuard } from './routes/origin-guard.ts';
 import { pipelineRoutes } from './routes/pipelines.ts';
 import { createRouter } from './routes/router.ts';
@@ -44,12 +44,14 @@ export function createApp(deps: AppDeps) {
   const allowedHosts = deps.allowedHosts ?? DEFAULT_ALLOWED_HOSTS;
   app.use('*', requestContext(deps.logger));
   // /mcp answers a foreign Host or Origin, or a POST that is not JSON, in JSON-RPC's shape; every other route in ours.
+  // (mcpRequestGuard does there what originGuard and requireJsonBodies do elsewhere, and each
+  // tool guards its own input, so those checks do not run twice on every MCP call.)
   app.use('/mcp', mcpRequestGuard(allowedHosts));
-  app.use('*', originGuard(allowedHosts));
+  app.use('*', except(['/mcp'], originGuard(allowedHosts)));
   app.use('*', localPrincipal(deps.principal ?? LOCAL_PRINCIPAL));
   app.use('*', limitBodies(deps.maxBodyBytes));
-  app.use('*', requireJsonBodies());
-  app.use('*', guardInputs({ ownBodies: ['/mcp'] }));
+  app.use('*', except(['/mcp'], requireJsonBodies()));
+  app.use('*', except(['/mcp'], guardInputs()));
 
   app.route('/', healthRoutes(deps.domain));
   app.route('/', blockTypeRoutes(deps.domain));

@@ -58,12 +58,20 @@ export function requireJsonBodies(): MiddlewareHandler<AppEnv> {
 }
 
 /**
- * Refuses what the store cannot hold (see input-guard.ts) in the path, the query and a JSON body,
- * before any route's schema or handler touches it. `ownBodies` are paths whose handler reads the
- * raw body itself and guards its own input (/mcp answers in JSON-RPC, per tool).
+ * `middleware` on every path but `paths` (with or without a trailing slash, as routing treats
+ * them), whose handlers do the same job their own way: /mcp answers in JSON-RPC's shape and guards
+ * each tool's input itself.
  */
-export function guardInputs(opts: { ownBodies?: readonly string[] } = {}): MiddlewareHandler<AppEnv> {
-  const ownBodies = new Set(opts.ownBodies ?? []);
+export function except(paths: readonly string[], middleware: MiddlewareHandler<AppEnv>): MiddlewareHandler<AppEnv> {
+  const skip = new Set(paths);
+  return (c, next) => (skip.has(c.req.path.replace(/(.)\/+$/, '$1')) ? next() : middleware(c, next));
+}
+
+/**
+ * Refuses what the store cannot hold (see input-guard.ts) in the path, the query and a JSON body,
+ * before any route's schema or handler touches it.
+ */
+export function guardInputs(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const url = new URL(c.req.url);
     const segments = url.pathname.split('/').map((s) => {
@@ -82,8 +90,7 @@ export function guardInputs(opts: { ownBodies?: readonly string[] } = {}): Middl
     if (refused) throw refused;
 
     const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim();
-    // Paths are routed with and without a trailing slash (see app.ts).
-    if (JSON_MEDIA.test(type) && !ownBodies.has(c.req.path.replace(/(.)\/+$/, '$1'))) {
+    if (JSON_MEDIA.test(type)) {
       // c.req.json() keeps what it parsed for the route's validator, which would otherwise parse
       // the body a second time. Malformed JSON is the validator's to report (invalid:json): it
       // gets the same rejection from that cache.
