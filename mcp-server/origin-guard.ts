@@ -7,9 +7,9 @@ const rpcRefusal = (status: 403 | 415, message: string) =>
 
 /**
  * The service-wide request checks (src/routes: the Host/Origin check, and JSON for every POST)
- * answered in JSON-RPC's shape for /mcp, before the MCP transport sees the request. Mounted ahead
- * of the app-wide ones, which then find nothing to refuse. (The SDK's own Host/Origin options are
- * deprecated and their replacement is Express-only.)
+ * answered in JSON-RPC's shape for /mcp, before the MCP transport sees the request. They stand in
+ * for the app-wide ones there (app.ts mounts those on every other path). (The SDK's own Host/Origin
+ * options are deprecated and their replacement is Express-only.)
  */
 export function mcpRequestGuard(allowedHosts: readonly string[]): MiddlewareHandler {
   const allowed = allowedHostSet(allowedHosts);

@@ -38,14 +38,11 @@ export class DeploymentRepo {
     return new DeploymentRepo(db);
   }
 
-  /** Status and lease holder of each of these deployments that exists. */
-  async states(ids: string[]): Promise<Map<string, { status: DeploymentStatus; lease_owner: string | null }>> {
+  /** The status of each of these deployments that exists. */
+  async statuses(ids: string[]): Promise<Map<string, DeploymentStatus>> {
     if (ids.length === 0) return new Map();
-    const rows = await this.db.query<{ id: string; status: DeploymentStatus; lease_owner: string | null }>(
-      `SELECT id, status, lease_owner FROM deployments WHERE id = ANY($1::uuid[])`,
-      [ids],
-    );
-    return new Map(rows.map(({ id, ...state }) => [id, state]));
+    const rows = await this.db.query<{ id: string; status: DeploymentStatus }>(`SELECT id, status FROM deployments WHERE id = ANY($1::uuid[])`, [ids]);
+    return new Map(rows.map(({ id, status }) => [id, status]));
   }
 
   async create(principal: Principal, d: { pipelineId: string; version: number; environment: string; locationName: string; requestId?: string }): Promise<DeploymentRow> {

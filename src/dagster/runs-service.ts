@@ -79,6 +79,11 @@ export class RunsService {
 
   async get(principal: Principal, pipelineId: string, runId: string, environment?: string): Promise<RunView> {
     const { env, client } = await this.connectionFor(principal, pipelineId, environment);
+    return this.runOf(client, env, pipelineId, runId);
+  }
+
+  /** The run from the environment's Dagster, when it is one of the pipeline's. */
+  private async runOf(client: DagsterGraphqlClient, env: string, pipelineId: string, runId: string): Promise<RunView> {
     const data = await client.request(RUN, { runId });
     const run = data.runOrError;
     // A run of another pipeline is as good as absent: ids are not capabilities.
@@ -89,8 +94,9 @@ export class RunsService {
   }
 
   async logs(principal: Principal, pipelineId: string, runId: string, opts: { environment?: string; cursor?: string; limit?: number }) {
-    const run = await this.get(principal, pipelineId, runId, opts.environment);
-    const { client } = await this.connectionFor(principal, pipelineId, run.environment);
+    const { env, client } = await this.connectionFor(principal, pipelineId, opts.environment);
+    // Only the pipeline's own runs show their logs.
+    await this.runOf(client, env, pipelineId, runId);
     const data = await client.request(RUN_LOGS, { runId, afterCursor: opts.cursor ?? null, limit: opts.limit ?? 200 });
     const logs = data.logsForRun;
     if (logs.__typename !== 'EventConnection') throw dagsterRefusal(logs, 'Dagster could not read the logs');
@@ -116,15 +122,15 @@ export class RunsService {
   async terminate(principal: Principal, pipelineId: string, runId: string, opts: { environment?: string; by: Caller }): Promise<RunView> {
     const env = await this.environmentOf(principal, pipelineId, opts.environment);
     refuseDestructive(opts.by, [this.deps.connections.get(env)?.env], 'Stopping this run', 'A person can stop the run in the Dagster UI.');
-    const run = await this.get(principal, pipelineId, runId, env);
-    const { client } = await this.connectionFor(principal, pipelineId, run.environment);
+    const client = this.clientFor(env);
+    await this.runOf(client, env, pipelineId, runId);
     const data = await client.request(TERMINATE_RUN, { runId });
     const result = data.terminateRun;
     if (result.__typename === 'PythonError') throw dagsterRefusal(result, `Dagster did not terminate run ${runId}`);
     if (result.__typename !== 'TerminateRunSuccess') {
       throw new AppError('conflict:run', `Dagster did not terminate run ${runId}: ${result.message ?? result.__typename}`);
     }
-    return this.get(principal, pipelineId, runId, run.environment);
+    return this.runOf(client, env, pipelineId, runId);
   }
 
   private view(run: DagsterRun, env: string, client: DagsterGraphqlClient): RunView {
@@ -163,8 +169,12 @@ export class RunsService {
   /** The environment's Dagster client (see environmentOf for which environment). */
   private async connectionFor(principal: Principal, pipelineId: string, environment?: string): Promise<{ env: string; client: DagsterGraphqlClient }> {
     const env = await this.environmentOf(principal, pipelineId, environment);
-    const connection = this.deps.connections.require(env);
-    if (!connection.client) throw new AppError('unavailable:dagster', `Environment "${env}" has no Dagster GraphQL URL, so there are no runs to show.`, { hint: 'Set graphql_url for it in DAGSTER_ENVIRONMENTS.' });
-    return { env, client: connection.client };
+    return { env, client: this.clientFor(env) };
+  }
+
+  private clientFor(env: string): DagsterGraphqlClient {
+    const { client } = this.deps.connections.require(env);
+    if (!client) throw new AppError('unavailable:dagster', `Environment "${env}" has no Dagster GraphQL URL, so there are no runs to show.`, { hint: 'Set graphql_url for it in DAGSTER_ENVIRONMENTS.' });
+    return client;
   }
 }

@@ -36,11 +36,11 @@ export async function recoverWorkspace(workspace: Workspace, repo: DeploymentRep
   const removed = workspace.scratch();
   for (const dir of removed) workspace.discard(dir);
   const copies = workspace.keptCopies();
-  const states = await repo.states(copies.flatMap((c) => (c.deploymentId ? [c.deploymentId] : [])));
+  const statuses = await repo.statuses(copies.flatMap((c) => (c.deploymentId ? [c.deploymentId] : [])));
   const restored: string[] = [];
   for (const copy of copies) {
-    const state = copy.deploymentId ? (states.get(copy.deploymentId) ?? null) : undefined;
-    const fate = fateOf(copy, state, deploying, workspace.hasLocation(copy.location));
+    const status = copy.deploymentId ? (statuses.get(copy.deploymentId) ?? null) : undefined;
+    const fate = fateOf(copy, status, deploying, workspace.hasLocation(copy.location));
     if (fate === 'restore') {
       workspace.restore(copy);
       restored.push(copy.location);
@@ -52,12 +52,10 @@ export async function recoverWorkspace(workspace: Workspace, repo: DeploymentRep
   return { restored, removed };
 }
 
-type State = { status: DeploymentStatus; lease_owner: string | null };
-
-function fateOf(copy: KeptCopy, state: State | null | undefined, deploying: string | undefined, inPlace: boolean): 'restore' | 'discard' | 'leave' {
-  if (state === undefined) return inPlace ? 'discard' : 'restore';
-  if (state === null) return 'discard';
-  switch (state.status) {
+function fateOf(copy: KeptCopy, status: DeploymentStatus | null | undefined, deploying: string | undefined, inPlace: boolean): 'restore' | 'discard' | 'leave' {
+  if (status === undefined) return inPlace ? 'discard' : 'restore';
+  if (status === null) return 'discard';
+  switch (status) {
     case 'pending':
     case 'in_progress':
       return copy.deploymentId === deploying ? 'restore' : 'leave';

@@ -31,6 +31,9 @@ export function localPrincipal(principal: Principal): MiddlewareHandler<AppEnv> 
   };
 }
 
+/** The request's media type, without parameters such as charset. */
+const mediaType = (c: Context) => (c.req.header('content-type') ?? '').split(';')[0]!.trim();
+
 /**
  * POST, PUT and PATCH must say they send JSON, body or not. A cross-origin page can send a
  * "simple" request (no preflight) only with a form or text content type, or none at all
@@ -40,7 +43,7 @@ export function localPrincipal(principal: Principal): MiddlewareHandler<AppEnv> 
  */
 export function mediaTypeRefusal(c: Context): { message: string; hint: string } | null {
   if (!['POST', 'PUT', 'PATCH'].includes(c.req.method)) return null;
-  const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim();
+  const type = mediaType(c);
   if (JSON_MEDIA.test(type)) return null;
   return {
     message: `This API takes JSON bodies, not "${type || 'no content type'}".`,
@@ -89,8 +92,7 @@ export function guardInputs(): MiddlewareHandler<AppEnv> {
     const refused = unstorableError(segments.join('/'), 'The URL path', 'invalid:request', '/path') ?? unstorableError(query, 'The query string', 'invalid:request', '/query');
     if (refused) throw refused;
 
-    const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim();
-    if (JSON_MEDIA.test(type)) {
+    if (JSON_MEDIA.test(mediaType(c))) {
       // c.req.json() keeps what it parsed for the route's validator, which would otherwise parse
       // the body a second time. Malformed JSON is the validator's to report (invalid:json): it
       // gets the same rejection from that cache.

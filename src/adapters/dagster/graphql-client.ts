@@ -4,7 +4,6 @@ export { DagsterGraphqlError, DagsterUnavailableError } from './dagster-errors.t
 
 type GraphqlBody<T> = { data?: T | null; errors?: Array<{ message: string }> };
 
-
 export interface GraphqlClientOptions {
   attempts?: number;
   baseDelayMs?: number;
