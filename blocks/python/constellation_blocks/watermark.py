@@ -4,6 +4,10 @@ A sink writes ``constellation/watermark`` only when it has stored the rows, and 
 a materialization only for a step that succeeded. So the watermark an extract starts from (the
 oldest one among its sinks) never runs ahead of what every sink holds: a sink failing mid-run
 leaves it where it was, and the next run reads those rows again.
+
+Watermarks are found by the sinks' full asset keys (``Block.asset_key``): in a shard, many
+pipelines have blocks of the same name, told apart only by their namespace prefix, so a one-part
+key would read another pipeline's watermark, or none at all and silently reload everything.
 """
 
 from collections.abc import Sequence
@@ -46,15 +50,19 @@ def committed_watermark(instance: dg.DagsterInstance, block: Block) -> datetime 
     names = block.downstream or [block.id]
     marks = []
     for name in names:
-        mark = _recorded_watermark(instance, name, block.id)
+        mark = _recorded_watermark(_latest_materialization(instance, block, name), block.id)
         if mark is None:
             return None
         marks.append(mark)
     return min(marks)
 
 
-def _recorded_watermark(instance: dg.DagsterInstance, asset_name: str, source: str) -> datetime | None:
-    entry = instance.get_latest_materialization_event(dg.AssetKey(asset_name))
+def _latest_materialization(instance: dg.DagsterInstance, block: Block, name: str) -> dg.EventLogEntry | None:
+    """The latest materialization of the pipeline's asset ``name``."""
+    return instance.get_latest_materialization_event(block.asset_key(name))
+
+
+def _recorded_watermark(entry: dg.EventLogEntry | None, source: str) -> datetime | None:
     materialization = entry.asset_materialization if entry else None
     if materialization is None:
         return None
