@@ -8,6 +8,16 @@ leaves it where it was, and the next run reads those rows again.
 Watermarks are found by the sinks' full asset keys (``Block.asset_key``): in a shard, many
 pipelines have blocks of the same name, told apart only by their namespace prefix, so a one-part
 key would read another pipeline's watermark, or none at all and silently reload everything.
+
+Legacy carry-over. A pipeline deployed before shards lived in its own location with one-part keys
+(``[load_customers]``); moved into a shard, the same sink is ``[org, slug, load_customers]`` and
+has no materialization yet. Then, and only then, the watermark is read from the legacy key
+``[load_customers]`` — so the first run in the shard resumes where the old location stopped rather
+than reloading the whole table. But a one-part key is shared by every legacy pipeline that has a
+block of that name, so the legacy materialization counts only if the run that made it carries this
+pipeline's ``constellation/pipeline_id`` tag (every job of every location sets it); another
+pipeline's is ignored, and the extract starts from the beginning as a new pipeline would. Once the
+sink materializes under its full key, the legacy key is never read again.
 """
 
 from collections.abc import Sequence
@@ -20,6 +30,8 @@ from constellation_blocks.rows import ExtractedRows
 
 WATERMARK_KEY = "constellation/watermark"
 PREVIOUS_WATERMARK_KEY = "constellation/previous_watermark"
+PIPELINE_ID_TAG = "constellation/pipeline_id"
+"""The run tag naming the pipeline a run belongs to (set as a job tag from pipeline.json's run_tags)."""
 
 
 def source_key(source: str) -> str:
@@ -58,8 +70,13 @@ def committed_watermark(instance: dg.DagsterInstance, block: Block) -> datetime 
 
 
 def _latest_materialization(instance: dg.DagsterInstance, block: Block, name: str) -> dg.EventLogEntry | None:
-    """The latest materialization of the pipeline's asset ``name``."""
-    return instance.get_latest_materialization_event(block.asset_key(name))
+    """The latest materialization of the pipeline's asset ``name``, or its legacy carry-over."""
+    entry = instance.get_latest_materialization_event(block.asset_key(name))
+    if entry is not None or not block.key_prefix or block.pipeline_id is None:
+        return entry
+    legacy = instance.get_latest_materialization_event(dg.AssetKey([name]))
+    run = instance.get_run_by_id(legacy.run_id) if legacy is not None and legacy.run_id else None
+    return legacy if run is not None and run.tags.get(PIPELINE_ID_TAG) == block.pipeline_id else None
 
 
 def _recorded_watermark(entry: dg.EventLogEntry | None, source: str) -> datetime | None:
