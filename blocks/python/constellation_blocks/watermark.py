@@ -14,10 +14,11 @@ Legacy carry-over. A pipeline deployed before shards lived in its own location w
 has no materialization yet. Then, and only then, the watermark is read from the legacy key
 ``[load_customers]`` — so the first run in the shard resumes where the old location stopped rather
 than reloading the whole table. But a one-part key is shared by every legacy pipeline that has a
-block of that name, so the legacy materialization counts only if the run that made it carries this
-pipeline's ``constellation/pipeline_id`` tag (every job of every location sets it); another
-pipeline's is ignored, and the extract starts from the beginning as a new pipeline would. Once the
-sink materializes under its full key, the legacy key is never read again.
+block of that name, so a legacy materialization counts only if the run that made it carries this
+pipeline's ``constellation/pipeline_id`` tag (every job of every location sets it): the latest
+such one among the key's recent materializations is used, another pipeline's are skipped, and
+without one the extract starts from the beginning as a new pipeline would. Once the sink
+materializes under its full key, the legacy key is never read again.
 """
 
 from collections.abc import Sequence
@@ -32,6 +33,8 @@ WATERMARK_KEY = "constellation/watermark"
 PREVIOUS_WATERMARK_KEY = "constellation/previous_watermark"
 PIPELINE_ID_TAG = "constellation/pipeline_id"
 """The run tag naming the pipeline a run belongs to (set as a job tag from pipeline.json's run_tags)."""
+LEGACY_SEARCH_LIMIT = 100
+"""How many of a legacy key's latest materializations are searched for one made by this pipeline."""
 
 
 def source_key(source: str) -> str:
@@ -74,9 +77,17 @@ def _latest_materialization(instance: dg.DagsterInstance, block: Block, name: st
     entry = instance.get_latest_materialization_event(block.asset_key(name))
     if entry is not None or not block.key_prefix or block.pipeline_id is None:
         return entry
-    legacy = instance.get_latest_materialization_event(dg.AssetKey([name]))
-    run = instance.get_run_by_id(legacy.run_id) if legacy is not None and legacy.run_id else None
-    return legacy if run is not None and run.tags.get(PIPELINE_ID_TAG) == block.pipeline_id else None
+    return _legacy_materialization(instance, dg.AssetKey([name]), block.pipeline_id)
+
+
+def _legacy_materialization(instance: dg.DagsterInstance, key: dg.AssetKey, pipeline_id: str) -> dg.EventLogEntry | None:
+    """The latest recent materialization of the one-part ``key`` made by a run of ``pipeline_id``."""
+    entries = [r.event_log_entry for r in instance.fetch_materializations(key, limit=LEGACY_SEARCH_LIMIT).records]  # newest first
+    run_ids = list({entry.run_id for entry in entries if entry.run_id})
+    if not run_ids:
+        return None
+    ours = {run.run_id for run in instance.get_runs(filters=dg.RunsFilter(run_ids=run_ids, tags={PIPELINE_ID_TAG: pipeline_id}))}
+    return next((entry for entry in entries if entry.run_id in ours), None)
 
 
 def _recorded_watermark(entry: dg.EventLogEntry | None, source: str) -> datetime | None:

@@ -58,3 +58,20 @@ def test_another_pipeline_s_legacy_asset_of_the_same_name_is_ignored(legacy_run,
     job = moved(tmp_path, "11111111-0000-4000-8000-000000000009")
     first = extract(job.execute_in_process(instance=instance))
     assert first["initial_load"] is True and first["total_rows"] == 11  # the whole table, as a new pipeline reads it
+
+
+def test_the_pipeline_s_own_legacy_watermark_is_found_behind_another_s_later_one(legacy_run, load_location, tmp_path, instance):
+    """Two legacy pipelines shared the one-part key; the other ran last, at a later watermark."""
+    other_id = "22222222-0000-4000-8000-000000000009"
+    other = load_location(
+        "duckdb_location",
+        top_level={
+            "pipeline": {"id": other_id, "name": "Other", "description": None, "version": 1},
+            "run_tags": {"constellation/pipeline_id": other_id, "constellation/pipeline_version": "1"},
+        },
+        load_customers={"database_path": str(tmp_path / "other.duckdb")},
+    )
+    assert customers.run(other, instance).success  # the legacy key's latest watermark is now T0+40 min
+
+    first = extract(moved(tmp_path, LEGACY_ID).execute_in_process(instance=instance))
+    assert first["constellation/previous_watermark"] == (T0 + timedelta(minutes=30)).isoformat()
