@@ -147,3 +147,16 @@ def test_serve_answers_each_line_in_one_process_and_reads_changed_files(tmp_path
     finally:
         checker.stdin.close()
         assert checker.wait(timeout=30) == 0
+
+
+def test_dagster_s_own_validate_agrees(tmp_path):
+    project = both(tmp_path)
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    dagster = Path(sys.executable).with_name("dagster")
+    result = subprocess.run(
+        [str(dagster), "definitions", "validate", "-m", "local_shard_1.definitions"],
+        cwd=project, env={**checker_env(), "DAGSTER_HOME": str(home)}, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
