@@ -1,4 +1,10 @@
-"""The block types this library implements, with their config defaults and Dagster kinds.
+"""The block types this library implements: config defaults, Dagster kind, step function, resource.
+
+This is the one place that says how a block type becomes Dagster code; ``PipelineComponent`` reads
+it (and src/compile/block-recipes.ts repeats the step and resource names for the generated
+definitions.py of legacy locations). Step functions and resource classes are named here, not
+imported: a location imports only the modules its blocks use, so a pipeline without DuckDB blocks
+never needs the duckdb package.
 
 The defaults repeat the ``default`` values of each manifest's ``config_schema`` (blocks/manifests/):
 the compiler fills them in already, but a pipeline.json written by hand or by an older compiler
@@ -6,7 +12,9 @@ may lack a key, and a block must then behave as its manifest promises. A test co
 with the manifests so the two cannot drift apart.
 """
 
-from collections.abc import Mapping
+import importlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
@@ -14,6 +22,8 @@ BLOCK_TYPES: Mapping[str, Mapping[str, Any]] = MappingProxyType(
     {
         "postgres_incremental_extract@1": {
             "kind": "postgres",
+            "step": ("postgres", "incremental_extract"),
+            "resource": ("PostgresResource", "connection_secret"),
             "defaults": {
                 "created_at_column": "created_at",
                 "updated_at_column": "updated_at",
@@ -24,6 +34,8 @@ BLOCK_TYPES: Mapping[str, Mapping[str, Any]] = MappingProxyType(
         },
         "clickhouse_replacing_merge_tree_load@1": {
             "kind": "clickhouse",
+            "step": ("clickhouse", "load_replacing_merge_tree"),
+            "resource": ("ClickHouseResource", "connection_secret"),
             "defaults": {
                 "database": "default",
                 "version_column": "updated_at",
@@ -34,6 +46,8 @@ BLOCK_TYPES: Mapping[str, Mapping[str, Any]] = MappingProxyType(
         },
         "duckdb_load@1": {
             "kind": "duckdb",
+            "step": ("duckdb", "load_table"),
+            "resource": None,
             "defaults": {"mode": "append"},
         },
     }
@@ -57,3 +71,35 @@ def with_defaults(block_type: str, config: Mapping[str, Any]) -> dict[str, Any]:
 def kind(block_type: str) -> str:
     """The Dagster kind shown on the asset, e.g. "postgres"."""
     return BLOCK_TYPES[block_type]["kind"]
+
+
+@dataclass(frozen=True)
+class ResourceSpec:
+    """The connection resource a block type needs, and the config field naming its secret's env var."""
+
+    cls: type
+    secret_field: str
+
+
+def step(block_type: str) -> Callable[..., Any]:
+    """The step function of ``block_type``, called as ``step(context, block, [resource], **ports)``."""
+    module, name = BLOCK_TYPES[block_type]["step"]
+    return getattr(_module(module), name)
+
+
+def takes_resource(block_type: str) -> bool:
+    """Whether ``block_type`` needs a connection resource (without importing its module)."""
+    return BLOCK_TYPES[block_type]["resource"] is not None
+
+
+def resource(block_type: str) -> ResourceSpec | None:
+    """The connection resource ``block_type`` needs, or None when it needs none."""
+    entry = BLOCK_TYPES[block_type]["resource"]
+    if entry is None:
+        return None
+    class_name, secret_field = entry
+    return ResourceSpec(getattr(_module(BLOCK_TYPES[block_type]["step"][0]), class_name), secret_field)
+
+
+def _module(name: str):
+    return importlib.import_module(f"constellation_blocks.{name}")

@@ -1,7 +1,11 @@
-"""Reads a compiled pipeline's ``pipeline.json`` and hands its settings to ``definitions.py``.
+"""Reads a compiled pipeline's ``pipeline.json`` and hands its settings to the Dagster wiring.
 
-Generated modules hold no user-written text: names, descriptions, config, cron expressions and
-secret names all come from pipeline.json through this class, at load time.
+Two formats. Format 1 is read by the generated ``definitions.py`` of a legacy one-pipeline
+location (``asset_args``, ``asset_job``, ``schedule``, ``secret``); format 2 by
+``PipelineComponent``, which builds the whole pipeline from the file (keys prefixed by the
+pipeline's namespace, Dagster names given by the compiler). Both go through the same methods here,
+so the two cannot drift apart. No user-written text is ever Python source: names, descriptions,
+config, cron expressions and secret names all come from pipeline.json, at load time.
 """
 
 from __future__ import annotations
@@ -17,31 +21,28 @@ from typing import TYPE_CHECKING, Any
 import dagster as dg
 
 from constellation_blocks import block_types, dagster_settings
+from constellation_blocks.pipeline_checks import FORMATS, PipelineFileError, check
 
 if TYPE_CHECKING:
     # What define_asset_job returns; dagster does not export the class at top level.
     from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 
-FORMAT = 1
-"""The pipeline.json format this library reads; the compiler writes it as ``"format"``."""
+__all__ = ["FORMATS", "GROUP_NAME", "Block", "Input", "Pipeline", "PipelineFileError"]
 
 GROUP_NAME = "pipeline"
-"""Every asset's group. A code location holds one pipeline, so a constant says all there is."""
+"""Every asset's group in format 1, where a code location holds one pipeline."""
 
-_REQUIRED_KEYS = ("blocks", "jobs", "schedules", "partitions", "pipeline", "run_tags")
 _ENV_VAR_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
-
-
-class PipelineFileError(ValueError):
-    """pipeline.json is missing, malformed, or written for another version of this library."""
 
 
 @dataclass(frozen=True)
 class Block:
     """One block of the pipeline, as its step function receives it.
 
-    ``config`` has the manifest defaults filled in; ``downstream`` lists the ids (= asset names)
-    of the blocks that consume this one's output.
+    ``config`` has the manifest defaults filled in; ``downstream`` lists the ids of the blocks that
+    consume this one's output. A block's asset key is ``key_prefix + (id,)``: the pipeline's
+    namespace in format 2, nothing in format 1 (the key is the id). ``pipeline_id`` is the id of
+    the pipeline the block belongs to.
     """
 
     id: str
@@ -50,6 +51,21 @@ class Block:
     description: str | None
     config: dict[str, Any]
     downstream: list[str]
+    key_prefix: tuple[str, ...] = ()
+    pipeline_id: str | None = None
+
+    def asset_key(self, block_id: str | None = None) -> dg.AssetKey:
+        """The asset key of this block, or of the block ``block_id`` of the same pipeline."""
+        return dg.AssetKey([*self.key_prefix, block_id or self.id])
+
+
+@dataclass(frozen=True)
+class Input:
+    """A connected input port of a block (format 2): the upstream blocks feeding it, in edge order."""
+
+    port: str
+    upstream: tuple[str, ...]
+    multiple: bool
 
 
 class Pipeline:
@@ -57,20 +73,7 @@ class Pipeline:
 
     def __init__(self, data: Mapping[str, Any], source: str = "pipeline.json"):
         """Checks ``data`` (the parsed pipeline.json) and keeps it; prefer ``Pipeline.load``."""
-        fmt = data.get("format") if isinstance(data, Mapping) else None
-        if fmt != FORMAT:
-            raise PipelineFileError(
-                f"{source}: format {fmt!r} is not supported; this version of constellation_blocks reads "
-                f"format {FORMAT}. Recompile the pipeline, or install the constellation-blocks version it was compiled for."
-            )
-        missing = [key for key in _REQUIRED_KEYS if key not in data]
-        if missing:
-            raise PipelineFileError(f"{source}: missing key(s) {', '.join(missing)}; recompile the pipeline.")
-        unknown = sorted({b["type"] for b in data["blocks"].values() if not block_types.is_known(b["type"])})
-        if unknown:
-            raise PipelineFileError(
-                f"{source}: block type(s) {', '.join(unknown)} are not implemented by this version of constellation_blocks."
-            )
+        self.format = check(data, source)
         self._data = data
         self._source = source
 
@@ -81,7 +84,7 @@ class Pipeline:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
-            raise PipelineFileError(f"{path}: not found; it must sit beside definitions.py.") from None
+            raise PipelineFileError(f"{path}: not found; it must sit beside definitions.py (or defs.yaml).") from None
         except json.JSONDecodeError as error:
             raise PipelineFileError(f"{path}: not valid JSON ({error}).") from None
         return cls(data, source=str(path))
@@ -95,6 +98,41 @@ class Pipeline:
     def name(self) -> str:
         """The pipeline's display name."""
         return self._data["pipeline"]["name"]
+
+    @property
+    def source(self) -> str:
+        """Where the file was read from, for error messages."""
+        return self._source
+
+    @property
+    def key_prefix(self) -> tuple[str, ...]:
+        """What every asset key of the pipeline starts with: its namespace (empty in format 1)."""
+        return tuple(self._data["namespace"]["asset_key_prefix"]) if self.format >= 2 else ()
+
+    @property
+    def group(self) -> str:
+        """The Dagster group of every asset of the pipeline."""
+        return self._data["namespace"]["group"] if self.format >= 2 else GROUP_NAME
+
+    @property
+    def block_ids(self) -> list[str]:
+        """The ids of the pipeline's blocks, in file order."""
+        return list(self._data["blocks"])
+
+    @property
+    def job_ids(self) -> list[str]:
+        """The spec ids of the pipeline's jobs, in file order."""
+        return list(self._data["jobs"])
+
+    @property
+    def schedule_ids(self) -> list[str]:
+        """The spec ids of the pipeline's schedules, in file order."""
+        return list(self._data["schedules"])
+
+    def asset_key(self, block_id: str) -> dg.AssetKey:
+        """The asset key of the block ``block_id``: the namespace prefix and the id."""
+        self._raw_block(block_id)
+        return dg.AssetKey([*self.key_prefix, block_id])
 
     @property
     def run_tags(self) -> dict[str, str]:
@@ -111,7 +149,21 @@ class Pipeline:
             description=raw.get("description"),
             config=block_types.with_defaults(raw["type"], raw.get("config") or {}),
             downstream=list(raw.get("downstream") or []),
+            key_prefix=self.key_prefix,
+            pipeline_id=self.id,
         )
+
+    def inputs(self, block_id: str) -> list[Input]:
+        """The block's connected input ports (format 2; format 1 wires them in definitions.py)."""
+        raw = self._raw_block(block_id)
+        self._require_format(2, f"blocks.{block_id}.inputs")
+        return [Input(port["port"], tuple(port["upstream"]), port["multiple"]) for port in raw["inputs"]]
+
+    def resource_key(self, block_id: str) -> str | None:
+        """The key of the block's connection resource (format 2), None when its type takes none."""
+        raw = self._raw_block(block_id)
+        self._require_format(2, f"blocks.{block_id}.resource_key")
+        return raw["resource_key"]
 
     def asset_args(self, block_id: str) -> dict[str, Any]:
         """Keyword arguments for ``@dg.asset(**...)`` of the block ``block_id``."""
@@ -120,7 +172,7 @@ class Pipeline:
             "description": block.description or block.name,
             "metadata": {"constellation/block_type": block.type, "constellation/name": block.name},
             "kinds": {block_types.kind(block.type)},
-            "group_name": GROUP_NAME,
+            "group_name": self.group,
         }
         policy = dagster_settings.retry_policy(self._raw_block(block_id).get("retry_policy"))
         if policy is not None:
@@ -129,12 +181,17 @@ class Pipeline:
             args["partitions_def"] = self._partitions_def
         return args
 
+    def job_name(self, job_id: str) -> str:
+        """The Dagster name of the job ``job_id``: its id in format 1, the compiler's name after."""
+        job = self._entry("jobs", job_id)
+        return job["name"] if self.format >= 2 else job_id
+
     def asset_job(self, job_id: str) -> UnresolvedAssetJobDefinition:
         """The job ``job_id``: materializes its blocks' assets, with the pipeline's run tags."""
         job = self._entry("jobs", job_id)
         return dg.define_asset_job(
-            name=job_id,
-            selection=dg.AssetSelection.assets(*job["blocks"]),
+            name=self.job_name(job_id),
+            selection=dg.AssetSelection.assets(*(self.asset_key(block_id) for block_id in job["blocks"])),
             # As job tags they also reach every run of the job, scheduled or launched by hand.
             tags=self.run_tags,
             description=job.get("description") or f"Materializes {len(job['blocks'])} block(s) of {self.name}.",
@@ -143,13 +200,13 @@ class Pipeline:
     def schedule(self, schedule_id: str, job: UnresolvedAssetJobDefinition) -> dg.ScheduleDefinition:
         """The schedule ``schedule_id`` for ``job``, running from the moment the location loads."""
         spec = self._entry("schedules", schedule_id)
-        if spec["job"] != job.name:
+        if self.job_name(spec["job"]) != job.name:
             raise PipelineFileError(f'{self._source}: schedule "{schedule_id}" targets job "{spec["job"]}", not "{job.name}".')
         args: dict[str, Any] = {}
         if self._partitions_def is not None:
             args["execution_fn"] = dagster_settings.partitioned_schedule_fn(self._partitions_def)
         return dg.ScheduleDefinition(
-            name=schedule_id,
+            name=spec["name"] if self.format >= 2 else schedule_id,
             job=job,
             cron_schedule=spec["cron"],
             execution_timezone=spec.get("timezone") or "UTC",
@@ -158,6 +215,10 @@ class Pipeline:
             description=spec.get("description") or f"Runs {job.name} on cron {spec['cron']}.",
             **args,
         )
+
+    def schedule_job(self, schedule_id: str) -> str:
+        """The spec id of the job that the schedule ``schedule_id`` runs."""
+        return self._entry("schedules", schedule_id)["job"]
 
     def secret(self, block_id: str, field: str) -> dg.EnvVar:
         """The environment variable named by the block's config ``field``, read at run time."""
@@ -173,6 +234,10 @@ class Pipeline:
     def _partitions_def(self) -> dg.PartitionsDefinition | None:
         # One shared instance: every asset of a job must carry the same partitions definition.
         return dagster_settings.partitions_def(self._data["partitions"])
+
+    def _require_format(self, fmt: int, key: str) -> None:
+        if self.format < fmt:
+            raise PipelineFileError(f"{self._source}: {key} exists from format {fmt} on; this file is format {self.format}.")
 
     def _raw_block(self, block_id: str) -> Mapping[str, Any]:
         return self._entry("blocks", block_id)

@@ -9,6 +9,7 @@ import json
 import os
 import shutil
 import sys
+import tempfile
 import uuid
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -111,7 +112,8 @@ def load_location(tmp_path):
     """
 
     def load(name: str, top_level: dict | None = None, **config_patches: dict):
-        folder = tmp_path / name
+        # A folder of its own per load: a test may load the same fixture twice.
+        folder = Path(tempfile.mkdtemp(dir=tmp_path)) / name
         shutil.copytree(FIXTURES / name, folder)
         pipeline_json = folder / "pipeline.json"
         data = json.loads(pipeline_json.read_text())

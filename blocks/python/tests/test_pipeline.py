@@ -30,8 +30,8 @@ def write(tmp_path, data) -> Path:
 
 
 def test_load_rejects_an_unknown_format(tmp_path, data):
-    data["format"] = 2
-    with pytest.raises(PipelineFileError, match=r"format 2 is not supported; this version of constellation_blocks reads format 1"):
+    data["format"] = 3
+    with pytest.raises(PipelineFileError, match=r"format 3 is not supported; this version of constellation_blocks reads formats 1 and 2"):
         Pipeline.load(write(tmp_path, data))
 
 

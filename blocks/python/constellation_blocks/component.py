@@ -1,0 +1,91 @@
+"""``PipelineComponent``: one compiled pipeline as a Dagster component of a shared code location.
+
+A shard project's ``defs/<pipeline_slug>/defs.yaml`` names this type and the pipeline.json beside
+it; ``build_defs`` builds every asset, job, schedule and resource of that pipeline from the file.
+This is the wiring a legacy location's generated ``definitions.py`` spells out in Python, done here
+in tested library code, so that no pipeline ever adds Python source to a location.
+
+No ``from __future__ import annotations`` in this module: Dagster inspects the annotation of the
+asset function's ``context`` parameter, which must be the class itself, not a string.
+"""
+
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+
+from constellation_blocks import block_types
+from constellation_blocks.pipeline import Pipeline, PipelineFileError
+
+
+class PipelineComponent(dg.Component, dg.Resolvable, dg.Model):
+    """A pipeline compiled by Constellation Agent, read from ``pipeline_file`` (format 2)."""
+
+    pipeline_file: str
+    """The pipeline's pipeline.json, relative to the folder of defs.yaml."""
+
+    def build_defs(self, context: dg.ComponentLoadContext) -> dg.Definitions:
+        return pipeline_definitions(Pipeline.load(Path(context.path) / self.pipeline_file))
+
+
+def pipeline_definitions(pipeline: Pipeline) -> dg.Definitions:
+    """The Dagster definitions of a format-2 pipeline: assets, jobs, schedules and resources."""
+    if pipeline.format < 2:
+        raise PipelineFileError(
+            f"{pipeline.source}: format {pipeline.format} belongs to a one-pipeline location's definitions.py; "
+            "PipelineComponent reads format 2. Recompile the pipeline."
+        )
+    jobs = {job_id: pipeline.asset_job(job_id) for job_id in pipeline.job_ids}
+    schedules = [
+        pipeline.schedule(schedule_id, job=jobs[pipeline.schedule_job(schedule_id)]) for schedule_id in pipeline.schedule_ids
+    ]
+    return dg.Definitions(
+        assets=[_asset(pipeline, block_id) for block_id in pipeline.block_ids],
+        jobs=list(jobs.values()),
+        schedules=schedules,
+        resources=_resources(pipeline),
+    )
+
+
+def _asset(pipeline: Pipeline, block_id: str) -> dg.AssetsDefinition:
+    """The asset of one block: calls its type's step function with its resource and input ports."""
+    block = pipeline.block(block_id)
+    step = block_types.step(block.type)
+    resource_key = pipeline.resource_key(block_id)
+    ports = pipeline.inputs(block_id)
+    # One Dagster input per upstream block, named by its id (a valid name: spec ids are checked),
+    # so an upstream feeding two ports of this block is loaded once and passed to both.
+    upstream = dict.fromkeys(u for port in ports for u in port.upstream)
+
+    # No return annotation: Dagster would check the step's dg.Output against it.
+    def materialize(context: dg.AssetExecutionContext, **values: Any):
+        resources = [getattr(context.resources, resource_key)] if resource_key else []
+        arguments = {
+            port.port: [values[u] for u in port.upstream] if port.multiple else values[port.upstream[0]] for port in ports
+        }
+        return step(context, block, *resources, **arguments)
+
+    return dg.asset(
+        key=pipeline.asset_key(block_id),
+        ins={name: dg.AssetIn(key=pipeline.asset_key(name)) for name in upstream},
+        required_resource_keys={resource_key} if resource_key else set(),
+        **pipeline.asset_args(block_id),
+    )(materialize)
+
+
+def _resources(pipeline: Pipeline) -> dict[str, Any]:
+    """Each block's connection resource under its (pipeline-namespaced) key, its URL from a secret."""
+    resources: dict[str, Any] = {}
+    for block_id in pipeline.block_ids:
+        resource_key = pipeline.resource_key(block_id)
+        spec = block_types.resource(pipeline.block(block_id).type)
+        if not resource_key or not spec:
+            continue
+        resource = spec.cls(url=pipeline.secret(block_id, spec.secret_field))
+        # Blocks may share a key only if they mean the same connection; otherwise one would
+        # silently run against the other's database.
+        if resources.setdefault(resource_key, resource) != resource:
+            raise PipelineFileError(
+                f"{pipeline.source}: blocks.{block_id}.resource_key \"{resource_key}\" is already the key of another connection."
+            )
+    return resources
