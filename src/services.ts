@@ -17,7 +17,7 @@ import { DagsterConnections } from './dagster/dagster-connections.ts';
 import { DeployService } from './dagster/deploy-service.ts';
 import { DeployWorker } from './dagster/deploy-worker.ts';
 import { DeploymentRepo, type DeploymentRow } from './dagster/deployment-repo.ts';
-import type { CompiledLocation } from './compile/compile-pipeline.ts';
+import type { CompiledPipeline } from './compile/compile-pipeline.ts';
 import type { Environment } from './dagster/environments.ts';
 import { EnvironmentService } from './dagster/environment-service.ts';
 import { PipelineStatusService } from './dagster/pipeline-status.ts';
@@ -70,7 +70,7 @@ export interface ServiceOptions {
   chatStepLimit?: number;
   chatTurnTimeoutMs?: number;
   /** Fault injection for tests: rewrites what a deployment writes (e.g. a location that fails to load). */
-  alterCompiled?: (compiled: CompiledLocation, deployment: DeploymentRow) => CompiledLocation;
+  alterCompiled?: (compiled: CompiledPipeline, deployment: DeploymentRow) => CompiledPipeline;
   graphql?: GraphqlClientOptions;
 }
 

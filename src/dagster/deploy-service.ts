@@ -70,7 +70,7 @@ export class DeployService {
       environment,
       version: compiled.view.version.version,
       live_version: live?.version ?? null,
-      location_name: compiled.locationName,
+      location_name: compiled.legacyLocationName,
       unchanged: live?.content_hash === compiled.contentHash,
       changes,
       missing_secrets: secretIssues(connection.env, compiled.view.version.spec, compiled.types),
@@ -109,7 +109,7 @@ export class DeployService {
       pipelineId,
       version: compiled.view.version.version,
       environment,
-      locationName: compiled.locationName,
+      locationName: compiled.legacyLocationName,
       ...(req.requestId ? { requestId: req.requestId } : {}),
     });
     this.deps.worker.kick();

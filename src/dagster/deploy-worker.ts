@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DagsterUnavailableError } from '../adapters/dagster/graphql-client.ts';
-import type { CompiledLocation } from '../compile/compile-pipeline.ts';
+import type { CompiledPipeline } from '../compile/compile-pipeline.ts';
 import { toAppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { DagsterConnection, DagsterConnections } from './dagster-connections.ts';
@@ -14,7 +14,7 @@ export interface DeployWorkerDeps {
   connections: DagsterConnections;
   locks: WorkspaceLocks;
   /** Compiles the deployment's pipeline version (deterministic: a resumed deploy writes the same bytes). */
-  compile(d: DeploymentRow): Promise<CompiledLocation>;
+  compile(d: DeploymentRow): Promise<CompiledPipeline>;
   logger: Logger;
   leaseSeconds: number;
   concurrency: number;
@@ -163,11 +163,11 @@ export class DeployWorker {
       // before them (one deployment of a pipeline to an environment runs at a time, and a failed
       // one rolls back): they are not a version to roll back to. Without this, a resumed deploy
       // whose load fails would put the dead attempt's files back instead of leaving no location.
-      if (d.attempts > 1 && !(await this.deps.repo.with(tx).inPlace(d.pipeline_id, d.environment))) workspace.removeLocation(compiled.locationName);
-      return workspace.replaceLocation(compiled.locationName, compiled.files, d.id);
+      if (d.attempts > 1 && !(await this.deps.repo.with(tx).inPlace(d.pipeline_id, d.environment))) workspace.removeLocation(compiled.legacyLocationName);
+      return workspace.replaceLocation(compiled.legacyLocationName, compiled.files, d.id);
     });
     const settle = (step: 'commit' | 'rollback') => underLease(() => change[step]());
-    const where = workspace.locationDir(compiled.locationName);
+    const where = workspace.locationDir(compiled.legacyLocationName);
 
     if (!locations) {
       await settle('commit');
@@ -175,7 +175,7 @@ export class DeployWorker {
     }
     let loaded;
     try {
-      loaded = await locations.load(compiled.locationName);
+      loaded = await locations.load(compiled.legacyLocationName);
     } catch (error) {
       if (!(error instanceof DagsterUnavailableError)) throw error;
       // Keep the files: a Dagster started later (npm run dagster) loads them from workspace.yaml.
@@ -184,11 +184,11 @@ export class DeployWorker {
     }
     if (loaded.ok) {
       await settle('commit');
-      return { status: 'deployed', contentHash: compiled.contentHash, message: `Version ${d.version} is loaded in Dagster as code location ${compiled.locationName}.` };
+      return { status: 'deployed', contentHash: compiled.contentHash, message: `Version ${d.version} is loaded in Dagster as code location ${compiled.legacyLocationName}.` };
     }
     // Put the previous version back, on disk and in Dagster, and report Dagster's own words.
     await settle('rollback');
-    await (workspace.hasLocation(compiled.locationName) ? locations.load(compiled.locationName) : locations.reloadWorkspace()).catch(() => undefined);
+    await (workspace.hasLocation(compiled.legacyLocationName) ? locations.load(compiled.legacyLocationName) : locations.reloadWorkspace()).catch(() => undefined);
     return { status: 'failed', contentHash: compiled.contentHash, message: `Dagster could not load version ${d.version}; the previous version stays in place.`, error: loaded.error };
   }
 }

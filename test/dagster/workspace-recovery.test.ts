@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFile
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_PRINCIPAL } from '../../src/auth/principal.ts';
-import { locationNameFor, type CompiledLocation } from '../../src/compile/compile-pipeline.ts';
+import { locationNameFor, type CompiledPipeline } from '../../src/compile/compile-pipeline.ts';
 import { DeployWorker } from '../../src/dagster/deploy-worker.ts';
 import type { DeploymentRow, DeploymentStatus } from '../../src/dagster/deployment-repo.ts';
 import { Workspace } from '../../src/dagster/workspace.ts';
@@ -115,7 +115,7 @@ describe('what interrupted deploys leave behind', () => {
 
 
   const logs: Array<Record<string, unknown>> = [];
-  const newWorker = (compile?: (d: DeploymentRow) => Promise<CompiledLocation>) =>
+  const newWorker = (compile?: (d: DeploymentRow) => Promise<CompiledPipeline>) =>
     new DeployWorker({
       repo: t.services.deploymentRepo,
       connections: t.services.connections,
