@@ -208,9 +208,12 @@ export class Workspace {
     // scalars are safe. A shard is a project loaded as a module from its folder; a pipeline
     // deployed before shards keeps its own location (its definitions.py) until it is deployed again.
     const python = JSON.stringify(this.env.python);
+    // Dagster rebases a python_file entry's working_directory on workspace.yaml's folder, but takes
+    // a python_module entry's as it is (relative to the webserver's and daemon's own working
+    // directory), so a shard's is written absolute.
     const entries = names.map((name) =>
       parseShardName(name)
-        ? `  - python_module:\n      module_name: ${name}.definitions\n      working_directory: locations/${name}\n` +
+        ? `  - python_module:\n      module_name: ${name}.definitions\n      working_directory: ${JSON.stringify(this.locationDir(name))}\n` +
           `      location_name: ${name}\n      executable_path: ${python}\n`
         : `  - python_file:\n      relative_path: locations/${name}/definitions.py\n      working_directory: locations/${name}\n` +
           `      location_name: ${name}\n      executable_path: ${python}\n`,

@@ -67,7 +67,7 @@ describe('deploying pipelines into an org\'s shards (pipelines_per_shard: 2)', (
   it('lists each shard in workspace.yaml as a module loaded from its project folder', () => {
     expect(yamlEntries()).toEqual(
       ['local_shard_1', 'local_shard_2', 'local_shard_3'].map((shard) => ({
-        python_module: { module_name: `${shard}.definitions`, working_directory: `locations/${shard}`, location_name: shard, executable_path: env.python },
+        python_module: { module_name: `${shard}.definitions`, working_directory: join(env.workspaceDir, 'locations', shard), location_name: shard, executable_path: env.python },
       })),
     );
     expect(existsSync(join(env.workspaceDir, 'locations', 'local_shard_1', 'pyproject.toml'))).toBe(true);
