@@ -72,6 +72,8 @@ export interface ServiceOptions {
   chatTurnTimeoutMs?: number;
   /** Fault injection for tests: rewrites what a deployment writes (e.g. a component that fails to load). */
   alterCompiled?: (compiled: CompiledPipeline, deployment: DeploymentRow) => CompiledPipeline;
+  /** Fault injection for tests: deployments put in place without the load check, so that Dagster's own load fails after the swap. */
+  uncheckedDeploy?: (deployment: DeploymentRow) => boolean;
   graphql?: GraphqlClientOptions;
 }
 
@@ -95,6 +97,7 @@ export function createServices(db: Db, opts: ServiceOptions): Services {
     // Another pipeline of the shard, on the deployment's org (a shard holds one org's pipelines).
     recompile: (pipelineId, version, d) => compiler.compileDeployed({ orgId: d.org_id, userId: d.requested_by }, pipelineId, version),
     checkers: new ShardCheckers(),
+    ...(opts.uncheckedDeploy ? { uncheckedDeploy: opts.uncheckedDeploy } : {}),
     logger: opts.logger ?? createLogger('silent'),
     leaseSeconds: opts.leaseSeconds ?? 30,
     concurrency: opts.deployWorkers ?? 4,

@@ -72,6 +72,7 @@ describe('pipelines as components of shared code locations, on a real Dagster', 
   let gql: DagsterGraphqlClient;
   const ids: Record<string, string> = {};
   let shard: string;
+  let unchecked = false;
 
   beforeAll(async () => {
     platform = await startPlatform({ customers: 10 });
@@ -80,6 +81,8 @@ describe('pipelines as components of shared code locations, on a real Dagster', 
       // A pipeline the block library refuses to load: nothing the API accepts is one, so the
       // compiled file is changed on its way to the shard.
       alterCompiled: (compiled, deployment) => (deployment.pipeline_id === ids.broken ? withSecretNamed(compiled, 'not a variable name') : compiled),
+      // Its second deployment skips the load check, as if the check had passed: Dagster refuses the swapped-in shard.
+      uncheckedDeploy: (deployment) => deployment.pipeline_id === ids.broken && unchecked,
     });
     gql = new DagsterGraphqlClient(platform.dagster.graphqlUrl);
   });
@@ -191,6 +194,20 @@ describe('pipelines as components of shared code locations, on a real Dagster', 
     expect(readFileSync(join(platform.environment.workspaceDir, 'workspace.yaml'), 'utf8')).toBe(before);
     expect((await listing(shard)).jobs.map((j: any) => j.name).sort()).toEqual(jobsBefore);
     await runToEnd(ids.second!);
+  });
+
+  it("rolls the shard back when Dagster itself does not load it after the swap, and Dagster serves the others again", async () => {
+    const workspace = t.services.connections.get('development')!.workspace;
+    const before = { files: workspace.readShard(shard), yaml: readFileSync(join(platform.environment.workspaceDir, 'workspace.yaml'), 'utf8') };
+    unchecked = true;
+    const done = await deploy(ids.broken!).finally(() => (unchecked = false));
+    expect(done.status).toBe('failed');
+    expect(done.message).toBe('Dagster could not load version 1; the previous version stays in place.');
+    expect(done.error).toMatch(/connection_secret must name an environment variable/);
+    expect(workspace.readShard(shard)).toEqual(before.files);
+    expect(readFileSync(join(platform.environment.workspaceDir, 'workspace.yaml'), 'utf8')).toBe(before.yaml);
+    expect(await locations()).toEqual([{ name: shard, loadStatus: 'LOADED', locationOrLoadError: { __typename: 'RepositoryLocation' } }]);
+    await runToEnd(ids.first!);
   });
 
   it('moves a pipeline deployed the old way into the shard: its location leaves, its watermark carries over', async () => {
