@@ -64,7 +64,7 @@ export function compiles(): Grader {
       if (!ctx.pipelineId) return NO_PIPELINE;
       try {
         const compiled = await ctx.services.compiler.compile(ctx.principal, ctx.pipelineId);
-        return compiled.files['definitions.py'] ? ok(`version ${compiled.view.version.version} compiles to ${compiled.locationName}`) : fail('compiled without a definitions.py');
+        return compiled.files['defs.yaml'] ? ok(`version ${compiled.view.version.version} compiles to component ${compiled.componentName}`) : fail('compiled without a defs.yaml');
       } catch (error) {
         return fail(`does not compile: ${(error as Error).message}`);
       }

@@ -17,7 +17,8 @@ import { DagsterConnections } from './dagster/dagster-connections.ts';
 import { DeployService } from './dagster/deploy-service.ts';
 import { DeployWorker } from './dagster/deploy-worker.ts';
 import { DeploymentRepo, type DeploymentRow } from './dagster/deployment-repo.ts';
-import type { CompiledLocation } from './compile/compile-pipeline.ts';
+import type { CompiledPipeline } from './compile/compile-pipeline.ts';
+import { ShardCheckers } from './adapters/dagster/shard-check.ts';
 import type { Environment } from './dagster/environments.ts';
 import { EnvironmentService } from './dagster/environment-service.ts';
 import { PipelineStatusService } from './dagster/pipeline-status.ts';
@@ -69,8 +70,10 @@ export interface ServiceOptions {
   kv?: Kv;
   chatStepLimit?: number;
   chatTurnTimeoutMs?: number;
-  /** Fault injection for tests: rewrites what a deployment writes (e.g. a location that fails to load). */
-  alterCompiled?: (compiled: CompiledLocation, deployment: DeploymentRow) => CompiledLocation;
+  /** Fault injection for tests: rewrites what a deployment writes (e.g. a component that fails to load). */
+  alterCompiled?: (compiled: CompiledPipeline, deployment: DeploymentRow) => CompiledPipeline;
+  /** Fault injection for tests: deployments put in place without the load check, so that Dagster's own load fails after the swap. */
+  uncheckedDeploy?: (deployment: DeploymentRow) => boolean;
   graphql?: GraphqlClientOptions;
 }
 
@@ -91,6 +94,10 @@ export function createServices(db: Db, opts: ServiceOptions): Services {
       const compiled = await compiler.compile({ orgId: d.org_id, userId: d.requested_by }, d.pipeline_id, d.version);
       return opts.alterCompiled ? opts.alterCompiled(compiled, d) : compiled;
     },
+    // Another pipeline of the shard, on the deployment's org (a shard holds one org's pipelines).
+    recompile: (pipelineId, version, d) => compiler.compileDeployed({ orgId: d.org_id, userId: d.requested_by }, pipelineId, version),
+    checkers: new ShardCheckers(),
+    ...(opts.uncheckedDeploy ? { uncheckedDeploy: opts.uncheckedDeploy } : {}),
     logger: opts.logger ?? createLogger('silent'),
     leaseSeconds: opts.leaseSeconds ?? 30,
     concurrency: opts.deployWorkers ?? 4,

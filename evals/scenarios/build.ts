@@ -79,7 +79,7 @@ export function buildAndDeploy(plan: BuildPlan, alter: (spec: Record<string, any
     react((req) => call('compile_pipeline', { pipeline_id: resultOf(req, 'propose_pipeline').pipeline_id })),
     react((req) => {
       const compiled = resultOf<{ files: Record<string, string> }>(req, 'compile_pipeline');
-      if (!compiled.files['definitions.py']) throw new Error('policy: compile_pipeline returned no definitions.py');
+      if (!compiled.files['defs.yaml']) throw new Error('policy: compile_pipeline returned no defs.yaml');
       return call('deploy_pipeline', { pipeline_id: resultOf(req, 'propose_pipeline').pipeline_id, environment: ENVIRONMENT, dry_run: false, wait: true });
     }),
     react((req) => {

@@ -3,36 +3,60 @@ import type { BlockType } from '../catalog/block-type.ts';
 import type { PipelineSpec } from '../pipelines/spec-schema.ts';
 import { BASE_REQUIREMENTS } from './block-recipes.ts';
 import { planCompile } from './compile-plan.ts';
-import { definitionsPy } from './definitions-py.ts';
-import { pipelineJson, type PipelineIdentity } from './pipeline-json.ts';
+import { defsYaml } from './defs-yaml.ts';
+import { componentNameFor, locationNameFor } from './naming.ts';
+import { PIPELINE_FORMAT, pipelineJson, type PipelineIdentity } from './pipeline-json.ts';
 
-export interface CompiledLocation {
-  /** The Dagster code location name: derived from the pipeline id, stable across renames. */
-  locationName: string;
-  /** File name → content, in a fixed order. */
+export { locationNameFor, PIPELINE_FORMAT };
+
+/** A pipeline version as a Dagster component: the folder its shard's defs/ holds for it. */
+export interface CompiledPipeline {
+  /** The pipeline's folder in its shard's defs/ = its slug. */
+  componentName: string;
+  orgSlug: string;
+  /** File name → content, in a fixed order: 'defs.yaml', 'pipeline.json'. */
   files: Record<string, string>;
-  /** sha256 over the files: equal hashes, byte-identical locations. */
+  /** sha256 over the files, format and requirements: equal hashes, byte-identical components. */
   contentHash: string;
-  /** Job names in the location; `defaultJob` runs every block (null when the spec's jobs cover all). */
+  /** The pipeline.json format written (PIPELINE_FORMAT); a shard holds one format. */
+  format: number;
+  /** Pinned packages its blocks import, beyond dagster and the library; the shard writes one requirements file for all. */
+  requirements: string[];
+  /** Spec job ids (what users and tools name), the default job last. */
   jobs: string[];
+  /** The spec-level id of the job that runs every block, when the spec needs one. */
   defaultJob: string | null;
+  /** Spec job id → the job's name in Dagster. */
+  dagsterJobs: Record<string, string>;
+  /** pipeline_<hex12>: the location the pipeline had to itself before shards. */
+  legacyLocationName: string;
 }
 
-export const locationNameFor = (pipelineId: string) => `pipeline_${pipelineId.replace(/-/g, '').slice(0, 12).toLowerCase()}`;
-
 /**
- * A valid pipeline version → a Dagster code location. Pure and deterministic: no clock, no
- * randomness, no I/O; the same inputs always give the same bytes and hash.
+ * A valid pipeline version → its Dagster component. Pure and deterministic: no clock, no
+ * randomness, no I/O; the same spec and slugs always give the same bytes and hash.
  */
-export function compilePipeline(pipeline: PipelineIdentity, spec: PipelineSpec, types: Map<string, BlockType>): CompiledLocation {
-  const plan = planCompile(spec, types);
-  const requirements = [...new Set([...BASE_REQUIREMENTS, ...plan.assets.flatMap((a) => a.recipe.requirements)])].sort();
+export function compilePipeline(pipeline: PipelineIdentity, spec: PipelineSpec, types: Map<string, BlockType>): CompiledPipeline {
+  const slugs = { org: pipeline.orgSlug, pipeline: pipeline.slug };
+  const plan = planCompile(spec, types, slugs);
+  const requirements = [...new Set(plan.assets.flatMap((a) => a.recipe.requirements))].sort();
   const files: Record<string, string> = {
-    'definitions.py': definitionsPy(pipeline.id, pipeline.version, plan),
+    'defs.yaml': defsYaml(pipeline.id, pipeline.version),
     'pipeline.json': pipelineJson(pipeline, spec, types, plan),
-    'requirements.txt': `# Pinned for pipeline ${pipeline.id}, version ${pipeline.version}.\n${requirements.join('\n')}\n`,
   };
-  const hash = createHash('sha256');
+  const hash = createHash('sha256').update(`format ${PIPELINE_FORMAT}\0`);
   for (const [name, content] of Object.entries(files)) hash.update(name).update('\0').update(content).update('\0');
-  return { locationName: locationNameFor(pipeline.id), files, contentHash: hash.digest('hex'), jobs: plan.jobs.map((j) => j.id), defaultJob: plan.defaultJob };
+  hash.update(requirements.join('\n'));
+  return {
+    componentName: componentNameFor(slugs),
+    orgSlug: pipeline.orgSlug,
+    files,
+    contentHash: hash.digest('hex'),
+    format: PIPELINE_FORMAT,
+    requirements,
+    jobs: plan.jobs.map((j) => j.id),
+    defaultJob: plan.defaultJob,
+    dagsterJobs: Object.fromEntries(plan.jobs.map((j) => [j.id, j.name])),
+    legacyLocationName: locationNameFor(pipeline.id),
+  };
 }

@@ -2,40 +2,33 @@ import type { BlockType } from '../catalog/block-type.ts';
 import { AppError, type Issue } from '../errors.ts';
 import type { PipelineSpec } from '../pipelines/spec-schema.ts';
 import { recipeFor, type BlockRecipe } from './block-recipes.ts';
-import { nameClashes, nameGeneratedCode } from './naming.ts';
+import { dagsterNames, defaultJobId, type DagsterNames, type PipelineSlugs } from './naming.ts';
 
-/** One asset function to generate: its block, how to call the library, and its inputs by port. */
+/** One block's asset: how the library runs it, its resource key if any, and its inputs by port. */
 export interface AssetPlan {
   id: string;
   recipe: BlockRecipe;
-  /** Resource parameter name (also the key in Definitions.resources), when the block needs one. */
-  resourceKey?: string;
+  /** The key of the block's connection resource, when it needs one. */
+  resourceKey: string | null;
   /** Port name → upstream asset ids, in edge order; `multiple` ports get a list. */
   inputs: Array<{ port: string; upstream: string[]; multiple: boolean }>;
 }
 
 export interface CompilePlan {
+  names: DagsterNames;
   assets: AssetPlan[];
-  /** Job ids in spec order, the default job last when one is needed. */
-  jobs: Array<{ id: string; blocks: string[]; description: string | null }>;
-  schedules: Array<{ id: string; job: string }>;
+  /** Jobs in spec order, the default job last when one is needed; `name` is Dagster's. */
+  jobs: Array<{ id: string; name: string; blocks: string[]; description: string | null }>;
+  schedules: Array<{ id: string; name: string; job: string }>;
   defaultJob: string | null;
 }
 
 /**
- * Decides what the generated module contains, and refuses what the block library cannot run yet
- * (naming each block). Every generated name comes from naming.ts, which validation checks with
- * the same functions: a clash here means the spec was never validated, hence a 400.
+ * Decides what the pipeline's component builds, and refuses what the block library cannot run
+ * yet (naming each block). Every name comes from naming.ts.
  */
-export function planCompile(spec: PipelineSpec, types: Map<string, BlockType>): CompilePlan {
-  const naming = nameGeneratedCode(spec, (id) => types.get(id)?.ref);
-  const clashes = nameClashes(spec, naming);
-  if (clashes.length) {
-    throw new AppError('invalid:pipeline', `The pipeline spec has ${clashes.length} name clash${clashes.length === 1 ? '' : 'es'} with generated code.`, {
-      hint: 'Rename each id listed; validate the spec to see every problem at once.',
-      issues: clashes,
-    });
-  }
+export function planCompile(spec: PipelineSpec, types: Map<string, BlockType>, slugs: PipelineSlugs): CompilePlan {
+  const names = dagsterNames(slugs);
   const issues: Issue[] = [];
 
   spec.sensors.forEach((sensor, i) =>
@@ -62,8 +55,8 @@ export function planCompile(spec: PipelineSpec, types: Map<string, BlockType>): 
         upstream: [...new Set(spec.edges.filter((e) => e.to.block === block.id && e.to.port === port.name).map((e) => e.from.block))],
       }))
       .filter((input) => input.upstream.length > 0);
-    const resourceKey = naming.resourceKeys.get(block.id);
-    assets.push({ id: block.id, recipe, ...(resourceKey ? { resourceKey } : {}), inputs });
+    const resourceKey = recipe.resource ? names.resourceKey(block.id, recipe.resource.keySuffix) : null;
+    assets.push({ id: block.id, recipe, resourceKey, inputs });
   });
 
   if (issues.length) {
@@ -73,9 +66,9 @@ export function planCompile(spec: PipelineSpec, types: Map<string, BlockType>): 
     });
   }
 
-  const { defaultJob } = naming;
-  const jobs = spec.jobs.map((job) => ({ id: job.id, blocks: job.blocks, description: job.description ?? null }));
-  if (defaultJob) jobs.push({ id: defaultJob, blocks: spec.blocks.map((b) => b.id), description: null });
-  const schedules = spec.schedules.map((s) => ({ id: s.id, job: s.job ?? defaultJob! }));
-  return { assets, jobs, schedules, defaultJob };
+  const defaultJob = defaultJobId(spec);
+  const jobs = spec.jobs.map((job) => ({ id: job.id, name: names.job(job.id), blocks: job.blocks, description: job.description ?? null }));
+  if (defaultJob) jobs.push({ id: defaultJob, name: names.job(defaultJob), blocks: spec.blocks.map((b) => b.id), description: null });
+  const schedules = spec.schedules.map((s) => ({ id: s.id, name: names.schedule(s.id), job: s.job ?? defaultJob! }));
+  return { names, assets, jobs, schedules, defaultJob };
 }

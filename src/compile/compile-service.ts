@@ -4,9 +4,9 @@ import type { CatalogService } from '../catalog/catalog-service.ts';
 import { AppError } from '../errors.ts';
 import type { PipelineService, PipelineView } from '../pipelines/pipeline-service.ts';
 import type { PipelineSpec } from '../pipelines/spec-schema.ts';
-import { compilePipeline, type CompiledLocation } from './compile-pipeline.ts';
+import { compilePipeline, type CompiledPipeline } from './compile-pipeline.ts';
 
-export type CompiledVersion = CompiledLocation & { view: PipelineView; types: Map<string, BlockType> };
+export type CompiledVersion = CompiledPipeline & { view: PipelineView; types: Map<string, BlockType> };
 
 /** Compiles a stored pipeline version (the current one unless asked otherwise). */
 export class CompileService {
@@ -47,9 +47,10 @@ export class CompileService {
   private async build(principal: Principal, view: PipelineView): Promise<CompiledVersion> {
     const types = await this.typesOf(principal, view.version.spec);
     // Name and description as they were in that version's spec: a later rename must not change
-    // the bytes (and hash) of an earlier version.
+    // the bytes (and hash) of an earlier version. Slugs never change, so they cannot either.
+    const { id, slug, org_slug: orgSlug } = view.pipeline;
     const compiled = compilePipeline(
-      { id: view.pipeline.id, name: view.version.spec.name, description: view.version.spec.description ?? null, version: view.version.version },
+      { id, name: view.version.spec.name, description: view.version.spec.description ?? null, version: view.version.version, slug, orgSlug },
       view.version.spec,
       types,
     );

@@ -4,11 +4,17 @@ import type { PipelineSpec, RetryPolicy } from '../pipelines/spec-schema.ts';
 import { canonicalJsonFile } from '../canonical-json.ts';
 import type { CompilePlan } from './compile-plan.ts';
 
+/** The pipeline.json format compile writes; the block library's component reads it (and format 1, for locations written before). */
+export const PIPELINE_FORMAT = 2;
+
 export interface PipelineIdentity {
   id: string;
   name: string;
   description: string | null;
   version: number;
+  /** The pipeline's slug and its org's: fixed when each was created, they name it in Dagster. */
+  slug: string;
+  orgSlug: string;
 }
 
 const retry = (policy: RetryPolicy | undefined) =>
@@ -17,10 +23,12 @@ const retry = (policy: RetryPolicy | undefined) =>
     : null;
 
 /**
- * pipeline.json: everything user-supplied that the generated module needs, complete (config
- * defaults filled in, every optional field present as null) so the Python side never guesses.
+ * pipeline.json: everything the pipeline's component builds from, complete (config defaults
+ * filled in, every optional field present as null) so the Python side never guesses, and every
+ * Dagster name already made (by naming.ts) so it never composes one.
  */
 export function pipelineJson(pipeline: PipelineIdentity, spec: PipelineSpec, types: Map<string, BlockType>, plan: CompilePlan): string {
+  const assets = new Map(plan.assets.map((a) => [a.id, a]));
   const blocks = Object.fromEntries(
     spec.blocks.map((block) => [
       block.id,
@@ -31,6 +39,8 @@ export function pipelineJson(pipeline: PipelineIdentity, spec: PipelineSpec, typ
         config: applyConfigDefaults(types.get(block.id)!.config_schema, block.config),
         retry_policy: retry(block.retry_policy ?? spec.retry_policy),
         downstream: [...new Set(spec.edges.filter((e) => e.from.block === block.id).map((e) => e.to.block))],
+        inputs: assets.get(block.id)!.inputs,
+        resource_key: assets.get(block.id)!.resourceKey,
       },
     ]),
   );
@@ -41,16 +51,19 @@ export function pipelineJson(pipeline: PipelineIdentity, spec: PipelineSpec, typ
       : { ...spec.partitions, end_date: spec.partitions.end_date ?? null }
     : null;
   return canonicalJsonFile({
-    format: 1,
-    pipeline: { id: pipeline.id, name: pipeline.name, description: pipeline.description, version: pipeline.version },
+    format: PIPELINE_FORMAT,
+    pipeline: { id: pipeline.id, name: pipeline.name, description: pipeline.description, version: pipeline.version, slug: pipeline.slug, org: pipeline.orgSlug },
+    namespace: { asset_key_prefix: plan.names.assetKeyPrefix, group: plan.names.group },
     blocks,
-    jobs: Object.fromEntries(plan.jobs.map((job) => [job.id, { blocks: job.blocks, description: job.description }])),
+    jobs: Object.fromEntries(plan.jobs.map((job) => [job.id, { name: job.name, blocks: job.blocks, description: job.description }])),
     schedules: Object.fromEntries(
-      plan.schedules.map(({ id, job }) => {
+      plan.schedules.map(({ id, name, job }) => {
         const s = specSchedules.get(id)!;
-        return [id, { job, cron: s.cron, timezone: s.timezone, description: s.description ?? null }];
+        return [id, { name, job, cron: s.cron, timezone: s.timezone, description: s.description ?? null }];
       }),
     ),
+    // Compile refuses sensors until the library has them (see compile-plan.ts).
+    sensors: {},
     partitions,
     // On every run of every job, so runs started by schedules carry them as launched ones do.
     run_tags: { 'constellation/pipeline_id': pipeline.id, 'constellation/pipeline_version': String(pipeline.version) },

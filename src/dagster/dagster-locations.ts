@@ -13,7 +13,8 @@ interface LocationEntry {
 /**
  * Asks a Dagster webserver to (re)load one code location and says whether it loaded. A location
  * Dagster has not seen yet comes in through reloadWorkspace (reloadRepositoryLocation answers
- * RepositoryLocationNotFound for it); a known one is reloaded alone.
+ * RepositoryLocationNotFound for it); a known one is reloaded alone, unless `wholeWorkspace` asks
+ * for a reload of the workspace (another location left workspace.yaml in the same change).
  */
 export class DagsterLocations {
   private readonly client: DagsterGraphqlClient;
@@ -26,8 +27,8 @@ export class DagsterLocations {
     this.timeoutMs = opts.timeoutMs ?? 180_000;
   }
 
-  async load(name: string): Promise<LoadOutcome> {
-    const known = (await this.locationNames()).includes(name);
+  async load(name: string, opts: { wholeWorkspace?: boolean } = {}): Promise<LoadOutcome> {
+    const known = !opts.wholeWorkspace && (await this.locationNames()).includes(name);
     let entry: LocationEntry | null;
     if (known) {
       const data = await this.client.request(RELOAD_LOCATION, { name });

@@ -2,7 +2,10 @@ import type { Principal } from '../auth/principal.ts';
 import type { CompileService } from '../compile/compile-service.ts';
 import { AppError, notFound } from '../errors.ts';
 import type { PipelineService } from '../pipelines/pipeline-service.ts';
-import type { DagsterConnections } from './dagster-connections.ts';
+import type { DagsterConnection, DagsterConnections } from './dagster-connections.ts';
+import { locationNameFor } from '../compile/compile-pipeline.ts';
+import { removePipeline, shardFor, unsettled, untilSettled } from './shard-change.ts';
+import { recoverWorkspace } from './workspace-recovery.ts';
 import type { DeploymentRepo, DeploymentRow } from './deployment-repo.ts';
 import type { DeployWorker } from './deploy-worker.ts';
 import { filesDiff } from '../compile/diff.ts';
@@ -70,7 +73,7 @@ export class DeployService {
       environment,
       version: compiled.view.version.version,
       live_version: live?.version ?? null,
-      location_name: compiled.locationName,
+      location_name: shardFor(connection.workspace, compiled).shard,
       unchanged: live?.content_hash === compiled.contentHash,
       changes,
       missing_secrets: secretIssues(connection.env, compiled.view.version.spec, compiled.types),
@@ -109,7 +112,8 @@ export class DeployService {
       pipelineId,
       version: compiled.view.version.version,
       environment,
-      locationName: compiled.locationName,
+      // Where it will go as the workspace is now; the worker records where it went.
+      locationName: shardFor(connection.workspace, compiled).shard,
       ...(req.requestId ? { requestId: req.requestId } : {}),
     });
     this.deps.worker.kick();
@@ -150,17 +154,40 @@ export class DeployService {
   }
 
   /**
-   * Takes the pipeline's code location out of every environment it was deployed to, so deleting
-   * a pipeline leaves nothing running. Dagster is asked to reload; if it does not answer, the
-   * workspace.yaml it reads no longer lists the location either way.
+   * Takes the pipeline out of every environment it was deployed to (its folder out of its shard,
+   * and the location it had before shards), so deleting a pipeline leaves nothing running. Dagster
+   * is asked to reload; if it does not answer, the workspace.yaml it reads no longer has the
+   * pipeline either way.
    */
   async undeploy(principal: Principal, pipelineId: string): Promise<void> {
     await this.deps.pipelines.require(principal, pipelineId);
-    for (const { environment, location_name } of await this.deps.repo.environmentsOf(pipelineId)) {
+    const environments = new Set((await this.deps.repo.environmentsOf(pipelineId)).map((e) => e.environment));
+    for (const environment of environments) {
       const connection = this.deps.connections.get(environment);
       if (!connection) continue;
-      const removed = await this.deps.locks.run(environment, () => connection.workspace.removeLocation(location_name));
-      if (removed) await connection.locations?.reloadWorkspace().catch(() => undefined);
+      const removed = await this.takeOut(connection, pipelineId);
+      if (!removed || !connection.locations) continue;
+      const { change, shard, shardLeft } = removed;
+      await (shard && !shardLeft && change.removed.length === 0 ? connection.locations.load(shard) : connection.locations.reloadWorkspace()).catch(() => undefined);
     }
+  }
+
+  /** Takes the pipeline out of one environment's workspace, once no other deployment's change of its shard is unsettled. */
+  private async takeOut(connection: DagsterConnection, pipelineId: string) {
+    const { workspace } = connection;
+    const legacy = locationNameFor(pipelineId);
+    const removed = await untilSettled(
+      () =>
+        this.deps.locks.run(connection.env.name, async (tx) => {
+          await recoverWorkspace(workspace, this.deps.repo.with(tx));
+          if (unsettled(workspace, [workspace.findPipeline(pipelineId)?.shard, legacy])) return 'wait' as const;
+          const out = removePipeline(workspace, pipelineId, legacy);
+          out?.change.commit();
+          return { out };
+        }),
+      60_000,
+    );
+    if (!removed) throw new AppError('conflict:deployment', `A deployment to "${connection.env.name}" is still changing this pipeline's code location; nothing was removed.`, { hint: 'Try again once it has finished.' });
+    return removed.out;
   }
 }

@@ -1,12 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { DagsterUnavailableError } from '../adapters/dagster/graphql-client.ts';
-import type { CompiledLocation } from '../compile/compile-pipeline.ts';
+import type { ShardCheckers } from '../adapters/dagster/shard-check.ts';
 import { toAppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { DagsterConnection, DagsterConnections } from './dagster-connections.ts';
 import type { DeploymentRepo, DeploymentRow } from './deployment-repo.ts';
 import type { WorkspaceLocks } from './workspace-lock.ts';
 import { recoverWorkspace } from './workspace-recovery.ts';
+import { outdatedMembers, removePipeline, shardFor, shardWith, unsettled, untilSettled, type Deployable } from './shard-change.ts';
+import type { ShardMember } from './shard-files.ts';
+import type { WorkspaceChange } from './workspace.ts';
 import type { Db } from '../adapters/store/db.ts';
 
 export interface DeployWorkerDeps {
@@ -14,7 +17,13 @@ export interface DeployWorkerDeps {
   connections: DagsterConnections;
   locks: WorkspaceLocks;
   /** Compiles the deployment's pipeline version (deterministic: a resumed deploy writes the same bytes). */
-  compile(d: DeploymentRow): Promise<CompiledLocation>;
+  compile(d: DeploymentRow): Promise<Deployable>;
+  /** Compiles a deployed version of another pipeline of `d`'s org again, for the current pipeline.json format. */
+  recompile(pipelineId: string, version: number, d: DeploymentRow): Promise<ShardMember>;
+  /** Load checks of staged shards, one warm checker per Python. */
+  checkers: ShardCheckers;
+  /** Fault injection for tests: deployments whose staged shard goes in unchecked, for Dagster itself to refuse. */
+  uncheckedDeploy?: (d: DeploymentRow) => boolean;
   logger: Logger;
   leaseSeconds: number;
   concurrency: number;
@@ -22,7 +31,7 @@ export interface DeployWorkerDeps {
   pollMs?: number;
 }
 
-type Outcome = { status: 'deployed' | 'written' | 'failed'; message: string; error?: string; contentHash?: string };
+type Outcome = { status: 'deployed' | 'written' | 'failed'; message: string; error?: string; contentHash?: string; locationName?: string };
 
 /** This worker's lease ran out and another worker took the deployment over: its files are theirs now. */
 class LeaseLostError extends Error {}
@@ -61,6 +70,7 @@ export class DeployWorker {
     this.kick();
     await this.loop;
     await Promise.all(this.active);
+    this.deps.checkers.close();
   }
 
   private async run(): Promise<void> {
@@ -156,42 +166,94 @@ export class DeployWorker {
         if (!(await this.deps.repo.with(tx).renew(d.id, this.owner, this.deps.leaseSeconds))) throw new LeaseLostError();
         return fn(tx);
       });
-    // A resumed deployment first gets back what was in place before its earlier attempt.
-    const change = await underLease(async (tx) => {
-      await this.recover(connection, { tx, deploying: d.id });
-      // A first deploy that died after its files went in place left them there with nothing kept
-      // before them (one deployment of a pipeline to an environment runs at a time, and a failed
-      // one rolls back): they are not a version to roll back to. Without this, a resumed deploy
-      // whose load fails would put the dead attempt's files back instead of leaving no location.
-      if (d.attempts > 1 && !(await this.deps.repo.with(tx).inPlace(d.pipeline_id, d.environment))) workspace.removeLocation(compiled.locationName);
-      return workspace.replaceLocation(compiled.locationName, compiled.files, d.id);
-    });
-    const settle = (step: 'commit' | 'rollback') => underLease(() => change[step]());
-    const where = workspace.locationDir(compiled.locationName);
+    const recompiled = new Map<string, ShardMember>();
+    const step = await untilSettled(async () => {
+      // Store queries wait for the lock's transaction under PGlite, so the shard's pipelines that
+      // need recompiling are recompiled before it is taken (and again if the shard changed meanwhile).
+      const { shard } = shardFor(workspace, compiled);
+      for (const m of outdatedMembers(workspace, shard, compiled.componentName, compiled.format)) {
+        if (!recompiled.has(m.component)) recompiled.set(m.component, await this.deps.recompile(m.pipelineId, m.version, d));
+      }
+      return underLease((tx) => this.change(tx, d, connection, compiled, recompiled));
+    }, Math.max(60_000, this.deps.leaseSeconds * 4000));
+    if (!step) {
+      const { shard } = shardFor(workspace, compiled);
+      return { status: 'failed', message: 'The deployment failed.', error: `Code location ${shard} is being changed by another deployment that has not finished; deploy again once it has.` };
+    }
+    if (step.kind === 'refused') {
+      return { status: 'failed', contentHash: compiled.contentHash, locationName: step.shard, message: `Version ${d.version} does not load, so it was not deployed; code location ${step.shard} is unchanged.`, error: step.error };
+    }
+    const { change, shard, isNew } = step;
+    const settle = (how: 'commit' | 'rollback') => underLease(() => change[how]());
+    const where = workspace.locationDir(shard);
+    const moved = change.removed.length ? ` (moved out of code location ${change.removed.join(', ')})` : '';
+    const done = { contentHash: compiled.contentHash, locationName: shard };
 
     if (!locations) {
       await settle('commit');
-      return { status: 'written', contentHash: compiled.contentHash, message: `Written to ${where}; no Dagster GraphQL URL is configured for "${d.environment}", so Dagster was not asked to load it.` };
+      return { status: 'written', ...done, message: `Written to ${where}${moved}; no Dagster GraphQL URL is configured for "${d.environment}", so Dagster was not asked to load it.` };
     }
+    // A location that is new or left workspace.yaml is seen by Dagster only through a workspace reload.
+    const wholeWorkspace = isNew || change.removed.length > 0;
     let loaded;
     try {
-      loaded = await locations.load(compiled.locationName);
+      loaded = await locations.load(shard, { wholeWorkspace });
     } catch (error) {
       if (!(error instanceof DagsterUnavailableError)) throw error;
       // Keep the files: a Dagster started later (npm run dagster) loads them from workspace.yaml.
       await settle('commit');
-      return { status: 'written', contentHash: compiled.contentHash, message: `Written to ${where}, but it is not loaded: ${error.message}. Start Dagster (npm run dagster) and deploy again to verify.` };
+      return { status: 'written', ...done, message: `Written to ${where}${moved}, but it is not loaded: ${error.message}. Start Dagster (npm run dagster) and deploy again to verify.` };
     }
     if (loaded.ok) {
       await settle('commit');
-      return { status: 'deployed', contentHash: compiled.contentHash, message: `Version ${d.version} is loaded in Dagster as code location ${compiled.locationName}.` };
+      return { status: 'deployed', ...done, message: `Version ${d.version} is loaded in Dagster in code location ${shard}${moved}.` };
     }
-    // Put the previous version back, on disk and in Dagster, and report Dagster's own words.
+    // Put the previous files back, on disk and in Dagster, and report Dagster's own words.
     await settle('rollback');
-    await (workspace.hasLocation(compiled.locationName) ? locations.load(compiled.locationName) : locations.reloadWorkspace()).catch(() => undefined);
-    return { status: 'failed', contentHash: compiled.contentHash, message: `Dagster could not load version ${d.version}; the previous version stays in place.`, error: loaded.error };
+    await (wholeWorkspace ? locations.reloadWorkspace() : locations.load(shard)).catch(() => undefined);
+    return { status: 'failed', ...done, message: `Dagster could not load version ${d.version}; the previous version stays in place.`, error: loaded.error };
+  }
+
+  /**
+   * Under the workspace lock: clears what an earlier attempt left, places the pipeline, writes the
+   * staged copy of its shard, checks that it loads (when a Dagster will load it) and swaps it in,
+   * taking the pipeline's legacy location out in the same step. Waits while another deployment's
+   * change of that shard is not settled: rolling it back would drop this one's.
+   */
+  private async change(tx: Db, d: DeploymentRow, connection: DagsterConnection, compiled: Deployable, recompiled: Map<string, ShardMember>): Promise<Step | 'wait'> {
+    const { workspace } = connection;
+    await this.recover(connection, { tx, deploying: d.id });
+    const { shard, isNew } = shardFor(workspace, compiled);
+    if (unsettled(workspace, [shard, compiled.legacyLocationName])) return 'wait';
+    const holder = workspace.memberOf(shard, compiled.componentName);
+    if (holder && holder.pipelineId !== d.pipeline_id) {
+      return { kind: 'refused', shard, error: `Folder ${compiled.componentName} of code location ${shard} holds another pipeline (${holder.pipelineId}).` };
+    }
+    // A first deploy that died after its files went in place left them there with nothing kept
+    // before them (one deployment of a pipeline to an environment runs at a time, and a failed
+    // one rolls back): they are not a version to roll back to. Without this, a resumed deploy
+    // whose load fails would put the dead attempt's files back instead of leaving none.
+    if (holder && d.attempts > 1 && !(await this.deps.repo.with(tx).inPlace(d.pipeline_id, d.environment))) {
+      removePipeline(workspace, d.pipeline_id)?.change.commit();
+      return this.change(tx, d, connection, compiled, recompiled);
+    }
+    const files = shardWith(workspace, shard, compiled, recompiled);
+    if (!files) return 'wait';
+    const staged = workspace.stage(shard, files);
+    if (connection.locations && !this.deps.uncheckedDeploy?.(d)) {
+      const checked = await this.deps.checkers.for(connection.env.python).check(staged);
+      if (!checked.ok) {
+        workspace.discard(staged);
+        return { kind: 'refused', shard, error: checked.error };
+      }
+    }
+    const legacy = workspace.hasLocation(compiled.legacyLocationName) ? [compiled.legacyLocationName] : [];
+    return { kind: 'swapped', shard, isNew, change: workspace.swapIn(shard, staged, { deploymentId: d.id, remove: legacy }) };
   }
 }
+
+/** What a deploy did to the workspace; 'wait' when another deployment's change of the shard is not settled, or a member still needs recompiling. */
+type Step = { kind: 'swapped'; shard: string; isNew: boolean; change: WorkspaceChange } | { kind: 'refused'; shard: string; error: string };
 
 function safeMessage(error: unknown): string {
   const e = toAppError(error);

@@ -94,13 +94,16 @@ export class DeploymentRepo {
     return rows.length > 0;
   }
 
-  /** Records the outcome, if this owner still holds the lease. */
-  async finish(id: string, owner: string, outcome: { status: 'deployed' | 'written' | 'failed'; message: string; error?: string; contentHash?: string }): Promise<boolean> {
+  /**
+   * Records the outcome, if this owner still holds the lease, with the code location the worker
+   * placed the pipeline in (the request recorded where it would go).
+   */
+  async finish(id: string, owner: string, outcome: { status: 'deployed' | 'written' | 'failed'; message: string; error?: string; contentHash?: string; locationName?: string }): Promise<boolean> {
     const rows = await this.db.query(
       `UPDATE deployments SET status = $3, message = $4, error = $5, content_hash = coalesce($6, content_hash),
-         lease_owner = NULL, lease_expires_at = NULL, finished_at = now(), updated_at = now()
+         location_name = coalesce($7, location_name), lease_owner = NULL, lease_expires_at = NULL, finished_at = now(), updated_at = now()
        WHERE id = $1 AND lease_owner = $2 AND status = 'in_progress' RETURNING id`,
-      [id, owner, outcome.status, outcome.message, outcome.error ?? null, outcome.contentHash ?? null],
+      [id, owner, outcome.status, outcome.message, outcome.error ?? null, outcome.contentHash ?? null, outcome.locationName ?? null],
     );
     return rows.length > 0;
   }

@@ -3,6 +3,7 @@ import { dagsterRefusal } from '../adapters/dagster/dagster-errors.ts';
 import type { DagsterGraphqlClient } from '../adapters/dagster/graphql-client.ts';
 import type { Principal } from '../auth/principal.ts';
 import type { CompileService } from '../compile/compile-service.ts';
+import { specJobId } from '../compile/naming.ts';
 import { AppError } from '../errors.ts';
 import type { PipelineService } from '../pipelines/pipeline-service.ts';
 import type { DagsterConnections } from './dagster-connections.ts';
@@ -34,6 +35,13 @@ interface DagsterRun {
 
 const iso = (seconds: number | null) => (seconds ? new Date(seconds * 1000).toISOString() : null);
 
+/** Where a pipeline's runs are read: its environment, that environment's Dagster, and the pipeline's slug. */
+interface Scope {
+  env: string;
+  client: DagsterGraphqlClient;
+  slug: string;
+}
+
 /** Runs of deployed pipelines, launched and read through the environment's Dagster. */
 export class RunsService {
   private readonly deps: { deployments: DeploymentRepo; pipelines: PipelineService; compiler: CompileService; connections: DagsterConnections };
@@ -50,6 +58,10 @@ export class RunsService {
     if (!compiled.jobs.includes(job)) {
       throw new AppError('invalid:job', `Version ${live.version} has no job "${job}".`, { hint: `Jobs: ${compiled.jobs.join(', ')}.` });
     }
+    // Users and tools name jobs by spec id; Dagster knows them by the names compile gave them in
+    // the shard. A location from before shards (still live until the pipeline's next deploy)
+    // named its jobs by spec id alone.
+    const jobName = live.location_name === compiled.legacyLocationName ? job : compiled.dagsterJobs[job]!;
     const tags = {
       [TAG.pipelineId]: pipelineId,
       [TAG.version]: String(live.version),
@@ -59,7 +71,7 @@ export class RunsService {
     };
     const data = await client.request(LAUNCH_RUN, {
       params: {
-        selector: { repositoryLocationName: live.location_name, repositoryName: '__repository__', jobName: job },
+        selector: { repositoryLocationName: live.location_name, repositoryName: '__repository__', jobName },
         executionMetadata: { tags: Object.entries(tags).map(([key, value]) => ({ key, value })) },
       },
     });
@@ -70,34 +82,34 @@ export class RunsService {
 
   /** Newest runs first, from Dagster, by the pipeline's tag (scheduled runs included). */
   async list(principal: Principal, pipelineId: string, environment?: string, limit = 20): Promise<RunView[]> {
-    const { env, client } = await this.connectionFor(principal, pipelineId, environment);
-    const data = await client.request(RUNS_BY_TAGS, { filter: { tags: [{ key: TAG.pipelineId, value: pipelineId }] }, limit });
+    const scope = await this.connectionFor(principal, pipelineId, environment);
+    const data = await scope.client.request(RUNS_BY_TAGS, { filter: { tags: [{ key: TAG.pipelineId, value: pipelineId }] }, limit });
     const runs = data.runsOrError;
     if (runs.__typename !== 'Runs') throw dagsterRefusal(runs, 'Dagster could not list runs');
-    return (runs.results as DagsterRun[]).map((r) => this.view(r, env, client));
+    return (runs.results as DagsterRun[]).map((r) => this.view(r, scope));
   }
 
   async get(principal: Principal, pipelineId: string, runId: string, environment?: string): Promise<RunView> {
-    const { env, client } = await this.connectionFor(principal, pipelineId, environment);
-    return this.runOf(client, env, pipelineId, runId);
+    return this.runOf(await this.connectionFor(principal, pipelineId, environment), pipelineId, runId);
   }
 
   /** The run from the environment's Dagster, when it is one of the pipeline's. */
-  private async runOf(client: DagsterGraphqlClient, env: string, pipelineId: string, runId: string): Promise<RunView> {
+  private async runOf(scope: Scope, pipelineId: string, runId: string): Promise<RunView> {
+    const { env, client } = scope;
     const data = await client.request(RUN, { runId });
     const run = data.runOrError;
     // A run of another pipeline is as good as absent: ids are not capabilities.
     if (run.__typename !== 'Run' || !run.tags.some((t: { key: string; value: string }) => t.key === TAG.pipelineId && t.value === pipelineId)) {
       throw new AppError('not_found:run', `Pipeline "${pipelineId}" has no run "${runId}" in "${env}".`, { hint: 'List the pipeline\'s runs for their ids.' });
     }
-    return this.view(run, env, client);
+    return this.view(run, scope);
   }
 
   async logs(principal: Principal, pipelineId: string, runId: string, opts: { environment?: string; cursor?: string; limit?: number }) {
-    const { env, client } = await this.connectionFor(principal, pipelineId, opts.environment);
+    const scope = await this.connectionFor(principal, pipelineId, opts.environment);
     // Only the pipeline's own runs show their logs.
-    await this.runOf(client, env, pipelineId, runId);
-    const data = await client.request(RUN_LOGS, { runId, afterCursor: opts.cursor ?? null, limit: opts.limit ?? 200 });
+    await this.runOf(scope, pipelineId, runId);
+    const data = await scope.client.request(RUN_LOGS, { runId, afterCursor: opts.cursor ?? null, limit: opts.limit ?? 200 });
     const logs = data.logsForRun;
     if (logs.__typename !== 'EventConnection') throw dagsterRefusal(logs, 'Dagster could not read the logs');
     return {
@@ -120,26 +132,26 @@ export class RunsService {
    * else where the pipeline was last deployed) has a policy that forbids destructive tools.
    */
   async terminate(principal: Principal, pipelineId: string, runId: string, opts: { environment?: string; by: Caller }): Promise<RunView> {
-    const env = await this.environmentOf(principal, pipelineId, opts.environment);
+    const { env, slug } = await this.environmentOf(principal, pipelineId, opts.environment);
     refuseDestructive(opts.by, [this.deps.connections.get(env)?.env], 'Stopping this run', 'A person can stop the run in the Dagster UI.');
-    const client = this.clientFor(env);
-    await this.runOf(client, env, pipelineId, runId);
-    const data = await client.request(TERMINATE_RUN, { runId });
+    const scope = { env, slug, client: this.clientFor(env) };
+    await this.runOf(scope, pipelineId, runId);
+    const data = await scope.client.request(TERMINATE_RUN, { runId });
     const result = data.terminateRun;
     if (result.__typename === 'PythonError') throw dagsterRefusal(result, `Dagster did not terminate run ${runId}`);
     if (result.__typename !== 'TerminateRunSuccess') {
       throw new AppError('conflict:run', `Dagster did not terminate run ${runId}: ${result.message ?? result.__typename}`);
     }
-    return this.runOf(client, env, pipelineId, runId);
+    return this.runOf(scope, pipelineId, runId);
   }
 
-  private view(run: DagsterRun, env: string, client: DagsterGraphqlClient): RunView {
+  private view(run: DagsterRun, { env, client, slug }: Scope): RunView {
     const tags = Object.fromEntries(run.tags.map((t) => [t.key, t.value]));
     return {
       run_id: run.runId,
       status: seedStatusOf(run.status),
       dagster_status: run.status,
-      job: run.jobName,
+      job: specJobId(slug, run.jobName),
       environment: env,
       version: tags[TAG.version] ? Number(tags[TAG.version]) : null,
       started_at: iso(run.startTime),
@@ -159,17 +171,17 @@ export class RunsService {
   }
 
   /** The environment asked for, else the one the pipeline was last deployed to. */
-  private async environmentOf(principal: Principal, pipelineId: string, environment?: string): Promise<string> {
-    await this.deps.pipelines.require(principal, pipelineId);
+  private async environmentOf(principal: Principal, pipelineId: string, environment?: string): Promise<{ env: string; slug: string }> {
+    const { slug } = await this.deps.pipelines.require(principal, pipelineId);
     const env = environment ?? (await this.deps.deployments.latest(pipelineId))?.environment;
     if (!env) throw new AppError('conflict:not_deployed', `Pipeline "${pipelineId}" has never been deployed, so it has no runs.`, { hint: 'Deploy it first.' });
-    return env;
+    return { env, slug };
   }
 
   /** The environment's Dagster client (see environmentOf for which environment). */
-  private async connectionFor(principal: Principal, pipelineId: string, environment?: string): Promise<{ env: string; client: DagsterGraphqlClient }> {
-    const env = await this.environmentOf(principal, pipelineId, environment);
-    return { env, client: this.clientFor(env) };
+  private async connectionFor(principal: Principal, pipelineId: string, environment?: string): Promise<Scope> {
+    const { env, slug } = await this.environmentOf(principal, pipelineId, environment);
+    return { env, slug, client: this.clientFor(env) };
   }
 
   private clientFor(env: string): DagsterGraphqlClient {

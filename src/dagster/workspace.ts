@@ -1,7 +1,19 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import type { Environment } from './environments.ts';
+import { parseShardName, type ShardFiles } from './shard-files.ts';
+import type { ShardSlot } from './shard-placement.ts';
+
+/** A change to the workspace's locations, in place and in workspace.yaml, until it settles. */
+export interface WorkspaceChange {
+  /** Other locations the change took out. */
+  removed: string[];
+  /** Puts back what was in place before. */
+  rollback(): void;
+  /** Drops the kept copies: the change stays. */
+  commit(): void;
+}
 
 /** A location's files as they were before a deploy replaced them, kept in .previous until it settles. */
 export interface KeptCopy {
@@ -12,13 +24,14 @@ export interface KeptCopy {
 }
 
 const tag = () => randomBytes(6).toString('hex');
-// .previous/<location>-<tag>[-<deployment id>]; location names (pipeline_<hex>) have no "-".
+// .previous/<location>-<tag>[-<deployment id>]; location names (<org slug>_shard_<n>, pipeline_<hex>) have no "-".
 const KEPT_NAME = /^([^-]+)-[0-9a-f]{12}(?:-([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}))?$/;
 
 /**
  * One environment's workspace directory:
  *   workspace.yaml            what Dagster loads, derived from the folders below
- *   locations/<name>/         one code location per deployed pipeline
+ *   locations/<org>_shard_<n>/  a shared code location: a project with one component per pipeline
+ *   locations/pipeline_<hex>/   a pipeline deployed before shards, in its own location
  *   .staging/, .previous/     where a location is written, and where the one it replaced waits
  *   .trash/                   where a folder goes (one rename) on its way to being deleted
  * A location is written whole into .staging and renamed into place, so Dagster never sees half
@@ -42,39 +55,111 @@ export class Workspace {
     return join(this.dir, 'locations', name);
   }
 
+  /** A location is in place: a shard project (pyproject.toml) or a legacy one-pipeline location (definitions.py). */
   hasLocation(name: string): boolean {
-    return existsSync(join(this.locationDir(name), 'definitions.py'));
+    const dir = this.locationDir(name);
+    return parseShardName(name) ? existsSync(join(dir, 'pyproject.toml')) : existsSync(join(dir, 'definitions.py'));
+  }
+
+  /** The org's shards in place, with the components (pipelines) each holds. */
+  shardsOf(orgSlug: string): ShardSlot[] {
+    return this.shardNames().flatMap((name) => {
+      const parsed = parseShardName(name)!;
+      return parsed.orgSlug === orgSlug ? [{ n: parsed.n, components: this.componentsIn(name) }] : [];
+    });
+  }
+
+  /** Every shard in place, of any org. */
+  shardNames(): string[] {
+    return this.entries('locations').filter((name) => parseShardName(name) && this.hasLocation(name)).sort();
+  }
+
+  componentsIn(shard: string): string[] {
+    const defs = join(this.locationDir(shard), shard, 'defs');
+    if (!existsSync(defs)) return [];
+    return readdirSync(defs, { withFileTypes: true }).filter((e) => e.isDirectory() && e.name !== '__pycache__').map((e) => e.name).sort();
+  }
+
+  /** Which pipeline (id and version) a shard's component holds, and the format of its pipeline.json; null when unreadable. */
+  memberOf(shard: string, component: string): { pipelineId: string; version: number; format: number } | null {
+    try {
+      const json = JSON.parse(readFileSync(join(this.locationDir(shard), shard, 'defs', component, 'pipeline.json'), 'utf8'));
+      return { pipelineId: String(json.pipeline.id), version: Number(json.pipeline.version), format: Number(json.format) };
+    } catch {
+      return null;
+    }
+  }
+
+  /** The shard and component that hold a pipeline, looked up by the id in each pipeline.json. */
+  findPipeline(pipelineId: string): { shard: string; component: string } | null {
+    for (const shard of this.shardNames()) {
+      for (const component of this.componentsIn(shard)) {
+        if (this.memberOf(shard, component)?.pipelineId === pipelineId) return { shard, component };
+      }
+    }
+    return null;
+  }
+
+  /** A shard's files as they are in place (what Python caches beside them left out); empty when it is not there. */
+  readShard(shard: string): ShardFiles {
+    const root = this.locationDir(shard);
+    const files: ShardFiles = {};
+    const walk = (rel: string) => {
+      for (const entry of readdirSync(join(root, rel), { withFileTypes: true })) {
+        const path = rel ? `${rel}/${entry.name}` : entry.name;
+        if (entry.isDirectory()) {
+          if (entry.name !== '__pycache__') walk(path);
+        } else if (!entry.name.endsWith('.pyc')) files[path] = readFileSync(join(root, path), 'utf8');
+      }
+    };
+    if (existsSync(root)) walk('');
+    return files;
+  }
+
+  /** Writes a location's files whole into .staging, where nothing loads them; returns the folder. */
+  stage(name: string, files: Record<string, string>): string {
+    const staging = join(this.dir, '.staging', `${name}-${tag()}`);
+    for (const [file, content] of Object.entries(files)) {
+      mkdirSync(dirname(join(staging, file)), { recursive: true });
+      writeFileSync(join(staging, file), content);
+    }
+    mkdirSync(staging, { recursive: true });
+    return staging;
   }
 
   /**
-   * Puts `files` in place as location `name` and rewrites workspace.yaml. Returns how to undo it
-   * (back to the previous files, or to no location at all) and how to drop the kept copy. The kept
-   * copy's name carries `deploymentId`, so that recovery can tell whose it is.
+   * Puts a staged folder in place as location `name` (or, with null, takes the location out), takes
+   * the `remove` locations out in the same step, and rewrites workspace.yaml once. What was in place
+   * is kept in .previous, named with `deploymentId` so that recovery can tell whose it is, until
+   * the change is committed; rollback puts all of it back.
    */
-  replaceLocation(name: string, files: Record<string, string>, deploymentId?: string): { rollback(): void; commit(): void } {
+  swapIn(name: string, staged: string | null, opts: { deploymentId?: string; remove?: string[] } = {}): WorkspaceChange {
     const id = tag();
-    const staging = join(this.dir, '.staging', `${name}-${id}`);
-    mkdirSync(staging, { recursive: true });
-    for (const [file, content] of Object.entries(files)) writeFileSync(join(staging, file), content);
-
-    const target = this.locationDir(name);
-    mkdirSync(join(this.dir, 'locations'), { recursive: true });
-    let previous: string | null = null;
-    if (existsSync(target)) {
-      previous = join(this.dir, '.previous', deploymentId ? `${name}-${id}-${deploymentId}` : `${name}-${id}`);
+    const kept: Array<{ location: string; dir: string }> = [];
+    const keep = (location: string) => {
+      const target = this.locationDir(location);
+      if (!existsSync(target)) return;
+      const dir = join(this.dir, '.previous', opts.deploymentId ? `${location}-${id}-${opts.deploymentId}` : `${location}-${id}`);
       mkdirSync(join(this.dir, '.previous'), { recursive: true });
-      renameSync(target, previous);
+      renameSync(target, dir);
+      kept.push({ location, dir });
+    };
+    for (const location of opts.remove ?? []) if (location !== name) keep(location);
+    keep(name);
+    if (staged) {
+      mkdirSync(join(this.dir, 'locations'), { recursive: true });
+      renameSync(staged, this.locationDir(name));
     }
-    renameSync(staging, target);
     this.writeWorkspaceYaml();
     return {
+      removed: kept.filter((k) => k.location !== name).map((k) => k.location),
       rollback: () => {
-        if (previous) this.putBack(previous, name);
-        else this.discard(target);
+        if (!kept.some((k) => k.location === name)) this.discard(this.locationDir(name));
+        for (const k of kept) this.putBack(k.dir, k.location);
         this.writeWorkspaceYaml();
       },
       commit: () => {
-        if (previous) this.discard(previous);
+        for (const k of kept) this.discard(k.dir);
       },
     };
   }
@@ -119,13 +204,21 @@ export class Workspace {
   writeWorkspaceYaml(): void {
     mkdirSync(this.dir, { recursive: true });
     const names = this.entries('locations').filter((n) => this.hasLocation(n)).sort();
-    // Names are generated (pipeline_<hex>) and paths are ours, so plain YAML scalars are safe.
-    const entries = names.map(
-      (name) =>
-        `  - python_file:\n      relative_path: locations/${name}/definitions.py\n      working_directory: locations/${name}\n` +
-        `      location_name: ${name}\n      executable_path: ${JSON.stringify(this.env.python)}\n`,
+    // Names are generated (<org slug>_shard_<n>, pipeline_<hex>) and paths are ours, so plain YAML
+    // scalars are safe. A shard is a project loaded as a module from its folder; a pipeline
+    // deployed before shards keeps its own location (its definitions.py) until it is deployed again.
+    const python = JSON.stringify(this.env.python);
+    // Dagster rebases a python_file entry's working_directory on workspace.yaml's folder, but takes
+    // a python_module entry's as it is (relative to the webserver's and daemon's own working
+    // directory), so a shard's is written absolute.
+    const entries = names.map((name) =>
+      parseShardName(name)
+        ? `  - python_module:\n      module_name: ${name}.definitions\n      working_directory: ${JSON.stringify(this.locationDir(name))}\n` +
+          `      location_name: ${name}\n      executable_path: ${python}\n`
+        : `  - python_file:\n      relative_path: locations/${name}/definitions.py\n      working_directory: locations/${name}\n` +
+          `      location_name: ${name}\n      executable_path: ${python}\n`,
     );
-    const yaml = `# Written by Constellation Agent: one entry per deployed pipeline. Do not edit by hand.\nload_from:${entries.length ? `\n${entries.join('')}` : ' []\n'}`;
+    const yaml = `# Written by Constellation Agent: one entry per code location (an org's shard of pipelines, or one pipeline deployed before shards). Do not edit by hand.\nload_from:${entries.length ? `\n${entries.join('')}` : ' []\n'}`;
     const temp = join(this.dir, `.workspace.yaml.${tag()}`);
     writeFileSync(temp, yaml);
     renameSync(temp, join(this.dir, 'workspace.yaml'));

@@ -4,11 +4,12 @@ import { dagsterNameProblem, isPythonKeyword } from './dagster-rules.ts';
 export { uniqueId };
 
 /**
- * Ids in a pipeline spec become Python identifiers in generated Dagster code (asset, job,
- * schedule and sensor names), so they are held to what Python and the pinned Dagster both
- * accept: lower snake_case, no Python keyword, none of Dagster's disallowed names (taken from the
- * installed Dagster, see dagster-rules.ts), none of the names generated code defines itself.
- * Dagster sets no length limit on names; 63 keeps asset keys, job names and log lines readable.
+ * Ids in a pipeline spec become Dagster names (the last part of asset keys, and after the
+ * pipeline's slug, job, schedule and sensor names) and keyword arguments of its asset functions,
+ * so they are held to what Python and the pinned Dagster both accept: lower snake_case, no Python
+ * keyword, none of Dagster's disallowed names (taken from the installed Dagster, see
+ * dagster-rules.ts), none of the names compiled code reserves (naming.ts). Dagster sets no length
+ * limit on names; 63 keeps asset keys, job names and log lines readable.
  */
 export const ID_PATTERN = /^[a-z][a-z0-9_]*$/;
 export const ID_MAX_LENGTH = 63;
@@ -20,7 +21,7 @@ export function idProblem(id: string): string | null {
   const refused = dagsterNameProblem(id);
   if (refused) return refused;
   if (isPythonKeyword(id)) return 'is a Python keyword';
-  if (FIXED_NAMES.includes(id)) return 'is a name the generated definitions.py already uses';
+  if (FIXED_NAMES.includes(id)) return 'is a name compiled code reserves (each asset function\'s context parameter)';
   return null;
 }
 

@@ -3,7 +3,6 @@ import type { Principal } from '../auth/principal.ts';
 import { AppError, type Issue } from '../errors.ts';
 import { fromZodIssues, toPointer } from '../issues.ts';
 import type { BlockRepo } from './block-repo.ts';
-import { nameClashes, nameGeneratedCode } from '../compile/naming.ts';
 import { slugify, uniqueId } from './ids.ts';
 import type { PipelineService, PipelineView } from './pipeline-service.ts';
 import { retryPolicySchema } from './spec-schema.ts';
@@ -61,7 +60,6 @@ export async function createPipelineFromBlocks(
 
   const taken = new Set<string>();
   const specIdOf = new Map(request.block_ids.map((id) => [id, uniqueId(slugify(byId.get(id)!.name), taken)]));
-  avoidGeneratedNames(specIdOf, (uuid) => `${byId.get(uuid)!.block_type}@${byId.get(uuid)!.block_type_version}`, taken);
   const edges = await deps.blocks.edgesAmong(principal, request.block_ids);
   const schedule = typeof settings.schedule === 'string' ? { cron: settings.schedule } : settings.schedule;
 
@@ -93,27 +91,6 @@ export async function createPipelineFromBlocks(
     configuration: request.configuration,
     block_map: Object.fromEntries([...specIdOf].map(([uuid, specId]) => [specId, uuid])),
   });
-}
-
-/**
- * Renames any block whose id generated code would give to something else ("load_clickhouse" beside
- * a ClickHouse load "load" takes its resource key), so that blocks named freely still make a
- * valid spec. Bounded: a rename that clashes again is left for validation to report.
- */
-function avoidGeneratedNames(specIdOf: Map<string, string>, refOf: (uuid: string) => string, taken: Set<string>): void {
-  for (let round = 0; round < 5; round++) {
-    const uuids = [...specIdOf.keys()];
-    const uuidOf = new Map(uuids.map((uuid) => [specIdOf.get(uuid)!, uuid]));
-    const names = { blocks: uuids.map((uuid) => ({ id: specIdOf.get(uuid)! })), jobs: [], schedules: [], sensors: [] };
-    const naming = nameGeneratedCode(names, (id) => refOf(uuidOf.get(id)!));
-    const clashes = nameClashes(names, naming);
-    if (!clashes.length) return;
-    naming.generated.forEach((g) => taken.add(g.name));
-    for (const clash of clashes) {
-      const uuid = uuids[Number(clash.path.split('/')[2])]!;
-      specIdOf.set(uuid, uniqueId(`${specIdOf.get(uuid)!}_block`, taken));
-    }
-  }
 }
 
 function splitConfiguration(configuration: Record<string, unknown>, blockIds: string[]) {

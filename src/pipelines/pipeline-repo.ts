@@ -10,6 +10,10 @@ export interface PipelineRow {
   org_id: string;
   owner_id: string;
   name: string;
+  /** Made from the first name when the pipeline was created (see migration 0005); a rename keeps it. */
+  slug: string;
+  /** The org's slug, read with the row: with `slug`, it namespaces the pipeline in Dagster. */
+  org_slug: string;
   description: string | null;
   current_version: number;
   created_at: Date;
@@ -36,6 +40,17 @@ export function specHash(spec: unknown): string {
 
 const isUniqueViolation = (error: unknown) => (error as { code?: string }).code === '23505';
 
+/**
+ * The insert trigger picks a free slug, but two pipelines whose names make the same slug, created
+ * at once, both see it free; the unique index then refuses one. Tried again, the trigger sees the
+ * other's row and picks another: this is not a taken name.
+ */
+const isSlugRace = (error: unknown) => isUniqueViolation(error) && (error as { constraint?: string }).constraint === 'pipelines_org_id_slug_key';
+const SLUG_RACE_TRIES = 3;
+
+// Every row this repo returns carries its org's slug.
+const WITH_ORG_SLUG = '*, (SELECT slug FROM orgs WHERE orgs.id = pipelines.org_id) AS org_slug';
+
 /** Pipelines and their immutable versions, always scoped to the caller's org. */
 export class PipelineRepo {
   private readonly db: Db;
@@ -48,19 +63,22 @@ export class PipelineRepo {
   async create(principal: Principal, spec: PipelineSpec, origin: object): Promise<PipelineRow | null> {
     assertWritable(spec, origin);
     const id = randomUUID();
-    try {
-      return await this.db.transaction(async (tx) => {
-        const [row] = await tx.query<PipelineRow>(
-          `INSERT INTO pipelines (id, org_id, owner_id, name, description, current_version)
-           VALUES ($1, $2, $3, $4, $5, 1) RETURNING *`,
-          [id, principal.orgId, principal.userId, spec.name, spec.description ?? null],
-        );
-        await insertVersion(tx, id, 1, spec, origin, principal.userId);
-        return row!;
-      });
-    } catch (error) {
-      if (isUniqueViolation(error)) return null;
-      throw error;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.db.transaction(async (tx) => {
+          const [row] = await tx.query<PipelineRow>(
+            `INSERT INTO pipelines (id, org_id, owner_id, name, description, current_version)
+             VALUES ($1, $2, $3, $4, $5, 1) RETURNING ${WITH_ORG_SLUG}`,
+            [id, principal.orgId, principal.userId, spec.name, spec.description ?? null],
+          );
+          await insertVersion(tx, id, 1, spec, origin, principal.userId);
+          return row!;
+        });
+      } catch (error) {
+        if (isSlugRace(error) && attempt < SLUG_RACE_TRIES) continue;
+        if (isUniqueViolation(error)) return null;
+        throw error;
+      }
     }
   }
 
@@ -80,7 +98,7 @@ export class PipelineRepo {
       return await this.db.transaction(async (tx) => {
         const [row] = await tx.query<PipelineRow>(
           `UPDATE pipelines SET current_version = current_version + 1, name = $4, description = $5, updated_at = now()
-           WHERE id = $1 AND org_id = $2 AND current_version = $3 RETURNING *`,
+           WHERE id = $1 AND org_id = $2 AND current_version = $3 RETURNING ${WITH_ORG_SLUG}`,
           [id, principal.orgId, expectedVersion, spec.name, spec.description ?? null],
         );
         if (!row) return 'stale' as const;
@@ -94,12 +112,12 @@ export class PipelineRepo {
   }
 
   async get(principal: Principal, id: string): Promise<PipelineRow | null> {
-    const rows = await this.db.query<PipelineRow>(`SELECT * FROM pipelines WHERE id = $1 AND org_id = $2`, [id, principal.orgId]);
+    const rows = await this.db.query<PipelineRow>(`SELECT ${WITH_ORG_SLUG} FROM pipelines WHERE id = $1 AND org_id = $2`, [id, principal.orgId]);
     return rows[0] ?? null;
   }
 
   async list(principal: Principal): Promise<PipelineRow[]> {
-    return this.db.query<PipelineRow>(`SELECT * FROM pipelines WHERE org_id = $1 ORDER BY created_at DESC, id`, [principal.orgId]);
+    return this.db.query<PipelineRow>(`SELECT ${WITH_ORG_SLUG} FROM pipelines WHERE org_id = $1 ORDER BY created_at DESC, id`, [principal.orgId]);
   }
 
   async version(pipelineId: string, version: number): Promise<VersionRow | null> {

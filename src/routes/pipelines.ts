@@ -101,18 +101,22 @@ const validate = createRoute({
 const compile = createRoute({
   method: 'post',
   path: '/v1/pipelines/{id}/compile',
-  summary: 'Compile a version to a Dagster code location and show its files (nothing is deployed)',
+  summary: 'Compile a version to its Dagster component and show its files (nothing is deployed)',
+  description:
+    'A pipeline is a component in its org\'s shared Dagster code location: a folder named `component_name` holding `defs.yaml` (a fixed template) and `pipeline.json` (everything else). Deploying chooses the location.',
   request: { params: uuidParam('id'), query: versionQuery },
   responses: {
     200: jsonResponse(
       z.object({
         pipeline_id: z.uuid(),
         version: z.number().int(),
-        location_name: z.string(),
+        component_name: z.string().openapi({ description: "The component's folder: the pipeline's slug, fixed when it was created" }),
         content_hash: z.string(),
-        files: z.record(z.string(), z.string()).openapi({ description: 'definitions.py, pipeline.json, requirements.txt' }),
+        files: z.record(z.string(), z.string()).openapi({ description: 'defs.yaml, pipeline.json' }),
+        requirements: z.array(z.string()).openapi({ description: 'Pinned packages its blocks import, beyond dagster and the block library' }),
+        dagster_jobs: z.record(z.string(), z.string()).openapi({ description: "Job id → the job's name in Dagster" }),
       }),
-      'The compiled code location',
+      'The compiled component',
     ),
     ...errorResponses,
     501: jsonResponse(errorSchema, 'A block or trigger the block library does not implement yet'),
@@ -153,7 +157,15 @@ export function pipelineRoutes({ pipelines, compiler, deployments }: Domain) {
     .openapi(compile, async (c) => {
       const { id } = c.req.valid('param');
       const out = await compiler.compile(c.var.principal, id, c.req.valid('query').version);
-      return c.json({ pipeline_id: id, version: out.view.version.version, location_name: out.locationName, content_hash: out.contentHash, files: out.files }, 200);
+      return c.json({
+        pipeline_id: id,
+        version: out.view.version.version,
+        component_name: out.componentName,
+        content_hash: out.contentHash,
+        files: out.files,
+        requirements: out.requirements,
+        dagster_jobs: out.dagsterJobs,
+      }, 200);
     })
     .openapi(remove, async (c) => {
       // Out of Dagster first, as on every route that deletes (see DeployService.deletePipeline).

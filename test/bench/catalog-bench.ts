@@ -37,7 +37,7 @@ export async function catalogBench(db: Db): Promise<Row[]> {
   const spec: PipelineSpec = report.spec;
   const types = new Map((await source.lookup(['postgres_incremental_extract', 'duckdb_load'])).map((t) => [t.ref, t]));
   const typeOf = new Map(spec.blocks.map((b) => [b.id, types.get(b.type)!]));
-  const identity = { id: '6f1c2d3e-0000-4000-8000-000000000000', name: 'bench', description: null, version: 1 };
+  const identity = { id: '6f1c2d3e-0000-4000-8000-000000000000', name: 'bench', description: null, version: 1, slug: 'bench', orgSlug: 'local' };
   for (let i = 0; i < 5; i++) compilePipeline(identity, spec, typeOf);
   const [validate, shape] = await sideBySide(40, () => validateSpec(big, source), () => pipelineSpecSchema.parse(big));
   const [compile] = await sideBySide(40, () => compilePipeline(identity, spec, typeOf), () => undefined);

@@ -1,64 +1,97 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { compilePipeline } from '../../src/compile/compile-pipeline.ts';
+import { compilePipeline, PIPELINE_FORMAT } from '../../src/compile/compile-pipeline.ts';
+import { defsYaml } from '../../src/compile/defs-yaml.ts';
 import { AppError } from '../../src/errors.ts';
 import type { PipelineSpec } from '../../src/pipelines/spec-schema.ts';
 import { PIPELINE, flagshipSpec, typesFor } from './fixtures.ts';
 
 const compile = (spec: PipelineSpec, pipeline = PIPELINE) => compilePipeline(pipeline, spec, typesFor(spec));
+const pipelineJsonOf = (spec: PipelineSpec, pipeline = PIPELINE) => JSON.parse(compile(spec, pipeline).files['pipeline.json']!);
 
 describe('compile', () => {
-  it('writes the flagship pipeline as readable Dagster code', async () => {
+  it('writes the flagship pipeline as a component folder: a fixed defs.yaml and a readable pipeline.json', async () => {
     const out = compile(flagshipSpec());
-    // The snapshots are the location the block library's pytest suite loads and runs, so the
-    // compiler's output and what the library is tested against cannot drift apart.
-    const fixture = '../../blocks/python/tests/fixtures/customers_location';
-    await expect(out.files['definitions.py']).toMatchFileSnapshot(`${fixture}/definitions.py`);
-    await expect(out.files['pipeline.json']).toMatchFileSnapshot(`${fixture}/pipeline.json`);
-    await expect(out.files['requirements.txt']).toMatchFileSnapshot('__snapshots__/flagship/requirements.txt');
-    expect(out.locationName).toBe('pipeline_6f1c2d3e0000');
+    expect(Object.keys(out.files)).toEqual(['defs.yaml', 'pipeline.json']);
+    await expect(out.files['defs.yaml']).toMatchFileSnapshot('__snapshots__/flagship/defs.yaml');
+    await expect(out.files['pipeline.json']).toMatchFileSnapshot('__snapshots__/flagship/pipeline.json');
+    expect(out).toMatchObject({
+      componentName: 'customers_clickhouse',
+      orgSlug: 'local',
+      format: PIPELINE_FORMAT,
+      requirements: ['clickhouse-driver==0.2.11', 'psycopg[binary]==3.3.9'],
+      jobs: ['all_blocks'],
+      defaultJob: 'all_blocks',
+      dagsterJobs: { all_blocks: 'customers_clickhouse__all_blocks' },
+      legacyLocationName: 'pipeline_6f1c2d3e0000',
+    });
   });
 
-  it('fills config defaults in pipeline.json and keeps secret names, never values', () => {
-    const data = JSON.parse(compile(flagshipSpec()).files['pipeline.json']!);
+  it('fills config defaults in pipeline.json, keeps secret names (never values) and gives every Dagster name made', () => {
+    const data = pipelineJsonOf(flagshipSpec());
+    expect(data.format).toBe(2);
+    expect(data.pipeline).toEqual({ id: PIPELINE.id, name: 'Customers → ClickHouse', description: null, version: 3, slug: 'customers_clickhouse', org: 'local' });
+    expect(data.namespace).toEqual({ asset_key_prefix: ['local', 'customers_clickhouse'], group: 'customers_clickhouse' });
     expect(data.blocks.extract_customers.config).toMatchObject({ created_at_column: 'created_at', updated_at_column: 'updated_at', primary_key: ['id'], batch_size: 10000, connection_secret: 'SOURCE_DB_URL' });
     expect(data.blocks.load_customers.config).toMatchObject({ version_column: 'updated_at', database: 'default' });
-    expect(data.blocks.extract_customers.downstream).toEqual(['load_customers']);
+    expect(data.blocks.extract_customers).toMatchObject({ downstream: ['load_customers'], inputs: [], resource_key: 'customers_clickhouse__extract_customers_postgres' });
+    expect(data.blocks.load_customers).toMatchObject({ downstream: [], inputs: [{ port: 'rows', upstream: ['extract_customers'], multiple: false }], resource_key: 'customers_clickhouse__load_customers_clickhouse' });
     expect(data.blocks.extract_customers.retry_policy).toEqual({ max_retries: 3, delay_seconds: 10, backoff: 'exponential', jitter: null });
-    expect(data.schedules.every_6_hours).toEqual({ job: 'all_blocks', cron: '0 */6 * * *', timezone: 'UTC', description: null });
+    expect(data.jobs).toEqual({ all_blocks: { name: 'customers_clickhouse__all_blocks', blocks: ['extract_customers', 'load_customers'], description: null } });
+    expect(data.schedules.every_6_hours).toEqual({ name: 'customers_clickhouse__every_6_hours', job: 'all_blocks', cron: '0 */6 * * *', timezone: 'UTC', description: null });
+    expect(data.sensors).toEqual({});
     expect(data.run_tags).toEqual({ 'constellation/pipeline_id': PIPELINE.id, 'constellation/pipeline_version': '3' });
   });
 
-  it('is deterministic: same spec, same bytes and hash, whatever the key order', () => {
+  it('is deterministic: same spec and slugs, same bytes and hash, whatever the key order', () => {
     const a = compile(flagshipSpec());
     const reordered = flagshipSpec();
     reordered.blocks[0]!.config = Object.fromEntries(Object.entries(reordered.blocks[0]!.config).reverse());
     const b = compile(reordered);
     expect(b.files).toEqual(a.files);
     expect(b.contentHash).toBe(a.contentHash);
+    expect(compile(flagshipSpec()).contentHash).toBe(a.contentHash);
     expect(compile(flagshipSpec(), { ...PIPELINE, version: 4 }).contentHash).not.toBe(a.contentHash);
+    expect(compile(flagshipSpec(), { ...PIPELINE, slug: 'customers' }).contentHash).not.toBe(a.contentHash);
+    expect(compile(flagshipSpec(), { ...PIPELINE, orgSlug: 'acme' }).contentHash).not.toBe(a.contentHash);
   });
 
   it('uses the declared jobs, adding the all-blocks job only for schedules without one', () => {
-    const spec = { ...flagshipSpec(), jobs: [{ id: 'nightly', blocks: ['extract_customers', 'load_customers'] }], schedules: [{ id: 'at_two', job: 'nightly', cron: '0 2 * * *', timezone: 'Europe/Berlin' }] };
-    const py = compile(spec).files['definitions.py']!;
-    expect(py).toContain('nightly = pipeline.asset_job("nightly")');
-    expect(py).toContain('at_two = pipeline.schedule("at_two", job=nightly)');
-    expect(py).not.toContain('all_blocks');
+    const spec = { ...flagshipSpec(), jobs: [{ id: 'nightly', blocks: ['extract_customers', 'load_customers'], description: 'Every night' }], schedules: [{ id: 'at_two', job: 'nightly', cron: '0 2 * * *', timezone: 'Europe/Berlin' }] };
+    const out = compile(spec);
+    expect(out).toMatchObject({ jobs: ['nightly'], defaultJob: null, dagsterJobs: { nightly: 'customers_clickhouse__nightly' } });
+    const data = JSON.parse(out.files['pipeline.json']!);
+    expect(data.jobs).toEqual({ nightly: { name: 'customers_clickhouse__nightly', blocks: ['extract_customers', 'load_customers'], description: 'Every night' } });
+    expect(data.schedules.at_two).toMatchObject({ name: 'customers_clickhouse__at_two', job: 'nightly', timezone: 'Europe/Berlin' });
+  });
+
+  it('lists the default job last, under an id no spec id takes', () => {
+    const spec = flagshipSpec();
+    spec.blocks[1]!.id = 'all_blocks';
+    spec.edges[0]!.to.block = 'all_blocks';
+    spec.jobs = [{ id: 'extract_only', blocks: ['extract_customers'] }];
+    const out = compile(spec);
+    expect(out.jobs).toEqual(['extract_only', 'all_blocks_2']);
+    expect(out.dagsterJobs).toEqual({ extract_only: 'customers_clickhouse__extract_only', all_blocks_2: 'customers_clickhouse__all_blocks_2' });
   });
 
   it('passes a list to a port that takes several edges', () => {
+    // No implemented type has such a port yet; a DuckDB load whose input takes several stands in for it.
     const spec = flagshipSpec();
     spec.blocks.push({ id: 'extract_orders', type: 'postgres_incremental_extract@1', config: { table: 'orders' } });
     spec.blocks.push({ id: 'to_duckdb', type: 'duckdb_load@1', config: { database_path: '/data/w.duckdb', table: 'customers' } });
     spec.edges.push({ from: { block: 'extract_orders', port: 'rows' }, to: { block: 'to_duckdb', port: 'rows' } });
-    const py = compile(spec).files['definitions.py']!;
-    expect(py).toContain('def to_duckdb(context: dg.AssetExecutionContext, extract_orders):');
-    expect(py).toContain('return duckdb.load_table(context, pipeline.block("to_duckdb"), rows=extract_orders)');
-    expect(py).toContain('from constellation_blocks import clickhouse, duckdb, postgres');
+    spec.edges.push({ from: { block: 'extract_customers', port: 'rows' }, to: { block: 'to_duckdb', port: 'rows' } });
+    const types = typesFor(spec);
+    const duckdb = types.get('to_duckdb')!;
+    types.set('to_duckdb', { ...duckdb, inputs: [{ ...duckdb.inputs[0]!, multiple: true }] });
+    const out = compilePipeline(PIPELINE, spec, types);
+    const data = JSON.parse(out.files['pipeline.json']!);
+    expect(data.blocks.to_duckdb).toMatchObject({ inputs: [{ port: 'rows', upstream: ['extract_orders', 'extract_customers'], multiple: true }], resource_key: null });
+    expect(out.requirements).toEqual(['clickhouse-driver==0.2.11', 'duckdb==2.0.0', 'psycopg[binary]==3.3.9']);
   });
 
-  it('takes an upstream once as a parameter when it feeds two input ports of one block', () => {
+  it('names an upstream once per port when it feeds two input ports of one block', () => {
     // No implemented type has two inputs yet; a DuckDB load given a second one stands in for it.
     const spec = flagshipSpec();
     spec.blocks.push({ id: 'to_duckdb', type: 'duckdb_load@1', config: { database_path: '/data/w.duckdb', table: 'customers' } });
@@ -66,10 +99,12 @@ describe('compile', () => {
     spec.edges.push({ from: { block: 'extract_customers', port: 'rows' }, to: { block: 'to_duckdb', port: 'previous' } });
     const types = typesFor(spec);
     const duckdb = types.get('to_duckdb')!;
-    types.set('to_duckdb', { ...duckdb, inputs: [...duckdb.inputs, { ...duckdb.inputs[0]!, name: 'previous', required: false }] });
-    const py = compilePipeline(PIPELINE, spec, types).files['definitions.py']!;
-    expect(py).toContain('def to_duckdb(context: dg.AssetExecutionContext, extract_customers):');
-    expect(py).toContain('return duckdb.load_table(context, pipeline.block("to_duckdb"), rows=extract_customers, previous=extract_customers)');
+    types.set('to_duckdb', { ...duckdb, inputs: [...duckdb.inputs, { ...duckdb.inputs[0]!, name: 'previous', required: false, multiple: false }] });
+    const data = JSON.parse(compilePipeline(PIPELINE, spec, types).files['pipeline.json']!);
+    expect(data.blocks.to_duckdb.inputs).toEqual([
+      { port: 'rows', upstream: ['extract_customers'], multiple: false },
+      { port: 'previous', upstream: ['extract_customers'], multiple: false },
+    ]);
   });
 
   it('refuses block types and sensors the library does not implement, naming each', () => {
@@ -87,29 +122,109 @@ describe('compile', () => {
     expect(error?.issues.find((i) => i.path === '/blocks/2/type')?.message).toContain('dbt_run@1');
   });
 
-  it('never lets a user-written value change the Python source, and round-trips every value exactly', () => {
-    const base = compile(flagshipSpec()).files['definitions.py'];
+  it('compiles ids that only a generated definitions.py had to refuse', () => {
+    // Its module names, and a block named as the resource parameter of the block it feeds.
+    const spec = flagshipSpec();
+    spec.blocks[0]!.id = 'load_customers_clickhouse';
+    spec.edges[0]!.from.block = 'load_customers_clickhouse';
+    spec.jobs = [{ id: 'defs', blocks: ['load_customers_clickhouse', 'load_customers'] }, { id: 'pipeline', blocks: ['load_customers'] }];
+    spec.schedules = [{ id: 'dg', job: 'defs', cron: '@daily', timezone: 'UTC' }];
+    const data = pipelineJsonOf(spec);
+    expect(data.blocks.load_customers_clickhouse.resource_key).toBe('customers_clickhouse__load_customers_clickhouse_postgres');
+    expect(data.blocks.load_customers.resource_key).toBe('customers_clickhouse__load_customers_clickhouse');
+    expect(Object.keys(data.jobs)).toEqual(['defs', 'pipeline']);
+  });
+
+  it('gives two pipelines with the same ids in one location no Dagster name in common', () => {
+    const namesOf = (slug: string) => {
+      const data = pipelineJsonOf(flagshipSpec(), { ...PIPELINE, slug });
+      return [
+        ...Object.keys(data.blocks).map((id) => JSON.stringify([...data.namespace.asset_key_prefix, id])),
+        data.namespace.group,
+        ...Object.values(data.jobs).map((j) => (j as { name: string }).name),
+        ...Object.values(data.schedules).map((s) => (s as { name: string }).name),
+        ...Object.values(data.blocks).map((b) => (b as { resource_key: string }).resource_key),
+      ];
+    };
+    // "customers" + "__" + "clickhouse_…" could only meet "customers_clickhouse" + "__" + … if a slug held "__".
+    const a = namesOf('customers');
+    const b = namesOf('customers_clickhouse');
+    expect(a.filter((name) => b.includes(name))).toEqual([]);
+  });
+
+  it('refuses slugs the store never makes, since names built from them could collide', () => {
+    for (const slug of ['', 'Sales', '1sales', 'sales__eu', 'sales_', 'a'.repeat(41), 'sales-eu']) {
+      expect(() => compile(flagshipSpec(), { ...PIPELINE, slug }), slug).toThrow(/not a slug/);
+      expect(() => compile(flagshipSpec(), { ...PIPELINE, orgSlug: slug }), slug).toThrow(/not a slug/);
+    }
+  });
+});
+
+describe('defs.yaml holds no user text', () => {
+  const template = defsYaml(PIPELINE.id, PIPELINE.version);
+
+  it('is the fixed template, whatever the spec holds', () => {
+    expect(template).toBe(
+      '# Pipeline 6f1c2d3e-0000-4000-8000-000000000000, version 3: written by Constellation Agent. Settings are in pipeline.json.\n' +
+        'type: constellation_blocks.PipelineComponent\nattributes:\n  pipeline_file: pipeline.json\n',
+    );
+  });
+
+  it('stays the template when names and descriptions hold Jinja, which Dagster would render', () => {
+    const jinja = ['{{ 7*7 }}', "{{ env('HOME') }}", '{% for x in range(3) %}x{% endfor %}', '{# comment #}', '{%- raw -%}{{', '${X}'];
+    for (const text of jinja) {
+      const spec = flagshipSpec();
+      spec.name = text;
+      spec.description = text;
+      spec.blocks[0]!.name = text;
+      spec.blocks[0]!.description = text;
+      spec.schedules[0]!.description = text;
+      const out = compile(spec, { ...PIPELINE, name: text, description: text });
+      expect(out.files['defs.yaml']).toBe(template);
+      const data = JSON.parse(out.files['pipeline.json']!);
+      expect([data.pipeline.name, data.pipeline.description, data.blocks.extract_customers.name, data.schedules.every_6_hours.description]).toEqual([text, text, text, text]);
+    }
+  });
+
+  it('never carries a user-written value, and pipeline.json round-trips every one exactly', () => {
     const hostile = fc.oneof(
       fc.string({ unit: 'binary' }),
-      fc.constantFrom('"""', "'''", '\\', '\n', '\r\n', '\\u0000', '\u2028', '__import__("os").system("rm -rf /")', '"); import os #', '{x}', '${x}', '\\N{BULLET}'),
+      fc.constantFrom('"""', "'''", '\\', '\n', '\r\n', '\\u0000', '\u2028', '__import__("os").system("rm -rf /")', '"); import os #', '{{ 7*7 }}', '{% if 1 %}', '${x}', 'type: x', '---\nattributes: {}', '\\N{BULLET}'),
     );
+    // A marker no template line holds, so that "appears in defs.yaml" means it came from the spec.
+    const marked = hostile.map((text) => `zq${text}`);
     fc.assert(
-      fc.property(hostile, hostile, hostile, hostile, (name, description, table, secret) => {
+      fc.property(marked, marked, marked, marked, marked, (name, description, table, secret, cron) => {
         const spec = flagshipSpec();
         spec.name = name;
+        spec.description = description;
         spec.blocks[0]!.name = name;
         spec.blocks[0]!.description = description;
         spec.blocks[0]!.config = { ...spec.blocks[0]!.config, table, connection_secret: secret };
         spec.blocks[1]!.config = { ...spec.blocks[1]!.config, table: description };
+        spec.jobs = [{ id: 'everything', blocks: ['extract_customers', 'load_customers'], description }];
+        spec.schedules = [{ id: 'every_6_hours', job: 'everything', cron, timezone: 'UTC', description: name }];
         const out = compile(spec, { ...PIPELINE, name, description });
-        expect(out.files['definitions.py']).toBe(base);
+        expect(out.files['defs.yaml']).toBe(template);
+        for (const value of [name, description, table, secret, cron]) expect(out.files['defs.yaml']).not.toContain(value);
+        // Nor does it reach any Dagster name: those are made from slugs and ids only.
+        expect(out.dagsterJobs).toEqual({ everything: 'customers_clickhouse__everything' });
         const data = JSON.parse(out.files['pipeline.json']!);
         expect(data.pipeline.name).toBe(name);
         expect(data.pipeline.description).toBe(description);
         expect(data.blocks.extract_customers).toMatchObject({ name, description, config: { table, connection_secret: secret } });
         expect(data.blocks.load_customers.config.table).toBe(description);
+        expect(data.jobs.everything.description).toBe(description);
+        expect(data.schedules.every_6_hours).toMatchObject({ cron, description: name });
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('takes only a pipeline UUID and a version number', () => {
+    expect(() => defsYaml('{{ 7*7 }}', 1)).toThrow(/UUID/);
+    expect(() => defsYaml(PIPELINE.id.toUpperCase(), 1)).toThrow(/UUID/);
+    expect(() => defsYaml(PIPELINE.id, 0)).toThrow(/version/);
+    expect(() => defsYaml(PIPELINE.id, 1.5)).toThrow(/version/);
   });
 });

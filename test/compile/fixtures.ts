@@ -5,7 +5,8 @@ import type { PipelineSpec } from '../../src/pipelines/spec-schema.ts';
 
 const byRef = new Map(loadManifests().map((m) => [`${m.slug}@${m.version}`, { ...m, ref: `${m.slug}@${m.version}`, builtin: true } as BlockType]));
 
-export const PIPELINE: PipelineIdentity = { id: '6f1c2d3e-0000-4000-8000-000000000000', name: 'Customers → ClickHouse', description: null, version: 3 };
+// The slug the store makes of the name (migration 0005), in the org the local install creates.
+export const PIPELINE: PipelineIdentity = { id: '6f1c2d3e-0000-4000-8000-000000000000', name: 'Customers → ClickHouse', description: null, version: 3, slug: 'customers_clickhouse', orgSlug: 'local' };
 
 /** The seed 003 pipeline: new and changed customers from Postgres into ClickHouse every 6 hours. */
 export function flagshipSpec(): PipelineSpec {

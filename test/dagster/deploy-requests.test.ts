@@ -49,7 +49,8 @@ describe('deploy requests', () => {
     const done = await settled(first.body.id);
     expect(done).toMatchObject({ status: 'written', attempts: 1, content_hash: expect.stringMatching(/^[0-9a-f]{64}$/) });
     expect(done.message).toMatch(/no Dagster GraphQL URL is configured for "staging"/);
-    const dir = join(staging.workspaceDir, 'locations', done.location_name);
+    // The pipeline's component folder in its shard, named by its slug.
+    const dir = join(staging.workspaceDir, 'locations', done.location_name, done.location_name, 'defs', 'written_only');
     expect(readFileSync(join(staging.workspaceDir, 'workspace.yaml'), 'utf8')).toContain(`location_name: ${done.location_name}`);
     expect(JSON.parse(readFileSync(join(dir, 'pipeline.json'), 'utf8')).pipeline.version).toBe(1);
 

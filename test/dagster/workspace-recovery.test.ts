@@ -1,10 +1,13 @@
 import { Writable } from 'node:stream';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_PRINCIPAL } from '../../src/auth/principal.ts';
-import { locationNameFor, type CompiledLocation } from '../../src/compile/compile-pipeline.ts';
+import { locationNameFor, type CompiledPipeline } from '../../src/compile/compile-pipeline.ts';
+import { ShardCheckers } from '../../src/adapters/dagster/shard-check.ts';
 import { DeployWorker } from '../../src/dagster/deploy-worker.ts';
+import { shardFor } from '../../src/dagster/shard-change.ts';
+import { withMember, type ShardFiles } from '../../src/dagster/shard-files.ts';
 import type { DeploymentRow, DeploymentStatus } from '../../src/dagster/deployment-repo.ts';
 import { Workspace } from '../../src/dagster/workspace.ts';
 import { WorkspaceLocks } from '../../src/dagster/workspace-lock.ts';
@@ -20,7 +23,8 @@ describe('what interrupted deploys leave behind', () => {
   let t: TestApp;
   let workspace: Workspace;
   let locks: WorkspaceLocks;
-  const env = writeOnlyEnvironment('development');
+  // One pipeline per shard, so that a pipeline's first deploy makes a shard of its own.
+  const env = writeOnlyEnvironment('development', { pipelinesPerShard: 1 });
   const ws = (...parts: string[]) => join(env.workspaceDir, ...parts);
   const tag = () => Math.random().toString(16).slice(2, 14).padEnd(12, '0');
   beforeAll(async () => {
@@ -115,20 +119,39 @@ describe('what interrupted deploys leave behind', () => {
 
 
   const logs: Array<Record<string, unknown>> = [];
-  const newWorker = (compile?: (d: DeploymentRow) => Promise<CompiledLocation>) =>
+  const newWorker = (compile?: (d: DeploymentRow) => Promise<CompiledPipeline>) =>
     new DeployWorker({
       repo: t.services.deploymentRepo,
       connections: t.services.connections,
       locks,
       compile: compile ?? ((d) => t.services.compiler.compile({ orgId: d.org_id, userId: d.requested_by }, d.pipeline_id, d.version)),
+      recompile: (id, version, d) => t.services.compiler.compileDeployed({ orgId: d.org_id, userId: d.requested_by }, id, version),
+      checkers: new ShardCheckers(),
       logger: createLogger('info', new Writable({ write: (chunk, _enc, done) => (logs.push(...String(chunk).split('\n').filter(Boolean).map((l) => JSON.parse(l))), done()) })),
       leaseSeconds: 30,
       concurrency: 1,
       pollMs: 50,
     });
   const status = (id: string) => until(async () => (await t.services.deploymentRepo.get(LOCAL_PRINCIPAL, id))!, (d) => !['pending', 'in_progress'].includes(d.status), 30_000, 50);
-  /** What .staging, .previous and .trash hold for a location (the first test leaves others' copies on purpose). */
-  const leftovers = (location: string) => ['.staging', '.previous', '.trash'].flatMap((sub) => (existsSync(ws(sub)) ? readdirSync(ws(sub)) : []).filter((n) => n.startsWith(`${location}-`)));
+  /** What .staging, .previous and .trash hold for a location (the first test leaves others' copies on purpose); 'local_shard' for every shard. */
+  const leftovers = (location: string) => ['.staging', '.previous', '.trash'].flatMap((sub) => (existsSync(ws(sub)) ? readdirSync(ws(sub)) : []).filter((n) => n.startsWith(location === 'local_shard' ? location : `${location}-`)));
+  /** The pipeline.json a pipeline has in its shard, if it is in one. */
+  const inShard = (id: string) => {
+    const found = workspace.findPipeline(id);
+    return found ? { ...found, json: JSON.parse(readFileSync(ws('locations', found.shard, found.shard, 'defs', found.component, 'pipeline.json'), 'utf8')) } : null;
+  };
+  /** A shard's files as a deploy writes them, holding these pipelines' current versions. */
+  const shardOf = async (shard: string, ids: string[], change: (files: ShardFiles) => ShardFiles = (f) => f) => {
+    let files: ShardFiles = {};
+    for (const id of ids) files = withMember(shard, files, await t.services.compiler.compile(LOCAL_PRINCIPAL, id));
+    return change(files);
+  };
+  const writeFiles = (dir: string, files: ShardFiles) => {
+    for (const [path, content] of Object.entries(files)) {
+      mkdirSync(dirname(join(dir, path)), { recursive: true });
+      writeFileSync(join(dir, path), content);
+    }
+  };
 
   it('a worker clears them when it starts: half-written folders go, the live version of a failed deploy comes back', async () => {
     const id = await newPipeline();
@@ -143,7 +166,7 @@ describe('what interrupted deploys leave behind', () => {
     expect(logs).toContainEqual(expect.objectContaining({ msg: 'cleared what interrupted deploys left in the workspace', restored: [locationNameFor(id)] }));
   });
 
-  it('a deployment whose worker died between the two renames is resumed from the version that was live, and leaves nothing', async () => {
+  it('a deployment whose worker died between the two renames (of a location from before shards) is resumed from the version that was live, and leaves nothing', async () => {
     const id = await newPipeline();
     const location = locationNameFor(id);
     const d = await deployment(id, 'in_progress', 'dead-worker', true);
@@ -159,15 +182,43 @@ describe('what interrupted deploys leave behind', () => {
     }
     // The kept copy went back first (the only copy of the live version), then the deploy replaced it.
     expect(logs).toContainEqual(expect.objectContaining({ msg: 'cleared what interrupted deploys left in the workspace', restored: [location] }));
-    expect(JSON.parse(readFileSync(ws('locations', location, 'pipeline.json'), 'utf8')).pipeline.id).toBe(id);
+    // It moved into a shard, and its location from before shards left.
+    expect(inShard(id)?.json.pipeline.id).toBe(id);
+    expect(existsSync(ws('locations', location))).toBe(false);
     expect(leftovers(location)).toEqual([]);
+    expect(leftovers('local_shard')).toEqual([]);
+  });
+
+  it("a deployment whose worker died between the two renames of a shard is resumed from the shard that was live, and leaves the shard's other pipelines as they were", async () => {
+    const [other, id] = [await newPipeline(), await newPipeline()];
+    const shard = 'local_shard_9';
+    const live = await shardOf(shard, [other!, id!], (files) => ({ ...files, [`${shard}/defs/marker.txt`]: 'live' }));
+    await deployment(id!, 'written'); // the version in the live shard
+    const d = await deployment(id!, 'in_progress', 'dead-worker', true);
+    writeFiles(ws('.previous', `${shard}-${tag()}-${d.id}`), live);
+    writeFiles(ws('.staging', `${shard}-${tag()}`), await shardOf(shard, [other!, id!]));
+    const worker = newWorker();
+    worker.start();
+    try {
+      expect(await status(d.id)).toMatchObject({ status: 'written', attempts: 2, lease_owner: null, location_name: shard });
+    } finally {
+      await worker.stop();
+    }
+    expect(logs).toContainEqual(expect.objectContaining({ msg: 'cleared what interrupted deploys left in the workspace', restored: [shard] }));
+    const now = workspace.readShard(shard);
+    // The live shard came back and the deploy was made on it: the other pipeline's files are the live ones.
+    for (const [path, content] of Object.entries(live).filter(([p]) => !p.includes(`/defs/${inShard(id!)!.component}/`))) expect(now[path]).toBe(content);
+    expect(inShard(id!)?.shard).toBe(shard);
+    expect(leftovers('local_shard')).toEqual([]);
   });
 
   it('a first deploy whose worker died after its files went in place, resumed and refused by Dagster, leaves no location', async () => {
     const id = await newPipeline();
-    const location = locationNameFor(id);
     const d = await deployment(id, 'in_progress', 'dead-worker', true);
-    writeLocation(ws('locations', location), 'dead attempt'); // killed after both renames; nothing was there before
+    // Killed after both renames, into a new shard (pipelines_per_shard is 1 here); nothing was there before.
+    const { shard: location, isNew } = shardFor(workspace, await t.services.compiler.compile(LOCAL_PRINCIPAL, id));
+    expect(isNew).toBe(true);
+    writeFiles(ws('locations', location), await shardOf(location, [id]));
     // Dagster refusing the location stands in for a real load failure (tested against a real
     // Dagster in test/e2e/flagship.test.ts); what is under test is what the worker leaves on disk.
     const connection = t.services.connections.get('development')!;
@@ -210,7 +261,9 @@ describe('what interrupted deploys leave behind', () => {
       await worker.stop();
     }
     expect(existsSync(ws('locations', locationNameFor(id)))).toBe(false);
+    expect(inShard(id)).toBeNull();
     expect(leftovers(locationNameFor(id))).toEqual([]);
+    expect(leftovers('local_shard')).toEqual([]);
     expect(await t.services.deploymentRepo.get(LOCAL_PRINCIPAL, d.id)).toMatchObject({ status: 'in_progress', lease_owner: 'the-new-owner' });
   });
 });

@@ -82,7 +82,9 @@ describe('chat builds and deploys the flagship pipeline on a real Dagster', () =
     const entry = workspace.workspaceOrError.locationEntries.find((e: { name: string }) => e.name === deployment.location_name);
     expect(entry?.locationOrLoadError, JSON.stringify(workspace)).toMatchObject({ __typename: 'RepositoryLocation', name: deployment.location_name });
 
-    const schedule = await gql.request(SCHEDULE_STATE, { selector: { repositoryLocationName: deployment.location_name, repositoryName: '__repository__', scheduleName: 'every_6_hours' } });
+    // In a shard, a schedule has the name compile gave it (its pipeline's slug before the spec id).
+    const scheduleName = JSON.parse((await t.services.compiler.compile(LOCAL_PRINCIPAL, pipelineId)).files['pipeline.json']!).schedules.every_6_hours.name;
+    const schedule = await gql.request(SCHEDULE_STATE, { selector: { repositoryLocationName: deployment.location_name, repositoryName: '__repository__', scheduleName } });
     expect(schedule.scheduleOrError).toMatchObject({ __typename: 'Schedule', cronSchedule: '0 */6 * * *', executionTimezone: 'UTC', scheduleState: { status: 'RUNNING' } });
   });
 

@@ -1,12 +1,14 @@
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SCHEDULE_STATE } from '../../src/adapters/dagster/documents.ts';
 import { DagsterGraphqlClient } from '../../src/adapters/dagster/graphql-client.ts';
+import { LOCAL_PRINCIPAL } from '../../src/auth/principal.ts';
+import { withSecretNamed } from '../support/broken-component.ts';
 import { VENV_BIN } from '../support/dagster-server.ts';
 import { createTestApp, type TestApp } from '../support/test-app.ts';
-import { startPlatform, until, type Platform } from './platform.ts';
+import { runToEnd as runPipeline, startPlatform, until, type Platform } from './platform.ts';
 
 const EXTRACT_METADATA = `query ExtractMetadata($path: [String!]!) {
   assetOrError(assetKey: {path: $path}) {
@@ -30,11 +32,8 @@ describe('Postgres → ClickHouse, incremental, on a real Dagster', () => {
     platform = await startPlatform({ customers: 10 });
     t = await createTestApp('postgres', {
       environments: [platform.environment],
-      // Version 2 is made to fail on import in Dagster, as a broken block would.
-      alterCompiled: (compiled, deployment) =>
-        deployment.version === 2
-          ? { ...compiled, files: { ...compiled.files, 'definitions.py': `raise RuntimeError("version 2 is broken on purpose")\n${compiled.files['definitions.py']}` } }
-          : compiled,
+      // Version 2 is made to fail to load in Dagster, as a broken block would.
+      alterCompiled: (compiled, deployment) => (deployment.version === 2 ? withSecretNamed(compiled, 'version 2 is broken on purpose') : compiled),
     });
     gql = new DagsterGraphqlClient(platform.dagster.graphqlUrl);
   });
@@ -49,19 +48,13 @@ describe('Postgres → ClickHouse, incremental, on a real Dagster', () => {
       (d) => d && ['deployed', 'written', 'failed'].includes(d.status),
     );
 
-  const runToEnd = async () => {
-    const launched = await t.call('POST', `/v1/pipelines/${pipelineId}/runs`, {});
-    expect(launched.status, JSON.stringify(launched.body)).toBe(201);
-    const status = await until(
-      async () => (await t.call('GET', `/dagster/pipelines/${pipelineId}/status/`)).body,
-      (s) => s.run?.run_id === launched.body.run_id && s.status !== 'running',
-    );
-    expect(status.status, `${JSON.stringify(status)}\n${platform.dagster.logs()}`).toBe('completed');
-    return status;
-  };
+  const runToEnd = () => runPipeline(t, platform, pipelineId);
+
+  /** The pipeline's pipeline.json as compiled: the Dagster names and asset keys it has in its shard. */
+  const compiled = async () => JSON.parse((await t.services.compiler.compile(LOCAL_PRINCIPAL, pipelineId)).files['pipeline.json']!);
 
   const extractCounts = async () => {
-    const data = await gql.request(EXTRACT_METADATA, { path: ['extract_customers'] });
+    const data = await gql.request(EXTRACT_METADATA, { path: [...(await compiled()).namespace.asset_key_prefix, 'extract_customers'] });
     const entries = data.assetOrError.assetMaterializations[0].metadataEntries as Array<{ label: string; intValue?: number }>;
     return Object.fromEntries(entries.filter((e) => e.intValue !== undefined).map((e) => [e.label, e.intValue]));
   };
@@ -87,7 +80,8 @@ describe('Postgres → ClickHouse, incremental, on a real Dagster', () => {
 
   it('runs the schedule in Dagster: RUNNING, every 6 hours, seen over GraphQL', async () => {
     const location = (await t.call('GET', `/v1/pipelines/${pipelineId}/deployments`)).body.deployments[0].location_name;
-    const data = await gql.request(SCHEDULE_STATE, { selector: { repositoryLocationName: location, repositoryName: '__repository__', scheduleName: 'schedule' } });
+    const scheduleName = (await compiled()).schedules.schedule.name;
+    const data = await gql.request(SCHEDULE_STATE, { selector: { repositoryLocationName: location, repositoryName: '__repository__', scheduleName } });
     expect(data.scheduleOrError).toMatchObject({ __typename: 'Schedule', cronSchedule: '0 */6 * * *', executionTimezone: 'UTC', scheduleState: { status: 'RUNNING' } });
   });
 
@@ -130,7 +124,13 @@ describe('Postgres → ClickHouse, incremental, on a real Dagster', () => {
 
   it('keeps the previous version when a new one fails to load, reporting Dagster\'s error', async () => {
     const locationDir = join(platform.environment.workspaceDir, 'locations', readdirSync(join(platform.environment.workspaceDir, 'locations'))[0]!);
-    const snapshot = () => Object.fromEntries(readdirSync(locationDir).sort().map((f) => [f, readFileSync(join(locationDir, f), 'utf8')]));
+    const snapshot = () =>
+      Object.fromEntries(
+        readdirSync(locationDir, { recursive: true, encoding: 'utf8' })
+          .filter((f) => statSync(join(locationDir, f)).isFile())
+          .sort()
+          .map((f) => [f, readFileSync(join(locationDir, f), 'utf8')]),
+      );
     const before = { files: snapshot(), workspace: readFileSync(join(platform.environment.workspaceDir, 'workspace.yaml'), 'utf8') };
 
     const edit = await t.call('PATCH', `/v1/pipelines/${pipelineId}`, [{ op: 'add', path: '/blocks/0/config/batch_size', value: 500 }]);

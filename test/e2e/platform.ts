@@ -3,11 +3,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { inject } from 'vitest';
+import { expect, inject } from 'vitest';
 import { DEFAULT_PYTHON, type Environment } from '../../src/dagster/environments.ts';
 import { startClickHouse, type ClickHouseServer } from '../support/clickhouse-server.ts';
 import { startDagster, type DagsterServer } from '../support/dagster-server.ts';
 import { removeOnExit } from '../support/server-processes.ts';
+import type { TestApp } from '../support/test-app.ts';
 
 
 /**
@@ -91,4 +92,16 @@ export async function until<T>(read: () => Promise<T>, done: (value: T) => boole
     value = await read();
   }
   return value;
+}
+
+/** Launches the pipeline's default job through the API and waits for the run to end; expects it completed. */
+export async function runToEnd(t: TestApp, platform: Platform, pipelineId: string): Promise<any> {
+  const launched = await t.call('POST', `/v1/pipelines/${pipelineId}/runs`, {});
+  expect(launched.status, JSON.stringify(launched.body)).toBe(201);
+  const status = await until(
+    async () => (await t.call('GET', `/dagster/pipelines/${pipelineId}/status/`)).body,
+    (s) => s.run?.run_id === launched.body.run_id && s.status !== 'running',
+  );
+  expect(status.status, `${JSON.stringify(status)}\n${platform.dagster.logs()}`).toBe('completed');
+  return status;
 }

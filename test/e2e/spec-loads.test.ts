@@ -88,7 +88,7 @@ describe('a spec that validates compiles, and what compiles loads in Dagster', (
       const pipelineId = `00000000-0000-4000-8000-${drawn.run.toString(16).padStart(11, '0')}${drawn.intent === 'valid' ? 'a' : 'b'}`;
       let files: Record<string, string>;
       try {
-        files = compilePipeline({ id: pipelineId, name: pinned.name, description: pinned.description ?? null, version: 1 }, pinned, await typesOf(pinned)).files;
+        files = compilePipeline({ id: pipelineId, name: pinned.name, description: pinned.description ?? null, version: 1, slug: location, orgSlug: 'local' }, pinned, await typesOf(pinned)).files;
       } catch (error) {
         const issues = (error as { issues?: Array<{ code?: string; message: string }> }).issues ?? [];
         const message = [(error as Error).message, ...issues.map((i) => `${i.code}: ${i.message}`)].join(' ');

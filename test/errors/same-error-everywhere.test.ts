@@ -56,8 +56,9 @@ describe('the same Dagster failure reads the same on REST, MCP and chat', () => 
     mcp = await mcpClient(t);
     const created = await t.call('POST', '/v1/pipelines', flagshipSpec());
     pipelineId = created.body.id;
-    // Live in both environments, as a finished deploy leaves it (no Dagster here could load it).
-    const location = (await t.call('POST', `/v1/pipelines/${pipelineId}/compile`)).body.location_name;
+    // Live in both environments, in the org's first shard as a finished deploy leaves it (no
+    // Dagster here could load it).
+    const location = 'local_shard_1';
     for (const environment of ['down', 'refusing']) {
       await t.db.query(
         `INSERT INTO deployments (id, org_id, pipeline_id, version, environment, status, location_name, requested_by, finished_at)

@@ -169,11 +169,12 @@ describe('MCP server in memory, with the SDK client', () => {
       expect(r.structuredContent.pipelines).toContainEqual(expect.objectContaining({ pipeline_id: id, current_version: 2 }));
     });
 
-    it('compile_pipeline shows the code location files', async () => {
+    it('compile_pipeline shows the component files', async () => {
       const r = await call('compile_pipeline', { pipeline_id: id });
       expect(r.isError).toBeFalsy();
-      expect(Object.keys(r.structuredContent.files)).toEqual(expect.arrayContaining(['definitions.py', 'pipeline.json', 'requirements.txt']));
-      expect(r.structuredContent).toMatchObject({ version: 2, diffed_against_version: null, content_hash: expect.stringMatching(/^[0-9a-f]{64}$/) });
+      expect(Object.keys(r.structuredContent.files)).toEqual(['defs.yaml', 'pipeline.json']);
+      expect(r.structuredContent).toMatchObject({ version: 2, diffed_against_version: null, content_hash: expect.stringMatching(/^[0-9a-f]{64}$/), component_name: expect.stringMatching(/^[a-z][a-z0-9_]*$/) });
+      expect(r.structuredContent.requirements).toContain('psycopg[binary]==3.3.9');
     });
 
     it('list_environments lists both environments and their policies', async () => {

@@ -102,7 +102,7 @@ describe('ids', () => {
     ['upper case', 'Extract', 'extract'],
     ['a leading digit', '1extract', 'extract'],
     ['a Python keyword', 'class', 'class_table'],
-    ['a name generated code defines', 'dg', 'dg_table'],
+    ['the name compiled code gives each asset function\'s context', 'context', 'context_table'],
     ['more than 63 characters', `e${'x'.repeat(63)}`, undefined],
   ])('rejects %s', async (_what, id, suggestion) => {
     const found = await errors(pair(id));

@@ -4,17 +4,8 @@ import { migrate, MIGRATIONS } from '../../src/adapters/store/migrate.ts';
 import { ensureLocalPrincipal, LOCAL_PRINCIPAL } from '../../src/auth/principal.ts';
 import { ChatRepo } from '../../src/chat/chat-repo.ts';
 import { PipelineRepo } from '../../src/pipelines/pipeline-repo.ts';
-import type { PipelineSpec } from '../../src/pipelines/spec-schema.ts';
 import { freshDb, STORE_KINDS } from '../support/databases.ts';
-
-const spec = (name: string): PipelineSpec => ({
-  name,
-  blocks: [{ id: 'extract', type: 'postgres_incremental_extract@1', config: { table: 'customers' } }],
-  edges: [],
-  jobs: [],
-  schedules: [],
-  sensors: [],
-});
+import { spec } from './fixtures.ts';
 
 // One contract, two real stores: embedded PGlite and a real PostgreSQL server.
 describe.each(STORE_KINDS)('store contract on %s', (kind) => {

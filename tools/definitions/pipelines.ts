@@ -90,7 +90,7 @@ export const compilePipelineTool = {
   name: 'compile_pipeline',
   title: 'Compile a pipeline to Dagster code',
   description:
-    'Show the Dagster code location a version compiles to (definitions.py, pipeline.json, requirements.txt), or with diff_against_environment only what differs from the version deployed there. Nothing is deployed.',
+    "Show the Dagster component a version compiles to (defs.yaml and pipeline.json, in a folder named component_name inside its org's shared code location), or with diff_against_environment only what differs from the version deployed there. Nothing is deployed.",
   group: 'pipelines',
   input: z.object({
     pipeline_id: pipelineId,
@@ -99,9 +99,11 @@ export const compilePipelineTool = {
   }),
   output: z.object({
     version: z.number().int(),
-    location_name: z.string(),
+    component_name: z.string().describe("The component's folder: the pipeline's slug, fixed when it was created"),
     content_hash: z.string(),
     files: z.record(z.string(), z.string()).describe('File name → content, or → changed lines when diffing'),
+    requirements: z.array(z.string()).describe('Pinned packages its blocks import, beyond dagster and the block library'),
+    dagster_jobs: z.record(z.string(), z.string()).describe("Job id → the job's name in Dagster"),
     diffed_against_version: z.number().int().nullable(),
   }),
   annotations: READ_ONLY,

@@ -50,7 +50,13 @@ export async function runCompilePipeline(input: In<typeof compilePipelineTool>, 
   return { ...summary(diff.compiled), files: diff.changes, diffed_against_version: diff.live?.version ?? null };
 }
 
-const summary = (compiled: CompiledVersion) => ({ version: compiled.view.version.version, location_name: compiled.locationName, content_hash: compiled.contentHash });
+const summary = (compiled: CompiledVersion) => ({
+  version: compiled.view.version.version,
+  component_name: compiled.componentName,
+  content_hash: compiled.contentHash,
+  requirements: compiled.requirements,
+  dagster_jobs: compiled.dagsterJobs,
+});
 
 export async function runDeletePipeline(input: In<typeof deletePipeline>, ctx: ToolContext) {
   await ctx.domain.deployments.deletePipeline(ctx.principal, input.pipeline_id, ctx.caller);

@@ -3,6 +3,7 @@ import foundation from './migrations/0001-foundation.ts';
 import deployments from './migrations/0002-deployments.ts';
 import chats from './migrations/0003-chats.ts';
 import approvalTokens from './migrations/0004-approval-tokens.ts';
+import slugs from './migrations/0005-slugs.ts';
 
 /** Ordered, append-only. Both stores run exactly these. */
 export const MIGRATIONS: ReadonlyArray<{ id: string; sql: string }> = [
@@ -10,6 +11,7 @@ export const MIGRATIONS: ReadonlyArray<{ id: string; sql: string }> = [
   { id: '0002-deployments', sql: deployments },
   { id: '0003-chats', sql: chats },
   { id: '0004-approval-tokens', sql: approvalTokens },
+  { id: '0005-slugs', sql: slugs },
 ];
 
 // Any constant: instances starting together take turns instead of racing on DDL.

@@ -4,9 +4,8 @@ import { idProblem, uniqueId, usableId } from '../ids.ts';
 import type { PipelineSpec } from '../spec-schema.ts';
 
 /**
- * Block, job, schedule and sensor ids become names in one generated Python module and in one
- * Dagster code location, so they must be valid identifiers, names Dagster accepts, and unique
- * across all four kinds.
+ * Block, job, schedule and sensor ids become Dagster names in one namespace per pipeline, so they
+ * must be valid identifiers, names Dagster accepts, and unique across all four kinds.
  */
 export function checkIds(spec: PipelineSpec): Issue[] {
   const issues: Issue[] = [];

@@ -1,4 +1,3 @@
-import { nameClashes, nameGeneratedCode } from '../../compile/naming.ts';
 import { fromZodIssues } from '../../issues.ts';
 import { pipelineSpecSchema, type PipelineSpec } from '../spec-schema.ts';
 import { checkBlockRefs } from './check-block-refs.ts';
@@ -33,8 +32,6 @@ export async function validateSpec(
     if (!indexOf.has(block.id)) indexOf.set(block.id, i);
   });
   const { typeOf, refs } = await checkBlockTypes(spec, source, findings);
-  // The compiler's own naming: whatever names it generates, no spec id may take one.
-  findings.errors.push(...nameClashes(spec, nameGeneratedCode(spec, (id) => typeOf.get(id)?.ref)));
   const input_ = { spec, typeOf, indexOf };
   checkPorts(input_, findings);
   checkGraph(input_, findings);

@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { componentsOf, parseShardName, shardName, withMember, withoutMember, type ShardMember } from '../../src/dagster/shard-files.ts';
+
+const member = (componentName: string, requirements: string[] = [], pipelineJson = '{}\n'): ShardMember => ({
+  componentName,
+  files: { 'defs.yaml': `type: constellation_blocks.PipelineComponent\n`, 'pipeline.json': pipelineJson },
+  requirements,
+});
+
+describe('a shard project\'s files', () => {
+  const shard = shardName('acme', 1);
+
+  it('names shards by org slug and number, and tells them from legacy locations', () => {
+    expect(shard).toBe('acme_shard_1');
+    expect(parseShardName('acme_shard_12')).toEqual({ orgSlug: 'acme', n: 12 });
+    // The number is the last part: an org slug may itself end in _shard_<n>.
+    expect(parseShardName('acme_shard_2_shard_1')).toEqual({ orgSlug: 'acme_shard_2', n: 1 });
+    expect(parseShardName('pipeline_0123456789ab')).toBeNull();
+    expect(parseShardName('acme_shard_0')).toBeNull();
+  });
+
+  it('is the fixed template plus one folder per pipeline, with the union of their requirements', () => {
+    const one = withMember(shard, {}, member('sales_sync', ['psycopg[binary]==3.3.9']));
+    const two = withMember(shard, one, member('orders', ['duckdb==2.0.0', 'psycopg[binary]==3.3.9']));
+    expect(Object.keys(two)).toEqual([
+      'pyproject.toml',
+      'requirements.txt',
+      'acme_shard_1/__init__.py',
+      'acme_shard_1/definitions.py',
+      'acme_shard_1/defs/__init__.py',
+      'acme_shard_1/defs/orders/defs.yaml',
+      'acme_shard_1/defs/orders/pipeline.json',
+      'acme_shard_1/defs/orders/requirements.txt',
+      'acme_shard_1/defs/sales_sync/defs.yaml',
+      'acme_shard_1/defs/sales_sync/pipeline.json',
+      'acme_shard_1/defs/sales_sync/requirements.txt',
+    ]);
+    expect(two['pyproject.toml']).toContain('root_module = "acme_shard_1"');
+    expect(two['acme_shard_1/definitions.py']).toContain('import acme_shard_1.defs');
+    expect(two['acme_shard_1/definitions.py']).toContain('dg.load_from_defs_folder(path_within_project=Path(__file__).parent)');
+    const lines = (text: string) => text.split('\n').filter((l) => l && !l.startsWith('#'));
+    expect(lines(two['requirements.txt']!)).toEqual(['constellation-blocks==0.1.0', 'dagster==1.13.27', 'duckdb==2.0.0', 'psycopg[binary]==3.3.9']);
+    expect(componentsOf(shard, two)).toEqual(['orders', 'sales_sync']);
+  });
+
+  it('replaces a pipeline\'s folder whole on redeploy, leaving the others byte for byte', () => {
+    const start = withMember(shard, withMember(shard, {}, member('a', [], '{"v": 1}\n')), member('b', [], '{"b": 1}\n'));
+    const again = withMember(shard, { ...start, 'acme_shard_1/defs/a/stale.txt': 'from an earlier version' }, member('a', [], '{"v": 2}\n'));
+    expect(again['acme_shard_1/defs/a/pipeline.json']).toBe('{"v": 2}\n');
+    expect(again['acme_shard_1/defs/a/stale.txt']).toBeUndefined();
+    for (const path of Object.keys(start).filter((p) => p.includes('/defs/b/'))) expect(again[path]).toBe(start[path]);
+    // Deterministic: the same members give the same bytes.
+    expect(withMember(shard, again, member('a', [], '{"v": 2}\n'))).toEqual(again);
+  });
+
+  it('drops a pipeline\'s folder and its requirements; the last one out leaves no shard', () => {
+    const both = withMember(shard, withMember(shard, {}, member('a', ['duckdb==2.0.0'])), member('b'));
+    const left = withoutMember(shard, both, 'a')!;
+    expect(componentsOf(shard, left)).toEqual(['b']);
+    expect(left['requirements.txt']).not.toContain('duckdb');
+    expect(withoutMember(shard, left, 'b')).toBeNull();
+    // Taking out a pipeline that is not there changes nothing.
+    expect(withoutMember(shard, left, 'zzz')).toEqual(left);
+  });
+});
