@@ -12,6 +12,8 @@ export interface DagsterServer {
   baseUrl: string;
   graphqlUrl: string;
   home: string;
+  /** Process group ids of the webserver and the daemon (each leads its own; their code servers join it). */
+  processGroups(): number[];
   /** The processes' output so far, for failure messages. */
   logs(): string;
   stop(): Promise<void>;
@@ -49,7 +51,8 @@ export async function startDagster(workspaceYaml: string, env: Record<string, st
     start('dagster-daemon', ['run', '-w', workspaceYaml]);
     const baseUrl = `http://127.0.0.1:${port}`;
     await untilServing(baseUrl, started, logs);
-    return { baseUrl, graphqlUrl: `${baseUrl}/graphql`, home, logs, stop };
+    const processGroups = () => started.flatMap((server) => (server.child.pid === undefined ? [] : [server.child.pid]));
+    return { baseUrl, graphqlUrl: `${baseUrl}/graphql`, home, processGroups, logs, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -110,11 +110,16 @@ def load(project_dir: str | Path):
     origin = LoadableTargetOrigin(
         executable_path=sys.executable, module_name=f"{root}.definitions", working_directory=str(project)
     )
-    # LoadedRepositories installs a process-wide load context; scoped() puts the caller's back.
-    with DefinitionsLoadContext.scoped(DefinitionsLoadContext(load_type=DefinitionsLoadType.INITIALIZATION)):
-        loaded = LoadedRepositories(
-            origin, container_image=None, entry_point=get_python_environment_entry_point(sys.executable), container_context=None
-        )
+    # No __pycache__ written into the project: a check leaves the (staged) shard as it found it.
+    writes_bytecode, sys.dont_write_bytecode = sys.dont_write_bytecode, True
+    try:
+        # LoadedRepositories installs a process-wide load context; scoped() puts the caller's back.
+        with DefinitionsLoadContext.scoped(DefinitionsLoadContext(load_type=DefinitionsLoadType.INITIALIZATION)):
+            loaded = LoadedRepositories(
+                origin, container_image=None, entry_point=get_python_environment_entry_point(sys.executable), container_context=None
+            )
+    finally:
+        sys.dont_write_bytecode = writes_bytecode
     [repository] = loaded.definitions_by_name.values()
     return repository
 

@@ -100,14 +100,18 @@ def run_checker(*args: str, stdin: str | None = None) -> subprocess.CompletedPro
 
 
 def checker_env() -> dict:
-    return {**os.environ, "PYTHONPATH": str(LIBRARY)}
+    # Without PYTHONDONTWRITEBYTECODE, as deploy may run it: the checker must not need it.
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
+    return {**env, "PYTHONPATH": str(LIBRARY)}
 
 
 def test_one_shot_prints_one_json_line_and_exits_0_either_way(tmp_path):
     project = both(tmp_path)
+    files = sorted(project.rglob("*"))
     result = run_checker(str(project))
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("\n") == 1 and json.loads(result.stdout) == {"ok": True, "definitions": EXPECTED}
+    assert sorted(project.rglob("*")) == files  # the check wrote nothing (no __pycache__) into the project
 
     (project / "local_shard_1" / "defs" / "crm_sync" / "pipeline.json").write_text("{")
     result = run_checker(str(project))
