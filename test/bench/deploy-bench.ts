@@ -1,7 +1,6 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { LOCATION_ENTRY_QUERY, RELOAD_LOCATION } from '../../src/adapters/dagster/documents.ts';
 import { DagsterGraphqlClient } from '../../src/adapters/dagster/graphql-client.ts';
 import type { Db } from '../../src/adapters/store/db.ts';
@@ -12,6 +11,7 @@ import { createServices } from '../../src/services.ts';
 import { flagshipSpec } from '../compile/fixtures.ts';
 import { startDagster } from '../support/dagster-server.ts';
 import { quantile, time, type Row } from './measure.ts';
+import { ensurePythonEnv } from './python-env.ts';
 
 const until = async (check: () => Promise<boolean>) => {
   while (!(await check())) await new Promise((r) => setTimeout(r, 10));
@@ -22,8 +22,7 @@ const until = async (check: () => Promise<boolean>) => {
  * Dagster's own reload of the same location, alternately, on one real webserver.
  */
 export async function deployBench(db: Db, rounds = 5): Promise<Row[]> {
-  const root = resolve(import.meta.dirname, '../..');
-  if (spawnSync('bash', [join(root, 'scripts/python-env.sh')], { stdio: 'inherit' }).status !== 0) throw new Error('no Python environment for Dagster');
+  ensurePythonEnv();
   const workspaceDir = mkdtempSync(join(tmpdir(), 'constellation-bench-ws-'));
   writeFileSync(join(workspaceDir, 'workspace.yaml'), 'load_from: []\n');
   const dagster = await startDagster(join(workspaceDir, 'workspace.yaml'));
