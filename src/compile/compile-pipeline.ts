@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { BlockType } from '../catalog/block-type.ts';
 import type { PipelineSpec } from '../pipelines/spec-schema.ts';
-import { BASE_REQUIREMENTS } from './block-recipes.ts';
 import { planCompile } from './compile-plan.ts';
 import { defsYaml } from './defs-yaml.ts';
 import { componentNameFor, locationNameFor } from './naming.ts';
