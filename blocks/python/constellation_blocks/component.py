@@ -9,6 +9,7 @@ No ``from __future__ import annotations`` in this module: Dagster inspects the a
 asset function's ``context`` parameter, which must be the class itself, not a string.
 """
 
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -39,15 +40,15 @@ def pipeline_definitions(pipeline: Pipeline) -> dg.Definitions:
     schedules = [
         pipeline.schedule(schedule_id, job=jobs[pipeline.schedule_job(schedule_id)]) for schedule_id in pipeline.schedule_ids
     ]
+    resources = _resources(pipeline)
     return dg.Definitions(
-        assets=[_asset(pipeline, block_id) for block_id in pipeline.block_ids],
+        assets=[_asset(pipeline, block_id, resources) for block_id in pipeline.block_ids],
         jobs=list(jobs.values()),
         schedules=schedules,
-        resources=_resources(pipeline),
     )
 
 
-def _asset(pipeline: Pipeline, block_id: str) -> dg.AssetsDefinition:
+def _asset(pipeline: Pipeline, block_id: str, resources: dict[str, Any]) -> dg.AssetsDefinition:
     """The asset of one block: calls its type's step function with its resource and input ports."""
     block = pipeline.block(block_id)
     step = block_types.step(block.type)
@@ -65,12 +66,20 @@ def _asset(pipeline: Pipeline, block_id: str) -> dg.AssetsDefinition:
         }
         return step(context, block, *resources, **arguments)
 
-    return dg.asset(
-        key=pipeline.asset_key(block_id),
-        ins={name: dg.AssetIn(key=pipeline.asset_key(name)) for name in upstream},
-        required_resource_keys={resource_key} if resource_key else set(),
-        **pipeline.asset_args(block_id),
-    )(materialize)
+    # The connection is bound to the asset, not to the location: a job then carries only its own
+    # pipeline's resources. Bound at the location, every job of a shard would carry every
+    # pipeline's resources in its config schema, and the shard's snapshot would grow with the
+    # square of its pipelines (4 of the 7 s of a reload at 100). `resource_defs` on an asset is
+    # marked beta in Dagster 1.13; the warning would be printed for every block of every load.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", dg.BetaWarning)
+        return dg.asset(
+            key=pipeline.asset_key(block_id),
+            ins={name: dg.AssetIn(key=pipeline.asset_key(name)) for name in upstream},
+            resource_defs={resource_key: resources[resource_key]} if resource_key in resources else None,
+            required_resource_keys={resource_key} if resource_key else set(),
+            **pipeline.asset_args(block_id),
+        )(materialize)
 
 
 def _resources(pipeline: Pipeline) -> dict[str, Any]:
