@@ -8,7 +8,7 @@ import type { DeploymentRepo, DeploymentRow } from './deployment-repo.ts';
 import type { WorkspaceLocks } from './workspace-lock.ts';
 import { recoverWorkspace } from './workspace-recovery.ts';
 import { outdatedMembers, removePipeline, shardFor, shardWith, unsettled, untilSettled, type Deployable } from './shard-change.ts';
-import type { ShardMember } from './shard-files.ts';
+import { onlyMembers, type ShardMember } from './shard-files.ts';
 import type { WorkspaceChange } from './workspace.ts';
 import type { Db } from '../adapters/store/db.ts';
 
@@ -215,8 +215,9 @@ export class DeployWorker {
   }
 
   /**
-   * Under the workspace lock: clears what an earlier attempt left, places the pipeline, writes the
-   * staged copy of its shard, checks that it loads (when a Dagster will load it) and swaps it in,
+   * Under the workspace lock: clears what an earlier attempt left, places the pipeline, checks that
+   * the components it writes load (when a Dagster will load them; see onlyMembers), stages the
+   * shard's new copy and swaps it in,
    * taking the pipeline's legacy location out in the same step. Waits while another deployment's
    * change of that shard is not settled: rolling it back would drop this one's.
    */
@@ -237,16 +238,15 @@ export class DeployWorker {
       removePipeline(workspace, d.pipeline_id)?.change.commit();
       return this.change(tx, d, connection, compiled, recompiled);
     }
-    const files = shardWith(workspace, shard, compiled, recompiled);
-    if (!files) return 'wait';
-    const staged = workspace.stage(shard, files);
+    const next = shardWith(workspace, shard, compiled, recompiled);
+    if (!next) return 'wait';
     if (connection.locations && !this.deps.uncheckedDeploy?.(d)) {
-      const checked = await this.deps.checkers.for(connection.env.python).check(staged);
-      if (!checked.ok) {
-        workspace.discard(staged);
-        return { kind: 'refused', shard, error: checked.error };
-      }
+      const checking = workspace.stage(shard, onlyMembers(shard, next.files, next.written));
+      const checked = await this.deps.checkers.for(connection.env.python).check(checking);
+      workspace.discard(checking);
+      if (!checked.ok) return { kind: 'refused', shard, error: checked.error };
     }
+    const staged = workspace.stage(shard, next.files);
     const legacy = workspace.hasLocation(compiled.legacyLocationName) ? [compiled.legacyLocationName] : [];
     return { kind: 'swapped', shard, isNew, change: workspace.swapIn(shard, staged, { deploymentId: d.id, remove: legacy }) };
   }

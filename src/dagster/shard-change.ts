@@ -50,16 +50,19 @@ export function outdatedMembers(workspace: Workspace, shard: string, except: str
 
 /**
  * The shard's files with `pipeline`'s component written and each outdated member replaced by its
- * recompiled version; null when an outdated member has no recompiled version yet.
+ * recompiled version, and the components so written; null when an outdated member has no
+ * recompiled version yet.
  */
-export function shardWith(workspace: Workspace, shard: string, pipeline: Deployable, recompiled: Map<string, ShardMember>): ShardFiles | null {
+export function shardWith(workspace: Workspace, shard: string, pipeline: Deployable, recompiled: Map<string, ShardMember>): { files: ShardFiles; written: string[] } | null {
   let files = workspace.readShard(shard);
+  const written: string[] = [];
   for (const { component } of outdatedMembers(workspace, shard, pipeline.componentName, pipeline.format)) {
     const member = recompiled.get(component);
     if (!member) return null;
     files = withMember(shard, files, member);
+    written.push(component);
   }
-  return withMember(shard, files, pipeline);
+  return { files: withMember(shard, files, pipeline), written: [...written, pipeline.componentName] };
 }
 
 /**

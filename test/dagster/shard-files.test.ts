@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { componentsOf, parseShardName, shardName, withMember, withoutMember, type ShardMember } from '../../src/dagster/shard-files.ts';
+import { componentsOf, onlyMembers, parseShardName, shardName, withMember, withoutMember, type ShardMember } from '../../src/dagster/shard-files.ts';
 
 const member = (componentName: string, requirements: string[] = [], pipelineJson = '{}\n'): ShardMember => ({
   componentName,
@@ -61,5 +61,13 @@ describe('a shard project\'s files', () => {
     expect(withoutMember(shard, left, 'b')).toBeNull();
     // Taking out a pipeline that is not there changes nothing.
     expect(withoutMember(shard, left, 'zzz')).toEqual(left);
+  });
+
+  it('checks what a deploy writes as a project of those components alone, a name-prefix of another left out', () => {
+    const all = ['sales', 'sales_eu', 'orders'].reduce((files, name) => withMember(shard, files, member(name, name === 'orders' ? ['duckdb==2.0.0'] : [])), {});
+    const checked = onlyMembers(shard, all, ['sales']);
+    expect(componentsOf(shard, checked)).toEqual(['sales']);
+    expect(checked).toEqual(withMember(shard, {}, member('sales')));
+    expect(componentsOf(shard, onlyMembers(shard, all, ['sales', 'orders']))).toEqual(['orders', 'sales']);
   });
 });

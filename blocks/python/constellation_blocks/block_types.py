@@ -87,6 +87,12 @@ def step(block_type: str) -> Callable[..., Any]:
     return getattr(_module(module), name)
 
 
+def builder(block_type: str) -> Callable[..., Any] | None:
+    """The builder of ``block_type`` (``build(BlockContext) -> BuiltBlock``), None for a one-asset step type."""
+    entry = BLOCK_TYPES[block_type].get("build")
+    return getattr(_module(entry[0]), entry[1]) if entry else None
+
+
 def takes_resource(block_type: str) -> bool:
     """Whether ``block_type`` needs a connection resource (without importing its module)."""
     return BLOCK_TYPES[block_type]["resource"] is not None
@@ -98,7 +104,13 @@ def resource(block_type: str) -> ResourceSpec | None:
     if entry is None:
         return None
     class_name, secret_field = entry
-    return ResourceSpec(getattr(_module(BLOCK_TYPES[block_type]["step"][0]), class_name), secret_field)
+    return ResourceSpec(getattr(_module(_module_name(block_type)), class_name), secret_field)
+
+
+def _module_name(block_type: str) -> str:
+    """The library module implementing ``block_type``: its step function's, or its builder's."""
+    entry = BLOCK_TYPES[block_type]
+    return (entry.get("step") or entry["build"])[0]
 
 
 def _module(name: str):

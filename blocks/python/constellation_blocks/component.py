@@ -9,12 +9,14 @@ No ``from __future__ import annotations`` in this module: Dagster inspects the a
 asset function's ``context`` parameter, which must be the class itself, not a string.
 """
 
+import warnings
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
 
 from constellation_blocks import block_types
+from constellation_blocks.building import BlockContext, BuiltBlock
 from constellation_blocks.pipeline import Pipeline, PipelineFileError
 
 
@@ -29,29 +31,40 @@ class PipelineComponent(dg.Component, dg.Resolvable, dg.Model):
 
 
 def pipeline_definitions(pipeline: Pipeline) -> dg.Definitions:
-    """The Dagster definitions of a format-2 pipeline: assets, jobs, schedules and resources."""
+    """The Dagster definitions of a format-2 pipeline: assets, asset checks, jobs, schedules and sensors."""
     if pipeline.format < 2:
         raise PipelineFileError(
             f"{pipeline.source}: format {pipeline.format} belongs to a one-pipeline location's definitions.py; "
             "PipelineComponent reads format 2. Recompile the pipeline."
         )
-    jobs = {job_id: pipeline.asset_job(job_id) for job_id in pipeline.job_ids}
+    resources = _resources(pipeline)
+    built = build_blocks(pipeline, resources)
+    jobs = {job_id: pipeline.asset_job(job_id, built) for job_id in pipeline.job_ids}
     schedules = [
         pipeline.schedule(schedule_id, job=jobs[pipeline.schedule_job(schedule_id)]) for schedule_id in pipeline.schedule_ids
     ]
     return dg.Definitions(
-        assets=[_asset(pipeline, block_id) for block_id in pipeline.block_ids],
+        assets=[a for block in built.values() for a in block.assets],
+        asset_checks=[c for block in built.values() for c in block.checks],
         jobs=list(jobs.values()),
         schedules=schedules,
-        resources=_resources(pipeline),
     )
 
 
-def _asset(pipeline: Pipeline, block_id: str) -> dg.AssetsDefinition:
-    """The asset of one block: calls its type's step function with its resource and input ports."""
-    block = pipeline.block(block_id)
+def build_blocks(pipeline: Pipeline, resources: dict[str, Any]) -> dict[str, BuiltBlock]:
+    """Each block's Dagster definitions, upstream blocks first, so a block sees what its upstreams made."""
+    built: dict[str, BuiltBlock] = {}
+    for block_id in pipeline.topological_block_ids():
+        build = block_types.builder(pipeline.block(block_id).type) or single_asset
+        built[block_id] = build(BlockContext(pipeline, block_id, resources, dict(built)))
+    return built
+
+
+def single_asset(ctx: BlockContext) -> BuiltBlock:
+    """The one asset of a block whose type has a step function: calls it with its resource and input ports."""
+    pipeline, block_id, block = ctx.pipeline, ctx.block_id, ctx.block
     step = block_types.step(block.type)
-    resource_key = pipeline.resource_key(block_id)
+    resource_key = ctx.resource_key
     ports = pipeline.inputs(block_id)
     # One Dagster input per upstream block, named by its id (a valid name: spec ids are checked),
     # so an upstream feeding two ports of this block is loaded once and passed to both.
@@ -65,12 +78,21 @@ def _asset(pipeline: Pipeline, block_id: str) -> dg.AssetsDefinition:
         }
         return step(context, block, *resources, **arguments)
 
-    return dg.asset(
-        key=pipeline.asset_key(block_id),
-        ins={name: dg.AssetIn(key=pipeline.asset_key(name)) for name in upstream},
-        required_resource_keys={resource_key} if resource_key else set(),
-        **pipeline.asset_args(block_id),
-    )(materialize)
+    # The connection is bound to the asset, not to the location: a job then carries only its own
+    # pipeline's resources. Bound at the location, every job of a shard would carry every
+    # pipeline's resources in its config schema, and the shard's snapshot would grow with the
+    # square of its pipelines (4 of the 7 s of a reload at 100). `resource_defs` on an asset is
+    # marked beta in Dagster 1.13; the warning would be printed for every block of every load.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", dg.BetaWarning)
+        asset = dg.asset(
+            key=ctx.key,
+            ins={name: dg.AssetIn(key=pipeline.asset_key(name)) for name in upstream},
+            resource_defs=ctx.resource_defs(),
+            required_resource_keys={resource_key} if resource_key else set(),
+            **ctx.asset_args(),
+        )(materialize)
+    return BuiltBlock(assets=[asset], keys=(ctx.key,))
 
 
 def _resources(pipeline: Pipeline) -> dict[str, Any]:

@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     # What define_asset_job returns; dagster does not export the class at top level.
     from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 
+    from constellation_blocks.building import BuiltBlock
+
 __all__ = ["FORMATS", "GROUP_NAME", "Block", "Input", "Pipeline", "PipelineFileError"]
 
 GROUP_NAME = "pipeline"
@@ -119,6 +121,31 @@ class Pipeline:
         """The ids of the pipeline's blocks, in file order."""
         return list(self._data["blocks"])
 
+    def topological_block_ids(self) -> list[str]:
+        """The block ids with every block after the blocks feeding it (file order where free to choose)."""
+        order: list[str] = []
+        placed: set[str] = set()
+
+        def place(block_id: str, path: tuple[str, ...]) -> None:
+            if block_id in placed:
+                return
+            if block_id in path:
+                raise PipelineFileError(f"{self._source}: blocks {' -> '.join((*path, block_id))} form a cycle.")
+            for upstream in self._upstream_ids(block_id):
+                place(upstream, (*path, block_id))
+            placed.add(block_id)
+            order.append(block_id)
+
+        for block_id in self.block_ids:
+            place(block_id, ())
+        return order
+
+    def _upstream_ids(self, block_id: str) -> list[str]:
+        raw = self._raw_block(block_id)
+        if self.format >= 2:
+            return [u for port in raw["inputs"] for u in port["upstream"]]
+        return [b for b in self.block_ids if block_id in (self._raw_block(b).get("downstream") or [])]
+
     @property
     def job_ids(self) -> list[str]:
         """The spec ids of the pipeline's jobs, in file order."""
@@ -186,12 +213,22 @@ class Pipeline:
         job = self._entry("jobs", job_id)
         return job["name"] if self.format >= 2 else job_id
 
-    def asset_job(self, job_id: str) -> UnresolvedAssetJobDefinition:
-        """The job ``job_id``: materializes its blocks' assets, with the pipeline's run tags."""
+    def asset_job(self, job_id: str, built: Mapping[str, BuiltBlock] | None = None) -> UnresolvedAssetJobDefinition:
+        """The job ``job_id``: materializes its blocks' assets and runs their checks, with the pipeline's run tags.
+
+        ``built`` (format 2) holds what each block made: a block may make several assets, or only
+        checks on its upstream's; without it, a block is its one asset (format 1).
+        """
         job = self._entry("jobs", job_id)
+        if built is None:
+            selection = dg.AssetSelection.assets(*(self.asset_key(block_id) for block_id in job["blocks"]))
+        else:
+            assets = [key for block_id in job["blocks"] for a in built[block_id].assets for key in a.keys]
+            checks = [key for block_id in job["blocks"] for key in built[block_id].check_keys]
+            selection = dg.AssetSelection.assets(*assets).without_checks() | dg.AssetSelection.checks(*checks)
         return dg.define_asset_job(
             name=self.job_name(job_id),
-            selection=dg.AssetSelection.assets(*(self.asset_key(block_id) for block_id in job["blocks"])),
+            selection=selection,
             # As job tags they also reach every run of the job, scheduled or launched by hand.
             tags=self.run_tags,
             description=job.get("description") or f"Materializes {len(job['blocks'])} block(s) of {self.name}.",

@@ -47,8 +47,13 @@ def test_assets_carry_the_namespace_and_format_1_s_settings(tmp_path, data):
 
 def test_resources_jobs_and_schedules_use_the_compiler_s_names(tmp_path, data):
     defs = definitions(tmp_path, data)
-    assert defs.resources == {"sales_sync__extract_customers_postgres": PostgresResource(url=dg.EnvVar("SOURCE_URL"))}
+    [extract] = [a for a in defs.assets if a.key.path[-1] == "extract_customers"]
+    [resource] = extract.resource_defs.values()
+    assert extract.resource_defs.keys() == {"sales_sync__extract_customers_postgres"}
+    assert resource.configurable_resource_cls is PostgresResource
+    assert resource.config_schema.default_value == {"url": {"env": "SOURCE_URL"}}
     job = defs.resolve_job_def("sales_sync__all_blocks")
+    assert job.resource_defs.keys() == {"sales_sync__extract_customers_postgres", "io_manager"}
     assert job.run_tags == {"constellation/pipeline_id": "p-1", "constellation/pipeline_version": "1"}
     assert job.asset_layer.executable_asset_keys == {dg.AssetKey([*PREFIX, "extract_customers"]), dg.AssetKey([*PREFIX, "load_customers"])}
     schedule = defs.resolve_schedule_def("sales_sync__every_6_hours")

@@ -61,3 +61,15 @@ def test_two_pipelines_of_one_shard_run_with_independent_watermarks(tmp_path, pg
     assert instance.get_run_by_id(crm_first.run_id).tags["constellation/pipeline_id"] != instance.get_run_by_id(
         second.run_id
     ).tags["constellation/pipeline_id"]
+
+
+def test_a_job_of_a_shard_carries_only_its_own_pipeline_s_connections(tmp_path):
+    # A job's run-config schema, and so the snapshot Dagster fetches on every reload, holds each
+    # resource the job carries: carrying every pipeline's, a shard's snapshot grows with N².
+    slugs = ["sales", "crm", "ops"]
+    project = write_shard(tmp_path, "local_shard_1", {s: pipeline(s, duckdb_path=str(tmp_path / f"{s}.duckdb")) for s in slugs})
+    repository = check_shard.load(project)
+    for slug in slugs:
+        job = repository.get_job(f"{slug}__all_blocks")
+        assert set(job.resource_defs) == {f"{slug}__extract_customers_postgres", "io_manager"}
+        assert set(job.run_config_schema.config_type.fields["resources"].config_type.fields) == set(job.resource_defs)
