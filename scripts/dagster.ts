@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { prepareDagsterHome } from '../src/adapters/dagster/dagster-home.ts';
 import { loadConfig } from '../src/config.ts';
 import { loadEnvironments } from '../src/dagster/environments.ts';
+import { TELEMETRY_OFF } from '../src/adapters/dagster/telemetry-off.ts';
 import { Workspace } from '../src/dagster/workspace.ts';
 
 const root = resolve(import.meta.dirname, '..');
@@ -27,7 +28,7 @@ const home = resolve(config.DATA_DIR, 'dagster-home', name);
 const url = new URL(env.graphqlUrl ?? 'http://127.0.0.1:3000/graphql');
 const workspaceYaml = join(workspace.dir, 'workspace.yaml');
 const bin = (tool: string) => join(root, '.venv/bin', tool);
-const childEnv = { ...process.env, DAGSTER_HOME: home };
+const childEnv = { ...process.env, ...TELEMETRY_OFF, DAGSTER_HOME: home };
 // The home's storage is created (or upgraded) before the webserver and daemon start, so the two
 // never race to create it (see prepareDagsterHome).
 try {

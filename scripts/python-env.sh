@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 PYTHON="${PYTHON:-python3}"
 VENV=.venv
-stamp_input=$(cat blocks/python/requirements.txt blocks/python/requirements-dev.txt blocks/python/pyproject.toml | sha256sum | cut -d' ' -f1)
+stamp_input=$(cat blocks/python/requirements.txt blocks/python/requirements-dev.txt blocks/python/constraints.txt blocks/python/pyproject.toml | sha256sum | cut -d' ' -f1)
 
 if [ -f "$VENV/.stamp" ] && [ "$(cat "$VENV/.stamp")" = "$stamp_input" ]; then
   exit 0
@@ -20,5 +20,5 @@ echo "setting up the Python environment for Dagster in $VENV ..."
   echo "could not create a virtualenv: install python3-venv (apt-get install -y python3-venv)" >&2
   exit 1
 }
-"$VENV/bin/pip" install -q --disable-pip-version-check -r blocks/python/requirements-dev.txt -e blocks/python
+"$VENV/bin/pip" install -q --disable-pip-version-check -c blocks/python/constraints.txt -r blocks/python/requirements-dev.txt -e blocks/python
 echo "$stamp_input" > "$VENV/.stamp"

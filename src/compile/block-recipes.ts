@@ -13,7 +13,7 @@ export interface BlockRecipe {
 const RECIPES: Record<string, BlockRecipe> = {
   'postgres_incremental_extract@1': { resource: { keySuffix: 'postgres' }, requirements: ['psycopg[binary]==3.3.9'] },
   'clickhouse_replacing_merge_tree_load@1': { resource: { keySuffix: 'clickhouse' }, requirements: ['clickhouse-driver==0.2.11'] },
-  'duckdb_load@1': { requirements: ['duckdb==2.0.0'] },
+  'duckdb_load@1': { requirements: ['duckdb==1.5.6'] },
 };
 
 export const recipeFor = (ref: string): BlockRecipe | undefined => RECIPES[ref];

@@ -88,7 +88,7 @@ describe('compile', () => {
     const out = compilePipeline(PIPELINE, spec, types);
     const data = JSON.parse(out.files['pipeline.json']!);
     expect(data.blocks.to_duckdb).toMatchObject({ inputs: [{ port: 'rows', upstream: ['extract_orders', 'extract_customers'], multiple: true }], resource_key: null });
-    expect(out.requirements).toEqual(['clickhouse-driver==0.2.11', 'duckdb==2.0.0', 'psycopg[binary]==3.3.9']);
+    expect(out.requirements).toEqual(['clickhouse-driver==0.2.11', 'duckdb==1.5.6', 'psycopg[binary]==3.3.9']);
   });
 
   it('names an upstream once per port when it feeds two input ports of one block', () => {

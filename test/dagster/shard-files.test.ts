@@ -21,7 +21,7 @@ describe('a shard project\'s files', () => {
 
   it('is the fixed template plus one folder per pipeline, with the union of their requirements', () => {
     const one = withMember(shard, {}, member('sales_sync', ['psycopg[binary]==3.3.9']));
-    const two = withMember(shard, one, member('orders', ['duckdb==2.0.0', 'psycopg[binary]==3.3.9']));
+    const two = withMember(shard, one, member('orders', ['duckdb==1.5.6', 'psycopg[binary]==3.3.9']));
     expect(Object.keys(two)).toEqual([
       'pyproject.toml',
       'requirements.txt',
@@ -39,7 +39,7 @@ describe('a shard project\'s files', () => {
     expect(two['acme_shard_1/definitions.py']).toContain('import acme_shard_1.defs');
     expect(two['acme_shard_1/definitions.py']).toContain('dg.load_from_defs_folder(path_within_project=Path(__file__).parent)');
     const lines = (text: string) => text.split('\n').filter((l) => l && !l.startsWith('#'));
-    expect(lines(two['requirements.txt']!)).toEqual(['constellation-blocks==0.1.0', 'dagster==1.13.27', 'duckdb==2.0.0', 'psycopg[binary]==3.3.9']);
+    expect(lines(two['requirements.txt']!)).toEqual(['constellation-blocks==0.1.0', 'dagster==1.13.27', 'duckdb==1.5.6', 'psycopg[binary]==3.3.9']);
     expect(componentsOf(shard, two)).toEqual(['orders', 'sales_sync']);
   });
 
@@ -54,7 +54,7 @@ describe('a shard project\'s files', () => {
   });
 
   it('drops a pipeline\'s folder and its requirements; the last one out leaves no shard', () => {
-    const both = withMember(shard, withMember(shard, {}, member('a', ['duckdb==2.0.0'])), member('b'));
+    const both = withMember(shard, withMember(shard, {}, member('a', ['duckdb==1.5.6'])), member('b'));
     const left = withoutMember(shard, both, 'a')!;
     expect(componentsOf(shard, left)).toEqual(['b']);
     expect(left['requirements.txt']).not.toContain('duckdb');
@@ -64,7 +64,7 @@ describe('a shard project\'s files', () => {
   });
 
   it('checks what a deploy writes as a project of those components alone, a name-prefix of another left out', () => {
-    const all = ['sales', 'sales_eu', 'orders'].reduce((files, name) => withMember(shard, files, member(name, name === 'orders' ? ['duckdb==2.0.0'] : [])), {});
+    const all = ['sales', 'sales_eu', 'orders'].reduce((files, name) => withMember(shard, files, member(name, name === 'orders' ? ['duckdb==1.5.6'] : [])), {});
     const checked = onlyMembers(shard, all, ['sales']);
     expect(componentsOf(shard, checked)).toEqual(['sales']);
     expect(checked).toEqual(withMember(shard, {}, member('sales')));

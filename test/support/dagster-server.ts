@@ -2,6 +2,7 @@ import { mkdtempSync, openSync, closeSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { prepareDagsterHome } from '../../src/adapters/dagster/dagster-home.ts';
+import { TELEMETRY_OFF } from '../../src/adapters/dagster/telemetry-off.ts';
 import { freePort } from './postgres-server.ts';
 import { removeOnExit, spawnServer, type ServerProcess } from './server-processes.ts';
 
@@ -30,7 +31,7 @@ export async function startDagster(workspaceYaml: string, env: Record<string, st
   // Registered before the processes, so that at exit they are killed first, then this goes.
   const removeHome = () => rmSync(home, { recursive: true, force: true });
   const releaseHome = removeOnExit(home, removeHome);
-  const processEnv = { ...process.env, ...env, DAGSTER_HOME: home, PYTHONUNBUFFERED: '1' };
+  const processEnv = { ...process.env, ...TELEMETRY_OFF, ...env, DAGSTER_HOME: home, PYTHONUNBUFFERED: '1' };
   const started: ServerProcess[] = [];
   const stop = async () => {
     await Promise.all(started.map((server) => server.stop()));

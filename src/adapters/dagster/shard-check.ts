@@ -1,5 +1,6 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { TELEMETRY_OFF } from './telemetry-off.ts';
 
 /** What a shard project defines, as the block library's check_shard lists it. */
 export interface ShardDefinitions {
@@ -40,7 +41,7 @@ export class ShardChecker {
     this.python = python;
     this.timeoutMs = opts.timeoutMs ?? 180_000;
     // Bytecode caches would land in the staged copy and go live with it.
-    this.env = { ...(opts.env ?? process.env), PYTHONDONTWRITEBYTECODE: '1', PYTHONUNBUFFERED: '1' };
+    this.env = { ...(opts.env ?? process.env), ...TELEMETRY_OFF, PYTHONDONTWRITEBYTECODE: '1', PYTHONUNBUFFERED: '1' };
     if (opts.serve === false) this.deaths = Infinity;
   }
 
