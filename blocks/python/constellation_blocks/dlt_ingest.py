@@ -212,7 +212,7 @@ def run_dlt(
         destination = dlt.destinations.postgres(credentials=resource.destination_credentials)
     else:
         destination = dlt.destinations.duckdb(credentials=str(Path(config["duckdb_path"]).expanduser()))
-    workdir = Path(context.instance.storage_directory()) / "dlt" / (block.pipeline_id or "pipeline") / block.id / context.run_id
+    workdir = Path(context.instance.storage_directory()) / "dlt" / (block.pipeline_id or "pipeline") / block.id / context.run.run_id
     pipeline = dlt.pipeline(
         pipeline_name=config["pipeline_name"],
         destination=destination,
