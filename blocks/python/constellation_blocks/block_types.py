@@ -50,6 +50,18 @@ BLOCK_TYPES: Mapping[str, Mapping[str, Any]] = MappingProxyType(
             "resource": None,
             "defaults": {"mode": "append"},
         },
+        # A builder, not a step: one asset per loaded table (dlt_ingest.build), credentials bound there.
+        "dlt_ingestion@1": {
+            "kind": "dlt",
+            "build": ("dlt_ingest", "build"),
+            "resource": None,
+            "defaults": {
+                "destination": "duckdb",
+                "write_disposition": "append",
+                "source_credentials_secret": "DLT_SOURCE_CREDENTIALS",
+                "destination_credentials_secret": "DLT_DESTINATION_CREDENTIALS",
+            },
+        },
     }
 )
 

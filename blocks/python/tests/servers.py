@@ -214,3 +214,58 @@ class ClickHouseServer:
                     self.process.wait()
         finally:
             shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class PagedJsonServer:
+    """A REST API stand-in for dlt's rest_api source: ``GET /<resource>?page=N`` answers one page.
+
+    A page is ``{"items": [...], "next": <URL of the next page, or null>}``, ``page_size`` rows
+    each. ``resources`` maps a path to its rows; tests may replace them between runs. Every
+    request's path and Authorization header is kept in ``requests``. Runs in a thread of the test
+    process (no child process to reap), on a free loopback port.
+    """
+
+    def __init__(self, resources: dict[str, list[dict]], page_size: int = 2):
+        import http.server
+        import json
+        import threading
+        from urllib.parse import parse_qs, urlsplit
+
+        self.resources = resources
+        self.page_size = page_size
+        self.requests: list[tuple[str, str | None]] = []
+        server = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802 (http.server's name)
+                parts = urlsplit(self.path)
+                server.requests.append((self.path, self.headers.get("Authorization")))
+                rows = server.resources.get(parts.path.strip("/"))
+                if rows is None:
+                    self.send_error(404)
+                    return
+                page = int(parse_qs(parts.query).get("page", ["1"])[0])
+                start = (page - 1) * server.page_size
+                more = start + server.page_size < len(rows)
+                body = json.dumps({
+                    "items": rows[start : start + server.page_size],
+                    "next": f"{server.url}{parts.path}?page={page + 1}" if more else None,
+                }).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *_):  # keep the test output clean
+                pass
+
+        self._httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        self._thread.join()

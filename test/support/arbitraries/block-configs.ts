@@ -61,4 +61,29 @@ export const BLOCK_CONFIGS: Record<string, fc.Arbitrary<Record<string, unknown>>
     )
     // "merge" needs primary_key (the schema's if/then); the other modes may carry one or not.
     .map((config) => (config.mode === 'merge' && !config.primary_key ? { ...config, primary_key: ['id'] } : config)),
+  // The schema's if/thens: duckdb (the default destination) needs duckdb_path; each source its own source_config.
+  'dlt_ingestion@1': fc
+    .record(
+      {
+        pipeline_name: fc.stringMatching(/^[a-z][a-z0-9_]{0,20}$/),
+        source: fc.constantFrom('rest_api', 'sql_database'),
+        destination: fc.constantFrom('duckdb', 'postgres'),
+        duckdb_path: duckdbPath,
+        dataset_name: identifier,
+        write_disposition: fc.constantFrom('append', 'replace', 'merge'),
+        primary_key: columns(),
+        incremental_cursor: identifier,
+        source_credentials_secret: secretName,
+        destination_credentials_secret: secretName,
+        tables: fc.uniqueArray(fc.stringMatching(/^[a-z][a-z0-9_]{0,15}$/), { minLength: 1, maxLength: 3 }),
+      },
+      { requiredKeys: ['pipeline_name', 'source', 'duckdb_path', 'tables'] },
+    )
+    .map(({ tables, ...config }) => ({
+      ...config,
+      source_config:
+        config.source === 'rest_api'
+          ? { client: { base_url: 'https://api.example.com/v1/' }, resources: tables }
+          : { schema: 'public', table_names: tables },
+    })),
 };
