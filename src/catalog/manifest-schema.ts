@@ -7,7 +7,10 @@ import { ID_PATTERN } from '../pipelines/ids.ts';
  * and the field named.
  */
 export const CATEGORIES = ['source', 'transform', 'sink', 'quality', 'catalog', 'ml', 'trigger'] as const;
-export const PORT_TYPES = ['table', 'files', 'model', 'metrics'] as const;
+// `table`: rows handed from one block to the next by Dagster (its IO manager). `tables`: tables a
+// block wrote into a database (dlt, Airbyte, dbt), which the next block reads there itself; Dagster
+// only orders the two. A block that makes several assets cannot hand rows on, so the two differ.
+export const PORT_TYPES = ['table', 'tables', 'files', 'model', 'metrics'] as const;
 
 export const categorySchema = z.enum(CATEGORIES);
 export const portTypeSchema = z.enum(PORT_TYPES);
