@@ -16,6 +16,12 @@ export const load = (id = 'load', config: Record<string, unknown> = { table: 'or
 export const transform = (id: string, sql = 'SELECT 1'): Block => ({ id, type: 'duckdb_sql_transform@1', config: { sql } });
 export const s3Files = (id: string): Block => ({ id, type: 's3_files@1', config: { bucket: 'landing', endpoint_url: 'http://garage:3900' } });
 export const s3Write = (id: string, extra: Record<string, unknown> = {}): Block => ({ id, type: 's3_files_write@1', config: { bucket: 'exports', endpoint_url: 'http://garage:3900', ...extra } });
+/** dlt loading a REST API into DuckDB: its output is `tables` (tables in a database), what quality and dbt blocks take. */
+export const ingest = (id = 'ingest'): Block => ({
+  id,
+  type: 'dlt_ingestion@1',
+  config: { pipeline_name: id, source: 'rest_api', duckdb_path: '/data/warehouse.duckdb', source_config: { client: { base_url: 'https://api.example.com/v1/' }, resources: ['orders'] } },
+});
 export const edge = (from: string, fromPort: string, to: string, toPort: string) => ({ from: { block: from, port: fromPort }, to: { block: to, port: toPort } });
 
 /** The smallest valid pipeline (extract → load); tests break one thing in it. */

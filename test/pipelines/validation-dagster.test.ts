@@ -5,7 +5,7 @@ import rules from '../../src/pipelines/dagster-names.json' with { type: 'json' }
 import { idProblem, slugify } from '../../src/pipelines/ids.ts';
 import type { PipelineSpec } from '../../src/pipelines/spec-schema.ts';
 import { PIPELINE, typesFor } from '../compile/fixtures.ts';
-import { DAGSTER_ONLY, edge, extract, load, pair, validatorWithCatalog, where } from './spec-fixtures.ts';
+import { DAGSTER_ONLY, edge, extract, ingest, load, pair, validatorWithCatalog, where } from './spec-fixtures.ts';
 
 // What Dagster refuses at load, refused at validation instead: names, partition keys, crons,
 // blocks named in config, and names the compiler generates. Each case here validated before.
@@ -151,8 +151,8 @@ describe('blocks named inside config', () => {
   const alert = (monitored: string[]) => ({ id: 'on_failed_checks', type: 'data_quality_alert_sensor@1', config: { monitored_checks: monitored } });
   const withCheck = (monitored: string[]) => ({
     ...pair(),
-    blocks: [extract(), load(), quality('orders_checks')],
-    edges: [edge('extract', 'rows', 'load', 'rows'), edge('extract', 'rows', 'orders_checks', 'rows')],
+    blocks: [extract(), load(), ingest(), quality('orders_checks')],
+    edges: [edge('extract', 'rows', 'load', 'rows'), edge('ingest', 'tables', 'orders_checks', 'tables')],
     sensors: [alert(monitored)],
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { edge, extract, load, pair, s3Files, s3Write, transform, validatorWithCatalog, where, type Block } from './spec-fixtures.ts';
+import { edge, extract, ingest, load, pair, s3Files, s3Write, transform, validatorWithCatalog, where, type Block } from './spec-fixtures.ts';
 
 // validateSpec against the real built-in catalog: every error kind with its code, its JSON path,
 // and a message and hint a model can act on.
@@ -14,14 +14,9 @@ describe('a valid spec', () => {
       blocks: [
         extract('orders_extract', { table: 'public.orders', primary_key: ['id'], batch_size: 5000, initial_watermark: '2024-01-01T00:00:00Z' }),
         load('orders_load', { table: 'orders', database: 'analytics', order_by: ['id'], version_column: 'updated_at' }),
-        {
-          id: 'orders_check',
-          type: 'great_expectations_validation@1',
-          config: { expectations: [{ type: 'expect_column_values_to_not_be_null', kwargs: { column: 'id' } }] },
-        },
       ],
-      edges: [edge('orders_extract', 'rows', 'orders_load', 'rows'), edge('orders_extract', 'rows', 'orders_check', 'rows')],
-      jobs: [{ id: 'sync_orders', blocks: ['orders_extract', 'orders_load', 'orders_check'] }],
+      edges: [edge('orders_extract', 'rows', 'orders_load', 'rows')],
+      jobs: [{ id: 'sync_orders', blocks: ['orders_extract', 'orders_load'] }],
       schedules: [{ id: 'every_six_hours', job: 'sync_orders', cron: '0 */6 * * *' }],
       retry_policy: { max_retries: 3, delay_seconds: 30, backoff: 'exponential' },
       partitions: { type: 'daily', start_date: '2024-01-01', end_date: '2024-12-31', timezone: 'Europe/Berlin' },
@@ -188,8 +183,9 @@ describe('block types and configs', () => {
         extract(),
         s3Write('export', { format: 'xlsx' }),
         { id: 'check', type: 'great_expectations_validation@1', config: { expectations: [{ type: 'expect_magic', kwargs: {} }] } },
+        ingest(),
       ],
-      edges: [edge('extract', 'rows', 'export', 'rows'), edge('extract', 'rows', 'check', 'rows')],
+      edges: [edge('extract', 'rows', 'export', 'rows'), edge('ingest', 'tables', 'check', 'tables')],
     };
     const found = await errors(spec);
     expect(where(found)).toEqual(['invalid_config /blocks/1/config/format', 'invalid_config /blocks/2/config/expectations/0/type']);
@@ -413,13 +409,14 @@ describe('a spec with many problems', () => {
         load('load', { table: 'orders' }), // invalid_config: order_by missing
         { id: 'Check', type: 'great_expectations_validation@1', config: { expectations: [{ type: 'expect_column_values_to_be_unique', kwargs: { column: 'id' } }] } }, // invalid_id
         { id: 'lookup', type: 'postgres_extract@1', config: {} }, // unknown_block_type; unreachable
+        ingest(),
       ],
       edges: [
         edge('extract', 'rows', 'load', 'rows'),
-        edge('extract', 'rows', 'Check', 'rows'),
+        edge('ingest', 'tables', 'Check', 'tables'),
         edge('extract', 'rows', 'ghost', 'rows'), // unknown_block
       ],
-      jobs: [{ id: 'nightly', blocks: ['extract', 'load', 'Check'] }],
+      jobs: [{ id: 'nightly', blocks: ['extract', 'load', 'ingest', 'Check'] }],
       schedules: [{ id: 'every_six_hours', job: 'hourly', cron: '0 */6 * *', timezone: 'Mars/Olympus' }], // unknown_job, invalid_cron, invalid_timezone
     };
     const result = await report(spec);

@@ -151,15 +151,15 @@ describe.each(STORE_KINDS)('pipelines API on %s', (kind) => {
     it('pins a block type the patch adds and records the patch exactly as sent', async () => {
       const created = await create('orders patch add block');
       const ops = [
-        { op: 'add', path: '/blocks/-', value: { id: 'check', type: 'great_expectations_validation', config: { expectations: [{ type: 'expect_column_values_to_be_unique', kwargs: { column: 'id' } }] } } },
-        { op: 'add', path: '/edges/-', value: { from: { block: 'extract', port: 'rows' }, to: { block: 'check', port: 'rows' } } },
+        { op: 'add', path: '/blocks/-', value: { id: 'export', type: 's3_files_write', config: { bucket: 'exports', endpoint_url: 'http://garage:3900', format: 'parquet' } } },
+        { op: 'add', path: '/edges/-', value: { from: { block: 'extract', port: 'rows' }, to: { block: 'export', port: 'rows' } } },
         // Edits inside the value the first operation added.
-        { op: 'replace', path: '/blocks/2/config/expectations/0/kwargs/column', value: 'order_id' },
+        { op: 'replace', path: '/blocks/2/config/format', value: 'csv' },
       ];
       const res = await patch(created.id, ops);
       expect(res.status, JSON.stringify(res.body)).toBe(200);
-      expect(res.body.spec.blocks[2]).toMatchObject({ id: 'check', type: 'great_expectations_validation@1' });
-      expect(res.body.spec.blocks[2].config.expectations[0].kwargs).toEqual({ column: 'order_id' });
+      expect(res.body.spec.blocks[2]).toMatchObject({ id: 'export', type: 's3_files_write@1' });
+      expect(res.body.spec.blocks[2].config.format).toBe('csv');
       expect(res.body.versions[0].origin.patch).toEqual(ops);
     });
 
