@@ -16,6 +16,10 @@ const RECIPES: Record<string, BlockRecipe> = {
   'duckdb_load@1': { requirements: ['duckdb==1.5.6'] },
   // No resource key: the block binds its own dagster-dlt resource, with both of its credentials.
   'dlt_ingestion@1': { requirements: ['dagster-dlt==0.29.27', 'dlt[duckdb,postgres]==1.31.0', 'duckdb==1.5.6'] },
+  // Sensors (pipeline.json "sensors", built by constellation_blocks.triggers): the standard library only.
+  'file_arrival_sensor@1': { requirements: [] },
+  'github_release_sensor@1': { requirements: [] },
+  'data_quality_alert_sensor@1': { requirements: [] },
 };
 
 export const recipeFor = (ref: string): BlockRecipe | undefined => RECIPES[ref];

@@ -173,4 +173,16 @@ describe('blocks named inside config', () => {
     expect(where(found)).toEqual(['wrong_block_category /sensors/0/config/monitored_checks/0']);
     expect(found[0]!.hint).toContain('has no quality block');
   });
+
+  it('accepts a data-quality sensor on alert files alone, and wants checks or a folder', async () => {
+    const onFiles = { id: 'on_alert_files', type: 'data_quality_alert_sensor@1', config: { alert_directory: '/app/quality/alerts' } };
+    expect(await report({ ...pair(), sensors: [onFiles] })).toMatchObject({ valid: true, errors: [] });
+    const found = await errors({ ...pair(), sensors: [{ ...onFiles, config: {} }] });
+    expect(where(found)).toEqual([
+      'invalid_config /sensors/0/config/monitored_checks',
+      'invalid_config /sensors/0/config/alert_directory',
+      'invalid_config /sensors/0/config',
+    ]);
+    expect(found[1]!.hint).toContain('Give this, monitored_checks, or both.');
+  });
 });
