@@ -248,6 +248,15 @@ describe('MCP server in memory, with the SDK client', () => {
       expect(text(r)).toContain('development, production');
     });
 
+    it('set_trigger_state records a pause where no Dagster can be told, and says so', async () => {
+      const r = await call('set_trigger_state', { pipeline_id: id, state: 'paused', environment: 'development' });
+      expect(r.isError).toBeFalsy();
+      expect(r.structuredContent).toMatchObject({ pipeline_id: id, paused: true, environments: [{ environment: 'development', applied: false, triggers: [] }] });
+      expect(r.structuredContent.environments[0].message).toContain('the next deploy starts the triggers paused');
+      const resumed = await call('set_trigger_state', { pipeline_id: id, state: 'running', environment: 'development' });
+      expect(resumed.structuredContent).toMatchObject({ paused: false });
+    });
+
     it('launch_run, get_run_logs and terminate_run say plainly that there is no Dagster to ask', async () => {
       const launch = await call('launch_run', { pipeline_id: id });
       expect(launch.isError).toBe(true);
