@@ -16,13 +16,17 @@ const RECIPES: Record<string, BlockRecipe> = {
   'duckdb_load@1': { requirements: ['duckdb==1.5.6'] },
   // No resource key: the block binds its own dagster-dlt resource, with both of its credentials.
   'dlt_ingestion@1': { requirements: ['dagster-dlt==0.29.27', 'dlt[duckdb,postgres]==1.31.0', 'duckdb==1.5.6'] },
-  // Sensors (pipeline.json "sensors", built by constellation_blocks.triggers): the standard library only.
-  'file_arrival_sensor@1': { requirements: [] },
-  'github_release_sensor@1': { requirements: [] },
-  'data_quality_alert_sensor@1': { requirements: [] },
 };
 
 export const recipeFor = (ref: string): BlockRecipe | undefined => RECIPES[ref];
 
 /** What every compiled pipeline needs; one Dagster version across the project (see DAGSTER.md). */
 export const BASE_REQUIREMENTS = ['dagster==1.13.27', 'constellation-blocks==0.1.0'];
+
+/**
+ * Sensor types the block library builds (pipeline.json "sensors", constellation_blocks.triggers),
+ * apart from RECIPES: a sensor makes no asset, needs no resource and imports only the standard library.
+ */
+const SENSORS: ReadonlySet<string> = new Set(['file_arrival_sensor@1', 'github_release_sensor@1', 'data_quality_alert_sensor@1']);
+
+export const isImplementedSensor = (ref: string): boolean => SENSORS.has(ref);

@@ -1,7 +1,7 @@
 import type { BlockType } from '../catalog/block-type.ts';
 import { AppError, type Issue } from '../errors.ts';
 import type { PipelineSpec } from '../pipelines/spec-schema.ts';
-import { recipeFor, type BlockRecipe } from './block-recipes.ts';
+import { isImplementedSensor, recipeFor, type BlockRecipe } from './block-recipes.ts';
 import { dagsterNames, defaultJobId, type DagsterNames, type PipelineSlugs } from './naming.ts';
 
 /** One block's asset: how the library runs it, its resource key if any, and its inputs by port. */
@@ -36,7 +36,7 @@ export function planCompile(spec: PipelineSpec, types: Map<string, BlockType>, s
 
   spec.sensors.forEach((sensor, i) => {
     const type = types.get(sensor.id);
-    if (!type || !recipeFor(type.ref)) {
+    if (!type || !isImplementedSensor(type.ref)) {
       issues.push({ code: 'not_implemented', path: `/sensors/${i}/type`, message: `sensor "${sensor.id}" uses ${sensor.type}, which the block library does not implement yet`, hint: `Implemented sensors: ${IMPLEMENTED_SENSORS}.` });
     } else if (type.slug === 'file_arrival_sensor' && sensor.config.bucket !== undefined) {
       // The catalog describes S3 buckets (Garage); the library watches local directories until S3 support lands.
