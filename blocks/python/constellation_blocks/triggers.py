@@ -81,6 +81,10 @@ def file_arrival_sensor(trigger: TriggerContext) -> dg.SensorDefinition:
     if config.get("bucket"):
         raise trigger.fail("bucket", "is not supported yet by this version of constellation_blocks; watch a local_directory instead")
     directory = _directory(trigger, "local_directory")
+    for field in ("prefix", "pattern"):
+        # A path that climbs out of the directory (or starts over at /) would watch something else.
+        if str(config[field]).startswith("/") or ".." in Path(str(config[field])).parts:
+            raise trigger.fail(field, f'must stay inside local_directory (no leading "/", no ".."), got {config[field]!r}')
     directory = directory / config["prefix"] if config["prefix"] else directory
     pattern = config["pattern"]
 

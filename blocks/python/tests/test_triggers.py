@@ -213,6 +213,8 @@ def test_an_alert_file_asks_for_one_remediation_run(tmp_path, data, instance):
     [
         ("file_arrival_sensor@1", {"bucket": "landing", "endpoint_url": "http://g:3900"}, r"sensors.s.config.bucket is not supported yet .* watch a local_directory instead"),
         ("file_arrival_sensor@1", {"local_directory": "incoming"}, r"sensors.s.config.local_directory must be an absolute path"),
+        ("file_arrival_sensor@1", {"local_directory": "/in", "pattern": "../*.csv"}, r'sensors.s.config.pattern must stay inside local_directory \(no leading "/", no ".."\)'),
+        ("file_arrival_sensor@1", {"local_directory": "/in", "prefix": "/etc"}, r"sensors.s.config.prefix must stay inside local_directory"),
         ("data_quality_alert_sensor@1", {"monitored_checks": ["nope"]}, r'sensors.s.config.monitored_checks\[0\] names no block of this pipeline: "nope"'),
         ("data_quality_alert_sensor@1", {}, r"sensors.s.config.monitored_checks and alert_directory are both missing"),
         ("github_release_sensor@1", {"repository": "nope"}, r'sensors.s.config.repository must be "owner/name"'),
