@@ -4,6 +4,7 @@ import type { DeployService } from './dagster/deploy-service.ts';
 import type { EnvironmentService } from './dagster/environment-service.ts';
 import type { PipelineStatusService } from './dagster/pipeline-status.ts';
 import type { RunsService } from './dagster/runs-service.ts';
+import type { TriggerService } from './dagster/trigger-service.ts';
 import type { BlockService } from './pipelines/block-service.ts';
 import type { PipelineService } from './pipelines/pipeline-service.ts';
 
@@ -24,4 +25,6 @@ export interface Domain {
   runs: RunsService;
   environments: EnvironmentService;
   status: PipelineStatusService;
+  /** Pausing and resuming a pipeline's schedules and sensors. */
+  triggers: TriggerService;
 }

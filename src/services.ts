@@ -17,6 +17,8 @@ import { DagsterConnections } from './dagster/dagster-connections.ts';
 import { DeployService } from './dagster/deploy-service.ts';
 import { DeployWorker } from './dagster/deploy-worker.ts';
 import { DeploymentRepo, type DeploymentRow } from './dagster/deployment-repo.ts';
+import { TriggerService } from './dagster/trigger-service.ts';
+import { TriggerStateRepo } from './dagster/trigger-state-repo.ts';
 import type { CompiledPipeline } from './compile/compile-pipeline.ts';
 import { ShardCheckers } from './adapters/dagster/shard-check.ts';
 import type { Environment } from './dagster/environments.ts';
@@ -86,10 +88,12 @@ export function createServices(db: Db, opts: ServiceOptions): Services {
   const connections = new DagsterConnections(opts.environments, opts.graphql);
   const deploymentRepo = new DeploymentRepo(db);
   const locks = new WorkspaceLocks(db);
+  const triggerStates = new TriggerStateRepo(db);
   const worker = new DeployWorker({
     repo: deploymentRepo,
     connections,
     locks,
+    triggerStates,
     compile: async (d) => {
       const compiled = await compiler.compile({ orgId: d.org_id, userId: d.requested_by }, d.pipeline_id, d.version);
       return opts.alterCompiled ? opts.alterCompiled(compiled, d) : compiled;
@@ -120,6 +124,7 @@ export function createServices(db: Db, opts: ServiceOptions): Services {
     runs,
     environments: new EnvironmentService(connections),
     status: new PipelineStatusService({ pipelines, deployments: deploymentRepo, runs }),
+    triggers: new TriggerService({ states: triggerStates, deployments: deploymentRepo, pipelines, compiler, connections }),
   };
   const chat = new ChatService({
     llm: opts.llm ?? null,

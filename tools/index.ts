@@ -5,6 +5,8 @@ import { compilePipelineTool, deletePipeline, editPipeline, getPipeline, listPip
 import { runGetBlockType, runSearchBlockTypes } from './execute/catalog.ts';
 import { runDeployPipeline, runGetRunLogs, runLaunchRun, runListEnvironments, runPipelineStatus, runTerminateRun } from './execute/operations.ts';
 import { runCompilePipeline, runDeletePipeline, runEditPipeline, runGetPipeline, runListPipelines, runProposePipeline, runValidatePipeline } from './execute/pipelines.ts';
+import { setTriggerState } from './definitions/triggers.ts';
+import { runSetTriggerState } from './execute/triggers.ts';
 import type { Tool, ToolContext, ToolDefinition } from './tool.ts';
 
 /** Pairs a definition with its behaviour, checking that the two agree on input and output. */
@@ -31,6 +33,7 @@ export const TOOLS: Tool[] = [
   tool(pipelineStatusTool, runPipelineStatus),
   tool(getRunLogs, runGetRunLogs),
   tool(terminateRun, runTerminateRun),
+  tool(setTriggerState, runSetTriggerState),
   tool(deletePipeline, runDeletePipeline),
 ];
 

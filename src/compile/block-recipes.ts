@@ -22,3 +22,11 @@ export const recipeFor = (ref: string): BlockRecipe | undefined => RECIPES[ref];
 
 /** What every compiled pipeline needs; one Dagster version across the project (see DAGSTER.md). */
 export const BASE_REQUIREMENTS = ['dagster==1.13.27', 'constellation-blocks==0.1.0'];
+
+/**
+ * Sensor types the block library builds (pipeline.json "sensors", constellation_blocks.triggers),
+ * apart from RECIPES: a sensor makes no asset, needs no resource and imports only the standard library.
+ */
+const SENSORS: ReadonlySet<string> = new Set(['file_arrival_sensor@1', 'github_release_sensor@1', 'data_quality_alert_sensor@1']);
+
+export const isImplementedSensor = (ref: string): boolean => SENSORS.has(ref);

@@ -1,7 +1,7 @@
 import type { BlockType } from '../catalog/block-type.ts';
 import { AppError, type Issue } from '../errors.ts';
 import type { PipelineSpec } from '../pipelines/spec-schema.ts';
-import { recipeFor, type BlockRecipe } from './block-recipes.ts';
+import { isImplementedSensor, recipeFor, type BlockRecipe } from './block-recipes.ts';
 import { dagsterNames, defaultJobId, type DagsterNames, type PipelineSlugs } from './naming.ts';
 
 /** One block's asset: how the library runs it, its resource key if any, and its inputs by port. */
@@ -18,10 +18,13 @@ export interface CompilePlan {
   names: DagsterNames;
   assets: AssetPlan[];
   /** Jobs in spec order, the default job last when one is needed; `name` is Dagster's. */
-  jobs: Array<{ id: string; name: string; blocks: string[]; description: string | null }>;
+  jobs: Array<{ id: string; name: string; blocks: string[]; description: string | null; checks: boolean }>;
   schedules: Array<{ id: string; name: string; job: string }>;
+  sensors: Array<{ id: string; name: string; job: string }>;
   defaultJob: string | null;
 }
+
+const IMPLEMENTED_SENSORS = 'file_arrival_sensor@1 (local_directory), github_release_sensor@1, data_quality_alert_sensor@1';
 
 /**
  * Decides what the pipeline's component builds, and refuses what the block library cannot run
@@ -31,9 +34,15 @@ export function planCompile(spec: PipelineSpec, types: Map<string, BlockType>, s
   const names = dagsterNames(slugs);
   const issues: Issue[] = [];
 
-  spec.sensors.forEach((sensor, i) =>
-    issues.push({ code: 'not_implemented', path: `/sensors/${i}/type`, message: `sensor "${sensor.id}" (${sensor.type}) cannot be compiled yet: the block library has no sensors`, hint: 'Use a cron schedule for now, or remove the sensor.' }),
-  );
+  spec.sensors.forEach((sensor, i) => {
+    const type = types.get(sensor.id);
+    if (!type || !isImplementedSensor(type.ref)) {
+      issues.push({ code: 'not_implemented', path: `/sensors/${i}/type`, message: `sensor "${sensor.id}" uses ${sensor.type}, which the block library does not implement yet`, hint: `Implemented sensors: ${IMPLEMENTED_SENSORS}.` });
+    } else if (type.slug === 'file_arrival_sensor' && sensor.config.bucket !== undefined) {
+      // The catalog describes S3 buckets (Garage); the library watches local directories until S3 support lands.
+      issues.push({ code: 'not_implemented', path: `/sensors/${i}/config/bucket`, message: `sensor "${sensor.id}" watches a bucket, which the block library cannot do yet`, hint: 'Watch a local_directory (an absolute path where the Dagster daemon runs) instead of a bucket for now.' });
+    }
+  });
 
   const assets: AssetPlan[] = [];
   spec.blocks.forEach((block, i) => {
@@ -67,8 +76,9 @@ export function planCompile(spec: PipelineSpec, types: Map<string, BlockType>, s
   }
 
   const defaultJob = defaultJobId(spec);
-  const jobs = spec.jobs.map((job) => ({ id: job.id, name: names.job(job.id), blocks: job.blocks, description: job.description ?? null }));
-  if (defaultJob) jobs.push({ id: defaultJob, name: names.job(defaultJob), blocks: spec.blocks.map((b) => b.id), description: null });
+  const jobs = spec.jobs.map((job) => ({ id: job.id, name: names.job(job.id), blocks: job.blocks, description: job.description ?? null, checks: job.checks ?? true }));
+  if (defaultJob) jobs.push({ id: defaultJob, name: names.job(defaultJob), blocks: spec.blocks.map((b) => b.id), description: null, checks: true });
   const schedules = spec.schedules.map((s) => ({ id: s.id, name: names.schedule(s.id), job: s.job ?? defaultJob! }));
-  return { names, assets, jobs, schedules, defaultJob };
+  const sensors = spec.sensors.map((s) => ({ id: s.id, name: names.sensor(s.id), job: s.job ?? defaultJob! }));
+  return { names, assets, jobs, schedules, sensors, defaultJob };
 }

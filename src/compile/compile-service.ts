@@ -57,10 +57,14 @@ export class CompileService {
     return { ...compiled, view, types };
   }
 
-  /** Block id → block type. Stored specs are pinned to slug@version, so these are the types they were validated against. */
+  /**
+   * Block or sensor id → its type (ids are unique across both). Stored specs are pinned to
+   * slug@version, so these are the types they were validated against.
+   */
   private async typesOf(principal: Principal, spec: PipelineSpec): Promise<Map<string, BlockType>> {
-    const slugs = [...new Set(spec.blocks.map((b) => b.type.split('@')[0]!))];
+    const placed = [...spec.blocks, ...spec.sensors];
+    const slugs = [...new Set(placed.map((b) => b.type.split('@')[0]!))];
     const known = new Map((await this.catalog.sourceFor(principal).lookup(slugs)).map((t) => [t.ref, t]));
-    return new Map(spec.blocks.flatMap((block) => (known.has(block.type) ? [[block.id, known.get(block.type)!] as const] : [])));
+    return new Map(placed.flatMap((item) => (known.has(item.type) ? [[item.id, known.get(item.type)!] as const] : [])));
   }
 }

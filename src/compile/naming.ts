@@ -21,12 +21,12 @@ export const FIXED_NAMES: readonly string[] = ['context'];
 /** The default job's id when no spec id takes it. */
 export const DEFAULT_JOB = 'all_blocks';
 
-/** What naming reads of a spec: its ids, and which schedules name their job. */
+/** What naming reads of a spec: its ids, and which schedules and sensors name their job. */
 export interface SpecNames {
   blocks: ReadonlyArray<{ id: string }>;
   jobs: ReadonlyArray<{ id: string }>;
   schedules: ReadonlyArray<{ id: string; job?: string | undefined }>;
-  sensors: ReadonlyArray<{ id: string }>;
+  sensors: ReadonlyArray<{ id: string; job?: string | undefined }>;
 }
 
 /** Makes `base` unique against `taken` by suffixing _2, _3, …; records the result in `taken`. */
@@ -38,13 +38,13 @@ export function uniqueId(base: string, taken: Set<string>): string {
 }
 
 /**
- * The id of the job that runs every block, when some schedule names no job or the spec has no
- * jobs; else null. Unique against every spec id, so it never clashes with one. It is the id the
+ * The id of the job that runs every block, when some schedule or sensor names no job or the spec
+ * has no jobs; else null. Unique against every spec id, so it never clashes with one. It is the id the
  * job had when each pipeline had its own location and jobs were named by id alone: a pipeline
  * still deployed that way is launched by it.
  */
 export function defaultJobId(spec: SpecNames): string | null {
-  const needsDefault = spec.jobs.length === 0 || spec.schedules.some((s) => !s.job);
+  const needsDefault = spec.jobs.length === 0 || [...spec.schedules, ...spec.sensors].some((t) => !t.job);
   if (!needsDefault) return null;
   const ids = [...spec.blocks, ...spec.jobs, ...spec.schedules, ...spec.sensors].map((x) => x.id);
   return uniqueId(DEFAULT_JOB, new Set([...FIXED_NAMES, ...ids]));

@@ -45,6 +45,7 @@ export function pipelineJson(pipeline: PipelineIdentity, spec: PipelineSpec, typ
     ]),
   );
   const specSchedules = new Map(spec.schedules.map((s) => [s.id, s]));
+  const specSensors = new Map(spec.sensors.map((s) => [s.id, s]));
   const partitions = spec.partitions
     ? spec.partitions.type === 'static'
       ? spec.partitions
@@ -55,15 +56,20 @@ export function pipelineJson(pipeline: PipelineIdentity, spec: PipelineSpec, typ
     pipeline: { id: pipeline.id, name: pipeline.name, description: pipeline.description, version: pipeline.version, slug: pipeline.slug, org: pipeline.orgSlug },
     namespace: { asset_key_prefix: plan.names.assetKeyPrefix, group: plan.names.group },
     blocks,
-    jobs: Object.fromEntries(plan.jobs.map((job) => [job.id, { name: job.name, blocks: job.blocks, description: job.description }])),
+    jobs: Object.fromEntries(plan.jobs.map((job) => [job.id, { name: job.name, blocks: job.blocks, description: job.description, checks: job.checks }])),
     schedules: Object.fromEntries(
       plan.schedules.map(({ id, name, job }) => {
         const s = specSchedules.get(id)!;
         return [id, { name, job, cron: s.cron, timezone: s.timezone, description: s.description ?? null }];
       }),
     ),
-    // Compile refuses sensors until the library has them (see compile-plan.ts).
-    sensors: {},
+    sensors: Object.fromEntries(
+      plan.sensors.map(({ id, name, job }) => {
+        const s = specSensors.get(id)!;
+        const type = types.get(id)!;
+        return [id, { name, type: type.ref, job, config: applyConfigDefaults(type.config_schema, s.config), description: s.description ?? null }];
+      }),
+    ),
     partitions,
     // On every run of every job, so runs started by schedules carry them as launched ones do.
     run_tags: { 'constellation/pipeline_id': pipeline.id, 'constellation/pipeline_version': String(pipeline.version) },

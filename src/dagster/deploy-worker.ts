@@ -11,6 +11,8 @@ import { outdatedMembers, removePipeline, shardFor, shardWith, unsettled, untilS
 import { onlyMembers, type ShardMember } from './shard-files.ts';
 import type { WorkspaceChange } from './workspace.ts';
 import type { Db } from '../adapters/store/db.ts';
+import { setTriggerStates, triggerNames } from './dagster-triggers.ts';
+import type { TriggerStateRepo } from './trigger-state-repo.ts';
 
 export interface DeployWorkerDeps {
   repo: DeploymentRepo;
@@ -22,6 +24,8 @@ export interface DeployWorkerDeps {
   recompile(pipelineId: string, version: number, d: DeploymentRow): Promise<ShardMember>;
   /** Load checks of staged shards, one warm checker per Python. */
   checkers: ShardCheckers;
+  /** Where pauses of a pipeline's triggers are recorded: a deploy applies them to the version it loads. */
+  triggerStates?: TriggerStateRepo;
   /** Fault injection for tests: deployments whose staged shard goes in unchecked, for Dagster itself to refuse. */
   uncheckedDeploy?: (d: DeploymentRow) => boolean;
   logger: Logger;
@@ -206,7 +210,8 @@ export class DeployWorker {
     }
     if (loaded.ok) {
       await settle('commit');
-      return { status: 'deployed', ...done, message: `Version ${d.version} is loaded in Dagster in code location ${shard}${moved}.` };
+      const paused = await this.keepPaused(d, connection, shard, compiled);
+      return { status: 'deployed', ...done, message: `Version ${d.version} is loaded in Dagster in code location ${shard}${moved}.${paused}` };
     }
     // Put the previous files back, on disk and in Dagster, and report Dagster's own words.
     await settle('rollback');
@@ -221,6 +226,21 @@ export class DeployWorker {
    * taking the pipeline's legacy location out in the same step. Waits while another deployment's
    * change of that shard is not settled: rolling it back would drop this one's.
    */
+  /**
+   * Pauses the loaded version's schedules and sensors when the pipeline's were paused in this
+   * environment: Dagster keeps the stopped ones stopped, but one this version adds would start
+   * RUNNING. What to add to the deployment's message (nothing when not paused).
+   */
+  private async keepPaused(d: DeploymentRow, connection: DagsterConnection, shard: string, compiled: Deployable): Promise<string> {
+    if (!connection.client || !(await this.deps.triggerStates?.paused(d.pipeline_id, d.environment))) return '';
+    try {
+      const triggers = await setTriggerStates(connection.client, shard, triggerNames(compiled.files['pipeline.json']!), true);
+      return triggers.length ? ` Its ${triggers.length} schedule(s) and sensor(s) stay paused.` : '';
+    } catch (error) {
+      return ` Its schedules and sensors were paused, but pausing them again failed (${toAppError(error).message}): pause them again.`;
+    }
+  }
+
   private async change(tx: Db, d: DeploymentRow, connection: DagsterConnection, compiled: Deployable, recompiled: Map<string, ShardMember>): Promise<Step | 'wait'> {
     const { workspace } = connection;
     await this.recover(connection, { tx, deploying: d.id });

@@ -5,13 +5,15 @@ import { fromZodIssues, toPointer } from '../issues.ts';
 import type { BlockRepo } from './block-repo.ts';
 import { slugify, uniqueId } from './ids.ts';
 import type { PipelineService, PipelineView } from './pipeline-service.ts';
+import { inRequestTerms, seedJobSchema, seedScheduleSchema, seedSensorSchema, seedTriggers } from './seed-triggers.ts';
 import { retryPolicySchema } from './spec-schema.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
- * The seed's free-form `configuration`: pipeline-level settings under known keys, and per-block
- * config overrides under each block's UUID. Anything else is a mistake worth naming.
+ * The seed's free-form `configuration`: pipeline-level settings under known keys (jobs, schedules
+ * and sensors among them, see seed-triggers.ts), and per-block config overrides under each
+ * block's UUID. Anything else is a mistake worth naming.
  */
 const settingsSchema = z
   .object({
@@ -20,6 +22,9 @@ const settingsSchema = z
     timezone: z.string().optional(),
     environment: z.string().regex(/^[a-z][a-z0-9_-]*$/).optional(),
     retry_policy: retryPolicySchema.optional(),
+    jobs: z.array(seedJobSchema).max(200).optional(),
+    schedules: z.array(seedScheduleSchema).max(200).optional(),
+    sensors: z.array(seedSensorSchema).max(200).optional(),
   })
   .strict();
 const SETTINGS = Object.keys(settingsSchema.shape);
@@ -62,6 +67,11 @@ export async function createPipelineFromBlocks(
   const specIdOf = new Map(request.block_ids.map((id) => [id, uniqueId(slugify(byId.get(id)!.name), taken)]));
   const edges = await deps.blocks.edgesAmong(principal, request.block_ids);
   const schedule = typeof settings.schedule === 'string' ? { cron: settings.schedule } : settings.schedule;
+  const { pathOf, ...triggers } = seedTriggers(
+    { ...settings, schedule },
+    { blockIdOf: specIdOf, names: new Map(request.block_ids.map((id) => [byId.get(id)!.name, specIdOf.get(id)!])) },
+    taken,
+  );
 
   const spec = {
     name: request.pipeline_name,
@@ -79,18 +89,20 @@ export async function createPipelineFromBlocks(
       from: { block: specIdOf.get(e.source_block_id)!, port: e.source_port },
       to: { block: specIdOf.get(e.target_block_id)!, port: e.target_port },
     })),
-    schedules: schedule
-      ? [{ id: uniqueId('schedule', taken), cron: schedule.cron, timezone: schedule.timezone ?? settings.timezone ?? 'UTC' }]
-      : [],
+    ...triggers,
     ...(settings.retry_policy ? { retry_policy: settings.retry_policy } : {}),
     ...(settings.environment ? { environment: settings.environment } : {}),
   };
-  return deps.pipelines.create(principal, spec, {
-    kind: 'blocks',
-    block_ids: request.block_ids,
-    configuration: request.configuration,
-    block_map: Object.fromEntries([...specIdOf].map(([uuid, specId]) => [specId, uuid])),
-  });
+  try {
+    return await deps.pipelines.create(principal, spec, {
+      kind: 'blocks',
+      block_ids: request.block_ids,
+      configuration: request.configuration,
+      block_map: Object.fromEntries([...specIdOf].map(([uuid, specId]) => [specId, uuid])),
+    });
+  } catch (error) {
+    throw inRequestTerms(error, pathOf);
+  }
 }
 
 function splitConfiguration(configuration: Record<string, unknown>, blockIds: string[]) {
@@ -120,8 +132,8 @@ function splitConfiguration(configuration: Record<string, unknown>, blockIds: st
   }
   const parsed = settingsSchema.safeParse(settingsPart);
   if (!parsed.success) issues.push(...fromZodIssues(parsed.error.issues, '/configuration'));
-  if (parsed.success && parsed.data.timezone && !parsed.data.schedule) {
-    issues.push({ code: 'invalid_value', path: '/configuration/timezone', message: 'timezone applies to the schedule, and there is none', hint: 'Add "schedule" (e.g. "0 */6 * * *"), or drop "timezone".' });
+  if (parsed.success && parsed.data.timezone && !parsed.data.schedule && !parsed.data.schedules?.length) {
+    issues.push({ code: 'invalid_value', path: '/configuration/timezone', message: 'timezone applies to schedules, and there are none', hint: 'Add "schedule" (e.g. "0 */6 * * *") or "schedules", or drop "timezone".' });
   }
   if (issues.length || !parsed.success) throw new AppError('invalid:request', 'The configuration is invalid.', { issues });
   return { settings: parsed.data, overrides };

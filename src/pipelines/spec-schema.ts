@@ -47,6 +47,7 @@ export const jobSchema = z
     id: id('Job'),
     description: z.string().max(4000).optional(),
     blocks: z.array(z.string().min(1)).min(1).describe('Ids of the blocks this job materializes'),
+    checks: z.boolean().optional().describe('false runs no asset check of these blocks (an emergency refresh that skips checks); default true'),
   })
   .strict();
 

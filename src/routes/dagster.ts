@@ -12,15 +12,39 @@ const createPipeline = createRoute({
   method: 'post',
   path: '/dagster/pipelines',
   summary: 'Create a new pipeline from connected blocks',
-  description:
-    'Builds the pipeline from the given blocks and the edges among them. `configuration` takes pipeline settings (schedule, timezone, environment, retry_policy, description) and per-block config overrides keyed by block UUID.',
+  description: [
+    'Builds the pipeline from the given blocks and the edges among them. `configuration` takes pipeline settings and per-block config overrides keyed by block UUID. Settings:',
+    '- `description`, `environment`, `retry_policy` ({max_retries, delay_seconds, backoff?, jitter?});',
+    '- `schedule`: one cron (a string, or {cron, timezone?}), and `timezone`, the default zone of every schedule;',
+    '- `jobs`: [{id or name, blocks, checks?, description?}], each a selection of blocks (their UUIDs from block_ids, or the ids/names the pipeline gives them); `checks: false` runs no asset check (an emergency refresh);',
+    '- `schedules`: [{cron, timezone?, job?, id?, description?}], several crons, each running a job (by id or name; omitted runs every block);',
+    '- `sensors`: [{type, config, job?, id?, description?}], e.g. file_arrival_sensor@1, github_release_sensor@1, data_quality_alert_sensor@1 (config as their block type\'s config_schema, GET /v1/block-types/{slug}).',
+    'A bad entry answers 400 with an issue at its path, e.g. /configuration/jobs/0/blocks/1.',
+  ].join('\n'),
   request: jsonBody(
     z
       .object({
         pipeline_name: z.string().min(1).max(200),
         block_ids: z.array(z.uuid({ message: 'must be a block UUID' })).min(1).max(2000),
         configuration: z.record(z.string(), z.unknown()).default({}).openapi({
-          example: { schedule: '0 */6 * * *', environment: 'staging', retry_policy: { max_retries: 3, delay_seconds: 10 } },
+          description: 'Pipeline settings (description, environment, retry_policy, schedule, timezone, jobs, schedules, sensors) and per-block config overrides keyed by block UUID; see the operation description.',
+          example: {
+            environment: 'staging',
+            retry_policy: { max_retries: 3, delay_seconds: 10 },
+            jobs: [
+              { name: 'Daily full pipeline', blocks: ['3f0c8a52-8d7e-4a55-9d7a-0d6c2b1e9a10', '7b1e2c3d-4f5a-4b6c-8d9e-0a1b2c3d4e5f'] },
+              { id: 'emergency_refresh', blocks: ['3f0c8a52-8d7e-4a55-9d7a-0d6c2b1e9a10', '7b1e2c3d-4f5a-4b6c-8d9e-0a1b2c3d4e5f'], checks: false },
+            ],
+            schedules: [
+              { cron: '0 2 * * *', timezone: 'UTC', job: 'Daily full pipeline' },
+              { cron: '0 */6 * * *' },
+            ],
+            sensors: [
+              { type: 'github_release_sensor@1', job: 'emergency_refresh', config: { repository: 'dagster-io/dagster' } },
+              { type: 'file_arrival_sensor@1', config: { local_directory: '/data/incoming', pattern: '*.csv' } },
+            ],
+            '3f0c8a52-8d7e-4a55-9d7a-0d6c2b1e9a10': { batch_size: 500 },
+          },
         }),
       })
       .strict(),

@@ -4,7 +4,7 @@ import { compilePipeline, PIPELINE_FORMAT } from '../../src/compile/compile-pipe
 import { defsYaml } from '../../src/compile/defs-yaml.ts';
 import { AppError } from '../../src/errors.ts';
 import type { PipelineSpec } from '../../src/pipelines/spec-schema.ts';
-import { PIPELINE, flagshipSpec, typesFor } from './fixtures.ts';
+import { PIPELINE, flagshipSpec, triggersSpec, typesFor } from './fixtures.ts';
 
 const compile = (spec: PipelineSpec, pipeline = PIPELINE) => compilePipeline(pipeline, spec, typesFor(spec));
 const pipelineJsonOf = (spec: PipelineSpec, pipeline = PIPELINE) => JSON.parse(compile(spec, pipeline).files['pipeline.json']!);
@@ -37,7 +37,7 @@ describe('compile', () => {
     expect(data.blocks.extract_customers).toMatchObject({ downstream: ['load_customers'], inputs: [], resource_key: 'customers_clickhouse__extract_customers_postgres' });
     expect(data.blocks.load_customers).toMatchObject({ downstream: [], inputs: [{ port: 'rows', upstream: ['extract_customers'], multiple: false }], resource_key: 'customers_clickhouse__load_customers_clickhouse' });
     expect(data.blocks.extract_customers.retry_policy).toEqual({ max_retries: 3, delay_seconds: 10, backoff: 'exponential', jitter: null });
-    expect(data.jobs).toEqual({ all_blocks: { name: 'customers_clickhouse__all_blocks', blocks: ['extract_customers', 'load_customers'], description: null } });
+    expect(data.jobs).toEqual({ all_blocks: { name: 'customers_clickhouse__all_blocks', blocks: ['extract_customers', 'load_customers'], description: null, checks: true } });
     expect(data.schedules.every_6_hours).toEqual({ name: 'customers_clickhouse__every_6_hours', job: 'all_blocks', cron: '0 */6 * * *', timezone: 'UTC', description: null });
     expect(data.sensors).toEqual({});
     expect(data.run_tags).toEqual({ 'constellation/pipeline_id': PIPELINE.id, 'constellation/pipeline_version': '3' });
@@ -61,7 +61,7 @@ describe('compile', () => {
     const out = compile(spec);
     expect(out).toMatchObject({ jobs: ['nightly'], defaultJob: null, dagsterJobs: { nightly: 'customers_clickhouse__nightly' } });
     const data = JSON.parse(out.files['pipeline.json']!);
-    expect(data.jobs).toEqual({ nightly: { name: 'customers_clickhouse__nightly', blocks: ['extract_customers', 'load_customers'], description: 'Every night' } });
+    expect(data.jobs).toEqual({ nightly: { name: 'customers_clickhouse__nightly', blocks: ['extract_customers', 'load_customers'], description: 'Every night', checks: true } });
     expect(data.schedules.at_two).toMatchObject({ name: 'customers_clickhouse__at_two', job: 'nightly', timezone: 'Europe/Berlin' });
   });
 
@@ -107,10 +107,10 @@ describe('compile', () => {
     ]);
   });
 
-  it('refuses block types and sensors the library does not implement, naming each', () => {
+  it('refuses block types and sensor settings the library does not implement, naming each', () => {
     const spec = flagshipSpec();
     spec.blocks.push({ id: 'transform', type: 'dbt_run@1', config: { project_dir: '/dbt' } });
-    spec.sensors.push({ id: 'on_release', type: 'github_release_sensor@1', config: { repository: 'a/b' } });
+    spec.sensors.push({ id: 'on_upload', type: 'file_arrival_sensor@1', config: { bucket: 'landing', endpoint_url: 'http://garage:3900' } });
     let error: AppError | undefined;
     try {
       compile(spec);
@@ -118,8 +118,27 @@ describe('compile', () => {
       error = e as AppError;
     }
     expect(error?.code).toBe('not_implemented:compile');
-    expect(error?.issues.map((i) => i.path).sort()).toEqual(['/blocks/2/type', '/sensors/0/type']);
+    expect(error?.issues.map((i) => i.path).sort()).toEqual(['/blocks/2/type', '/sensors/0/config/bucket']);
     expect(error?.issues.find((i) => i.path === '/blocks/2/type')?.message).toContain('dbt_run@1');
+    expect(error?.issues.find((i) => i.path === '/sensors/0/config/bucket')?.hint).toContain('local_directory');
+  });
+
+  it('compiles sensors and several jobs into pipeline.json, each sensor on its job with its defaults', async () => {
+    const spec = triggersSpec();
+    const out = compile(spec);
+    await expect(out.files['pipeline.json']).toMatchFileSnapshot('__snapshots__/triggers/pipeline.json');
+    const data = JSON.parse(out.files['pipeline.json']!);
+    expect(data.jobs.emergency_refresh).toEqual({ name: 'customers_clickhouse__emergency_refresh', blocks: ['extract_customers', 'load_customers'], description: null, checks: false });
+    expect(data.sensors.on_release).toEqual({
+      name: 'customers_clickhouse__on_release',
+      type: 'github_release_sensor@1',
+      job: 'release_triggered',
+      config: { repository: 'acme/app', include_prereleases: false, minimum_interval_seconds: 300, token_secret: 'GITHUB_TOKEN', api_url: 'https://api.github.com' },
+      description: null,
+    });
+    expect(data.sensors.on_upload).toMatchObject({ job: 'all_blocks', config: { local_directory: '/data/incoming', prefix: '', pattern: '*.csv', minimum_interval_seconds: 30 } });
+    expect(data.sensors.on_alert).toMatchObject({ job: 'emergency_refresh', config: { alert_directory: '/data/alerts', severity: 'ERROR', minimum_interval_seconds: 60 } });
+    expect(out.jobs).toEqual(['daily_full', 'release_triggered', 'emergency_refresh', 'all_blocks']);
   });
 
   it('compiles ids that only a generated definitions.py had to refuse', () => {

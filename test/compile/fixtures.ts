@@ -23,7 +23,28 @@ export function flagshipSpec(): PipelineSpec {
   };
 }
 
-/** Block id → its catalog type, as the compile service resolves them. */
+/** Block or sensor id → its catalog type, as the compile service resolves them. */
 export function typesFor(spec: PipelineSpec): Map<string, BlockType> {
-  return new Map(spec.blocks.flatMap((b) => (byRef.has(b.type) ? [[b.id, byRef.get(b.type)!] as const] : [])));
+  return new Map([...spec.blocks, ...spec.sensors].flatMap((b) => (byRef.has(b.type) ? [[b.id, byRef.get(b.type)!] as const] : [])));
+}
+
+/** The flagship with seed 004's triggers: two schedules, three sensors, and jobs one of which skips checks. */
+export function triggersSpec(): PipelineSpec {
+  const spec = flagshipSpec();
+  const both = ['extract_customers', 'load_customers'];
+  spec.jobs = [
+    { id: 'daily_full', blocks: both },
+    { id: 'release_triggered', blocks: both },
+    { id: 'emergency_refresh', blocks: both, checks: false },
+  ];
+  spec.schedules = [
+    { id: 'daily', cron: '0 2 * * *', timezone: 'UTC', job: 'daily_full' },
+    { id: 'every_6_hours', cron: '0 */6 * * *', timezone: 'UTC' },
+  ];
+  spec.sensors = [
+    { id: 'on_upload', type: 'file_arrival_sensor@1', config: { local_directory: '/data/incoming', pattern: '*.csv' } },
+    { id: 'on_release', type: 'github_release_sensor@1', job: 'release_triggered', config: { repository: 'acme/app' } },
+    { id: 'on_alert', type: 'data_quality_alert_sensor@1', job: 'emergency_refresh', config: { alert_directory: '/data/alerts' } },
+  ];
+  return spec;
 }

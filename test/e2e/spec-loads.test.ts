@@ -10,7 +10,9 @@ import { DEFAULT_PYTHON } from '../../src/dagster/environments.ts';
 import { shardName, withMember, type ShardFiles } from '../../src/dagster/shard-files.ts';
 import type { PipelineSpec } from '../../src/pipelines/spec-schema.ts';
 import { validateSpec, type BlockTypeSource } from '../../src/pipelines/validation/validate-spec.ts';
-import { BLOCK_CONFIGS } from '../support/arbitraries/block-configs.ts';
+import { isImplementedSensor } from '../../src/compile/block-recipes.ts';
+import { loadManifests } from '../../src/catalog/load-manifests.ts';
+import { BLOCK_CONFIGS, SENSOR_CONFIGS } from '../support/arbitraries/block-configs.ts';
 import { nearMissSpec } from '../support/arbitraries/near-miss-spec.ts';
 import { IMPLEMENTED_TYPES, validSpec, type Spec } from '../support/arbitraries/valid-spec.ts';
 import type { ShardDefinitions } from '../../src/adapters/dagster/shard-check.ts';
@@ -73,6 +75,8 @@ describe('a spec that validates compiles, and what compiles loads in Dagster', (
   it('has a config arbitrary for exactly the block types the compiler implements', () => {
     expect(IMPLEMENTED_TYPES.length).toBeGreaterThan(0);
     expect(Object.keys(BLOCK_CONFIGS).sort()).toEqual(IMPLEMENTED_TYPES.map((type) => type.ref).sort());
+    const sensors = loadManifests().map((m) => `${m.slug}@${m.version}`).filter(isImplementedSensor);
+    expect(Object.keys(SENSOR_CONFIGS).sort()).toEqual(sensors.sort());
   });
 
   it(`loads every generated spec that validates (seed ${SEED}, ${RUNS} runs${PATH ? `, from run ${PATH}` : ''})`, async ({ annotate }) => {
@@ -163,7 +167,7 @@ async function loadShard(tag: string, members: Compiled[]): Promise<Failure[]> {
 /** Whether blocks of this type make assets; those that only check their upstream's (Great Expectations, dbt test) make none. */
 const makesAssets = (ref: string) => IMPLEMENTED_TYPES.find((t) => t.ref === ref)?.compiles_to !== 'asset_check';
 
-/** A member whose assets, jobs or schedules in the loaded shard are not exactly those its spec declares. */
+/** A member whose assets, jobs, schedules or sensors in the loaded shard are not exactly those its spec declares. */
 function listingFailure(member: Compiled, defs: ShardDefinitions): Failure[] {
   const { component, spec } = member;
   const prefix = `${ORG}/${component.componentName}/`;
@@ -174,24 +178,28 @@ function listingFailure(member: Compiled, defs: ShardDefinitions): Failure[] {
     schedules: JSON.parse(component.files['pipeline.json']!).schedules,
   };
   const scheduleNames = Object.values(expected.schedules as Record<string, { name: string }>).map((s) => `${prefix}${s.name}`).sort();
+  const sensorNames = Object.values(JSON.parse(component.files['pipeline.json']!).sensors as Record<string, { name: string }>).map((s) => `${prefix}${s.name}`).sort();
   const actual = {
     // A block that makes several assets (dlt's tables, dbt's models) keys them under its own key.
     assets: [...new Set(mine(defs.assets.map((key) => key.slice(0, 3).join('/'))))].sort(),
     jobs: mine(defs.jobs.filter((job) => Object.values(component.dagsterJobs).includes(job)).map((job) => `${prefix}${job}`)),
     schedules: mine(defs.schedules.filter((name) => scheduleNames.includes(`${prefix}${name}`)).map((name) => `${prefix}${name}`)),
+    sensors: mine(defs.sensors.filter((name) => sensorNames.includes(`${prefix}${name}`)).map((name) => `${prefix}${name}`)),
   };
   const problems = [
     ...(JSON.stringify(actual.assets) !== JSON.stringify(expected.assets) ? [`assets ${JSON.stringify(actual.assets)}, declared ${JSON.stringify(expected.assets)}`] : []),
     ...(JSON.stringify(actual.jobs) !== JSON.stringify(expected.jobs) ? [`jobs ${JSON.stringify(actual.jobs)}, declared ${JSON.stringify(expected.jobs)}`] : []),
     ...(JSON.stringify(actual.schedules) !== JSON.stringify(scheduleNames) ? [`schedules ${JSON.stringify(actual.schedules)}, declared ${JSON.stringify(scheduleNames)}`] : []),
+    ...(JSON.stringify(actual.sensors) !== JSON.stringify(sensorNames) ? [`sensors ${JSON.stringify(actual.sensors)}, declared ${JSON.stringify(sensorNames)}`] : []),
   ];
   return problems.length ? [{ ...member, stage: 'load', error: `listed other definitions than declared: ${problems.join('; ')}`, detail: problems.join('\n'), pipelineJson: component.files['pipeline.json'] }] : [];
 }
 
-/** Block id → block type, resolved as the compile service resolves a stored (pinned) spec. */
+/** Block or sensor id → its type, resolved as the compile service resolves a stored (pinned) spec. */
 async function typesOf(spec: PipelineSpec) {
-  const known = new Map((await source.lookup([...new Set(spec.blocks.map((b) => b.type.split('@')[0]!))])).map((type) => [type.ref, type]));
-  return new Map(spec.blocks.flatMap((block) => (known.has(block.type) ? [[block.id, known.get(block.type)!] as const] : [])));
+  const placed = [...spec.blocks, ...spec.sensors];
+  const known = new Map((await source.lookup([...new Set(placed.map((b) => b.type.split('@')[0]!))])).map((type) => [type.ref, type]));
+  return new Map(placed.flatMap((item) => (known.has(item.type) ? [[item.id, known.get(item.type)!] as const] : [])));
 }
 
 /** Each distinct failure once, with one spec that causes it, its definitions.py, the error in full and a replay. */

@@ -67,7 +67,7 @@ describe('MCP server in memory, with the SDK client', () => {
       const { tools } = await client.listTools();
       expect(tools.map((x) => x.name)).toEqual([
         'search_block_types', 'get_block_type', 'validate_pipeline', 'propose_pipeline', 'edit_pipeline', 'get_pipeline', 'list_pipelines', 'compile_pipeline',
-        'list_environments', 'deploy_pipeline', 'launch_run', 'pipeline_status', 'get_run_logs', 'terminate_run', 'delete_pipeline',
+        'list_environments', 'deploy_pipeline', 'launch_run', 'pipeline_status', 'get_run_logs', 'terminate_run', 'set_trigger_state', 'delete_pipeline',
       ]);
       for (const listed of tools) {
         const def = TOOLS.find((x) => x.name === listed.name)!;
@@ -246,6 +246,15 @@ describe('MCP server in memory, with the SDK client', () => {
       expect(r.isError).toBe(true);
       expect(text(r)).toMatch(/^Error invalid:environment: There is no environment "prod"/);
       expect(text(r)).toContain('development, production');
+    });
+
+    it('set_trigger_state records a pause where no Dagster can be told, and says so', async () => {
+      const r = await call('set_trigger_state', { pipeline_id: id, state: 'paused', environment: 'development' });
+      expect(r.isError).toBeFalsy();
+      expect(r.structuredContent).toMatchObject({ pipeline_id: id, paused: true, environments: [{ environment: 'development', applied: false, triggers: [] }] });
+      expect(r.structuredContent.environments[0].message).toContain('the next deploy starts the triggers paused');
+      const resumed = await call('set_trigger_state', { pipeline_id: id, state: 'running', environment: 'development' });
+      expect(resumed.structuredContent).toMatchObject({ paused: false });
     });
 
     it('launch_run, get_run_logs and terminate_run say plainly that there is no Dagster to ask', async () => {

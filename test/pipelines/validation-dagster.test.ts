@@ -173,4 +173,24 @@ describe('blocks named inside config', () => {
     expect(where(found)).toEqual(['wrong_block_category /sensors/0/config/monitored_checks/0']);
     expect(found[0]!.hint).toContain('has no quality block');
   });
+
+  it('keeps a file sensor inside its directory: absolute, no ".." in prefix or pattern', async () => {
+    const onFiles = (config: Record<string, unknown>) => ({ ...pair(), sensors: [{ id: 'on_files', type: 'file_arrival_sensor@1', config }] });
+    expect(await report(onFiles({ local_directory: '/data/in', prefix: 'orders/', pattern: '**/*.csv' }))).toMatchObject({ valid: true });
+    const found = await errors(onFiles({ local_directory: 'data/in', prefix: '../etc/', pattern: '/x/*' }));
+    expect(where(found).sort()).toEqual(['invalid_config /sensors/0/config/local_directory', 'invalid_config /sensors/0/config/pattern', 'invalid_config /sensors/0/config/prefix']);
+    expect(found.find((i) => i.path.endsWith('local_directory'))!.hint).toContain('an absolute path');
+  });
+
+  it('accepts a data-quality sensor on alert files alone, and wants checks or a folder', async () => {
+    const onFiles = { id: 'on_alert_files', type: 'data_quality_alert_sensor@1', config: { alert_directory: '/app/quality/alerts' } };
+    expect(await report({ ...pair(), sensors: [onFiles] })).toMatchObject({ valid: true, errors: [] });
+    const found = await errors({ ...pair(), sensors: [{ ...onFiles, config: {} }] });
+    expect(where(found)).toEqual([
+      'invalid_config /sensors/0/config/monitored_checks',
+      'invalid_config /sensors/0/config/alert_directory',
+      'invalid_config /sensors/0/config',
+    ]);
+    expect(found[1]!.hint).toContain('Give this, monitored_checks, or both.');
+  });
 });

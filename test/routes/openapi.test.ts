@@ -21,6 +21,8 @@ const ROUTES: Record<string, string[]> = {
   '/v1/pipelines/{id}/runs/{run_id}': ['get'],
   '/v1/pipelines/{id}/runs/{run_id}/logs': ['get'],
   '/v1/pipelines/{id}/runs/{run_id}/terminate': ['post'],
+  '/v1/pipelines/{id}/triggers/pause': ['post'],
+  '/v1/pipelines/{id}/triggers/resume': ['post'],
   '/v1/environments': ['get'],
   '/v1/chat': ['post'],
   '/v1/chat/{id}/stream': ['get'],

@@ -127,3 +127,50 @@ def _module_name(block_type: str) -> str:
 
 def _module(name: str):
     return importlib.import_module(f"constellation_blocks.{name}")
+
+
+# Sensor types: no asset, a sensor on one of the pipeline's jobs (``triggers``). Kept apart from
+# BLOCK_TYPES because a sensor is not a block: it sits in pipeline.json's "sensors", never in "blocks".
+SENSOR_TYPES: Mapping[str, Mapping[str, Any]] = MappingProxyType(
+    {
+        "file_arrival_sensor@1": {
+            "build": ("triggers", "file_arrival_sensor"),
+            "defaults": {
+                "prefix": "",
+                "pattern": "*",
+                "minimum_interval_seconds": 30,
+                "access_key_id_secret": "AWS_ACCESS_KEY_ID",
+                "secret_access_key_secret": "AWS_SECRET_ACCESS_KEY",
+            },
+        },
+        "github_release_sensor@1": {
+            "build": ("triggers", "github_release_sensor"),
+            "defaults": {
+                "include_prereleases": False,
+                "minimum_interval_seconds": 300,
+                "token_secret": "GITHUB_TOKEN",
+                "api_url": "https://api.github.com",
+            },
+        },
+        "data_quality_alert_sensor@1": {
+            "build": ("triggers", "data_quality_alert_sensor"),
+            "defaults": {"severity": "ERROR", "minimum_interval_seconds": 60},
+        },
+    }
+)
+
+
+def is_sensor(sensor_type: str) -> bool:
+    """Whether this version of the library implements the sensor type ``sensor_type``."""
+    return sensor_type in SENSOR_TYPES
+
+
+def sensor_with_defaults(sensor_type: str, config: Mapping[str, Any]) -> dict[str, Any]:
+    """The sensor's config with the manifest defaults under every key it leaves out."""
+    return {**SENSOR_TYPES[sensor_type]["defaults"], **config}
+
+
+def sensor_builder(sensor_type: str) -> Callable[..., Any]:
+    """The builder of ``sensor_type``: ``build(TriggerContext) -> dg.SensorDefinition``."""
+    module, name = SENSOR_TYPES[sensor_type]["build"]
+    return getattr(_module(module), name)

@@ -1,7 +1,7 @@
 """``PipelineComponent``: one compiled pipeline as a Dagster component of a shared code location.
 
 A shard project's ``defs/<pipeline_slug>/defs.yaml`` names this type and the pipeline.json beside
-it; ``build_defs`` builds every asset, job, schedule and resource of that pipeline from the file.
+it; ``build_defs`` builds every asset, job, schedule, sensor and resource of that pipeline from the file.
 This is the wiring a legacy location's generated ``definitions.py`` spells out in Python, done here
 in tested library code, so that no pipeline ever adds Python source to a location.
 
@@ -15,7 +15,7 @@ from typing import Any
 
 import dagster as dg
 
-from constellation_blocks import block_types
+from constellation_blocks import block_types, triggers
 from constellation_blocks.building import BlockContext, BuiltBlock
 from constellation_blocks.pipeline import Pipeline, PipelineFileError
 
@@ -43,11 +43,15 @@ def pipeline_definitions(pipeline: Pipeline) -> dg.Definitions:
     schedules = [
         pipeline.schedule(schedule_id, job=jobs[pipeline.schedule_job(schedule_id)]) for schedule_id in pipeline.schedule_ids
     ]
+    sensors = [
+        triggers.build_sensor(pipeline, sensor_id, jobs[pipeline.sensor(sensor_id).job], built) for sensor_id in pipeline.sensor_ids
+    ]
     return dg.Definitions(
         assets=[a for block in built.values() for a in block.assets],
         asset_checks=[c for block in built.values() for c in block.checks],
         jobs=list(jobs.values()),
         schedules=schedules,
+        sensors=sensors,
     )
 
 

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
     from constellation_blocks.building import BuiltBlock
 
-__all__ = ["FORMATS", "GROUP_NAME", "Block", "Input", "Pipeline", "PipelineFileError"]
+__all__ = ["FORMATS", "GROUP_NAME", "Block", "Input", "Pipeline", "PipelineFileError", "Sensor"]
 
 GROUP_NAME = "pipeline"
 """Every asset's group in format 1, where a code location holds one pipeline."""
@@ -70,8 +70,20 @@ class Input:
     multiple: bool
 
 
+@dataclass(frozen=True)
+class Sensor:
+    """One sensor of the pipeline (format 2): its Dagster name, type, the spec id of its job, and config with defaults."""
+
+    id: str
+    name: str
+    type: str
+    job: str
+    config: dict[str, Any]
+    description: str | None
+
+
 class Pipeline:
-    """A compiled pipeline: its blocks, jobs, schedules and run tags, read from pipeline.json."""
+    """A compiled pipeline: its blocks, jobs, schedules, sensors and run tags, read from pipeline.json."""
 
     def __init__(self, data: Mapping[str, Any], source: str = "pipeline.json"):
         """Checks ``data`` (the parsed pipeline.json) and keeps it; prefer ``Pipeline.load``."""
@@ -156,6 +168,23 @@ class Pipeline:
         """The spec ids of the pipeline's schedules, in file order."""
         return list(self._data["schedules"])
 
+    @property
+    def sensor_ids(self) -> list[str]:
+        """The spec ids of the pipeline's sensors, in file order (none in format 1)."""
+        return list(self._data["sensors"]) if self.format >= 2 else []
+
+    def sensor(self, sensor_id: str) -> Sensor:
+        """The sensor ``sensor_id`` with its config (manifest defaults filled in)."""
+        raw = self._entry("sensors", sensor_id)
+        return Sensor(
+            id=sensor_id,
+            name=raw["name"],
+            type=raw["type"],
+            job=raw["job"],
+            config=block_types.sensor_with_defaults(raw["type"], raw.get("config") or {}),
+            description=raw.get("description"),
+        )
+
     def asset_key(self, block_id: str) -> dg.AssetKey:
         """The asset key of the block ``block_id``: the namespace prefix and the id."""
         self._raw_block(block_id)
@@ -217,15 +246,18 @@ class Pipeline:
         """The job ``job_id``: materializes its blocks' assets and runs their checks, with the pipeline's run tags.
 
         ``built`` (format 2) holds what each block made: a block may make several assets, or only
-        checks on its upstream's; without it, a block is its one asset (format 1).
+        checks on its upstream's; without it, a block is its one asset (format 1). A job with
+        ``"checks": false`` (an emergency refresh) materializes the assets and runs no check at all.
         """
         job = self._entry("jobs", job_id)
         if built is None:
             selection = dg.AssetSelection.assets(*(self.asset_key(block_id) for block_id in job["blocks"]))
         else:
             assets = [key for block_id in job["blocks"] for a in built[block_id].assets for key in a.keys]
-            checks = [key for block_id in job["blocks"] for key in built[block_id].check_keys]
-            selection = dg.AssetSelection.assets(*assets).without_checks() | dg.AssetSelection.checks(*checks)
+            selection = dg.AssetSelection.assets(*assets).without_checks()
+            if job.get("checks", True):
+                checks = [key for block_id in job["blocks"] for key in built[block_id].check_keys]
+                selection = selection | dg.AssetSelection.checks(*checks)
         return dg.define_asset_job(
             name=self.job_name(job_id),
             selection=selection,

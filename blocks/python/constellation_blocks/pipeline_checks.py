@@ -74,14 +74,23 @@ class _Format2:
             self._text(self._key(job, "name", where), f"{where}.name")
             for index, block_id in enumerate(self._list(self._key(job, "blocks", where), f"{where}.blocks")):
                 self._known(block_id, blocks, f"{where}.blocks[{index}]", "block")
+            if not isinstance(job.get("checks", True), bool):
+                self._fail(f"{where}.checks", f"must be true or false, got {job['checks']!r}")
         for schedule_id, schedule in self._object(data["schedules"], "schedules").items():
             where = f"schedules.{schedule_id}"
             schedule = self._object(schedule, where)
             self._text(self._key(schedule, "name", where), f"{where}.name")
             self._text(self._key(schedule, "cron", where), f"{where}.cron")
             self._known(self._key(schedule, "job", where), jobs, f"{where}.job", "job")
-        if self._object(data["sensors"], "sensors"):
-            self._fail("sensors", "holds sensors, which this version of constellation_blocks does not implement")
+        for sensor_id, sensor in self._object(data["sensors"], "sensors").items():
+            where = f"sensors.{sensor_id}"
+            sensor = self._object(sensor, where)
+            self._text(self._key(sensor, "name", where), f"{where}.name")
+            sensor_type = self._text(self._key(sensor, "type", where), f"{where}.type")
+            if not block_types.is_sensor(sensor_type):
+                self._fail(f"{where}.type", f'is "{sensor_type}", a sensor type this version of constellation_blocks does not implement')
+            self._known(self._key(sensor, "job", where), jobs, f"{where}.job", "job")
+            self._object(sensor.get("config") or {}, f"{where}.config")
         if data["partitions"] is not None:
             self._key(self._object(data["partitions"], "partitions"), "type", "partitions")
         self._object(data["run_tags"], "run_tags")

@@ -269,3 +269,60 @@ class PagedJsonServer:
         self._httpd.shutdown()
         self._httpd.server_close()
         self._thread.join()
+
+
+
+class _ThreadedJsonServer:
+    """Answers each GET with ``answer(path, headers) -> (status, JSON value)``, in a thread, on a free loopback port."""
+
+    def __init__(self, answer):
+        import http.server
+        import json
+        import threading
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802 (http.server's name)
+                status, value = answer(self.path, self.headers)
+                body = json.dumps(value).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *_):  # keep the test output clean
+                pass
+
+        self._httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        self._thread.join()
+
+
+class GitHubReleasesServer(_ThreadedJsonServer):
+    """GitHub's ``GET /repos/{owner}/{repo}/releases`` for the release sensor, answering ``releases`` newest first.
+
+    ``releases`` (dicts with at least ``id`` and ``tag_name``) may grow between ticks; ``status``
+    set to an HTTP code makes every answer that error. Every request's path and Authorization
+    header is kept in ``requests``.
+    """
+
+    def __init__(self, repository: str, releases: list[dict]):
+        self.releases = releases
+        self.status = 200
+        self.requests: list[tuple[str, str | None]] = []
+        super().__init__(lambda path, headers: self._answer(repository, path, headers))
+
+    def _answer(self, repository: str, path: str, headers) -> tuple[int, object]:
+        self.requests.append((path, headers.get("Authorization")))
+        if self.status != 200:
+            return self.status, {"message": "stand-in error"}
+        if path.split("?")[0] != f"/repos/{repository}/releases":
+            return 404, {"message": "Not Found"}
+        newest_first = sorted(self.releases, key=lambda r: r["id"], reverse=True)
+        return 200, [{"draft": False, "prerelease": False, "name": r["tag_name"], **r} for r in newest_first]

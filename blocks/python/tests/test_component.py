@@ -8,6 +8,7 @@ import duckdb
 import pytest
 
 import customers
+from constellation_blocks.building import BuiltBlock
 from constellation_blocks.component import pipeline_definitions
 from constellation_blocks.pipeline import Pipeline, PipelineFileError
 from constellation_blocks.postgres import PostgresResource
@@ -116,3 +117,28 @@ def test_a_multiple_port_receives_every_upstream_and_commits_each_watermark(tmp_
         [extract] = result.asset_materializations_for_node(node)
         assert extract.metadata["constellation/previous_watermark"].value == latest
         assert extract.metadata["total_rows"].value == 2  # id 1 again (at the watermark) and id 11
+
+
+def test_a_job_with_checks_false_runs_no_check(tmp_path, data):
+    @dg.asset(key=[*PREFIX, "orders"])
+    def orders():
+        return 1
+
+    @dg.asset_check(asset=orders)
+    def not_empty():
+        return dg.AssetCheckResult(passed=True)
+
+    data["jobs"]["refresh"] = {"name": "sales_sync__refresh", "blocks": ["load_customers"], "description": None, "checks": False}
+    data["jobs"]["checked"] = {"name": "sales_sync__checked", "blocks": ["load_customers"], "description": None, "checks": True}
+    path = tmp_path / "pipeline.json"
+    path.write_text(json.dumps(data))
+    pipeline = Pipeline.load(path)
+    # What a block making an asset and a check on it gives the component (a dbt or GE block does).
+    built = {"load_customers": BuiltBlock(assets=[orders], checks=[not_empty], keys=(orders.key,))}
+    defs = dg.Definitions(assets=[orders], asset_checks=[not_empty], jobs=[pipeline.asset_job(j, built) for j in ("refresh", "checked")])
+    refresh = defs.resolve_job_def("sales_sync__refresh").execute_in_process()
+    checked = defs.resolve_job_def("sales_sync__checked").execute_in_process()
+    assert [e.asset_key for e in refresh.get_asset_materialization_events()] == [orders.key]
+    assert [e.asset_key for e in checked.get_asset_materialization_events()] == [orders.key]
+    assert refresh.get_asset_check_evaluations() == []
+    assert [e.check_name for e in checked.get_asset_check_evaluations()] == ["not_empty"]

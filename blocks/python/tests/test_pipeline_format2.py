@@ -104,7 +104,12 @@ BROKEN = {
         lambda d: d["schedules"]["every_6_hours"].update(job="nightly"),
         r"schedules.every_6_hours.job names no job of this pipeline: 'nightly' \(known: all_blocks\)",
     ),
-    "sensors": (lambda d: d["sensors"].update(s={}), r"sensors holds sensors, which this version of constellation_blocks does not implement"),
+    "sensors": (lambda d: d["sensors"].update(s={}), r"sensors.s.name is missing"),
+    "sensor of an unknown type": (
+        lambda d: d["sensors"].update(s={"name": "x__s", "type": "kafka_sensor@1", "job": "all_blocks", "config": {}}),
+        r'sensors.s.type is "kafka_sensor@1", a sensor type this version of constellation_blocks does not implement',
+    ),
+    "job checks not a boolean": (lambda d: d["jobs"]["all_blocks"].update(checks="no"), r"jobs.all_blocks.checks must be true or false, got 'no'"),
     "blocks a list": (lambda d: d.update(blocks=[]), r"blocks must be an object, got a list"),
 }
 

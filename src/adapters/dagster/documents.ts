@@ -104,3 +104,54 @@ export const SCHEDULE_STATE = `query ScheduleState($selector: ScheduleSelector!)
     ... on Error { message }
   }
 }`;
+
+// A pipeline's schedules and sensors, paused and resumed by pause_triggers / resume_triggers.
+const INSTIGATION = 'id selectorId status';
+
+export const SCHEDULE_INSTIGATION = `query ScheduleInstigation($selector: ScheduleSelector!) {
+  scheduleOrError(scheduleSelector: $selector) {
+    __typename
+    ... on Schedule { name scheduleState { ${INSTIGATION} } }
+    ... on Error { message }
+  }
+}`;
+
+export const SENSOR_INSTIGATION = `query SensorInstigation($selector: SensorSelector!) {
+  sensorOrError(sensorSelector: $selector) {
+    __typename
+    ... on Sensor { name sensorState { ${INSTIGATION} } }
+    ... on Error { message }
+  }
+}`;
+
+export const START_SCHEDULE = `mutation StartSchedule($selector: ScheduleSelector!) {
+  startSchedule(scheduleSelector: $selector) {
+    __typename
+    ... on ScheduleStateResult { scheduleState { ${INSTIGATION} } }
+    ... on Error { message }
+  }
+}`;
+
+export const STOP_SCHEDULE = `mutation StopSchedule($id: String!) {
+  stopRunningSchedule(id: $id) {
+    __typename
+    ... on ScheduleStateResult { scheduleState { ${INSTIGATION} } }
+    ... on Error { message }
+  }
+}`;
+
+export const START_SENSOR = `mutation StartSensor($selector: SensorSelector!) {
+  startSensor(sensorSelector: $selector) {
+    __typename
+    ... on Sensor { sensorState { ${INSTIGATION} } }
+    ... on Error { message }
+  }
+}`;
+
+export const STOP_SENSOR = `mutation StopSensor($id: String!) {
+  stopSensor(id: $id) {
+    __typename
+    ... on StopSensorMutationResult { instigationState { ${INSTIGATION} } }
+    ... on Error { message }
+  }
+}`;

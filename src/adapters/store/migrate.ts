@@ -4,6 +4,7 @@ import deployments from './migrations/0002-deployments.ts';
 import chats from './migrations/0003-chats.ts';
 import approvalTokens from './migrations/0004-approval-tokens.ts';
 import slugs from './migrations/0005-slugs.ts';
+import triggerStates from './migrations/0006-trigger-states.ts';
 
 /** Ordered, append-only. Both stores run exactly these. */
 export const MIGRATIONS: ReadonlyArray<{ id: string; sql: string }> = [
@@ -12,6 +13,7 @@ export const MIGRATIONS: ReadonlyArray<{ id: string; sql: string }> = [
   { id: '0003-chats', sql: chats },
   { id: '0004-approval-tokens', sql: approvalTokens },
   { id: '0005-slugs', sql: slugs },
+  { id: '0006-trigger-states', sql: triggerStates },
 ];
 
 // Any constant: instances starting together take turns instead of racing on DDL.

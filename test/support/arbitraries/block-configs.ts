@@ -87,3 +87,37 @@ export const BLOCK_CONFIGS: Record<string, fc.Arbitrary<Record<string, unknown>>
           : { schema: 'public', table_names: tables },
     })),
 };
+
+// An absolute path the schema takes ("^/"); the rest is free text, quotes and braces included.
+const absolutePath = fc.oneof(fc.constantFrom('/data/incoming', '/tmp/a b', '/'), hostileText({ maxLength: 60 }).map((s) => `/${s}`));
+
+/**
+ * One config arbitrary per sensor type the compiler implements (src/compile/block-recipes.ts
+ * isImplementedSensor), keyed by ref, each valid against its manifest's config_schema. The
+ * data-quality sensor watches alert files only: no quality block type compiles yet.
+ */
+export const SENSOR_CONFIGS = {
+  'file_arrival_sensor@1': fc.record(
+    {
+      local_directory: absolutePath,
+      prefix: fc.oneof(fc.constant(''), fc.stringMatching(/^[a-z0-9_]{1,12}\/$/)),
+      pattern: fc.constantFrom('*', '*.csv', '**/*.json', 'orders-*.parquet'),
+      minimum_interval_seconds: fc.integer({ min: 5, max: 86_400 }),
+    },
+    { requiredKeys: ['local_directory'] },
+  ),
+  'github_release_sensor@1': fc.record(
+    {
+      repository: fc.tuple(fc.stringMatching(/^[A-Za-z0-9_.-]{1,20}$/), fc.stringMatching(/^[A-Za-z0-9_.-]{1,20}$/)).map(([owner, name]) => `${owner}/${name}`),
+      include_prereleases: fc.boolean(),
+      minimum_interval_seconds: fc.integer({ min: 60, max: 86_400 }),
+      token_secret: secretName,
+      api_url: fc.constantFrom('https://api.github.com', 'https://github.example.com/api/v3'),
+    },
+    { requiredKeys: ['repository'] },
+  ),
+  'data_quality_alert_sensor@1': fc.record(
+    { alert_directory: absolutePath, severity: fc.constantFrom('WARN', 'ERROR'), minimum_interval_seconds: fc.integer({ min: 5, max: 86_400 }) },
+    { requiredKeys: ['alert_directory'] },
+  ),
+};

@@ -2,12 +2,13 @@ import fc from 'fast-check';
 import type { BlockType } from '../../../src/catalog/block-type.ts';
 import { loadManifests } from '../../../src/catalog/load-manifests.ts';
 import { recipeFor } from '../../../src/compile/block-recipes.ts';
-import { BLOCK_CONFIGS } from './block-configs.ts';
+import { BLOCK_CONFIGS, SENSOR_CONFIGS } from './block-configs.ts';
 import { hostileText } from './text.ts';
 
 /**
  * Pipeline specs meant to be valid, over every block type the compiler implements, cron
- * schedules, partitionings, job layouts and retry policies, with hostile names and descriptions.
+ * schedules, sensors of every implemented sensor type, partitionings, job layouts (some skipping
+ * checks) and retry policies, with hostile names and descriptions.
  * Ports and their types come from the catalog's manifests, so a block type joins by adding its
  * config arbitrary (block-configs.ts): wiring follows from its ports.
  */
@@ -15,8 +16,9 @@ import { hostileText } from './text.ts';
 export type Spec = Record<string, unknown> & {
   blocks: Array<Record<string, unknown> & { id: string; type: string }>;
   edges: Array<{ from: { block: string; port: string }; to: { block: string; port: string } }>;
-  jobs: Array<{ id: string; blocks: string[]; description?: string }>;
+  jobs: Array<{ id: string; blocks: string[]; description?: string; checks?: boolean }>;
   schedules: Array<Record<string, unknown> & { id: string; cron: string; job?: string }>;
+  sensors: Array<Record<string, unknown> & { id: string; type: string; job?: string }>;
 };
 
 /** Block types with a recipe in the compiler, as the catalog describes them. */
@@ -96,13 +98,24 @@ const blockDraft = fc.record(
 type BlockDraft = typeof blockDraft extends fc.Arbitrary<infer T> ? T : never;
 
 const jobLayout = fc.option(
-  fc.record({ count: fc.integer({ min: 1, max: 3 }), membership: fc.array(fc.nat(), { minLength: 40, maxLength: 40 }), descriptions: fc.array(fc.option(hostileText({ maxLength: 4000 }), { nil: undefined }), { minLength: 3, maxLength: 3 }) }),
+  fc.record({
+    count: fc.integer({ min: 1, max: 3 }),
+    membership: fc.array(fc.nat(), { minLength: 40, maxLength: 40 }),
+    descriptions: fc.array(fc.option(hostileText({ maxLength: 4000 }), { nil: undefined }), { minLength: 3, maxLength: 3 }),
+    checks: fc.array(fc.option(fc.boolean(), { nil: undefined }), { minLength: 3, maxLength: 3 }),
+  }),
   // No jobs (the default job runs every block) a third of the time.
   { nil: undefined, freq: 2 },
 );
 const scheduleDraft = fc.record(
   { cron: plainCron, timezone: zone, job: fc.nat(), description: hostileText({ maxLength: 4000 }) },
   { requiredKeys: ['cron'] },
+);
+
+const SENSOR_TYPES = Object.keys(SENSOR_CONFIGS) as Array<keyof typeof SENSOR_CONFIGS>;
+const sensorDraft = fc.record(
+  { pick: fc.nat(), configs: fc.record(SENSOR_CONFIGS), job: fc.nat(), description: hostileText({ maxLength: 4000 }) },
+  { requiredKeys: ['pick', 'configs', 'job'] },
 );
 
 const MAX_BLOCKS = 30;
@@ -112,16 +125,17 @@ export const validSpec: fc.Arbitrary<Spec> = fc
       name: hostileText({ minLength: 1, maxLength: 200 }),
       description: hostileText({ maxLength: 4000 }),
       drafts: fc.oneof({ weight: 9, arbitrary: fc.array(blockDraft, { minLength: 1, maxLength: 6 }) }, { weight: 1, arbitrary: fc.array(blockDraft, { minLength: 12, maxLength: MAX_BLOCKS }) }),
-      ids: fc.uniqueArray(cleanId, { minLength: MAX_BLOCKS + 6, maxLength: MAX_BLOCKS + 6 }),
+      ids: fc.uniqueArray(cleanId, { minLength: MAX_BLOCKS + 9, maxLength: MAX_BLOCKS + 9 }),
       jobs: jobLayout,
       schedules: fc.array(scheduleDraft, { maxLength: 3 }),
+      sensors: fc.array(sensorDraft, { maxLength: 3 }),
       partitions,
       retry_policy: retryPolicy,
       environment: fc.stringMatching(/^[a-z][a-z0-9_-]{0,15}$/),
     },
-    { requiredKeys: ['name', 'drafts', 'ids', 'jobs', 'schedules', 'partitions'] },
+    { requiredKeys: ['name', 'drafts', 'ids', 'jobs', 'schedules', 'sensors', 'partitions'] },
   )
-  .map(({ drafts, ids, jobs: layout, schedules: scheduleDrafts, partitions: p, ...rest }) => {
+  .map(({ drafts, ids, jobs: layout, schedules: scheduleDrafts, sensors: sensorDrafts, partitions: p, ...rest }) => {
     const { blocks, edges } = wire(drafts, ids);
     const jobIds = ids.slice(MAX_BLOCKS, MAX_BLOCKS + 3);
     const jobs = layout ? jobsFor(blocks.map((b) => b.id), layout, jobIds) : [];
@@ -130,7 +144,17 @@ export const validSpec: fc.Arbitrary<Spec> = fc
       ...s,
       ...(jobs.length && job !== undefined && job % 3 !== 0 ? { job: jobs[job % jobs.length]!.id } : {}),
     }));
-    return { ...rest, blocks, edges, jobs, schedules, ...(p ? { partitions: p } : {}) };
+    const sensors = sensorDrafts.map(({ pick, configs, job, ...sensor }, i) => {
+      const type = SENSOR_TYPES[pick % SENSOR_TYPES.length]!;
+      return {
+        id: ids[MAX_BLOCKS + 6 + i]!,
+        type,
+        config: configs[type],
+        ...sensor,
+        ...(jobs.length && job % 3 !== 0 ? { job: jobs[job % jobs.length]!.id } : {}),
+      };
+    });
+    return { ...rest, blocks, edges, jobs, schedules, sensors, ...(p ? { partitions: p } : {}) };
   });
 
 /**
@@ -171,6 +195,7 @@ function jobsFor(blockIds: string[], layout: NonNullable<typeof jobLayout extend
     id: jobIds[j]!,
     blocks: blockIds.filter((_, b) => ((layout.membership[b]! % subsets) + 1) & (1 << j)),
     ...(layout.descriptions[j] !== undefined ? { description: layout.descriptions[j] } : {}),
+    ...(layout.checks[j] !== undefined ? { checks: layout.checks[j] } : {}),
   }));
   return jobs.filter((job) => job.blocks.length > 0);
 }
