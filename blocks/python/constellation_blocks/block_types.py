@@ -62,6 +62,13 @@ BLOCK_TYPES: Mapping[str, Mapping[str, Any]] = MappingProxyType(
                 "destination_credentials_secret": "DLT_DESTINATION_CREDENTIALS",
             },
         },
+        # A builder: one asset check on the upstream asset it validates (expectations.build), no asset.
+        "great_expectations_validation@1": {
+            "kind": "great_expectations",
+            "build": ("expectations", "build"),
+            "resource": None,
+            "defaults": {"database": "duckdb", "connection_secret": "POSTGRES_URL", "fail_pipeline_on_error": True},
+        },
     }
 )
 
