@@ -69,6 +69,13 @@ BLOCK_TYPES: Mapping[str, Mapping[str, Any]] = MappingProxyType(
             "resource": None,
             "defaults": {"database": "duckdb", "connection_secret": "POSTGRES_URL", "fail_pipeline_on_error": True},
         },
+        # A builder: one asset publishing its upstream assets and their lineage (datahub_lineage.build).
+        "datahub_metadata_ingestion@1": {
+            "kind": "datahub",
+            "build": ("datahub_lineage", "build"),
+            "resource": None,
+            "defaults": {"env": "PROD", "include_lineage": True, "token_secret": "DATAHUB_GMS_TOKEN"},
+        },
     }
 )
 

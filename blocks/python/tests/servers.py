@@ -269,3 +269,82 @@ class PagedJsonServer:
         self._httpd.shutdown()
         self._httpd.server_close()
         self._thread.join()
+
+
+class JsonStandIn:
+    """A local HTTP server answering JSON by ``handle(request)`` (404 where it returns None), keeping every request.
+
+    For vendor APIs that cannot run here (DataHub GMS, Airbyte): a subclass implements the endpoints
+    the vendor's client library calls, and tests assert what arrived. A request is a dict with
+    method, path (with query), headers and body (parsed JSON, or None).
+    """
+
+    def __init__(self):
+        import http.server
+        import json
+        import threading
+
+        self.requests: list[dict] = []
+        stand_in = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def _serve(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                text = self.rfile.read(length).decode() if length else ""
+                request = {"method": self.command, "path": self.path, "headers": dict(self.headers), "body": json.loads(text) if text else None}
+                stand_in.requests.append(request)
+                answer = stand_in.handle(request)
+                status, payload = answer if answer is not None else (404, {"message": f"no stand-in for {self.command} {self.path}"})
+                body = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = do_POST = do_DELETE = _serve  # noqa: N815 (http.server's names)
+
+            def log_message(self, *_):  # keep the test output clean
+                pass
+
+        self._httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread.start()
+
+    def handle(self, request: dict) -> tuple[int, object] | None:
+        """(status, JSON body) for ``request``; None answers 404."""
+        return None
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        self._thread.join()
+
+
+class DataHubGms(JsonStandIn):
+    """DataHub GMS as acryl-datahub's DatahubRestEmitter (Rest.li ingestion) calls it.
+
+    ``GET /config`` (the emitter's connection test; it wants "noCode": "true"), then
+    ``POST /aspects?action=ingestProposal`` (one proposal) or ``ingestProposalBatch`` (several).
+    ``proposals()`` reads back every proposal with its aspect's JSON value parsed.
+    """
+
+    def handle(self, request):
+        if request["method"] == "GET" and request["path"].split("?")[0] == "/config":
+            return 200, {"noCode": "true", "versions": {"acryldata/datahub": {"version": "v1.2.0", "commit": "stand-in"}}}
+        if request["method"] == "POST" and request["path"] in ("/aspects?action=ingestProposal", "/aspects?action=ingestProposalBatch"):
+            return 200, {"value": "ok"}
+        return None
+
+    def proposals(self) -> list[dict]:
+        """Every proposal received, in order: entityUrn, aspectName, changeType and the aspect as an object."""
+        import json
+
+        found = []
+        for request in self.requests:
+            body = request["body"] or {}
+            for proposal in ([body["proposal"]] if "proposal" in body else body.get("proposals", [])):
+                aspect = proposal.get("aspect", {}).get("value")
+                found.append({**proposal, "aspect": json.loads(aspect) if isinstance(aspect, str) else aspect})
+        return found

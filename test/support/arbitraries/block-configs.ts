@@ -115,6 +115,16 @@ export const BLOCK_CONFIGS: Record<string, fc.Arbitrary<Record<string, unknown>>
     },
     { requiredKeys: ['table', 'duckdb_path', 'expectations'] },
   ),
+  'datahub_metadata_ingestion@1': fc.record(
+    {
+      gms_url: fc.constantFrom('http://datahub-gms:8080', 'https://acme.acryl.io/gms', 'http://127.0.0.1:9'),
+      platform: fc.constantFrom('duckdb', 'postgres', 'clickhouse', 'iceberg', 'dbt'),
+      env: fc.constantFrom('PROD', 'DEV', 'QA'),
+      include_lineage: fc.boolean(),
+      token_secret: secretName,
+    },
+    { requiredKeys: ['gms_url', 'platform'] },
+  ),
 };
 
 /**
