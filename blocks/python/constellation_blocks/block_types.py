@@ -76,6 +76,20 @@ BLOCK_TYPES: Mapping[str, Mapping[str, Any]] = MappingProxyType(
             "resource": None,
             "defaults": {"env": "PROD", "include_lineage": True, "token_secret": "DATAHUB_GMS_TOKEN"},
         },
+        # A builder: one asset syncing an Airbyte connection, its own AirbyteResource bound (airbyte_sync.build).
+        "airbyte_sync@1": {
+            "kind": "airbyte",
+            "build": ("airbyte_sync", "build"),
+            "resource": None,
+            "defaults": {
+                "host": "localhost",
+                "port": 8000,
+                "use_https": False,
+                "poll_interval_seconds": 10,
+                "timeout_seconds": 3600,
+                "api_token_secret": "AIRBYTE_API_TOKEN",
+            },
+        },
     }
 )
 

@@ -348,3 +348,50 @@ class DataHubGms(JsonStandIn):
                 aspect = proposal.get("aspect", {}).get("value")
                 found.append({**proposal, "aspect": json.loads(aspect) if isinstance(aspect, str) else aspect})
         return found
+
+
+class AirbyteApi(JsonStandIn):
+    """Airbyte's Configuration API (/api/v1) as dagster-airbyte's ``AirbyteResource`` calls it.
+
+    ``connections/get`` (the connection and its streams), ``connections/sync`` (starts job 1, 2, ...),
+    ``jobs/list`` (status polls without logs; ``jobs/get`` with them) and ``jobs/cancel``. Each job
+    moves through ``statuses``, one per poll, and stays at the last.
+    """
+
+    def __init__(self, connection_id: str, streams: list[str], statuses: list[str]):
+        self.connection_id = connection_id
+        self.streams = streams
+        self.statuses = statuses
+        self.jobs: dict[int, int] = {}  # job id -> polls so far
+        super().__init__()
+
+    def _job(self, job_id: int, poll: bool) -> dict:
+        polls = self.jobs[job_id] = self.jobs[job_id] + (1 if poll else 0)
+        status = "pending" if polls == 0 else self.statuses[min(polls, len(self.statuses)) - 1]
+        return {"job": {"id": job_id, "configType": "sync", "configId": self.connection_id, "status": status}, "attempts": []}
+
+    def handle(self, request):
+        path, body = request["path"], request["body"] or {}
+        if request["method"] != "POST" or not path.startswith("/api/v1/"):
+            return None
+        endpoint = path[len("/api/v1/"):]
+        if endpoint in ("connections/get", "connections/sync") and body.get("connectionId") != self.connection_id:
+            return 404, {"message": f"connection {body.get('connectionId')} not found"}
+        if endpoint == "connections/get":
+            streams = [{"stream": {"name": name}, "config": {"selected": True, "syncMode": "full_refresh"}} for name in self.streams]
+            return 200, {"connectionId": self.connection_id, "name": "GitHub → Postgres", "status": "active", "syncCatalog": {"streams": streams}}
+        if endpoint == "connections/sync":
+            job_id = len(self.jobs) + 1
+            self.jobs[job_id] = 0
+            return 200, self._job(job_id, poll=False)
+        if endpoint == "jobs/get" and body.get("id") in self.jobs:
+            return 200, self._job(body["id"], poll=True)
+        if endpoint == "jobs/list" and body.get("configId") == self.connection_id:
+            return 200, {"jobs": [self._job(job_id, poll=True) for job_id in sorted(self.jobs, reverse=True)[:1]]}
+        if endpoint == "jobs/cancel" and body.get("id") in self.jobs:
+            return 200, {"job": {"id": body["id"], "status": "cancelled"}, "attempts": []}
+        return None
+
+    def calls(self) -> list[str]:
+        """The endpoints called, in order (e.g. "connections/sync")."""
+        return [r["path"][len("/api/v1/"):] for r in self.requests]

@@ -125,6 +125,18 @@ export const BLOCK_CONFIGS: Record<string, fc.Arbitrary<Record<string, unknown>>
     },
     { requiredKeys: ['gms_url', 'platform'] },
   ),
+  'airbyte_sync@1': fc.record(
+    {
+      connection_id: fc.uuid(),
+      host: fc.constantFrom('localhost', 'airbyte-server', '127.0.0.1', 'airbyte.example.com'),
+      port: fc.integer({ min: 1, max: 65535 }),
+      use_https: fc.boolean(),
+      poll_interval_seconds: fc.integer({ min: 1, max: 3600 }),
+      timeout_seconds: fc.integer({ min: 60, max: 86400 }),
+      api_token_secret: secretName,
+    },
+    { requiredKeys: ['connection_id'] },
+  ),
 };
 
 /**
