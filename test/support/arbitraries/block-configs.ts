@@ -145,8 +145,9 @@ export const BLOCK_CONFIGS: Record<string, fc.Arbitrary<Record<string, unknown>>
  * one asset, which such a block checks whatever table it names.
  */
 export const TABLES_MADE_BY: Record<string, (config: Record<string, unknown>) => string[]> = {
+  // dlt's snake_case naming of the generated names ([a-z][a-z0-9_]*): each trailing "_" becomes "x", then runs of "_" become one.
   'dlt_ingestion@1': (config) => {
     const source = config.source_config as { resources?: string[]; table_names?: string[] };
-    return source.resources ?? source.table_names ?? [];
+    return (source.resources ?? source.table_names ?? []).map((name) => name.replace(/_+$/, (tail) => 'x'.repeat(tail.length)).replace(/_+/g, '_'));
   },
 };
