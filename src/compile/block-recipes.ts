@@ -16,6 +16,12 @@ const RECIPES: Record<string, BlockRecipe> = {
   'duckdb_load@1': { requirements: ['duckdb==1.5.6'] },
   // No resource key: the block binds its own dagster-dlt resource, with both of its credentials.
   'dlt_ingestion@1': { requirements: ['dagster-dlt==0.29.27', 'dlt[duckdb,postgres]==1.31.0', 'duckdb==1.5.6'] },
+  // An asset check on its upstream's table, read from DuckDB or from Postgres (its URL bound by the block itself).
+  'great_expectations_validation@1': { requirements: ['great-expectations==1.24.1', 'pandas==3.1.1', 'duckdb==1.5.6', 'psycopg[binary]==3.3.9'] },
+  // Binds its own DataHub resource (GMS URL and token); emits over Rest.li with acryl-datahub's emitter.
+  'datahub_metadata_ingestion@1': { requirements: ['acryl-datahub[datahub-rest]==1.7.0.17'] },
+  // Binds its own dagster-airbyte resource (server and token).
+  'airbyte_sync@1': { requirements: ['dagster-airbyte==0.29.27'] },
 };
 
 export const recipeFor = (ref: string): BlockRecipe | undefined => RECIPES[ref];

@@ -98,3 +98,34 @@ export async function startJsonApi(resources: Record<string, unknown[]>): Promis
     return req.method === 'GET' && name in resources ? { json: resources[name] } : null;
   });
 }
+
+/**
+ * Airbyte's Configuration API (`/api/v1`) as dagster-airbyte's `AirbyteResource` calls it:
+ * `connections/get`, `connections/sync` (starts job 1, 2, ...), `jobs/list` and `jobs/get` (each
+ * poll moves a job one step through `statuses`, staying at the last), `jobs/cancel`. Same endpoints
+ * as blocks/python/tests/servers.py AirbyteApi.
+ */
+export async function startAirbyte(connectionId: string, statuses: string[] = ['running', 'succeeded'], streams: string[] = ['issues']): Promise<StandIn & { syncs(): number }> {
+  const polls = new Map<number, number>();
+  const job = (id: number, poll: boolean) => {
+    const n = (polls.get(id) ?? 0) + (poll ? 1 : 0);
+    polls.set(id, n);
+    const status = n === 0 ? 'pending' : statuses[Math.min(n, statuses.length) - 1];
+    return { job: { id, configType: 'sync', configId: connectionId, status }, attempts: [] };
+  };
+  const standIn = await startStandIn((req) => {
+    if (req.method !== 'POST' || !req.path.startsWith('/api/v1/')) return null;
+    const endpoint = req.path.slice('/api/v1/'.length);
+    const body = (req.body ?? {}) as { connectionId?: string; configId?: string; id?: number };
+    if ((endpoint === 'connections/get' || endpoint === 'connections/sync') && body.connectionId !== connectionId) return { status: 404, json: { message: `connection ${body.connectionId} not found` } };
+    if (endpoint === 'connections/get') {
+      return { json: { connectionId, name: 'stand-in connection', status: 'active', syncCatalog: { streams: streams.map((name) => ({ stream: { name }, config: { selected: true } })) } } };
+    }
+    if (endpoint === 'connections/sync') return { json: job(polls.size + 1, false) };
+    if (endpoint === 'jobs/get' && body.id !== undefined && polls.has(body.id)) return { json: job(body.id, true) };
+    if (endpoint === 'jobs/list' && body.configId === connectionId && polls.size > 0) return { json: { jobs: [job(polls.size, true)] } };
+    if (endpoint === 'jobs/cancel' && body.id !== undefined && polls.has(body.id)) return { json: { job: { id: body.id, status: 'cancelled' }, attempts: [] } };
+    return null;
+  });
+  return Object.assign(standIn, { syncs: () => polls.size });
+}

@@ -62,6 +62,34 @@ BLOCK_TYPES: Mapping[str, Mapping[str, Any]] = MappingProxyType(
                 "destination_credentials_secret": "DLT_DESTINATION_CREDENTIALS",
             },
         },
+        # A builder: one asset check on the upstream asset it validates (expectations.build), no asset.
+        "great_expectations_validation@1": {
+            "kind": "great_expectations",
+            "build": ("expectations", "build"),
+            "resource": None,
+            "defaults": {"database": "duckdb", "connection_secret": "POSTGRES_URL", "fail_pipeline_on_error": True},
+        },
+        # A builder: one asset publishing its upstream assets and their lineage (datahub_lineage.build).
+        "datahub_metadata_ingestion@1": {
+            "kind": "datahub",
+            "build": ("datahub_lineage", "build"),
+            "resource": None,
+            "defaults": {"env": "PROD", "include_lineage": True, "token_secret": "DATAHUB_GMS_TOKEN"},
+        },
+        # A builder: one asset syncing an Airbyte connection, its own AirbyteResource bound (airbyte_sync.build).
+        "airbyte_sync@1": {
+            "kind": "airbyte",
+            "build": ("airbyte_sync", "build"),
+            "resource": None,
+            "defaults": {
+                "host": "localhost",
+                "port": 8000,
+                "use_https": False,
+                "poll_interval_seconds": 10,
+                "timeout_seconds": 3600,
+                "api_token_secret": "AIRBYTE_API_TOKEN",
+            },
+        },
     }
 )
 

@@ -117,7 +117,7 @@ def test_a_new_release_asks_for_one_run_with_the_token_read_at_tick_time(tmp_pat
     assert [r.tags["constellation/github_release"] for r in second.run_requests] == ["v1.1"]
     assert second.run_requests[0].run_key == "release-12"
     assert tick(sensor, instance, second.cursor).run_requests == []
-    assert github.requests[0] == ("/repos/acme/app/releases?per_page=100", "Bearer t-123")
+    assert github.calls[0] == ("/repos/acme/app/releases?per_page=100", "Bearer t-123")
 
 
 def test_prereleases_fire_when_asked_and_no_token_means_no_header(tmp_path, data, instance, github, monkeypatch):
@@ -127,7 +127,7 @@ def test_prereleases_fire_when_asked_and_no_token_means_no_header(tmp_path, data
     first = tick(sensor, instance)
     github.releases.append({"id": 11, "tag_name": "v2.0-rc1", "prerelease": True})
     assert [r.run_key for r in tick(sensor, instance, first.cursor).run_requests] == ["release-11"]
-    assert {auth for _, auth in github.requests} == {None}
+    assert {auth for _, auth in github.calls} == {None}
 
 
 def test_a_refused_call_says_what_to_fix(tmp_path, data, instance, github):

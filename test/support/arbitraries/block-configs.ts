@@ -28,6 +28,20 @@ const duckdbPath = fc
   .tuple(fc.oneof(fc.constantFrom('/data/warehouse', 'relative/w', 'w', '/tmp/a b'), hostileText({ maxLength: 60 })), fc.constantFrom('.duckdb', '.db'))
   .map(([stem, extension]) => stem + extension);
 
+// One Great Expectations expectation of each manifest type, with the kwargs its class requires.
+const expectation = fc.oneof(
+  fc.record({ type: fc.constantFrom('expect_column_values_to_not_be_null', 'expect_column_values_to_be_unique'), kwargs: fc.record({ column: identifier }) }),
+  fc.record({
+    type: fc.constant('expect_column_values_to_be_between'),
+    // The schema wants min_value or max_value (Great Expectations refuses neither).
+    kwargs: fc.record({ column: identifier, min_value: fc.integer(), max_value: fc.integer(), mostly: fc.double({ min: 0, max: 1, noNaN: true }) }, { requiredKeys: ['column', 'min_value'] }),
+  }),
+  // Great Expectations refuses a row count range whose min is above its max.
+  fc.record({ type: fc.constant('expect_table_row_count_to_be_between'), kwargs: fc.tuple(fc.nat(), fc.nat()).map(([a, b]) => ({ min_value: Math.min(a, b), max_value: Math.max(a, b) })) }),
+  fc.record({ type: fc.constant('expect_column_values_to_be_in_set'), kwargs: fc.record({ column: identifier, value_set: fc.array(fc.oneof(identifier, fc.integer()), { maxLength: 4 }) }) }),
+  fc.record({ type: fc.constant('expect_column_values_to_match_regex'), kwargs: fc.record({ column: identifier, regex: fc.constantFrom('^[a-z]+$', '\\d{3}', '.*') }) }),
+);
+
 export const BLOCK_CONFIGS: Record<string, fc.Arbitrary<Record<string, unknown>>> = {
   'postgres_incremental_extract@1': fc.record(
     {
@@ -86,6 +100,56 @@ export const BLOCK_CONFIGS: Record<string, fc.Arbitrary<Record<string, unknown>>
           ? { client: { base_url: 'https://api.example.com/v1/' }, resources: tables }
           : { schema: 'public', table_names: tables },
     })),
+  // The schema's if/then: duckdb (the default database) needs duckdb_path. Each expectation gets the kwargs its type requires.
+  // Its table is replaced by one its upstream makes when wired (valid-spec.ts, TABLES_MADE_BY).
+  'great_expectations_validation@1': fc.record(
+    {
+      table: identifier,
+      schema: identifier,
+      database: fc.constantFrom('duckdb', 'postgres'),
+      duckdb_path: duckdbPath,
+      connection_secret: secretName,
+      fail_pipeline_on_error: fc.boolean(),
+      suite_name: fc.stringMatching(/^[A-Za-z0-9_.-]{1,30}$/),
+      expectations: fc.array(expectation, { minLength: 1, maxLength: 6 }),
+    },
+    { requiredKeys: ['table', 'duckdb_path', 'expectations'] },
+  ),
+  'datahub_metadata_ingestion@1': fc.record(
+    {
+      gms_url: fc.constantFrom('http://datahub-gms:8080', 'https://acme.acryl.io/gms', 'http://127.0.0.1:9'),
+      platform: fc.constantFrom('duckdb', 'postgres', 'clickhouse', 'iceberg', 'dbt'),
+      env: fc.constantFrom('PROD', 'DEV', 'QA'),
+      include_lineage: fc.boolean(),
+      token_secret: secretName,
+    },
+    { requiredKeys: ['gms_url', 'platform'] },
+  ),
+  'airbyte_sync@1': fc.record(
+    {
+      connection_id: fc.uuid(),
+      host: fc.constantFrom('localhost', 'airbyte-server', '127.0.0.1', 'airbyte.example.com'),
+      port: fc.integer({ min: 1, max: 65535 }),
+      use_https: fc.boolean(),
+      poll_interval_seconds: fc.integer({ min: 1, max: 3600 }),
+      timeout_seconds: fc.integer({ min: 60, max: 86400 }),
+      api_token_secret: secretName,
+    },
+    { requiredKeys: ['connection_id'] },
+  ),
+};
+
+/**
+ * The tables a block of each type makes assets of, from its config, for blocks whose config names
+ * one of its upstream's tables (great_expectations_validation's `table`): a type not listed makes
+ * one asset, which such a block checks whatever table it names.
+ */
+export const TABLES_MADE_BY: Record<string, (config: Record<string, unknown>) => string[]> = {
+  // dlt's snake_case naming of the generated names ([a-z][a-z0-9_]*): each trailing "_" becomes "x", then runs of "_" become one.
+  'dlt_ingestion@1': (config) => {
+    const source = config.source_config as { resources?: string[]; table_names?: string[] };
+    return (source.resources ?? source.table_names ?? []).map((name) => name.replace(/_+$/, (tail) => 'x'.repeat(tail.length)).replace(/_+/g, '_'));
+  },
 };
 
 // An absolute path the schema takes ("^/"); the rest is free text, quotes and braces included.

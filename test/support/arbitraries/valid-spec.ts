@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import type { BlockType } from '../../../src/catalog/block-type.ts';
 import { loadManifests } from '../../../src/catalog/load-manifests.ts';
 import { recipeFor } from '../../../src/compile/block-recipes.ts';
-import { BLOCK_CONFIGS, SENSOR_CONFIGS } from './block-configs.ts';
+import { BLOCK_CONFIGS, SENSOR_CONFIGS, TABLES_MADE_BY } from './block-configs.ts';
 import { hostileText } from './text.ts';
 
 /**
@@ -178,10 +178,18 @@ function wire(drafts: BlockDraft[], ids: string[]): Pick<Spec, 'blocks' | 'edges
         edges.push({ from: { block: from!.block, port: from!.port }, to: { block: id, port: port.name } });
       }
     });
-    blocks.push({ id, type: type.ref, config: configs[type.ref] ?? missingConfig(type.ref), ...text });
+    const config = configs[type.ref] ?? missingConfig(type.ref);
+    blocks.push({ id, type: type.ref, config: namingAnUpstreamTable(config, edges.filter((e) => e.to.block === id), blocks), ...text });
     outputs.push(...type.outputs.map((port) => ({ block: id, port: port.name, type: port.type })));
   });
   return { blocks, edges };
+}
+
+/** A config whose `table` names a table of its (one) upstream block, where that block makes several. */
+function namingAnUpstreamTable(config: Record<string, unknown>, inbound: Spec['edges'], blocks: Spec['blocks']): Record<string, unknown> {
+  const upstream = blocks.find((b) => b.id === inbound[0]?.from.block);
+  const tables = upstream && typeof config.table === 'string' ? TABLES_MADE_BY[upstream.type]?.(upstream.config as Record<string, unknown>) : undefined;
+  return tables?.length ? { ...config, table: tables[(config.table as string).length % tables.length] } : config;
 }
 
 function missingConfig(ref: string): never {
