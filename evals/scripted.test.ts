@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLlm } from '../src/agent/llm.ts';
+import { startScriptedLlm } from '../test/support/scripted-llm.ts';
 import { flagshipSpec } from '../test/compile/fixtures.ts';
 import type { PipelineSpec } from '../src/pipelines/spec-schema.ts';
 import {
@@ -54,7 +56,29 @@ describe('eval scenarios, played by their scripted policies (write-only environm
     const result = await runScenario(flagship, 'scripted', { policy: wrong });
     expect(result.pass).toBe(false);
     expect(result.checks.filter((c) => !c.pass).map((c) => c.grader)).toEqual(['schedule']);
-    expect(scoreTable([result])).toMatch(/\| flagship +\| 6\/7 +\| FAIL +\| schedule: schedules are \["0 \*\/12 \* \* \*"\]/);
+    expect(scoreTable([result])).toMatch(/\| flagship +\| 6\/7 +\| FAIL +\| \d+ +\| \d+ +\| schedule: schedules are \["0 \*\/12 \* \* \*"\]/);
+  });
+
+  it('counts tokens: each scenario\'s columns are the sums of the usage the endpoint reported, and the total row adds them up', async () => {
+    const server = await startScriptedLlm({ steps: flagship.policy() });
+    try {
+      const llm = createLlm({ apiKey: 'scripted', baseURL: server.baseUrl, model: 'scripted', maxRetries: 0 });
+      const result = await runScenario(flagship, llm);
+      expect(result.pass).toBe(true);
+      // One usage per model step (the policy's steps), as the server computed and sent them.
+      expect(server.reported).toHaveLength(flagship.policy().length);
+      const input = server.reported.reduce((n, u) => n + u.prompt_tokens, 0);
+      const output = server.reported.reduce((n, u) => n + u.completion_tokens, 0);
+      expect(input).toBeGreaterThan(output);
+      expect(result.usage).toEqual({ inputTokens: input, outputTokens: output });
+      const other = { ...result, name: 'other', usage: { inputTokens: 7, outputTokens: 3 } };
+      const rows = scoreTable([result, other]).split('\n').map((line) => line.split('|').map((cell) => cell.trim()));
+      expect(rows[0]!.slice(1, 6)).toEqual(['scenario', 'checks', 'result', 'input tokens', 'output tokens']);
+      expect(rows[2]!.slice(1, 6)).toEqual(['flagship', '7/7', 'pass', String(input), String(output)]);
+      expect(rows[4]!.slice(1, 6)).toEqual(['total', '14/14', '2/2 scenarios', String(input + 7), String(output + 3)]);
+    } finally {
+      await server.close();
+    }
   });
 
   it('fails the deploy grader when the model saves the pipeline but never deploys it', async () => {
