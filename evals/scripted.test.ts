@@ -10,10 +10,13 @@ import {
   blocks,
   compiles,
   deployed,
+  edges,
   noNewDeployment,
   noNewVersion,
   rolledBackTo,
   schedule,
+  triggers,
+  validates,
   type GradeContext,
   type Grader,
   type SetupRecord,
@@ -185,6 +188,44 @@ describe('graders fail a wrong result', () => {
     await deploy(h, id);
     expect(await grade(noNewVersion(), ctx(id, { setup }))).toEqual({ pass: false, detail: 'version 1 became 2' });
     expect(await grade(noNewDeployment(), ctx(id, { setup }))).toEqual({ pass: false, detail: '1 deployment(s) became 2' });
+  });
+
+  it('validates: passes a stored pipeline; fails a spec the catalog no longer accepts, naming the path', async () => {
+    const id = await createPipeline(h, spec());
+    expect((await grade(validates(), ctx(id))).pass).toBe(true);
+    const stale = spec((s) => void (s.blocks[1]!.type = 'clickhouse_replacing_merge_tree_load@9'));
+    const services = { ...h.services, pipelines: { get: async () => ({ version: { spec: stale, version: 1 } }), validate: h.services.pipelines.validate.bind(h.services.pipelines) } } as unknown as GradeContext['services'];
+    const check = await grade(validates(), ctx(id, { services }));
+    expect(check.pass).toBe(false);
+    expect(check.detail).toContain('/blocks/1/type');
+  });
+
+  it('edges: fails an edge the wrong way round, and names what is missing', async () => {
+    const id = await createPipeline(h, spec());
+    expect((await grade(edges([EXTRACT, CLICKHOUSE]), ctx(id))).pass).toBe(true);
+    expect(await grade(edges([EXTRACT, CLICKHOUSE], [CLICKHOUSE, EXTRACT]), ctx(id))).toEqual({ pass: false, detail: `no edge ${CLICKHOUSE} → ${EXTRACT}; edges are ${EXTRACT} → ${CLICKHOUSE}` });
+  });
+
+  it('triggers: fails a sensor whose job leaves out a block, one with no job when a job is asked for, and a missing cron', async () => {
+    const RELEASES = 'github_release_sensor@1';
+    const withJobs = (job: string | undefined) =>
+      spec((s) => {
+        s.jobs = [
+          { id: 'extract_only', blocks: ['extract_customers'] },
+          { id: 'everything', blocks: ['extract_customers', 'load_customers'] },
+        ];
+        s.schedules[0]!.job = 'everything';
+        s.sensors = [{ id: 'on_release', type: RELEASES, config: { repository: 'dlt-hub/dlt' }, ...(job ? { job } : {}) }];
+      });
+    const partial = await createPipeline(h, withJobs('extract_only'));
+    expect(await grade(triggers('sensor', RELEASES, [EXTRACT, CLICKHOUSE]), ctx(partial))).toEqual({ pass: false, detail: `on_release runs job "extract_only", without ${CLICKHOUSE}` });
+    expect((await grade(triggers('schedule', '0 */6 * * *', [EXTRACT, CLICKHOUSE], { namesJob: true }), ctx(partial))).pass).toBe(true);
+    expect((await grade(triggers('schedule', '0 2 * * *', [EXTRACT]), ctx(partial))).pass).toBe(false);
+    const full = await createPipeline(h, withJobs('everything'));
+    expect((await grade(triggers('sensor', RELEASES, [EXTRACT, CLICKHOUSE], { namesJob: true }), ctx(full))).pass).toBe(true);
+    const jobless = await createPipeline(h, withJobs(undefined));
+    expect((await grade(triggers('sensor', RELEASES, [EXTRACT, CLICKHOUSE]), ctx(jobless))).pass).toBe(true);
+    expect(await grade(triggers('sensor', RELEASES, [EXTRACT], { namesJob: true }), ctx(jobless))).toEqual({ pass: false, detail: 'on_release targets no job' });
   });
 
   it('answerMentions: fails an answer that does not say it', async () => {
