@@ -224,9 +224,9 @@ export function edges(...pairs: Array<[from: string, to: string]>): Grader {
 /**
  * A schedule on `cron` (kind 'schedule') or a sensor of type `trigger` (kind 'sensor') runs a job
  * of the spec whose blocks include blocks of these types (every block when it names no job, unless
- * `namesJob` asks that it target a declared job).
+ * `namesJob` asks that it target a declared job); with `exactly`, blocks of no other type.
  */
-export function triggers(kind: 'schedule' | 'sensor', trigger: string, runs: string[], opts: { namesJob?: boolean } = {}): Grader {
+export function triggers(kind: 'schedule' | 'sensor', trigger: string, runs: string[], opts: { namesJob?: boolean; exactly?: boolean } = {}): Grader {
   return {
     name: `${kind} ${trigger} runs ${runs.length} block type(s)`,
     async grade(ctx) {
@@ -241,8 +241,11 @@ export function triggers(kind: 'schedule' | 'sensor', trigger: string, runs: str
         const job = t.job === undefined ? null : spec.jobs.find((j) => j.id === t.job);
         if (t.job !== undefined && !job) return fail(`${t.id} targets job "${t.job}", which the spec does not declare`);
         const types = new Set((job?.blocks ?? spec.blocks.map((b) => b.id)).map((id) => typeOf.get(id)));
+        const what = job ? `job "${job.id}"` : 'every block';
         const missing = runs.filter((type) => !types.has(type));
-        return missing.length ? fail(`${t.id} runs ${job ? `job "${job.id}"` : 'every block'}, without ${missing.join(', ')}`) : ok(`${t.id} runs ${job ? `job "${job.id}"` : 'every block'}`);
+        const extra = opts.exactly ? [...types].filter((type) => !runs.includes(type!)) : [];
+        if (missing.length) return fail(`${t.id} runs ${what}, without ${missing.join(', ')}`);
+        return extra.length ? fail(`${t.id} runs ${what}, which also has ${extra.join(', ')}`) : ok(`${t.id} runs ${what}`);
       });
       return verdicts.find((v) => v.pass) ?? verdicts[0]!;
     },

@@ -220,6 +220,8 @@ describe('graders fail a wrong result', () => {
     const partial = await createPipeline(h, withJobs('extract_only'));
     expect(await grade(triggers('sensor', RELEASES, [EXTRACT, CLICKHOUSE]), ctx(partial))).toEqual({ pass: false, detail: `on_release runs job "extract_only", without ${CLICKHOUSE}` });
     expect((await grade(triggers('schedule', '0 */6 * * *', [EXTRACT, CLICKHOUSE], { namesJob: true }), ctx(partial))).pass).toBe(true);
+    expect(await grade(triggers('schedule', '0 */6 * * *', [EXTRACT], { exactly: true }), ctx(partial))).toEqual({ pass: false, detail: `every_6_hours runs job "everything", which also has ${CLICKHOUSE}` });
+    expect((await grade(triggers('sensor', RELEASES, [EXTRACT], { exactly: true }), ctx(partial))).pass).toBe(true);
     expect((await grade(triggers('schedule', '0 2 * * *', [EXTRACT]), ctx(partial))).pass).toBe(false);
     const full = await createPipeline(h, withJobs('everything'));
     expect((await grade(triggers('sensor', RELEASES, [EXTRACT, CLICKHOUSE], { namesJob: true }), ctx(full))).pass).toBe(true);

@@ -7,9 +7,10 @@ import { githubStack } from './github-stack.ts';
 import { lastRun } from './last-run.ts';
 import { orders } from './orders.ts';
 import { rollback } from './rollback.ts';
+import { seedStack } from './seed-stack.ts';
 
 /**
  * Every scenario. Those that deploy stay within what compiles (Postgres extract; ClickHouse or
  * DuckDB load; cron schedules); the seed-004 stack ones propose a spec and grade it and its validation.
  */
-export const SCENARIOS: Scenario[] = [flagship, orders, duckdb, daily, editHourly, lastRun, rollback, githubStack];
+export const SCENARIOS: Scenario[] = [flagship, orders, duckdb, daily, editHourly, lastRun, rollback, githubStack, seedStack];
