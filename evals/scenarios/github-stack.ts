@@ -1,6 +1,6 @@
 import { answerMentions, blocks, edges, schedule, triggers, validates } from '../graders.ts';
 import type { Scenario } from '../scenario.ts';
-import { proposeStack } from './stack.ts';
+import { githubIssuesWithDlt, proposeStack } from './stack.ts';
 
 const DLT = 'dlt_ingestion@1';
 const DBT_RUN = 'dbt_run@1';
@@ -24,19 +24,7 @@ export const githubStack: Scenario = {
   policy: proposeStack({
     searches: [{ query: 'dlt rest api ingestion dbt models' }, { query: 'dbt test great expectations datahub lineage' }, { query: 'github release', category: 'trigger' }],
     blocks: [
-      {
-        id: 'ingest_issues',
-        slug: 'dlt_ingestion',
-        config: {
-          pipeline_name: 'github_issues',
-          source: 'rest_api',
-          source_config: { client: { base_url: 'https://api.github.com/repos/dlt-hub/dlt/' }, resources: ['issues'] },
-          destination: 'duckdb',
-          duckdb_path: DUCKDB,
-          write_disposition: 'merge',
-          primary_key: ['id'],
-        },
-      },
+      githubIssuesWithDlt(DUCKDB, { write_disposition: 'merge', primary_key: ['id'] }),
       { id: 'transform', slug: 'dbt_run', config: { project_dir: DBT_PROJECT, command: 'run' } },
       { id: 'test_models', slug: 'dbt_test', config: { project_dir: DBT_PROJECT } },
       {

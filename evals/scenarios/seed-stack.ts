@@ -1,6 +1,6 @@
 import { answerMentions, blocks, edges, triggers, validates } from '../graders.ts';
 import type { Scenario } from '../scenario.ts';
-import { proposeStack } from './stack.ts';
+import { githubIssuesWithDlt, proposeStack } from './stack.ts';
 
 const AIRBYTE = 'airbyte_sync@1';
 const DLT = 'dlt_ingestion@1';
@@ -30,17 +30,7 @@ export const seedStack: Scenario = {
     searches: [{ query: 'airbyte sync dlt ingestion dbt models' }, { query: 'dbt test great expectations datahub lineage' }, { query: 'file arrival data quality alert', category: 'trigger' }],
     blocks: [
       { id: 'sync_airbyte', slug: 'airbyte_sync', config: { connection_id: CONNECTION } },
-      {
-        id: 'ingest_issues',
-        slug: 'dlt_ingestion',
-        config: {
-          pipeline_name: 'github_issues',
-          source: 'rest_api',
-          source_config: { client: { base_url: 'https://api.github.com/repos/dlt-hub/dlt/' }, resources: ['issues'] },
-          destination: 'duckdb',
-          duckdb_path: DUCKDB,
-        },
-      },
+      githubIssuesWithDlt(DUCKDB),
       { id: 'transform', slug: 'dbt_run', config: { project_dir: DBT_PROJECT, command: 'run' } },
       { id: 'test_models', slug: 'dbt_test', config: { project_dir: DBT_PROJECT } },
       {

@@ -85,6 +85,22 @@ export function proposeStack(plan: StackPlan): () => ScriptStep[] {
   ];
 }
 
+/** dlt loading the issues of dlt-hub/dlt from GitHub's REST API into a DuckDB file (both stack scenarios start there). */
+export function githubIssuesWithDlt(duckdbPath: string, extra: Record<string, unknown> = {}): StackBlock {
+  return {
+    id: 'ingest_issues',
+    slug: 'dlt_ingestion',
+    config: {
+      pipeline_name: 'github_issues',
+      source: 'rest_api',
+      source_config: { client: { base_url: 'https://api.github.com/repos/dlt-hub/dlt/' }, resources: ['issues'] },
+      destination: 'duckdb',
+      duckdb_path: duckdbPath,
+      ...extra,
+    },
+  };
+}
+
 function fail(message: string): never {
   throw new Error(`policy: ${message}`);
 }
