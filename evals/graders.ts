@@ -191,3 +191,63 @@ export function answerGivesStatus(): Grader {
     },
   };
 }
+
+/** The stored current version passes validation against the catalog as it is now (no errors). */
+export function validates(): Grader {
+  return {
+    name: 'validates',
+    async grade(ctx) {
+      const current = await currentSpec(ctx);
+      if (!current) return NO_PIPELINE;
+      const report = await ctx.services.pipelines.validate(ctx.principal, current.spec);
+      if (!report.valid) return fail(`invalid: ${report.errors.map((e) => `${e.path} ${e.message}`).join('; ')}`);
+      return ok(`valid${report.warnings.length ? ` with warnings: ${report.warnings.map((w) => w.path).join(', ')}` : ''}`);
+    },
+  };
+}
+
+/** Each pair [from, to] of block types has an edge from a block of the first to a block of the second. */
+export function edges(...pairs: Array<[from: string, to: string]>): Grader {
+  return {
+    name: 'edges',
+    async grade(ctx) {
+      const current = await currentSpec(ctx);
+      if (!current) return NO_PIPELINE;
+      const typeOf = new Map(current.spec.blocks.map((b) => [b.id, b.type]));
+      const have = new Set(current.spec.edges.map((e) => `${typeOf.get(e.from.block)} → ${typeOf.get(e.to.block)}`));
+      const missing = pairs.map(([from, to]) => `${from} → ${to}`).filter((p) => !have.has(p));
+      return missing.length ? fail(`no edge ${missing.join(', ')}; edges are ${[...have].join(', ') || 'none'}`) : ok([...have].join(', '));
+    },
+  };
+}
+
+/**
+ * A schedule on `cron` (kind 'schedule') or a sensor of type `trigger` (kind 'sensor') runs a job
+ * of the spec whose blocks include blocks of these types (every block when it names no job, unless
+ * `namesJob` asks that it target a declared job); with `exactly`, blocks of no other type.
+ */
+export function triggers(kind: 'schedule' | 'sensor', trigger: string, runs: string[], opts: { namesJob?: boolean; exactly?: boolean } = {}): Grader {
+  return {
+    name: `${kind} ${trigger} runs ${runs.length} block type(s)`,
+    async grade(ctx) {
+      const current = await currentSpec(ctx);
+      if (!current) return NO_PIPELINE;
+      const { spec } = current;
+      const found = kind === 'schedule' ? spec.schedules.filter((s) => normalCron(s.cron) === normalCron(trigger)) : spec.sensors.filter((s) => s.type === trigger);
+      if (found.length === 0) return fail(`no ${kind} ${trigger}; ${kind}s are ${JSON.stringify(kind === 'schedule' ? cronsOf(spec) : spec.sensors.map((s) => s.type))}`);
+      const typeOf = new Map(spec.blocks.map((b) => [b.id, b.type]));
+      const verdicts = found.map((t) => {
+        if (t.job === undefined && opts.namesJob) return fail(`${t.id} targets no job`);
+        const job = t.job === undefined ? null : spec.jobs.find((j) => j.id === t.job);
+        if (t.job !== undefined && !job) return fail(`${t.id} targets job "${t.job}", which the spec does not declare`);
+        const types = new Set((job?.blocks ?? spec.blocks.map((b) => b.id)).map((id) => typeOf.get(id)));
+        const what = job ? `job "${job.id}"` : 'every block';
+        const missing = runs.filter((type) => !types.has(type));
+        const extra = opts.exactly ? [...types].filter((type) => !runs.includes(type!)) : [];
+        if (missing.length) return fail(`${t.id} runs ${what}, without ${missing.join(', ')}`);
+        return extra.length ? fail(`${t.id} runs ${what}, which also has ${extra.join(', ')}`) : ok(`${t.id} runs ${what}`);
+      });
+      return verdicts.find((v) => v.pass) ?? verdicts[0]!;
+    },
+  };
+}

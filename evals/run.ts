@@ -1,6 +1,7 @@
 // npm run eval: every scenario against a real model (OPENAI_API_KEY, with OPENAI_BASE_URL and
 // OPENAI_MODEL honoured), each on a fresh in-memory PGlite store and a write-only environment;
-// without a key, the scripted policies instead. Prints the score table either way.
+// without a key, the scripted policies instead. Prints the score table either way, with the input
+// and output tokens each scenario used (the endpoint's usage of every model step, summed).
 import { llmFromConfig } from '../src/agent/llm.ts';
 import { loadConfig } from '../src/config.ts';
 import { runScenario, scoreTable, type ScenarioResult } from './scenario.ts';
@@ -21,7 +22,8 @@ async function main() {
     const started = performance.now();
     const result = await runScenario(scenario, llm ?? 'scripted');
     results.push(result);
-    process.stderr.write(`${scenario.name}: ${result.passed}/${result.total} in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+    const { inputTokens, outputTokens } = result.usage;
+    process.stderr.write(`${scenario.name}: ${result.passed}/${result.total}, ${inputTokens} input and ${outputTokens} output tokens, in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
   }
   process.stdout.write(`${scoreTable(results)}\n`);
 }

@@ -1,5 +1,6 @@
 import type { UIMessage } from 'ai';
 import { createLlm } from '../src/agent/llm.ts';
+import type { StepUsage } from '../src/agent/run-agent.ts';
 import { startScriptedLlm, type ScriptStep } from '../test/support/scripted-llm.ts';
 import type { Grader, SetupRecord } from './graders.ts';
 import { sendMessage, startHarness, textOf, userMessage, type Harness, type Llm, type TurnResult } from './harness.ts';
@@ -26,6 +27,19 @@ export interface ScenarioResult {
   error: string | null;
   answer: string;
   turns: TurnResult[];
+  /** Tokens the model's steps used, as the endpoint reported them, summed over every turn. */
+  usage: Tokens;
+}
+
+export interface Tokens {
+  inputTokens: number;
+  outputTokens: number;
+}
+
+/** The sum of the step usages a turn's stream carried (`message-metadata` chunks, see runAgent). */
+export function tokensOf(turns: TurnResult[]): Tokens {
+  const steps = turns.flatMap((t) => t.chunks).flatMap((c) => (c.type === 'message-metadata' ? [(c.messageMetadata as { step_usage?: StepUsage } | undefined)?.step_usage] : []));
+  return steps.reduce<Tokens>((sum, u) => (u ? { inputTokens: sum.inputTokens + u.inputTokens, outputTokens: sum.outputTokens + u.outputTokens } : sum), { inputTokens: 0, outputTokens: 0 });
 }
 
 /**
@@ -58,29 +72,33 @@ export async function runScenario(scenario: Scenario, model: 'scripted' | Llm, o
       checks.push({ grader: grader.name, ...check });
     }
     const passed = checks.filter((c) => c.pass).length;
-    return { name: scenario.name, checks, passed, total: checks.length, pass: passed === checks.length, error, answer, turns };
+    return { name: scenario.name, checks, passed, total: checks.length, pass: passed === checks.length, error, answer, turns, usage: tokensOf(turns) };
   } catch (e) {
     error = `harness: ${(e as Error).message}`;
-    return { name: scenario.name, checks: [], passed: 0, total: scenario.graders.length, pass: false, error, answer: '', turns };
+    return { name: scenario.name, checks: [], passed: 0, total: scenario.graders.length, pass: false, error, answer: '', turns, usage: tokensOf(turns) };
   } finally {
     await h.close();
     await scripted?.close();
   }
 }
 
-/** The score table: scenario, passed checks / total, pass or fail, and what failed. */
+/** The score table: scenario, passed checks / total, pass or fail, input and output tokens, and what failed. */
 export function scoreTable(results: ScenarioResult[]): string {
   const rows = results.map((r) => [
     r.name,
     `${r.passed}/${r.total}`,
     r.pass ? 'pass' : 'FAIL',
+    String(r.usage.inputTokens),
+    String(r.usage.outputTokens),
     [...r.checks.filter((c) => !c.pass).map((c) => `${c.grader}: ${c.detail}`), ...(r.error ? [`error: ${r.error}`] : [])].join('; ').slice(0, 160),
   ]);
   const passed = results.filter((r) => r.pass).length;
   const checks = results.reduce((n, r) => n + r.passed, 0);
   const total = results.reduce((n, r) => n + r.total, 0);
-  rows.push(['total', `${checks}/${total}`, `${passed}/${results.length} scenarios`, '']);
-  const header = ['scenario', 'checks', 'result', 'failed checks'];
+  const input = results.reduce((n, r) => n + r.usage.inputTokens, 0);
+  const output = results.reduce((n, r) => n + r.usage.outputTokens, 0);
+  rows.push(['total', `${checks}/${total}`, `${passed}/${results.length} scenarios`, String(input), String(output), '']);
+  const header = ['scenario', 'checks', 'result', 'input tokens', 'output tokens', 'failed checks'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLlm } from '../src/agent/llm.ts';
+import { startScriptedLlm } from '../test/support/scripted-llm.ts';
 import { flagshipSpec } from '../test/compile/fixtures.ts';
 import type { PipelineSpec } from '../src/pipelines/spec-schema.ts';
 import {
@@ -8,10 +10,13 @@ import {
   blocks,
   compiles,
   deployed,
+  edges,
   noNewDeployment,
   noNewVersion,
   rolledBackTo,
   schedule,
+  triggers,
+  validates,
   type GradeContext,
   type Grader,
   type SetupRecord,
@@ -54,7 +59,29 @@ describe('eval scenarios, played by their scripted policies (write-only environm
     const result = await runScenario(flagship, 'scripted', { policy: wrong });
     expect(result.pass).toBe(false);
     expect(result.checks.filter((c) => !c.pass).map((c) => c.grader)).toEqual(['schedule']);
-    expect(scoreTable([result])).toMatch(/\| flagship +\| 6\/7 +\| FAIL +\| schedule: schedules are \["0 \*\/12 \* \* \*"\]/);
+    expect(scoreTable([result])).toMatch(/\| flagship +\| 6\/7 +\| FAIL +\| \d+ +\| \d+ +\| schedule: schedules are \["0 \*\/12 \* \* \*"\]/);
+  });
+
+  it('counts tokens: each scenario\'s columns are the sums of the usage the endpoint reported, and the total row adds them up', async () => {
+    const server = await startScriptedLlm({ steps: flagship.policy() });
+    try {
+      const llm = createLlm({ apiKey: 'scripted', baseURL: server.baseUrl, model: 'scripted', maxRetries: 0 });
+      const result = await runScenario(flagship, llm);
+      expect(result.pass).toBe(true);
+      // One usage per model step (the policy's steps), as the server computed and sent them.
+      expect(server.reported).toHaveLength(flagship.policy().length);
+      const input = server.reported.reduce((n, u) => n + u.prompt_tokens, 0);
+      const output = server.reported.reduce((n, u) => n + u.completion_tokens, 0);
+      expect(input).toBeGreaterThan(output);
+      expect(result.usage).toEqual({ inputTokens: input, outputTokens: output });
+      const other = { ...result, name: 'other', usage: { inputTokens: 7, outputTokens: 3 } };
+      const rows = scoreTable([result, other]).split('\n').map((line) => line.split('|').map((cell) => cell.trim()));
+      expect(rows[0]!.slice(1, 6)).toEqual(['scenario', 'checks', 'result', 'input tokens', 'output tokens']);
+      expect(rows[2]!.slice(1, 6)).toEqual(['flagship', '7/7', 'pass', String(input), String(output)]);
+      expect(rows[4]!.slice(1, 6)).toEqual(['total', '14/14', '2/2 scenarios', String(input + 7), String(output + 3)]);
+    } finally {
+      await server.close();
+    }
   });
 
   it('fails the deploy grader when the model saves the pipeline but never deploys it', async () => {
@@ -161,6 +188,46 @@ describe('graders fail a wrong result', () => {
     await deploy(h, id);
     expect(await grade(noNewVersion(), ctx(id, { setup }))).toEqual({ pass: false, detail: 'version 1 became 2' });
     expect(await grade(noNewDeployment(), ctx(id, { setup }))).toEqual({ pass: false, detail: '1 deployment(s) became 2' });
+  });
+
+  it('validates: passes a stored pipeline; fails a spec the catalog no longer accepts, naming the path', async () => {
+    const id = await createPipeline(h, spec());
+    expect((await grade(validates(), ctx(id))).pass).toBe(true);
+    const stale = spec((s) => void (s.blocks[1]!.type = 'clickhouse_replacing_merge_tree_load@9'));
+    const services = { ...h.services, pipelines: { get: async () => ({ version: { spec: stale, version: 1 } }), validate: h.services.pipelines.validate.bind(h.services.pipelines) } } as unknown as GradeContext['services'];
+    const check = await grade(validates(), ctx(id, { services }));
+    expect(check.pass).toBe(false);
+    expect(check.detail).toContain('/blocks/1/type');
+  });
+
+  it('edges: fails an edge the wrong way round, and names what is missing', async () => {
+    const id = await createPipeline(h, spec());
+    expect((await grade(edges([EXTRACT, CLICKHOUSE]), ctx(id))).pass).toBe(true);
+    expect(await grade(edges([EXTRACT, CLICKHOUSE], [CLICKHOUSE, EXTRACT]), ctx(id))).toEqual({ pass: false, detail: `no edge ${CLICKHOUSE} → ${EXTRACT}; edges are ${EXTRACT} → ${CLICKHOUSE}` });
+  });
+
+  it('triggers: fails a sensor whose job leaves out a block, one with no job when a job is asked for, and a missing cron', async () => {
+    const RELEASES = 'github_release_sensor@1';
+    const withJobs = (job: string | undefined) =>
+      spec((s) => {
+        s.jobs = [
+          { id: 'extract_only', blocks: ['extract_customers'] },
+          { id: 'everything', blocks: ['extract_customers', 'load_customers'] },
+        ];
+        s.schedules[0]!.job = 'everything';
+        s.sensors = [{ id: 'on_release', type: RELEASES, config: { repository: 'dlt-hub/dlt' }, ...(job ? { job } : {}) }];
+      });
+    const partial = await createPipeline(h, withJobs('extract_only'));
+    expect(await grade(triggers('sensor', RELEASES, [EXTRACT, CLICKHOUSE]), ctx(partial))).toEqual({ pass: false, detail: `on_release runs job "extract_only", without ${CLICKHOUSE}` });
+    expect((await grade(triggers('schedule', '0 */6 * * *', [EXTRACT, CLICKHOUSE], { namesJob: true }), ctx(partial))).pass).toBe(true);
+    expect(await grade(triggers('schedule', '0 */6 * * *', [EXTRACT], { exactly: true }), ctx(partial))).toEqual({ pass: false, detail: `every_6_hours runs job "everything", which also has ${CLICKHOUSE}` });
+    expect((await grade(triggers('sensor', RELEASES, [EXTRACT], { exactly: true }), ctx(partial))).pass).toBe(true);
+    expect((await grade(triggers('schedule', '0 2 * * *', [EXTRACT]), ctx(partial))).pass).toBe(false);
+    const full = await createPipeline(h, withJobs('everything'));
+    expect((await grade(triggers('sensor', RELEASES, [EXTRACT, CLICKHOUSE], { namesJob: true }), ctx(full))).pass).toBe(true);
+    const jobless = await createPipeline(h, withJobs(undefined));
+    expect((await grade(triggers('sensor', RELEASES, [EXTRACT, CLICKHOUSE]), ctx(jobless))).pass).toBe(true);
+    expect(await grade(triggers('sensor', RELEASES, [EXTRACT], { namesJob: true }), ctx(jobless))).toEqual({ pass: false, detail: 'on_release targets no job' });
   });
 
   it('answerMentions: fails an answer that does not say it', async () => {

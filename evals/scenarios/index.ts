@@ -3,9 +3,14 @@ import { daily } from './daily.ts';
 import { duckdb } from './duckdb.ts';
 import { editHourly } from './edit-hourly.ts';
 import { flagship } from './flagship.ts';
+import { githubStack } from './github-stack.ts';
 import { lastRun } from './last-run.ts';
 import { orders } from './orders.ts';
 import { rollback } from './rollback.ts';
+import { seedStack } from './seed-stack.ts';
 
-/** Every scenario, each within what the block library can run (Postgres extract; ClickHouse or DuckDB load; cron schedules). */
-export const SCENARIOS: Scenario[] = [flagship, orders, duckdb, daily, editHourly, lastRun, rollback];
+/**
+ * Every scenario. Those that deploy stay within what compiles (Postgres extract; ClickHouse or
+ * DuckDB load; cron schedules); the seed-004 stack ones propose a spec and grade it and its validation.
+ */
+export const SCENARIOS: Scenario[] = [flagship, orders, duckdb, daily, editHourly, lastRun, rollback, githubStack, seedStack];

@@ -97,11 +97,23 @@ export type ModelStep = ReturnType<typeof requestStep>;
  */
 export function requestStep(deps: Pick<AgentDeps, 'llm' | 'model'>, messages: ModelMessage[], signal: AbortSignal) {
   const step = deps.llm.chat.completions.create(
-    { model: deps.model, messages, tools: FUNCTIONS, tool_choice: 'auto', parallel_tool_calls: false, stream: true },
+    // include_usage: the stream's last chunk carries the step's token counts (see relayStep).
+    { model: deps.model, messages, tools: FUNCTIONS, tool_choice: 'auto', parallel_tool_calls: false, stream: true, stream_options: { include_usage: true } },
     { signal },
   );
   step.catch(() => {});
   return step;
+}
+
+/**
+ * One model step's tokens as the endpoint reported them, named as the AI SDK's LanguageModelUsage
+ * names them. Each step's usage goes out as a `message-metadata` chunk ({step_usage}), so a reader
+ * of the stream (the evals) can add up a turn's steps; the message's metadata keeps the last one.
+ */
+export interface StepUsage {
+  inputTokens: number;
+  outputTokens: number;
+  totalTokens: number;
 }
 
 interface Call {
@@ -155,7 +167,10 @@ async function relayStep(stream: Awaited<ModelStep>, turn: AgentTurn): Promise<{
       setImmediate(flush);
     }
   };
+  let usage: StepUsage | null = null;
   for await (const chunk of stream) {
+    // The usage chunk comes last, with no choices; endpoints that ignore include_usage send none.
+    if (chunk.usage) usage = { inputTokens: chunk.usage.prompt_tokens, outputTokens: chunk.usage.completion_tokens, totalTokens: chunk.usage.total_tokens };
     const delta = chunk.choices[0]?.delta;
     if (!delta) continue;
     if (delta.content) {
@@ -180,6 +195,7 @@ async function relayStep(stream: Awaited<ModelStep>, turn: AgentTurn): Promise<{
   // The openai client ends an aborted stream quietly: say it was aborted so the turn stops here.
   if (turn.signal.aborted) throw turn.signal.reason ?? new Error('aborted');
   if (textId) turn.write({ type: 'text-end', id: textId });
+  if (usage) turn.write({ type: 'message-metadata', messageMetadata: { step_usage: usage } });
   return { text, calls: [...calls.values()] };
 }
 

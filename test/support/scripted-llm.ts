@@ -43,6 +43,8 @@ export interface ScriptedLlm {
   baseUrl: string;
   /** Every POST /v1/chat/completions body received, in order. */
   requests: ChatRequest[];
+  /** Every usage object the server sent (non-streamed answers, and streams asking include_usage), in order. */
+  reported: Usage[];
   /** How many requests the client aborted (connection closed before the response ended). */
   readonly aborted: number;
   /** Replaces the queue of answers; each request consumes the next step; with none left the answer is HTTP 500 "script exhausted". */
@@ -52,12 +54,19 @@ export interface ScriptedLlm {
 
 type Chunk = Record<string, unknown>;
 
+export interface Usage {
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+}
+
 const ARGUMENT_PIECE = 10;
 
 export async function startScriptedLlm(opts: { steps?: ScriptStep[]; tokenDelayMs?: number } = {}): Promise<ScriptedLlm> {
   const tokenDelayMs = opts.tokenDelayMs ?? 0;
   let queue: ScriptStep[] = [...(opts.steps ?? [])];
   const requests: ChatRequest[] = [];
+  const reported: Usage[] = [];
   let aborted = 0;
   let closing = false;
   let requestCount = 0;
@@ -148,7 +157,7 @@ export async function startScriptedLlm(opts: { steps?: ScriptStep[]; tokenDelayM
             finish_reason: toolCalls.length > 0 ? 'tool_calls' : 'stop',
           },
         ],
-        usage: usage(body, (text ?? '') + toolCalls.map((c) => c.name + c.arguments).join('')),
+        usage: report(usage(body, (text ?? '') + toolCalls.map((c) => c.name + c.arguments).join(''))),
       };
       ended = true;
       res.writeHead(200, { 'content-type': 'application/json' });
@@ -197,12 +206,17 @@ export async function startScriptedLlm(opts: { steps?: ScriptStep[]; tokenDelayM
         created,
         model,
         choices: [],
-        usage: usage(body, (text ?? '') + toolCalls.map((c) => c.name + c.arguments).join('')),
+        usage: report(usage(body, (text ?? '') + toolCalls.map((c) => c.name + c.arguments).join(''))),
       });
     }
     for (const data of chunks) if (!(await send(data, true))) return;
     if (!(await send('[DONE]', false))) return;
     end();
+  }
+
+  function report(u: Usage): Usage {
+    reported.push(u);
+    return u;
   }
 
   await new Promise<void>((resolve, reject) => {
@@ -217,6 +231,7 @@ export async function startScriptedLlm(opts: { steps?: ScriptStep[]; tokenDelayM
   return {
     baseUrl: `http://127.0.0.1:${port}/v1`,
     requests,
+    reported,
     get aborted() {
       return aborted;
     },
@@ -251,7 +266,7 @@ function pieces(text: string, size: number): string[] {
   return out;
 }
 
-function usage(body: ChatRequest, completion: string) {
+function usage(body: ChatRequest, completion: string): Usage {
   const prompt_tokens = Math.ceil(JSON.stringify(body.messages ?? []).length / 4);
   const completion_tokens = Math.ceil(completion.length / 4);
   return { prompt_tokens, completion_tokens, total_tokens: prompt_tokens + completion_tokens };

@@ -7,12 +7,12 @@ export const searchBlockTypes = {
   name: 'search_block_types',
   title: 'Search block types',
   description:
-    'Find building blocks for a pipeline in the catalog (sources, transforms, sinks, quality checks, triggers). Ranked by how well name, tags, category and description match. Use before proposing a pipeline: a block\'s "ref" is what its "type" must be.',
+    'Find building blocks for a pipeline in the catalog (sources such as Postgres, dlt and Airbyte; transforms such as dbt; sinks; quality checks such as dbt tests and Great Expectations; catalogs such as DataHub; triggers: cron, file arrival, GitHub release and data-quality alert sensors). Ranked by how well name, tags, category and description match. Use before proposing a pipeline: a block\'s "ref" is what its "type" must be.',
   group: 'catalog',
   input: z.object({
     query: z.string().max(200).optional().describe('Words describing what the block should do, e.g. "incremental postgres extract" or "clickhouse upsert"'),
     category: z.enum(CATEGORIES).optional().describe('Only this category'),
-    input_type: z.enum(PORT_TYPES).optional().describe('Only blocks with an input port of this type'),
+    input_type: z.enum(PORT_TYPES).optional().describe('Only blocks with an input port of this type ("table": rows handed on by Dagster; "tables": tables another block wrote into a database)'),
     output_type: z.enum(PORT_TYPES).optional().describe('Only blocks with an output port of this type'),
     limit: z.number().int().min(1).max(50).default(10).describe('How many results, best first'),
   }),

@@ -6,7 +6,7 @@ export const deployPipeline = {
   name: 'deploy_pipeline',
   title: 'Deploy a pipeline',
   description:
-    'Deploy a version (the current one by default; an earlier one rolls back) to an environment. By default this is a dry run that shows what would change there: the version live now, the code diff, missing secrets, and whether a person must approve. Call with dry_run false to deploy; it returns at once and the deployment carries on (follow it with pipeline_status).',
+    'Deploy a version (the current one by default; an earlier one rolls back) to an environment. By default this is a dry run that shows what would change there: the version live now, the code diff, missing secrets, and whether a person must approve. Call with dry_run false to deploy; it returns at once and the deployment carries on (follow it with pipeline_status). A dbt block\'s project (its project_dir on the environment\'s machine) is parsed during the deploy; if that fails, the deployment fails naming the block.',
   group: 'deploy',
   input: z.object({
     pipeline_id: pipelineId,

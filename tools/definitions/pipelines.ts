@@ -6,7 +6,7 @@ import { issue, pipelineId, pipelineSummary, version } from './shared.ts';
 const spec = z
   .record(z.string(), z.unknown())
   .describe(
-    'The pipeline spec: {"name", "description"?, "blocks": [{"id", "type": "slug@version", "name"?, "config"}], "edges": [{"from": {"block", "port"}, "to": {"block", "port"}}], "jobs"?, "schedules"?: [{"id", "cron", "timezone"?, "job"?}], "sensors"?, "partitions"?, "retry_policy"?: {"max_retries", "delay_seconds"}, "environment"?}. Ids are lower snake_case.',
+    'The pipeline spec: {"name", "description"?, "blocks": [{"id", "type": "slug@version", "name"?, "config"}], "edges": [{"from": {"block", "port"}, "to": {"block", "port"}}] (an output to an input of the same port type: "table" hands rows on, "tables" only orders blocks that write and read a database), "jobs"?: [{"id", "blocks": [block ids], "checks"?: false to skip check blocks}], "schedules"?: [{"id", "cron", "timezone"?, "job"?}], "sensors"?: [{"id", "type": a trigger block "slug@version", "config", "job"?}], "partitions"?, "retry_policy"?: {"max_retries", "delay_seconds"}, "environment"?}. A schedule or sensor without "job" runs every block. Ids are lower snake_case.',
   );
 
 const pipelineView = z.object({
