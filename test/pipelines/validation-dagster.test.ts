@@ -12,7 +12,7 @@ import { DAGSTER_ONLY, edge, extract, ingest, load, pair, validatorWithCatalog, 
 
 const { report, errors, app } = validatorWithCatalog();
 const sensor = (id: string) => ({ id, type: 'github_release_sensor@1', config: { repository: 'dagster-io/dagster' } });
-const quality = (id: string) => ({ id, type: 'great_expectations_validation@1', config: { expectations: [{ type: 'expect_column_values_to_not_be_null', kwargs: { column: 'id' } }] } });
+const quality = (id: string) => ({ id, type: 'great_expectations_validation@1', config: { table: 'orders', duckdb_path: '/data/warehouse.duckdb', expectations: [{ type: 'expect_column_values_to_not_be_null', kwargs: { column: 'id' } }] } });
 
 describe('names Dagster refuses', () => {
   it.each(DAGSTER_ONLY)('refuses %j as a block, job, schedule and sensor id, suggesting a free one', async (name) => {

@@ -182,7 +182,7 @@ describe('block types and configs', () => {
       blocks: [
         extract(),
         s3Write('export', { format: 'xlsx' }),
-        { id: 'check', type: 'great_expectations_validation@1', config: { expectations: [{ type: 'expect_magic', kwargs: {} }] } },
+        { id: 'check', type: 'great_expectations_validation@1', config: { table: 'orders', duckdb_path: '/data/warehouse.duckdb', expectations: [{ type: 'expect_magic', kwargs: {} }] } },
         ingest(),
       ],
       edges: [edge('extract', 'rows', 'export', 'rows'), edge('ingest', 'tables', 'check', 'tables')],
@@ -407,7 +407,7 @@ describe('a spec with many problems', () => {
       blocks: [
         extract('extract', { table: 'orders', batch_size: 'big' }), // invalid_config
         load('load', { table: 'orders' }), // invalid_config: order_by missing
-        { id: 'Check', type: 'great_expectations_validation@1', config: { expectations: [{ type: 'expect_column_values_to_be_unique', kwargs: { column: 'id' } }] } }, // invalid_id
+        { id: 'Check', type: 'great_expectations_validation@1', config: { table: 'orders', duckdb_path: '/data/warehouse.duckdb', expectations: [{ type: 'expect_column_values_to_be_unique', kwargs: { column: 'id' } }] } }, // invalid_id
         { id: 'lookup', type: 'postgres_extract@1', config: {} }, // unknown_block_type; unreachable
         ingest(),
       ],
