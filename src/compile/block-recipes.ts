@@ -16,6 +16,9 @@ const RECIPES: Record<string, BlockRecipe> = {
   'duckdb_load@1': { requirements: ['duckdb==1.5.6'] },
   // No resource key: the block binds its own dagster-dlt resource, with both of its credentials.
   'dlt_ingestion@1': { requirements: ['dagster-dlt==0.29.27', 'dlt[duckdb,postgres]==1.31.0', 'duckdb==1.5.6'] },
+  // dbt runs where the pipeline runs, with both adapters the blocks support; the project's manifest is parsed at deploy (dbt-manifests.ts).
+  'dbt_run@1': { requirements: ['dagster-dbt==0.29.27', 'dbt-core==1.11.16', 'dbt-duckdb==1.11.1', 'dbt-postgres==1.11.0'] },
+  'dbt_test@1': { requirements: ['dagster-dbt==0.29.27', 'dbt-core==1.11.16', 'dbt-duckdb==1.11.1', 'dbt-postgres==1.11.0'] },
 };
 
 export const recipeFor = (ref: string): BlockRecipe | undefined => RECIPES[ref];

@@ -109,7 +109,7 @@ describe('compile', () => {
 
   it('refuses block types and sensors the library does not implement, naming each', () => {
     const spec = flagshipSpec();
-    spec.blocks.push({ id: 'transform', type: 'dbt_run@1', config: { project_dir: '/dbt' } });
+    spec.blocks.push({ id: 'orders', type: 'iceberg_table_read@1', config: { catalog_uri: 'http://iceberg-rest:8181', namespace: 'analytics', table: 'orders' } });
     spec.sensors.push({ id: 'on_release', type: 'github_release_sensor@1', config: { repository: 'a/b' } });
     let error: AppError | undefined;
     try {
@@ -119,7 +119,7 @@ describe('compile', () => {
     }
     expect(error?.code).toBe('not_implemented:compile');
     expect(error?.issues.map((i) => i.path).sort()).toEqual(['/blocks/2/type', '/sensors/0/type']);
-    expect(error?.issues.find((i) => i.path === '/blocks/2/type')?.message).toContain('dbt_run@1');
+    expect(error?.issues.find((i) => i.path === '/blocks/2/type')?.message).toContain('iceberg_table_read@1');
   });
 
   it('compiles ids that only a generated definitions.py had to refuse', () => {
