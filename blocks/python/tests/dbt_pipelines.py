@@ -3,7 +3,7 @@
 A pipeline here is what the compiler and the deploy write: pipeline.json, and beside it
 ``dbt/<block_id>/manifest.json`` for each dbt block. The fixture project (fixtures/dbt_project) is
 copied once per session, since dbt writes its run artifacts into the project folder, and parsed
-once per target: parsing takes seconds, and every test reuses the manifest.
+once per target as the deploy parses it: parsing takes seconds, and every test reuses the manifest.
 """
 
 import json
@@ -22,13 +22,12 @@ TELEMETRY_OFF = {"DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DAGSTER_DISABLE_TEL
 
 
 def parse(project_dir: Path, target: str, out: Path) -> Path:
-    """``dbt parse`` of the project for ``target``, as the deploy runs it; the path of the manifest it wrote."""
-    out.mkdir(parents=True, exist_ok=True)
-    command = [sys.executable, "-c", "from dbt.cli.main import cli; cli()", "parse", "--project-dir", str(project_dir),
-               "--profiles-dir", str(project_dir), "--target", target, "--target-path", str(out), "--log-path", str(out)]
+    """The project's manifest for ``target``, parsed as the deploy parses it (constellation_blocks.dbt_parse)."""
+    manifest = out / "manifest.json"
+    command = [sys.executable, "-m", "constellation_blocks.dbt_parse", str(project_dir), str(manifest), "--target", target]
     done = subprocess.run(command, capture_output=True, text=True, env={**os.environ, **TELEMETRY_OFF}, timeout=300, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
-    return out / "manifest.json"
+    return manifest
 
 
 @pytest.fixture(scope="session")
