@@ -32,12 +32,11 @@ describe('deploy requests', () => {
 
   it('refuses to deploy blocks the library cannot run yet (501), storing no deployment', async () => {
     const spec = flagshipSpec();
-    spec.blocks.push({ id: 'transform', type: 'dbt_run@1', config: { project_dir: '/dbt' } });
-    spec.edges.push({ from: { block: 'extract_customers', port: 'rows' }, to: { block: 'transform', port: 'sources' } });
-    const id = await create('with dbt', spec);
+    spec.blocks.push({ id: 'orders', type: 'iceberg_table_read@1', config: { catalog_uri: 'http://iceberg-rest:8181', namespace: 'analytics', table: 'orders' } });
+    const id = await create('with iceberg', spec);
     const res = await t.call('POST', `/v1/pipelines/${id}/deployments`, { environment: 'staging' });
     expect(res.status).toBe(501);
-    expect(res.body.error.issues[0]).toMatchObject({ path: '/blocks/2/type', message: expect.stringContaining('dbt_run@1') });
+    expect(res.body.error.issues[0]).toMatchObject({ path: '/blocks/2/type', message: expect.stringContaining('iceberg_table_read@1') });
     expect((await t.call('GET', `/v1/pipelines/${id}/deployments`)).body.deployments).toEqual([]);
   });
 
