@@ -12,7 +12,7 @@ No ``from __future__ import annotations``: Dagster checks the ``context`` annota
 """
 
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import dagster as dg
 from dagster._core.definitions.asset_checks.asset_check_evaluation import AssetCheckEvaluation
@@ -24,6 +24,13 @@ from constellation_blocks.dbt_project import BlockTranslator, checked_config, cl
 from constellation_blocks.pipeline import PipelineFileError
 
 RUN_TYPE = "dbt_run@1"
+
+
+class DbtTest(NamedTuple):
+    """A dbt test behind one of the block's checks: the check key dagster-dbt gives it, and its dbt name."""
+
+    dbt_key: dg.AssetCheckKey
+    name: str
 
 
 def build_run(ctx: BlockContext) -> BuiltBlock:
@@ -76,24 +83,29 @@ def build_test(ctx: BlockContext) -> BuiltBlock:
         project=None,
     )
     # Non-blocking: a failed test is reported, and the models downstream still run.
-    specs = [
-        dg.AssetCheckSpec(
-            name=spec.name,
+    # A second dbt_test block on the same models names its checks after itself: check keys are unique per location.
+    taken = {key for built in ctx.built.values() for key in built.check_keys}
+    specs, tests = [], {}
+    for spec in check_specs:
+        if spec.asset_key not in models:
+            continue
+        name = f"{block.id}__{spec.name}" if spec.key in taken else spec.name
+        # Non-blocking: a failed test is reported, and the models downstream still run.
+        ours = dg.AssetCheckSpec(
+            name=name,
             asset=spec.asset_key,
             description=spec.description,
             additional_deps=spec.additional_deps,
             metadata=spec.metadata,
             blocking=False,
         )
-        for spec in check_specs
-        if spec.asset_key in models
-    ]
+        specs.append(ours)
+        tests[ours.key] = DbtTest(spec.key, manifest["nodes"][spec.metadata[DAGSTER_DBT_UNIQUE_ID_METADATA_KEY]]["name"])
     if not specs:
         raise PipelineFileError(
             f"{where}.config.project_dir: the dbt project has no test of the models block {run_id} makes "
             f"(select {config['select']!r}); connect this block to the dbt_run block of the same project."
         )
-    tests = {spec.key: manifest["nodes"][spec.metadata[DAGSTER_DBT_UNIQUE_ID_METADATA_KEY]]["name"] for spec in specs}
     fail_on_warning = bool(config.get("fail_on_warning"))
 
     @dg.multi_asset_check(
@@ -116,30 +128,31 @@ def run_tests(
     config: Mapping[str, Any],
     manifest: Mapping[str, Any],
     translator: BlockTranslator,
-    tests: Mapping[dg.AssetCheckKey, str],
+    tests: Mapping[dg.AssetCheckKey, DbtTest],
     fail_on_warning: bool,
 ) -> Iterator[dg.AssetCheckResult]:
-    """Runs ``dbt test`` for ``tests`` (check key → dbt test name) and yields one result per test."""
+    """Runs ``dbt test`` for ``tests`` (the block's check keys → dbt tests) and yields one result per test."""
     invocation = cli_resource(block_id, config).cli(
-        ["test", "--select", " ".join(sorted(set(tests.values()))), *cli_args(config)],
+        ["test", "--select", " ".join(sorted({test.name for test in tests.values()})), *cli_args(config)],
         manifest=manifest,
         dagster_dbt_translator=translator,
         raise_on_error=False,
     )
+    ours = {test.dbt_key: key for key, test in tests.items()}
     reported: set[dg.AssetCheckKey] = set()
     for event in invocation.stream_raw_events():
         for evaluation in event.to_default_asset_events(manifest=manifest, dagster_dbt_translator=translator):
-            key = evaluation.asset_check_key if isinstance(evaluation, AssetCheckEvaluation) else None
-            if key not in tests or key in reported:
+            key = ours.get(evaluation.asset_check_key) if isinstance(evaluation, AssetCheckEvaluation) else None
+            if key is None or key in reported:
                 continue
             reported.add(key)
-            yield _result(evaluation, fail_on_warning)
+            yield _result(evaluation, key, fail_on_warning)
     missing = [key for key in tests if key not in reported]
     if missing and not invocation.is_successful() and not reported:
         # dbt itself did not run (no profile, no database): a broken environment, not a failed test.
         raise dg.Failure(f"dbt test did not run for blocks.{block_id}: {_dbt_errors(invocation)}")
     for key in missing:
-        context.log.warning(f"dbt reported no result for test {tests[key]}")
+        context.log.warning(f"dbt reported no result for test {tests[key].name}")
         yield dg.AssetCheckResult(
             asset_key=key.asset_key,
             check_name=key.name,
@@ -148,14 +161,14 @@ def run_tests(
         )
 
 
-def _result(evaluation: AssetCheckEvaluation, fail_on_warning: bool) -> dg.AssetCheckResult:
-    """dagster-dbt's evaluation as the check's result; with ``fail_on_warning``, a warning is an error."""
+def _result(evaluation: AssetCheckEvaluation, key: dg.AssetCheckKey, fail_on_warning: bool) -> dg.AssetCheckResult:
+    """dagster-dbt's evaluation as the result of the check ``key``; with ``fail_on_warning``, a warning is an error."""
     severity = evaluation.severity
     if fail_on_warning and severity == dg.AssetCheckSeverity.WARN:
         severity = dg.AssetCheckSeverity.ERROR
     return dg.AssetCheckResult(
-        asset_key=evaluation.asset_key,
-        check_name=evaluation.check_name,
+        asset_key=key.asset_key,
+        check_name=key.name,
         passed=evaluation.passed,
         severity=severity,
         metadata={key: value for key, value in evaluation.metadata.items()},

@@ -121,7 +121,9 @@ class BlockTranslator(DagsterDbtTranslator):
         where: str,
         checks: bool,
     ):
-        super().__init__(DagsterDbtTranslatorSettings(enable_asset_checks=checks))
+        # No dbt metadata on source deps: two pipelines of a shard may read one external source
+        # through different targets, and Dagster refuses deps on one key with different metadata.
+        super().__init__(DagsterDbtTranslatorSettings(enable_asset_checks=checks, enable_source_metadata=False))
         self.block_key = block_key
         self.asset_args = asset_args
         self.where = where

@@ -112,16 +112,24 @@ def test_a_failing_dbt_test_is_a_failed_check_not_a_failed_run(tmp_path, dbt_pro
     assert record.status.value == "FAILED"
 
 
-def test_fail_on_warning_reports_a_warning_as_an_error(tmp_path, dbt_project, dbt_manifest, api, warehouse, instance):
+def test_fail_on_warning_reports_a_warning_as_an_error_and_a_second_test_block_names_its_checks(tmp_path, dbt_project, dbt_manifest, api, warehouse, instance):
     api.resources["issues"].append({"id": 4, "title": "orphan", "state": "open", "user_id": 99})
     data = dbt_pipeline("tracker", dbt_project, ingest=tracker_ingest(api.url, duckdb_path=str(warehouse)), test={"fail_on_warning": True})
+    # A second dbt_test block on the same models, warnings as warnings: its checks carry its id.
+    data["blocks"]["audit"] = {**data["blocks"]["test"], "config": {**data["blocks"]["test"]["config"], "fail_on_warning": False}}
+    data["blocks"]["transform"]["downstream"].append("audit")
+    data["jobs"]["all_blocks"]["blocks"].append("audit")
     result = load(tmp_path, data, dbt_manifest()).resolve_job_def("tracker__all_blocks").execute_in_process(instance=instance)
 
     assert result.success
     evaluations = {e.asset_check_key.name: e for e in result.get_asset_check_evaluations()}
+    assert len(evaluations) == 14
     related = evaluations["relationships_stg_issues_user_id__id__ref_stg_users_"]
     assert not related.passed and related.severity == dg.AssetCheckSeverity.ERROR
+    audited = evaluations["audit__relationships_stg_issues_user_id__id__ref_stg_users_"]
+    assert not audited.passed and audited.severity == dg.AssetCheckSeverity.WARN
     assert evaluations["accepted_values_stg_issues_state__open__closed"].passed
+    assert evaluations["audit__accepted_values_stg_issues_state__open__closed"].passed
 
 
 def test_dbt_build_with_a_failing_test_fails_the_run_as_dbt_build_does(tmp_path, dbt_project, dbt_manifest, api, warehouse, instance):
