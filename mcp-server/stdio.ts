@@ -3,6 +3,7 @@
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { join } from 'node:path';
 import { openDb } from '../src/adapters/store/open-db.ts';
 import { ensureLocalPrincipal } from '../src/auth/principal.ts';
 import { loadManifests } from '../src/catalog/load-manifests.ts';
@@ -24,7 +25,7 @@ async function serveStore(databaseUrl: string) {
     dataDir: config.DATA_DIR,
     defaultGraphqlUrl: config.DAGSTER_GRAPHQL_URL === 'none' ? '' : config.DAGSTER_GRAPHQL_URL,
   });
-  const services = createServices(db, { environments, logger, leaseSeconds: config.DEPLOY_LEASE_SECONDS, deployWorkers: config.DEPLOY_WORKERS });
+  const services = createServices(db, { environments, logger, leaseSeconds: config.DEPLOY_LEASE_SECONDS, deployWorkers: config.DEPLOY_WORKERS, dbtManifestDir: join(config.DATA_DIR, 'dbt-manifests') });
   const principal = await ensureLocalPrincipal(db);
   await services.catalogRepo.upsert(loadManifests());
   // Deploys asked for here are carried out here too; leases keep it safe beside a running service.

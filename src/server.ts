@@ -1,4 +1,5 @@
 import { serve } from '@hono/node-server';
+import { join } from 'node:path';
 import { openDb } from './adapters/store/open-db.ts';
 import { createApp } from './app.ts';
 import { ensureLocalPrincipal } from './auth/principal.ts';
@@ -35,6 +36,7 @@ async function main() {
     llm: llmFromConfig(config),
     chatStepLimit: config.CHAT_STEP_LIMIT,
     chatTurnTimeoutMs: config.CHAT_TURN_TIMEOUT_SECONDS * 1000,
+    dbtManifestDir: join(config.DATA_DIR, 'dbt-manifests'),
   });
   const principal = await ensureLocalPrincipal(db);
   const manifests = loadManifests();

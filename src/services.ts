@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Llm } from './agent/llm.ts';
 import type { Kv } from './adapters/kv/kv.ts';
 import { MemoryKv } from './adapters/kv/memory-kv.ts';
@@ -15,13 +17,14 @@ import { CompileService } from './compile/compile-service.ts';
 import type { GraphqlClientOptions } from './adapters/dagster/graphql-client.ts';
 import { DagsterConnections } from './dagster/dagster-connections.ts';
 import { DeployService } from './dagster/deploy-service.ts';
+import { DbtManifests } from './dagster/dbt-manifests.ts';
 import { DeployWorker } from './dagster/deploy-worker.ts';
 import { DeploymentRepo, type DeploymentRow } from './dagster/deployment-repo.ts';
 import { TriggerService } from './dagster/trigger-service.ts';
 import { TriggerStateRepo } from './dagster/trigger-state-repo.ts';
 import type { CompiledPipeline } from './compile/compile-pipeline.ts';
 import { ShardCheckers } from './adapters/dagster/shard-check.ts';
-import type { Environment } from './dagster/environments.ts';
+import { DEFAULT_PYTHON, type Environment } from './dagster/environments.ts';
 import { EnvironmentService } from './dagster/environment-service.ts';
 import { PipelineStatusService } from './dagster/pipeline-status.ts';
 import { RunsService } from './dagster/runs-service.ts';
@@ -77,6 +80,8 @@ export interface ServiceOptions {
   /** Fault injection for tests: deployments put in place without the load check, so that Dagster's own load fails after the swap. */
   uncheckedDeploy?: (deployment: DeploymentRow) => boolean;
   graphql?: GraphqlClientOptions;
+  /** Where parsed dbt manifests are cached, by project content (see DbtManifests). */
+  dbtManifestDir?: string;
 }
 
 export function createServices(db: Db, opts: ServiceOptions): Services {
@@ -89,17 +94,20 @@ export function createServices(db: Db, opts: ServiceOptions): Services {
   const deploymentRepo = new DeploymentRepo(db);
   const locks = new WorkspaceLocks(db);
   const triggerStates = new TriggerStateRepo(db);
+  // Parsed where the pipeline runs: with the Python of the environment it deploys to.
+  const dbtManifests = new DbtManifests({ cacheDir: opts.dbtManifestDir ?? join(tmpdir(), 'constellation-dbt-manifests') });
+  const pythonOf = (d: DeploymentRow) => opts.environments.get(d.environment)?.python ?? DEFAULT_PYTHON;
   const worker = new DeployWorker({
     repo: deploymentRepo,
     connections,
     locks,
     triggerStates,
     compile: async (d) => {
-      const compiled = await compiler.compile({ orgId: d.org_id, userId: d.requested_by }, d.pipeline_id, d.version);
+      const compiled = await dbtManifests.withManifests(await compiler.compile({ orgId: d.org_id, userId: d.requested_by }, d.pipeline_id, d.version), pythonOf(d));
       return opts.alterCompiled ? opts.alterCompiled(compiled, d) : compiled;
     },
     // Another pipeline of the shard, on the deployment's org (a shard holds one org's pipelines).
-    recompile: (pipelineId, version, d) => compiler.compileDeployed({ orgId: d.org_id, userId: d.requested_by }, pipelineId, version),
+    recompile: async (pipelineId, version, d) => dbtManifests.withManifests(await compiler.compileDeployed({ orgId: d.org_id, userId: d.requested_by }, pipelineId, version), pythonOf(d)),
     checkers: new ShardCheckers(),
     ...(opts.uncheckedDeploy ? { uncheckedDeploy: opts.uncheckedDeploy } : {}),
     logger: opts.logger ?? createLogger('silent'),

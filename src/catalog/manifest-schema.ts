@@ -37,6 +37,8 @@ export const portSchema = z
     multiple: z.boolean().default(false),
     /** Table ports: columns the output guarantees, or the input needs. */
     columns: z.array(columnContractSchema).optional(),
+    /** Inputs only: the block types (slugs) whose outputs may feed it, when its type alone says too little (dbt_test reads a dbt_run's models). */
+    from_blocks: z.array(identifier).min(1).optional(),
   })
   .strict();
 

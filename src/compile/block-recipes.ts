@@ -22,6 +22,9 @@ const RECIPES: Record<string, BlockRecipe> = {
   'datahub_metadata_ingestion@1': { requirements: ['acryl-datahub[datahub-rest]==1.7.0.17'] },
   // Binds its own dagster-airbyte resource (server and token).
   'airbyte_sync@1': { requirements: ['dagster-airbyte==0.29.27'] },
+  // dbt runs where the pipeline runs, with both adapters the blocks support; the project's manifest is parsed at deploy (dbt-manifests.ts).
+  'dbt_run@1': { requirements: ['dagster-dbt==0.29.27', 'dbt-core==1.11.16', 'dbt-duckdb==1.11.1', 'dbt-postgres==1.11.0'] },
+  'dbt_test@1': { requirements: ['dagster-dbt==0.29.27', 'dbt-core==1.11.16', 'dbt-duckdb==1.11.1', 'dbt-postgres==1.11.0'] },
 };
 
 export const recipeFor = (ref: string): BlockRecipe | undefined => RECIPES[ref];

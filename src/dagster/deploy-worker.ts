@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DagsterUnavailableError } from '../adapters/dagster/graphql-client.ts';
 import type { ShardCheckers } from '../adapters/dagster/shard-check.ts';
-import { toAppError } from '../errors.ts';
+import { AppError, toAppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { DagsterConnection, DagsterConnections } from './dagster-connections.ts';
 import type { DeploymentRepo, DeploymentRow } from './deployment-repo.ts';
@@ -162,7 +162,14 @@ export class DeployWorker {
     const connection = this.deps.connections.get(d.environment);
     if (!connection) return { status: 'failed', message: 'The deployment failed.', error: `Environment "${d.environment}" is no longer configured.` };
     const { workspace, locations } = connection;
-    const compiled = await this.deps.compile(d);
+    let compiled: Deployable;
+    try {
+      compiled = await this.deps.compile(d);
+    } catch (error) {
+      // A version that cannot become files (its dbt project does not parse) is the user's to fix, not a fault here.
+      if (!(error instanceof AppError) || error.kind !== 'invalid') throw error;
+      return { status: 'failed', message: `Version ${d.version} was not deployed; nothing was changed.`, error: error.message };
+    }
     // Files change only while this worker holds the deployment's lease, checked (and renewed) under
     // the lock: once another worker has taken the deployment over, they are that worker's.
     const underLease = <T>(fn: (tx: Db) => T | Promise<T>) =>

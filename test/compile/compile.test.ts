@@ -109,7 +109,7 @@ describe('compile', () => {
 
   it('refuses block types and sensor settings the library does not implement, naming each', () => {
     const spec = flagshipSpec();
-    spec.blocks.push({ id: 'transform', type: 'dbt_run@1', config: { project_dir: '/dbt' } });
+    spec.blocks.push({ id: 'orders', type: 'iceberg_table_read@1', config: { catalog_uri: 'http://iceberg-rest:8181', namespace: 'analytics', table: 'orders' } });
     spec.sensors.push({ id: 'on_upload', type: 'file_arrival_sensor@1', config: { bucket: 'landing', endpoint_url: 'http://garage:3900' } });
     let error: AppError | undefined;
     try {
@@ -119,7 +119,7 @@ describe('compile', () => {
     }
     expect(error?.code).toBe('not_implemented:compile');
     expect(error?.issues.map((i) => i.path).sort()).toEqual(['/blocks/2/type', '/sensors/0/config/bucket']);
-    expect(error?.issues.find((i) => i.path === '/blocks/2/type')?.message).toContain('dbt_run@1');
+    expect(error?.issues.find((i) => i.path === '/blocks/2/type')?.message).toContain('iceberg_table_read@1');
     expect(error?.issues.find((i) => i.path === '/sensors/0/config/bucket')?.hint).toContain('local_directory');
   });
 

@@ -32,12 +32,11 @@ describe('deploy requests', () => {
 
   it('refuses to deploy blocks the library cannot run yet (501), storing no deployment', async () => {
     const spec = flagshipSpec();
-    spec.blocks.push({ id: 'export', type: 's3_files_write@1', config: { bucket: 'exports', endpoint_url: 'http://garage:3900' } });
-    spec.edges.push({ from: { block: 'extract_customers', port: 'rows' }, to: { block: 'export', port: 'rows' } });
-    const id = await create('with an S3 export', spec);
+    spec.blocks.push({ id: 'orders', type: 'iceberg_table_read@1', config: { catalog_uri: 'http://iceberg-rest:8181', namespace: 'analytics', table: 'orders' } });
+    const id = await create('with iceberg', spec);
     const res = await t.call('POST', `/v1/pipelines/${id}/deployments`, { environment: 'staging' });
     expect(res.status).toBe(501);
-    expect(res.body.error.issues[0]).toMatchObject({ path: '/blocks/2/type', message: expect.stringContaining('s3_files_write@1') });
+    expect(res.body.error.issues[0]).toMatchObject({ path: '/blocks/2/type', message: expect.stringContaining('iceberg_table_read@1') });
     expect((await t.call('GET', `/v1/pipelines/${id}/deployments`)).body.deployments).toEqual([]);
   });
 

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ShardChecker } from '../../src/adapters/dagster/shard-check.ts';
 import { LOCAL_PRINCIPAL } from '../../src/auth/principal.ts';
 import { compilePipeline, type CompiledPipeline } from '../../src/compile/compile-pipeline.ts';
+import { DbtManifests } from '../../src/dagster/dbt-manifests.ts';
 import { DEFAULT_PYTHON } from '../../src/dagster/environments.ts';
 import { shardName, withMember, type ShardFiles } from '../../src/dagster/shard-files.ts';
 import type { PipelineSpec } from '../../src/pipelines/spec-schema.ts';
@@ -59,11 +60,14 @@ let t: TestApp;
 let source: BlockTypeSource;
 let workDir: string;
 let checker: ShardChecker;
+let dbtManifests: DbtManifests;
 beforeAll(async () => {
   t = await createTestApp('pglite');
   source = t.services.catalog.sourceFor(LOCAL_PRINCIPAL);
   workDir = mkdtempSync(join(tmpdir(), 'constellation-spec-loads-'));
   checker = new ShardChecker(DEFAULT_PYTHON);
+  // dbt blocks load from the manifest a deploy parses and writes beside pipeline.json.
+  dbtManifests = new DbtManifests({ cacheDir: join(workDir, 'dbt-manifests') });
 });
 afterAll(async () => {
   checker?.close();
@@ -149,7 +153,7 @@ async function loadShard(tag: string, members: Compiled[]): Promise<Failure[]> {
   const shard = shardName(ORG, Number(tag.split('_')[0]));
   const dir = join(workDir, `${tag}`);
   let files: ShardFiles = {};
-  for (const member of members) files = withMember(shard, files, member.component);
+  for (const member of members) files = withMember(shard, files, await dbtManifests.withManifests(member.component, DEFAULT_PYTHON));
   for (const [path, content] of Object.entries(files)) {
     mkdirSync(join(dir, path, '..'), { recursive: true });
     writeFileSync(join(dir, path), content);

@@ -262,6 +262,23 @@ describe('ports and edges', () => {
     expect(found[1]!.hint).toContain('turns metrics into table');
   });
 
+  it('refuses an edge into an input from a block type it does not name (dbt_test reads a dbt_run\'s models)', async () => {
+    const dbt = { project_dir: '/srv/dbt/analytics' };
+    const spec = {
+      name: 'dbt tests on dlt tables',
+      blocks: [
+        { id: 'ingest', type: 'dlt_ingestion@1', config: { pipeline_name: 'gh', source: 'rest_api', source_config: { client: { base_url: 'https://api.example.com/' }, resources: ['issues'] }, duckdb_path: '/data/w.duckdb' } },
+        { id: 'transform', type: 'dbt_run@1', config: dbt },
+        { id: 'test', type: 'dbt_test@1', config: dbt },
+        { id: 'check', type: 'dbt_test@1', config: dbt },
+      ],
+      edges: [edge('ingest', 'tables', 'transform', 'sources'), edge('transform', 'models', 'test', 'models'), edge('ingest', 'tables', 'check', 'models')],
+    };
+    const found = await errors(spec);
+    expect(where(found)).toEqual(['incompatible_ports /edges/2']);
+    expect(found[0]!.message).toBe('input "check.models" takes the output of a dbt_run block, not of "ingest" (dlt_ingestion@1)');
+  });
+
   it('allows one edge into an input that is not multiple', async () => {
     const spec = { name: 'two into one', blocks: [extract('orders'), extract('archive', { table: 'orders_archive' }), load()], edges: [edge('orders', 'rows', 'load', 'rows'), edge('archive', 'rows', 'load', 'rows')] };
     const found = await errors(spec);

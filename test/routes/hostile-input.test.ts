@@ -21,7 +21,7 @@ const spec = (over: Record<string, unknown> = {}) =>
 
 /** A spec whose dbt block's free-form `vars` holds `vars` (as JSON text, so it may be deeper than JSON.stringify goes). */
 const dbtSpecText = (varsJson: string) =>
-  JSON.stringify({ name: 'dbt vars', blocks: [{ id: 'transform', type: 'dbt_run', config: { project_dir: 'dbt/analytics', vars: '__VARS__' } }] }).replace('"__VARS__"', varsJson);
+  JSON.stringify({ name: 'dbt vars', blocks: [{ id: 'transform', type: 'dbt_run', config: { project_dir: '/srv/dbt/analytics', vars: '__VARS__' } }] }).replace('"__VARS__"', varsJson);
 
 describe('input the store cannot hold', () => {
   let t: TestApp;

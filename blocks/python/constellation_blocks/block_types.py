@@ -12,6 +12,7 @@ may lack a key, and a block must then behave as its manifest promises. A test co
 with the manifests so the two cannot drift apart.
 """
 
+import copy
 import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -90,6 +91,20 @@ BLOCK_TYPES: Mapping[str, Mapping[str, Any]] = MappingProxyType(
                 "api_token_secret": "AIRBYTE_API_TOKEN",
             },
         },
+        # Builders on dagster-dbt: the models of a project as assets (dbt.build_run), its tests as
+        # checks on them (dbt.build_test); the project's manifest is parsed at deploy time.
+        "dbt_run@1": {
+            "kind": "dbt",
+            "build": ("dbt", "build_run"),
+            "resource": None,
+            "defaults": {"command": "build", "select": "fqn:*", "full_refresh": False, "vars": {}},
+        },
+        "dbt_test@1": {
+            "kind": "dbt",
+            "build": ("dbt", "build_test"),
+            "resource": None,
+            "defaults": {"select": "fqn:*", "fail_on_warning": False},
+        },
     }
 )
 
@@ -102,8 +117,8 @@ def is_known(block_type: str) -> bool:
 def with_defaults(block_type: str, config: Mapping[str, Any]) -> dict[str, Any]:
     """The block's config with the manifest defaults under every key it leaves out."""
     defaults = BLOCK_TYPES[block_type]["defaults"]
-    # Copy list defaults so that no caller can change the registry through a block's config.
-    merged = {key: list(value) if isinstance(value, list) else value for key, value in defaults.items()}
+    # Copy list and dict defaults so that no caller can change the registry through a block's config.
+    merged = {key: copy.deepcopy(value) if isinstance(value, (list, dict)) else value for key, value in defaults.items()}
     merged.update(config)
     return merged
 

@@ -6,7 +6,8 @@ const describePorts = (ports: Port[]) =>
 
 /**
  * Every edge must join an existing output port to an existing input port of the same type (and,
- * for tables with column contracts, carry the columns the input needs); every required input
+ * for tables with column contracts, carry the columns the input needs; from a block of a type the
+ * input names, when it names some); every required input
  * must be connected; an input takes one edge unless its type says `multiple`.
  */
 export function checkPorts({ spec, typeOf, indexOf }: CheckInput, findings: Findings): void {
@@ -70,6 +71,16 @@ export function checkPorts({ spec, typeOf, indexOf }: CheckInput, findings: Find
         path: `/edges/${i}`,
         message: `output "${edge.from.block}.${out.name}" carries ${out.type} but input "${edge.to.block}.${inp.name}" takes ${inp.type}`,
         hint: `Connect a ${inp.type} output to it, or put a block between them that turns ${out.type} into ${inp.type}.`,
+      });
+      return;
+    }
+    const fromType = typeOf.get(edge.from.block);
+    if (inp.from_blocks && fromType && !inp.from_blocks.includes(fromType.slug)) {
+      findings.errors.push({
+        code: 'incompatible_ports',
+        path: `/edges/${i}`,
+        message: `input "${edge.to.block}.${inp.name}" takes the output of a ${inp.from_blocks.join(' or ')} block, not of "${edge.from.block}" (${fromType.ref})`,
+        hint: `Connect the ${inp.from_blocks.join(' or ')} block whose output it reads.`,
       });
       return;
     }

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { fileURLToPath } from 'node:url';
 import { hostileText } from './text.ts';
 
 /**
@@ -185,3 +186,28 @@ export const SENSOR_CONFIGS = {
     { requiredKeys: ['alert_directory'] },
   ),
 };
+
+// dbt blocks name a project that exists where the pipeline runs: the block library's fixture
+// project, which the property test parses as a deploy does (DbtManifests). Selections, targets
+// and vars come from small sets that the fixture answers, so that a run parses a few times, not
+// once per spec; every model of the fixture has tests, so any selection gives dbt_test checks.
+const DBT_PROJECT = fileURLToPath(new URL('../../../blocks/python/tests/fixtures/dbt_project', import.meta.url));
+const dbtTarget = fc.constantFrom('duckdb', 'postgres');
+const dbtVars = fc.constantFrom({}, { start_date: '2024-01-01' }, { "it's": ['{{ not jinja }}', '__import__("os")'] });
+BLOCK_CONFIGS['dbt_run@1'] = fc.record(
+  {
+    project_dir: fc.constant(DBT_PROJECT),
+    profiles_dir: fc.constant(DBT_PROJECT),
+    target: dbtTarget,
+    command: fc.constantFrom('build', 'run'),
+    select: fc.constantFrom('fqn:*', 'stg_issues+', 'staging', 'issues_per_user'),
+    exclude: fc.constantFrom('stg_users', 'tag:deprecated'),
+    full_refresh: fc.boolean(),
+    vars: dbtVars,
+  },
+  { requiredKeys: ['project_dir'] },
+);
+BLOCK_CONFIGS['dbt_test@1'] = fc.record(
+  { project_dir: fc.constant(DBT_PROJECT), profiles_dir: fc.constant(DBT_PROJECT), target: dbtTarget, select: fc.constant('fqn:*'), fail_on_warning: fc.boolean() },
+  { requiredKeys: ['project_dir'] },
+);

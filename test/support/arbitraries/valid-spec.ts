@@ -158,19 +158,19 @@ export const validSpec: fc.Arbitrary<Spec> = fc
   });
 
 /**
- * Blocks in order, each of a type whose required inputs earlier blocks can feed (by port type),
+ * Blocks in order, each of a type whose required inputs earlier blocks can feed (by port type and from_blocks),
  * each input wired to one upstream output, or several when the port takes several.
  */
 function wire(drafts: BlockDraft[], ids: string[]): Pick<Spec, 'blocks' | 'edges'> {
   const blocks: Spec['blocks'] = [];
   const edges: Spec['edges'] = [];
-  const outputs: Array<{ block: string; port: string; type: string }> = [];
+  const outputs: Array<{ block: string; port: string; type: string; slug: string }> = [];
   drafts.forEach(({ pick, configs, upstream, fanIn, connectOptional, ...text }, k) => {
-    const feedable = IMPLEMENTED_TYPES.filter((t) => t.inputs.every((port) => !port.required || outputs.some((o) => o.type === port.type)));
+    const feedable = IMPLEMENTED_TYPES.filter((t) => t.inputs.every((port) => !port.required || outputs.some((o) => feeds(o, port))));
     const type = feedable[pick % feedable.length]!;
     const id = ids[k]!;
     type.inputs.forEach((port, p) => {
-      const candidates = outputs.filter((o) => o.type === port.type);
+      const candidates = outputs.filter((o) => feeds(o, port));
       if (candidates.length === 0 || (!port.required && !connectOptional)) return;
       const count = port.multiple ? Math.min(fanIn, candidates.length) : 1;
       for (let n = 0; n < count; n++) {
@@ -180,7 +180,7 @@ function wire(drafts: BlockDraft[], ids: string[]): Pick<Spec, 'blocks' | 'edges
     });
     const config = configs[type.ref] ?? missingConfig(type.ref);
     blocks.push({ id, type: type.ref, config: namingAnUpstreamTable(config, edges.filter((e) => e.to.block === id), blocks), ...text });
-    outputs.push(...type.outputs.map((port) => ({ block: id, port: port.name, type: port.type })));
+    outputs.push(...type.outputs.map((port) => ({ block: id, port: port.name, type: port.type, slug: type.slug })));
   });
   return { blocks, edges };
 }
@@ -190,6 +190,11 @@ function namingAnUpstreamTable(config: Record<string, unknown>, inbound: Spec['e
   const upstream = blocks.find((b) => b.id === inbound[0]?.from.block);
   const tables = upstream && typeof config.table === 'string' ? TABLES_MADE_BY[upstream.type]?.(upstream.config as Record<string, unknown>) : undefined;
   return tables?.length ? { ...config, table: tables[(config.table as string).length % tables.length] } : config;
+}
+
+/** Whether an output may feed an input: same type, and from a block type the input names when it names some. */
+function feeds(output: { type: string; slug: string }, input: { type: string; from_blocks?: string[] | undefined }): boolean {
+  return output.type === input.type && (!input.from_blocks || input.from_blocks.includes(output.slug));
 }
 
 function missingConfig(ref: string): never {
