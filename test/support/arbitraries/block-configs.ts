@@ -207,6 +207,16 @@ BLOCK_CONFIGS['dbt_run@1'] = fc.record(
   },
   { requiredKeys: ['project_dir'] },
 );
+// The fixture project's models each dbt_run selection above makes assets of, before its exclude.
+const FIXTURE_MODELS_SELECTED: Record<string, string[]> = {
+  'fqn:*': ['stg_issues', 'stg_users', 'issues_per_user'],
+  'stg_issues+': ['stg_issues', 'issues_per_user'],
+  staging: ['stg_issues', 'stg_users'],
+  issues_per_user: ['issues_per_user'],
+};
+// No fixture model is tagged deprecated, so only excluding a model by name removes one.
+TABLES_MADE_BY['dbt_run@1'] = (config) =>
+  (FIXTURE_MODELS_SELECTED[(config.select as string | undefined) ?? 'fqn:*'] ?? []).filter((model) => model !== config.exclude);
 BLOCK_CONFIGS['dbt_test@1'] = fc.record(
   { project_dir: fc.constant(DBT_PROJECT), profiles_dir: fc.constant(DBT_PROJECT), target: dbtTarget, select: fc.constant('fqn:*'), fail_on_warning: fc.boolean() },
   { requiredKeys: ['project_dir'] },
