@@ -5,6 +5,7 @@ import { defsYaml } from '../../src/compile/defs-yaml.ts';
 import { AppError } from '../../src/errors.ts';
 import type { PipelineSpec } from '../../src/pipelines/spec-schema.ts';
 import { PIPELINE, flagshipSpec, triggersSpec, typesFor } from './fixtures.ts';
+import { seed004Spec } from './seed-004.ts';
 
 const compile = (spec: PipelineSpec, pipeline = PIPELINE) => compilePipeline(pipeline, spec, typesFor(spec));
 const pipelineJsonOf = (spec: PipelineSpec, pipeline = PIPELINE) => JSON.parse(compile(spec, pipeline).files['pipeline.json']!);
@@ -139,6 +140,40 @@ describe('compile', () => {
     expect(data.sensors.on_upload).toMatchObject({ job: 'all_blocks', config: { local_directory: '/data/incoming', prefix: '', pattern: '*.csv', minimum_interval_seconds: 30 } });
     expect(data.sensors.on_alert).toMatchObject({ job: 'emergency_refresh', config: { alert_directory: '/data/alerts', severity: 'ERROR', minimum_interval_seconds: 60 } });
     expect(out.jobs).toEqual(['daily_full', 'release_triggered', 'emergency_refresh', 'all_blocks']);
+  });
+
+  it('writes the seed 004 stack (dlt, Airbyte, dbt, Great Expectations, DataHub) with its six jobs and its triggers', async () => {
+    const spec = seed004Spec();
+    // Name and description from the spec, as the compile service passes them.
+    const out = compile(spec, { ...PIPELINE, name: spec.name, description: spec.description ?? null, slug: 'issue_tracker_stack' });
+    await expect(out.files['defs.yaml']).toMatchFileSnapshot('__snapshots__/seed-004/defs.yaml');
+    await expect(out.files['pipeline.json']).toMatchFileSnapshot('__snapshots__/seed-004/pipeline.json');
+    // The shard's requirements file installs these: a block whose integration is missing fails at load.
+    expect(out.requirements).toEqual(
+      expect.arrayContaining(['dagster-dlt==0.29.27', 'dagster-dbt==0.29.27', 'dagster-airbyte==0.29.27', 'great-expectations==1.24.1', 'acryl-datahub[datahub-rest]==1.7.0.17']),
+    );
+    // Every schedule and sensor names one of the spec's jobs, so no all-blocks job is added.
+    const jobs = ['daily_full_pipeline', 'incremental_sync', 'transformation_only', 'data_quality_only', 'release_triggered', 'emergency_data_refresh'];
+    expect(out).toMatchObject({ jobs, defaultJob: null, dagsterJobs: Object.fromEntries(jobs.map((id) => [id, `issue_tracker_stack__${id}`])) });
+
+    // A secret field holds the name of an environment variable (the manifest's default when the spec gives none), never its value.
+    const data = JSON.parse(out.files['pipeline.json']!);
+    const types = typesFor(spec);
+    const entries = Object.entries({ ...data.blocks, ...data.sensors } as Record<string, { config: Record<string, unknown> }>);
+    const secretFields = entries.flatMap(([id, { config }]) =>
+      types.get(id)!.secrets.flatMap((s) => (s.config_field ? [[`${id}.${s.config_field}`, config[s.config_field]] as const] : [])),
+    );
+    expect(Object.fromEntries(secretFields)).toEqual({
+      'load_tracker.source_credentials_secret': 'DLT_SOURCE_CREDENTIALS',
+      'load_tracker.destination_credentials_secret': 'DLT_DESTINATION_CREDENTIALS',
+      'sync_payments.api_token_secret': 'AIRBYTE_API_TOKEN',
+      'check_issues.connection_secret': 'POSTGRES_URL',
+      'publish_lineage.token_secret': 'DATAHUB_GMS_TOKEN',
+      'new_exports.access_key_id_secret': 'AWS_ACCESS_KEY_ID',
+      'new_exports.secret_access_key_secret': 'AWS_SECRET_ACCESS_KEY',
+      'new_release.token_secret': 'GITHUB_TOKEN',
+    });
+    for (const [field, value] of secretFields) expect(value, field).toMatch(/^[A-Z][A-Z0-9_]*$/);
   });
 
   it('compiles ids that only a generated definitions.py had to refuse', () => {

@@ -131,6 +131,26 @@ class BlockTranslator(DagsterDbtTranslator):
         for key in upstream_keys:
             self.by_table.setdefault(key.path[-1], []).append(key)
 
+    def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str, project: Any) -> dg.AssetSpec:
+        """dagster-dbt's spec; a root model also waits for the upstream assets no dbt source reads.
+
+        A block connected to ``sources`` whose assets match no source table (an Airbyte sync is one
+        asset named after its block) would otherwise run beside the models instead of before them.
+        """
+        spec = super().get_asset_spec(manifest, unique_id, project)
+        node = manifest.get("nodes", {}).get(unique_id)
+        if node is None or node["resource_type"] != "model":
+            return spec
+        if any(parent.startswith("model.") for parent in node.get("depends_on", {}).get("nodes", [])):
+            return spec
+        unread = [key for key in self._unread_upstream(manifest) if key not in {dep.asset_key for dep in spec.deps}]
+        return spec.merge_attributes(deps=unread) if unread else spec
+
+    def _unread_upstream(self, manifest: Mapping[str, Any]) -> list[dg.AssetKey]:
+        """The connected upstream assets whose table no source of ``manifest`` names."""
+        named = {name for props in manifest.get("sources", {}).values() for name in (props.get("identifier"), props["name"]) if name}
+        return [key for table, keys in self.by_table.items() if table not in named for key in keys]
+
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
         if dbt_resource_props["resource_type"] == "source":
             return self._source_key(dbt_resource_props)
