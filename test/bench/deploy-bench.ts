@@ -1,21 +1,16 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LOCATION_ENTRY_QUERY, RELOAD_LOCATION } from '../../src/adapters/dagster/documents.ts';
 import { DagsterGraphqlClient } from '../../src/adapters/dagster/graphql-client.ts';
 import type { Db } from '../../src/adapters/store/db.ts';
 import { LOCAL_PRINCIPAL } from '../../src/auth/principal.ts';
 import { loadManifests } from '../../src/catalog/load-manifests.ts';
-import { DEFAULT_PYTHON } from '../../src/dagster/environments.ts';
 import { createServices } from '../../src/services.ts';
 import { flagshipSpec } from '../compile/fixtures.ts';
 import { startDagster } from '../support/dagster-server.ts';
+import { benchEnvironment, deployAndWait, reloadUntilLoaded } from './bench-dagster.ts';
 import { quantile, time, type Row } from './measure.ts';
 import { ensurePythonEnv } from './python-env.ts';
-
-const until = async (check: () => Promise<boolean>) => {
-  while (!(await check())) await new Promise((r) => setTimeout(r, 10));
-};
 
 /**
  * Our deploy of a new version (compile, atomic write, workspace.yaml, reload, load check) against
@@ -26,7 +21,7 @@ export async function deployBench(db: Db, rounds = 5): Promise<Row[]> {
   const workspaceDir = mkdtempSync(join(tmpdir(), 'constellation-bench-ws-'));
   writeFileSync(join(workspaceDir, 'workspace.yaml'), 'load_from: []\n');
   const dagster = await startDagster(join(workspaceDir, 'workspace.yaml'));
-  const env = { name: 'development', workspaceDir, graphqlUrl: dagster.graphqlUrl, secrets: ['SOURCE_DB_URL', 'WAREHOUSE_URL'], python: DEFAULT_PYTHON, policy: { approval_required_for_model_deploys: false, allow_destructive: true } };
+  const env = benchEnvironment(workspaceDir, dagster.graphqlUrl, ['SOURCE_DB_URL', 'WAREHOUSE_URL']);
   const services = createServices(db, { environments: new Map([['development', env]]), pollMs: 50 });
   await services.catalogRepo.upsert(loadManifests());
   services.worker.start();
@@ -34,24 +29,13 @@ export async function deployBench(db: Db, rounds = 5): Promise<Row[]> {
   try {
     const view = await services.pipelines.create(LOCAL_PRINCIPAL, flagshipSpec());
     const id = view.pipeline.id;
-    const deployOnce = async () => {
-      const d = await services.deployments.request(LOCAL_PRINCIPAL, id, { environment: 'development' });
-      await until(async () => !['pending', 'in_progress'].includes((await services.deploymentRepo.get(LOCAL_PRINCIPAL, d.id))!.status));
-      const done = (await services.deploymentRepo.get(LOCAL_PRINCIPAL, d.id))!;
-      if (done.status !== 'deployed') throw new Error(`bench deploy ${done.status}: ${done.error ?? done.message}`);
-      return done.location_name;
-    };
-    const location = await deployOnce(); // the first load of a new location is not what is compared
-    const reload = async () => {
-      await client.request(RELOAD_LOCATION, { name: location });
-      await until(async () => (await client.request(LOCATION_ENTRY_QUERY, { name: location })).workspaceLocationEntryOrError.loadStatus === 'LOADED');
-    };
+    const location = await deployAndWait(services, id); // the first load of a new location is not what is compared
     const ours: number[] = [];
     const theirs: number[] = [];
     for (let i = 0; i < rounds; i++) {
       await services.pipelines.patch(LOCAL_PRINCIPAL, id, [{ op: 'add', path: '/blocks/0/config/batch_size', value: 1000 + i }]);
-      ours.push(await time(deployOnce));
-      theirs.push(await time(reload));
+      ours.push(await time(() => deployAndWait(services, id)));
+      theirs.push(await time(() => reloadUntilLoaded(client, location)));
     }
     return [
       { measure: `deploy a new version to a real Dagster, median of ${rounds}`, value: quantile(ours, 0.5), baseline: "Dagster's own reload of that location", baselineValue: quantile(theirs, 0.5), ratio: 'times', target: '<= 1.5x' },
@@ -61,4 +45,3 @@ export async function deployBench(db: Db, rounds = 5): Promise<Row[]> {
     await dagster.stop();
   }
 }
-

@@ -1,5 +1,5 @@
 // npm run bench: every figure beside the baseline it was measured against, in one run.
-// `npm run bench -- chat mcp` runs only the sections named (catalog, mcp, chat, deploy, shards).
+// `npm run bench -- chat mcp` runs only the sections named (catalog, mcp, chat, deploy, shards, seed004).
 import { openDb } from '../../src/adapters/store/open-db.ts';
 import { ensureLocalPrincipal } from '../../src/auth/principal.ts';
 import { catalogBench } from './catalog-bench.ts';
@@ -7,9 +7,10 @@ import { chatBench } from './chat-bench.ts';
 import { deployBench } from './deploy-bench.ts';
 import { mcpBench } from './mcp-bench.ts';
 import { printTable, type Row } from './measure.ts';
+import { seed004Bench } from './seed004-bench.ts';
 import { shardsBench } from './shards-bench.ts';
 
-const SECTIONS = ['catalog', 'mcp', 'chat', 'deploy', 'shards'] as const;
+const SECTIONS = ['catalog', 'mcp', 'chat', 'deploy', 'shards', 'seed004'] as const;
 
 async function main() {
   const asked = process.argv.slice(2);
@@ -22,7 +23,14 @@ async function main() {
   const mcp = runs('mcp') ? await mcpBench() : [];
   // Chat next, in its own store too; its memory figure is a difference, but GC pauses are not.
   const chat = runs('chat') ? await chatBench() : [];
-  const rows: Row[] = [...(runs('catalog') ? await catalogBench(db) : []), ...mcp, ...chat, ...(runs('deploy') ? await deployBench(db) : []), ...(runs('shards') ? await shardsBench(db) : [])];
+  const rows: Row[] = [
+    ...(runs('catalog') ? await catalogBench(db) : []),
+    ...mcp,
+    ...chat,
+    ...(runs('deploy') ? await deployBench(db) : []),
+    ...(runs('shards') ? await shardsBench(db) : []),
+    ...(runs('seed004') ? await seed004Bench(db) : []),
+  ];
   await db.close();
   process.stdout.write(`Store: PGlite in memory. Node ${process.version}, ${new Date().toISOString()}\n${printTable(rows)}\n`);
 }
