@@ -42,6 +42,16 @@ export const portSchema = z
   })
   .strict();
 
+/** A config value a secret depends on: `field` (a dotted path into the config) is one of `in`, or is `present`. */
+export const secretConditionSchema = z
+  .object({
+    field: z.string().min(1),
+    in: z.array(z.union([z.string(), z.number(), z.boolean()])).min(1).optional(),
+    present: z.literal(true).optional(),
+  })
+  .strict()
+  .refine((c) => (c.in === undefined) !== (c.present === undefined), 'give exactly one of "in" and "present"');
+
 export const secretRefSchema = z
   .object({
     name: z
@@ -51,6 +61,11 @@ export const secretRefSchema = z
     description: z.string().min(1),
     /** When set, the block config field that may name a different variable. */
     config_field: z.string().optional(),
+    needed_when: z
+      .array(secretConditionSchema)
+      .min(1)
+      .optional()
+      .describe('The secret is needed only when one of these holds of the config (defaults filled in); always when absent'),
   })
   .strict();
 

@@ -1,21 +1,35 @@
 import type { BlockType } from '../catalog/block-type.ts';
+import { applyConfigDefaults } from '../catalog/config-validator.ts';
 import type { Issue } from '../errors.ts';
 import type { PipelineSpec } from '../pipelines/spec-schema.ts';
 import { missingSecrets, type Environment } from './environments.ts';
 
 /**
- * The secrets a pipeline needs where it runs: each block type's declared secrets, under the name
- * the block's config gives (e.g. connection_secret) or the declared default.
+ * The secrets a pipeline needs where it runs: each block type's declared secrets that its config
+ * uses (a Postgres URL is not needed to read DuckDB), under the name the block's config gives
+ * (e.g. connection_secret) or the declared default.
  */
 export function requiredSecrets(spec: PipelineSpec, types: Map<string, BlockType>): Array<{ name: string; path: string }> {
-  return spec.blocks.flatMap((block, i) =>
-    (types.get(block.id)?.secrets ?? []).map((secret) => {
+  return spec.blocks.flatMap((block, i) => {
+    const type = types.get(block.id);
+    if (!type) return [];
+    const config = applyConfigDefaults(type.config_schema, block.config);
+    return type.secrets.filter((secret) => isNeeded(secret, config)).map((secret) => {
       const configured = secret.config_field ? block.config[secret.config_field] : undefined;
       return typeof configured === 'string'
         ? { name: configured, path: `/blocks/${i}/config/${secret.config_field}` }
         : { name: secret.name, path: `/blocks/${i}/type` };
-    }),
-  );
+    });
+  });
+}
+
+/** Whether the config uses the secret: always, unless the manifest says when (any one condition). */
+function isNeeded(secret: BlockType['secrets'][number], config: Record<string, unknown>): boolean {
+  if (!secret.needed_when) return true;
+  return secret.needed_when.some((condition) => {
+    const value = condition.field.split('.').reduce<unknown>((at, key) => (at !== null && typeof at === 'object' ? (at as Record<string, unknown>)[key] : undefined), config);
+    return condition.present ? value !== undefined && value !== null : condition.in!.includes(value as string | number | boolean);
+  });
 }
 
 /** One issue per secret the environment lacks, at the spec path that names it. */

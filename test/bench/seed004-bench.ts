@@ -18,9 +18,9 @@ import { benchEnvironment, deployAndWait, reloadUntilLoaded } from './bench-dags
 import { quantile, time, type Row } from './measure.ts';
 import { ensurePythonEnv } from './python-env.ts';
 
-// The secrets the block types of seed 004 declare (blocks/manifests), under their default names:
-// the spec names none itself, and a deploy is refused while the environment lacks one.
-const SECRETS = ['DLT_SOURCE_CREDENTIALS', 'DLT_DESTINATION_CREDENTIALS', 'AIRBYTE_API_TOKEN', 'POSTGRES_URL', 'DATAHUB_GMS_TOKEN', 'GITHUB_TOKEN'];
+// The secrets seed 004's blocks use (blocks/manifests), under their default names: the spec names
+// none itself, and a deploy is refused while the environment lacks one.
+const SECRETS = ['AIRBYTE_API_TOKEN', 'DATAHUB_GMS_TOKEN', 'GITHUB_TOKEN'];
 const BY_HAND = 'seed004_by_hand';
 const HANDWRITTEN = join(import.meta.dirname, 'fixtures/seed004_handwritten.py');
 // Nothing is run, only loaded: the servers are a closed port, so a sensor's tick fails fast.
