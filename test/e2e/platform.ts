@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -104,4 +104,40 @@ export async function runToEnd(t: TestApp, platform: Platform, pipelineId: strin
   );
   expect(status.status, `${JSON.stringify(status)}\n${platform.dagster.logs()}`).toBe('completed');
   return status;
+}
+
+/**
+ * A temp folder for one end-to-end test, removed when `remove` is called or the test process exits:
+ * the given subfolders, and workspace/workspace.yaml with no location yet.
+ */
+export function e2eFolder(prefix: string, subfolders: string[] = []): { dir: string; remove(): void } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const removeDir = () => rmSync(dir, { recursive: true, force: true });
+  const release = removeOnExit(dir, removeDir);
+  for (const sub of ['workspace', ...subfolders]) mkdirSync(join(dir, sub));
+  writeFileSync(join(dir, 'workspace', 'workspace.yaml'), 'load_from: []\n');
+  return {
+    dir,
+    remove() {
+      release();
+      removeDir();
+    },
+  };
+}
+
+/**
+ * A real Dagster webserver and daemon over the folder's workspace, with `secrets` (and `env`) in
+ * their environment, and the service's "development" environment that deploys there.
+ */
+export async function startDagsterFor(dir: string, secrets: Record<string, string>, env: Record<string, string> = {}): Promise<{ dagster: DagsterServer; environment: Environment }> {
+  const dagster = await startDagster(join(dir, 'workspace', 'workspace.yaml'), { ...secrets, ...env });
+  const environment: Environment = {
+    name: 'development',
+    workspaceDir: join(dir, 'workspace'),
+    graphqlUrl: dagster.graphqlUrl,
+    secrets: Object.keys(secrets),
+    python: DEFAULT_PYTHON,
+    policy: { approval_required_for_model_deploys: false, allow_destructive: true },
+  };
+  return { dagster, environment };
 }

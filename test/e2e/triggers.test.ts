@@ -1,18 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { RELOAD_LOCATION } from '../../src/adapters/dagster/documents.ts';
 import { DagsterGraphqlClient } from '../../src/adapters/dagster/graphql-client.ts';
-import { DEFAULT_PYTHON, type Environment } from '../../src/dagster/environments.ts';
 import type { PipelineSpec } from '../../src/pipelines/spec-schema.ts';
-import { startDagster, type DagsterServer } from '../support/dagster-server.ts';
-import { removeOnExit } from '../support/server-processes.ts';
+import type { DagsterServer } from '../support/dagster-server.ts';
 import { startGitHubReleases, type StandIn } from '../support/stand-ins.ts';
 import { createTestApp, type TestApp } from '../support/test-app.ts';
-import { until } from './platform.ts';
+import { e2eFolder, startDagsterFor, until } from './platform.ts';
 
 const SENSOR = `query Sensor($selector: SensorSelector!) {
   sensorOrError(sensorSelector: $selector) {
@@ -55,14 +52,9 @@ describe('sensors and pause/resume in a real Dagster daemon', () => {
   const cleanups: Array<() => Promise<void> | void> = [];
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'constellation-e2e-triggers-'));
-    const release = removeOnExit(dir, () => rmSync(dir, { recursive: true, force: true }));
-    cleanups.push(() => {
-      release();
-      rmSync(dir, { recursive: true, force: true });
-    });
-    for (const sub of ['workspace', 'inbox', 'alerts']) mkdirSync(join(dir, sub));
-    writeFileSync(join(dir, 'workspace', 'workspace.yaml'), 'load_from: []\n');
+    const folder = e2eFolder('constellation-e2e-triggers-', ['inbox', 'alerts']);
+    dir = folder.dir;
+    cleanups.push(folder.remove);
 
     // A source table for the job the sensors start: customers, from the test run's Postgres.
     const admin = new pg.Client({ connectionString: inject('postgresUrl') });
@@ -81,17 +73,11 @@ describe('sensors and pause/resume in a real Dagster daemon', () => {
 
     github = await startGitHubReleases(releases);
     cleanups.push(() => github.close());
-    dagster = await startDagster(join(dir, 'workspace', 'workspace.yaml'), { SOURCE_DB_URL: sourceUrl, GITHUB_TOKEN: 'e2e-token' });
+    const started = await startDagsterFor(dir, { SOURCE_DB_URL: sourceUrl, GITHUB_TOKEN: 'e2e-token' });
+    dagster = started.dagster;
     cleanups.push(() => dagster.stop());
     gql = new DagsterGraphqlClient(dagster.graphqlUrl);
-    const environment: Environment = {
-      name: 'development',
-      workspaceDir: join(dir, 'workspace'),
-      graphqlUrl: dagster.graphqlUrl,
-      secrets: ['SOURCE_DB_URL', 'GITHUB_TOKEN'],
-      python: DEFAULT_PYTHON,
-      policy: { approval_required_for_model_deploys: false, allow_destructive: true },
-    };
+    const environment = started.environment;
     t = await createTestApp('pglite', { environments: [environment] });
     cleanups.push(() => t.close());
   });

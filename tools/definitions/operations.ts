@@ -57,9 +57,10 @@ export const launchRun = {
 export const pipelineStatusTool = {
   name: 'pipeline_status',
   title: 'Pipeline status',
-  description: 'Where a pipeline stands: its latest run (running, completed or failed, with Dagster\'s own status and a link), else its latest deployment (pending, in_progress, deployed, written, failed, with Dagster\'s error if it failed).',
+  description:
+    'Where a pipeline stands: its latest run (running, completed or failed, with Dagster\'s own status and a link), else its latest deployment (pending, in_progress, deployed, written, failed, with Dagster\'s error if it failed). Give run_id to follow a run you launched: a schedule or sensor may have started a newer one.',
   group: 'runs',
-  input: z.object({ pipeline_id: pipelineId }),
+  input: z.object({ pipeline_id: pipelineId, run_id: z.string().min(1).optional().describe('A run of this pipeline (from launch_run): report that run rather than the latest') }),
   output: z.object({
     pipeline_id: z.uuid(),
     status: z.string(),

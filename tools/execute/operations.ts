@@ -57,13 +57,14 @@ export async function runLaunchRun(input: In<typeof launchRun>, ctx: ToolContext
 
 export async function runPipelineStatus(input: In<typeof pipelineStatusTool>, ctx: ToolContext) {
   const s = await ctx.domain.status.of(ctx.principal, input.pipeline_id);
+  const asked = input.run_id ? await ctx.domain.runs.get(ctx.principal, input.pipeline_id, input.run_id) : null;
   const d = s.deployment;
   return {
     pipeline_id: s.pipeline.id,
-    status: s.status,
+    status: asked ? asked.status : s.status,
     last_updated: s.last_updated.toISOString(),
     deployment: d ? { id: d.id, version: d.version, environment: d.environment, status: d.status, message: d.message, error: d.error } : null,
-    run: s.run ? run(s.run) : null,
+    run: asked ? run(asked) : s.run ? run(s.run) : null,
     dagster_error: s.dagster_error,
   };
 }
