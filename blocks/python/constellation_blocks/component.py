@@ -66,9 +66,17 @@ def build_blocks(pipeline: Pipeline, resources: dict[str, Any]) -> dict[str, Bui
 
 def single_asset(ctx: BlockContext) -> BuiltBlock:
     """The one asset of a block whose type has a step function: calls it with its resource and input ports."""
-    pipeline, block_id, block = ctx.pipeline, ctx.block_id, ctx.block
-    step = block_types.step(block.type)
     resource_key = ctx.resource_key
+    return step_asset(ctx, block_types.step(ctx.block.type), resource_key, ctx.resource_defs())
+
+
+def step_asset(ctx: BlockContext, step: Any, resource_key: str | None, resource_defs: dict[str, Any] | None) -> BuiltBlock:
+    """One asset calling ``step(context, block, [resource], **ports)``, ``resource_defs`` bound to it.
+
+    Also what a builder uses when its block is one asset with input ports but binds a resource of
+    its own making (the S3 blocks: four settings, not one URL), so the port wiring lives here once.
+    """
+    pipeline, block_id, block = ctx.pipeline, ctx.block_id, ctx.block
     ports = pipeline.inputs(block_id)
     # One Dagster input per upstream block, named by its id (a valid name: spec ids are checked),
     # so an upstream feeding two ports of this block is loaded once and passed to both.
@@ -92,7 +100,7 @@ def single_asset(ctx: BlockContext) -> BuiltBlock:
         asset = dg.asset(
             key=ctx.key,
             ins={name: dg.AssetIn(key=pipeline.asset_key(name)) for name in upstream},
-            resource_defs=ctx.resource_defs(),
+            resource_defs=resource_defs,
             required_resource_keys={resource_key} if resource_key else set(),
             **ctx.asset_args(),
         )(materialize)
