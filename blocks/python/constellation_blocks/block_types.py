@@ -105,6 +105,39 @@ BLOCK_TYPES: Mapping[str, Mapping[str, Any]] = MappingProxyType(
             "resource": None,
             "defaults": {"select": "fqn:*", "fail_on_warning": False},
         },
+        # Builders: one asset each with its own S3Store bound (four settings, not one URL: s3.py);
+        # their files port carries object references, which files_to_table reads.
+        "s3_files@1": {
+            "kind": "s3",
+            "build": ("s3", "list_files"),
+            "resource": None,
+            "defaults": {
+                "prefix": "",
+                "pattern": "*",
+                "region": "garage",
+                "access_key_id_secret": "AWS_ACCESS_KEY_ID",
+                "secret_access_key_secret": "AWS_SECRET_ACCESS_KEY",
+            },
+        },
+        "s3_files_write@1": {
+            "kind": "s3",
+            "build": ("s3", "write_files"),
+            "resource": None,
+            "defaults": {
+                "prefix": "",
+                "format": "parquet",
+                "region": "garage",
+                "access_key_id_secret": "AWS_ACCESS_KEY_ID",
+                "secret_access_key_secret": "AWS_SECRET_ACCESS_KEY",
+            },
+        },
+        # No resource: the store and the names of its keys come with each file reference.
+        "files_to_table@1": {
+            "kind": "pyarrow",
+            "step": ("files_to_table", "read_table"),
+            "resource": None,
+            "defaults": {"format": "auto"},
+        },
     }
 )
 

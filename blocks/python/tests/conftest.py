@@ -1,6 +1,6 @@
 """Real servers for the block library's tests.
 
-One PostgreSQL and one ClickHouse per session (or the ones in TEST_DATABASE_URL and
+One PostgreSQL, one ClickHouse and one S3-compatible store (moto) per session (or the ones in TEST_DATABASE_URL and
 TEST_CLICKHOUSE_URL), and a fresh database in each per test so tests never see each other's rows.
 """
 
@@ -20,7 +20,7 @@ import pytest
 from clickhouse_driver import Client
 
 sys.path.insert(0, str(Path(__file__).parent))
-from servers import ClickHouseServer, PostgresServer, free_port  # noqa: E402
+from servers import ClickHouseServer, MotoS3Server, PostgresServer, free_port  # noqa: E402
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -49,6 +49,32 @@ def clickhouse_server_url():
         yield server.url
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """A moto S3 server on a free loopback port, with one valid key (``access_key_id``/``secret_access_key``)."""
+    server = MotoS3Server()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def s3(s3_server, monkeypatch):
+    """The session's S3 server with its keys in AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (the blocks' default names)."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", s3_server.access_key_id)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", s3_server.secret_access_key)
+    return s3_server
+
+
+@pytest.fixture
+def bucket(s3):
+    """The name of a new, empty bucket on the S3 server (each test its own)."""
+    name = f"t-{uuid.uuid4().hex[:12]}"
+    s3.client().create_bucket(Bucket=name)
+    return name
 
 
 def _with_database(url: str, database: str) -> str:

@@ -1,4 +1,4 @@
-"""Throwaway PostgreSQL and ClickHouse servers on free loopback ports, owned by one test session.
+"""Throwaway PostgreSQL, ClickHouse and S3 (moto) servers on free loopback ports, owned by one test session.
 
 Every server is stopped whatever ends the session: by its fixture's finalizer normally; at
 interpreter exit (atexit) if a set-up failed half way; on SIGTERM or SIGHUP, which would otherwise
@@ -14,6 +14,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -214,6 +215,79 @@ class ClickHouseServer:
                     self.process.wait()
         finally:
             shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class MotoS3Server:
+    """moto's server mode (moto[server], from this virtualenv) as a local S3-compatible store.
+
+    Debian packages neither Garage nor MinIO; moto speaks the S3 API that boto3 and the blocks use.
+    With ``INITIAL_NO_AUTH_ACTION_COUNT`` it checks keys against its own IAM after that many
+    requests: the set-up creates a user and its key unauthenticated, then every request must sign
+    with that key, so a test can see wrong keys refused (moto accepts any key otherwise).
+    """
+
+    _SETUP_REQUESTS = 3  # create_user, put_user_policy, create_access_key
+
+    def __init__(self, timeout: float = 30.0):
+        import boto3
+        import requests
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        moto = Path(sys.executable).parent / "moto_server"
+        env = {**os.environ, "INITIAL_NO_AUTH_ACTION_COUNT": str(self._SETUP_REQUESTS)}
+        self.process = subprocess.Popen(
+            [str(moto), "-H", "127.0.0.1", "-p", str(self.port)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=env,
+            start_new_session=True,
+        )
+        pid = self.process.pid
+        check = f"tr '\\0' ' ' < /proc/{pid}/cmdline 2>/dev/null | grep -qF -- ' -p {self.port}'"
+        self._release = stop_on_exit(self._kill_now, f"{check} && kill -9 -{pid}")
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                # moto's own API: not an AWS action, so it does not use up the unauthenticated ones.
+                requests.get(f"{self.url}/moto-api/", timeout=1)
+                break
+            except requests.RequestException:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    self.stop()
+                    raise RuntimeError(f"moto_server did not start on port {self.port} ({moto})")
+                time.sleep(0.2)
+        iam = boto3.client("iam", endpoint_url=self.url, region_name="us-east-1", aws_access_key_id="setup", aws_secret_access_key="setup")
+        iam.create_user(UserName="constellation")
+        policy = '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}'
+        iam.put_user_policy(UserName="constellation", PolicyName="all", PolicyDocument=policy)
+        key = iam.create_access_key(UserName="constellation")["AccessKey"]
+        self.access_key_id, self.secret_access_key = key["AccessKeyId"], key["SecretAccessKey"]
+
+    def client(self):
+        """A boto3 S3 client signed with the server's one valid key."""
+        import boto3
+
+        return boto3.client(
+            "s3", endpoint_url=self.url, region_name="us-east-1",
+            aws_access_key_id=self.access_key_id, aws_secret_access_key=self.secret_access_key,
+        )
+
+    def _kill_now(self) -> None:
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+    def stop(self) -> None:
+        self._release()
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._kill_now()
+                self.process.wait()
 
 
 class PagedJsonServer:
