@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadManifests } from '../../src/catalog/load-manifests.ts';
+import { CONVERTERS } from '../../src/pipelines/validation/check-ports.ts';
 
 const seedBlocks = [
   'postgres_incremental_extract', 'clickhouse_replacing_merge_tree_load', 'duckdb_load', 'airbyte_sync', 'dlt_ingestion',
@@ -25,6 +26,16 @@ describe('block manifests', () => {
     expect(props.updated_at_column?.default).toBe('updated_at');
     expect(Object.keys(props)).toEqual(expect.arrayContaining(['table', 'primary_key', 'batch_size', 'connection_secret']));
     expect(pg.secrets.map((s) => s.name)).toContain('POSTGRES_URL');
+  });
+
+  it('have the converters that validation hints name, taking and making the port types they are named for', () => {
+    expect(Object.keys(CONVERTERS)).toContain('files->table');
+    for (const [conversion, slug] of Object.entries(CONVERTERS)) {
+      const [from, to] = conversion.split('->');
+      const converter = manifests.find((m) => m.slug === slug);
+      expect(converter?.inputs.map((p) => p.type), slug).toContain(from);
+      expect(converter?.outputs.map((p) => p.type), slug).toContain(to);
+    }
   });
 
   it('name secrets, never hold their values', () => {

@@ -258,6 +258,8 @@ describe('ports and edges', () => {
     // The wrong edges still connect their inputs: one mistake, one error each.
     expect(where(found)).toEqual(['incompatible_ports /edges/0', 'incompatible_ports /edges/2']);
     expect(found[0]!.message).toBe('output "landing.files" carries files but input "export.rows" takes table');
+    // files → table has a block made for it: the hint names it, so a model can follow it.
+    expect(found[0]!.hint).toBe('Put a files_to_table block between them: connect this files output to its input, and its table output to this input.');
     expect(found[1]!.message).toBe('output "load.loaded" carries metrics but input "copy.rows" takes table');
     expect(found[1]!.hint).toContain('turns metrics into table');
   });

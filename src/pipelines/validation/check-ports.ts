@@ -5,6 +5,21 @@ const describePorts = (ports: Port[]) =>
   ports.length ? ports.map((p) => `"${p.name}" (${p.type})`).join(', ') : 'none';
 
 /**
+ * Catalog block types made to turn one port type into another, named in the hint of an edge that
+ * joins the two: a model told "put a converter between them" without a name searches and may
+ * guess; with the name it adds the right block. (Kept beside the hint, not derived from the
+ * catalog, because validation sees only the spec's own block types.)
+ */
+export const CONVERTERS: Record<string, string> = { 'files->table': 'files_to_table' };
+
+const convertHint = (from: string, to: string): string => {
+  const converter = CONVERTERS[`${from}->${to}`];
+  return converter
+    ? `Put a ${converter} block between them: connect this ${from} output to its input, and its ${to} output to this input.`
+    : `Connect a ${to} output to it, or put a block between them that turns ${from} into ${to}.`;
+};
+
+/**
  * Every edge must join an existing output port to an existing input port of the same type (and,
  * for tables with column contracts, carry the columns the input needs; from a block of a type the
  * input names, when it names some); every required input
@@ -70,7 +85,7 @@ export function checkPorts({ spec, typeOf, indexOf }: CheckInput, findings: Find
         code: 'incompatible_ports',
         path: `/edges/${i}`,
         message: `output "${edge.from.block}.${out.name}" carries ${out.type} but input "${edge.to.block}.${inp.name}" takes ${inp.type}`,
-        hint: `Connect a ${inp.type} output to it, or put a block between them that turns ${out.type} into ${inp.type}.`,
+        hint: convertHint(out.type, inp.type),
       });
       return;
     }
