@@ -25,6 +25,11 @@ const RECIPES: Record<string, BlockRecipe> = {
   // dbt runs where the pipeline runs, with both adapters the blocks support; the project's manifest is parsed at deploy (dbt-manifests.ts).
   'dbt_run@1': { requirements: ['dagster-dbt==0.29.27', 'dbt-core==1.11.16', 'dbt-duckdb==1.11.1', 'dbt-postgres==1.11.0'] },
   'dbt_test@1': { requirements: ['dagster-dbt==0.29.27', 'dbt-core==1.11.16', 'dbt-duckdb==1.11.1', 'dbt-postgres==1.11.0'] },
+  // Each binds its own S3 store (endpoint, region, and both keys from env vars its config names).
+  's3_files@1': { requirements: ['boto3==1.44.8'] },
+  's3_files_write@1': { requirements: ['boto3==1.44.8', 'pyarrow==26.0.1'] },
+  // No resource: it reads through the store named in each file reference of its files input.
+  'files_to_table@1': { requirements: ['boto3==1.44.8', 'pyarrow==26.0.1'] },
 };
 
 export const recipeFor = (ref: string): BlockRecipe | undefined => RECIPES[ref];

@@ -38,6 +38,7 @@ describe.each(STORE_KINDS)('block catalog search on %s', (kind) => {
   it('filters by input and output port type', async () => {
     const takesFiles = (await t.call('GET', '/v1/block-types?input_type=files')).body.results;
     for (const r of takesFiles) expect(r.block_type.inputs.some((p: any) => p.type === 'files')).toBe(true);
+    expect(takesFiles.map((r: any) => r.block_type.slug)).toContain('files_to_table');
     const makesFiles = await slugs('output_type=files');
     expect(makesFiles).toEqual(expect.arrayContaining(['s3_files', 's3_files_write']));
     expect(await slugs('q=load&input_type=table&category=sink')).toContain('duckdb_load');

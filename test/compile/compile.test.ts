@@ -4,7 +4,7 @@ import { compilePipeline, PIPELINE_FORMAT } from '../../src/compile/compile-pipe
 import { defsYaml } from '../../src/compile/defs-yaml.ts';
 import { AppError } from '../../src/errors.ts';
 import type { PipelineSpec } from '../../src/pipelines/spec-schema.ts';
-import { PIPELINE, flagshipSpec, triggersSpec, typesFor } from './fixtures.ts';
+import { PIPELINE, flagshipSpec, lakeSpec, triggersSpec, typesFor } from './fixtures.ts';
 import { seed004Spec } from './seed-004.ts';
 
 const compile = (spec: PipelineSpec, pipeline = PIPELINE) => compilePipeline(pipeline, spec, typesFor(spec));
@@ -76,20 +76,30 @@ describe('compile', () => {
     expect(out.dagsterJobs).toEqual({ extract_only: 'customers_clickhouse__extract_only', all_blocks_2: 'customers_clickhouse__all_blocks_2' });
   });
 
-  it('passes a list to a port that takes several edges', () => {
-    // No implemented type has such a port yet; a DuckDB load whose input takes several stands in for it.
-    const spec = flagshipSpec();
-    spec.blocks.push({ id: 'extract_orders', type: 'postgres_incremental_extract@1', config: { table: 'orders' } });
-    spec.blocks.push({ id: 'to_duckdb', type: 'duckdb_load@1', config: { database_path: '/data/w.duckdb', table: 'customers' } });
-    spec.edges.push({ from: { block: 'extract_orders', port: 'rows' }, to: { block: 'to_duckdb', port: 'rows' } });
-    spec.edges.push({ from: { block: 'extract_customers', port: 'rows' }, to: { block: 'to_duckdb', port: 'rows' } });
-    const types = typesFor(spec);
-    const duckdb = types.get('to_duckdb')!;
-    types.set('to_duckdb', { ...duckdb, inputs: [{ ...duckdb.inputs[0]!, multiple: true }] });
-    const out = compilePipeline(PIPELINE, spec, types);
+  it('compiles S3 files through files_to_table into a DuckDB load, with the S3 defaults and secret names filled in', () => {
+    const spec = lakeSpec();
+    const out = compile(spec);
     const data = JSON.parse(out.files['pipeline.json']!);
-    expect(data.blocks.to_duckdb).toMatchObject({ inputs: [{ port: 'rows', upstream: ['extract_orders', 'extract_customers'], multiple: true }], resource_key: null });
-    expect(out.requirements).toEqual(['clickhouse-driver==0.2.11', 'duckdb==1.5.6', 'psycopg[binary]==3.3.9']);
+    expect(data.blocks.landing).toMatchObject({
+      type: 's3_files@1',
+      config: { bucket: 'raw-data', endpoint_url: 'http://garage:3900', prefix: 'exports/orders/', pattern: '**/*.csv', region: 'garage', access_key_id_secret: 'AWS_ACCESS_KEY_ID', secret_access_key_secret: 'LANDING_SECRET' },
+      downstream: ['parsed'],
+      inputs: [],
+      // The S3 blocks bind their own store; files_to_table reads through the references it gets.
+      resource_key: null,
+    });
+    expect(data.blocks.parsed).toMatchObject({ type: 'files_to_table@1', config: { format: 'auto', columns: { id: 'integer' } }, inputs: [{ port: 'files', upstream: ['landing'], multiple: true }], resource_key: null });
+    expect(data.blocks.load).toMatchObject({ inputs: [{ port: 'rows', upstream: ['parsed'], multiple: false }] });
+    expect(out.requirements).toEqual(['boto3==1.44.8', 'duckdb==1.5.6', 'pyarrow==26.0.1']);
+  });
+
+  it('passes a list to a port that takes several edges (files_to_table reading two listings)', () => {
+    const spec = lakeSpec();
+    spec.blocks.push({ id: 'archive', type: 's3_files@1', config: { bucket: 'archive', endpoint_url: 'http://garage:3900' } });
+    spec.edges.push({ from: { block: 'archive', port: 'files' }, to: { block: 'parsed', port: 'files' } });
+    const data = pipelineJsonOf(spec);
+    expect(data.blocks.parsed.inputs).toEqual([{ port: 'files', upstream: ['landing', 'archive'], multiple: true }]);
+    expect(data.blocks.archive.downstream).toEqual(['parsed']);
   });
 
   it('names an upstream once per port when it feeds two input ports of one block', () => {

@@ -48,3 +48,22 @@ export function triggersSpec(): PipelineSpec {
   ];
   return spec;
 }
+
+/** Seed 002's first steps: CSV files dropped in S3, read into a table, loaded into DuckDB. */
+export function lakeSpec(): PipelineSpec {
+  return {
+    name: 'Orders from the lake',
+    blocks: [
+      { id: 'landing', type: 's3_files@1', config: { bucket: 'raw-data', endpoint_url: 'http://garage:3900', prefix: 'exports/orders/', pattern: '**/*.csv', secret_access_key_secret: 'LANDING_SECRET' } },
+      { id: 'parsed', type: 'files_to_table@1', config: { columns: { id: 'integer' } } },
+      { id: 'load', type: 'duckdb_load@1', config: { database_path: '/data/lake.duckdb', table: 'orders' } },
+    ],
+    edges: [
+      { from: { block: 'landing', port: 'files' }, to: { block: 'parsed', port: 'files' } },
+      { from: { block: 'parsed', port: 'table' }, to: { block: 'load', port: 'rows' } },
+    ],
+    jobs: [],
+    schedules: [],
+    sensors: [],
+  };
+}

@@ -29,6 +29,17 @@ const duckdbPath = fc
   .tuple(fc.oneof(fc.constantFrom('/data/warehouse', 'relative/w', 'w', '/tmp/a b'), hostileText({ maxLength: 60 })), fc.constantFrom('.duckdb', '.db'))
   .map(([stem, extension]) => stem + extension);
 
+// The S3 blocks' shared settings. The prefix is free text without a leading "/" on one line (the
+// schema's "^(?!/).*$": "." stops at line breaks); the property test only loads, so no store need answer.
+const s3Store = {
+  bucket: fc.oneof(fc.constantFrom('raw-data', 'exports', 'a.b-c'), fc.stringMatching(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/)),
+  prefix: fc.oneof(fc.constantFrom('', 'exports/orders/', 'a b/"q"/'), hostileText({ maxLength: 60 }).filter((s) => !s.startsWith('/') && !/[\n\r\u2028\u2029]/.test(s))),
+  endpoint_url: fc.constantFrom('http://garage:3900', 'http://127.0.0.1:9', 'https://s3.eu-central-1.amazonaws.com'),
+  region: fc.constantFrom('garage', 'us-east-1', 'eu-central-1'),
+  access_key_id_secret: secretName,
+  secret_access_key_secret: secretName,
+};
+
 // One Great Expectations expectation of each manifest type, with the kwargs its class requires.
 const expectation = fc.oneof(
   fc.record({ type: fc.constantFrom('expect_column_values_to_not_be_null', 'expect_column_values_to_be_unique'), kwargs: fc.record({ column: identifier }) }),
@@ -137,6 +148,19 @@ export const BLOCK_CONFIGS: Record<string, fc.Arbitrary<Record<string, unknown>>
       api_token_secret: secretName,
     },
     { requiredKeys: ['connection_id'] },
+  ),
+  's3_files@1': fc.record(
+    { ...s3Store, pattern: fc.oneof(fc.constantFrom('*', '*.csv', '**/*.parquet', 'orders-?.jsonl', '**'), hostileText({ minLength: 1, maxLength: 40 })) },
+    { requiredKeys: ['bucket', 'endpoint_url'] },
+  ),
+  's3_files_write@1': fc.record({ ...s3Store, format: fc.constantFrom('parquet', 'csv', 'jsonl') }, { requiredKeys: ['bucket', 'endpoint_url'] }),
+  'files_to_table@1': fc.record(
+    {
+      format: fc.constantFrom('auto', 'csv', 'jsonl', 'parquet'),
+      columns: fc.dictionary(identifier.filter((name) => name !== '__proto__'), fc.constantFrom('string', 'integer', 'float', 'boolean', 'date', 'timestamp', 'timestamptz'), { minKeys: 1, maxKeys: 5 }),
+      source_file_column: identifier,
+    },
+    { requiredKeys: [] },
   ),
 };
 
