@@ -51,7 +51,7 @@ def pg_type(arrow_type: pa.DataType) -> str:
     return "text"  # strings, and the all-null column of a file that never filled it
 
 
-def to_rows(table: pa.Table, name: str, source: str, primary_key: list[str] | None = None) -> ExtractedRows:
+def to_rows(table: pa.Table, name: str, source: str) -> ExtractedRows:
     """``table`` as the rows a table port carries; ``source`` is the producing block's id."""
     columns = table.column_names
     values = [table.column(c).to_pylist() for c in columns]
@@ -59,7 +59,7 @@ def to_rows(table: pa.Table, name: str, source: str, primary_key: list[str] | No
         table=name,
         columns=list(columns),
         rows=list(zip(*values)) if columns else [],
-        primary_key=list(primary_key or []),
+        primary_key=[],  # files have no key; a sink that merges names its own
         previous_watermark=None,
         watermark=None,
         column_types=[pg_type(field.type) for field in table.schema],

@@ -60,7 +60,7 @@ def read_table(context: dg.AssetExecutionContext, block: Block, files: Any) -> d
         tables.append(table)
     table = _stack(tables, declared, config.get("source_file_column"), where)
     context.log.info(f"Read {table.num_rows} row(s) from {len(refs)} file(s).")
-    rows = arrow_rows.to_rows(table, name=block.id, source=block.id, primary_key=config.get("primary_key"))
+    rows = arrow_rows.to_rows(table, name=block.id, source=block.id)
     summary = {"files": len(refs), "rows": table.num_rows, "columns": dg.MetadataValue.json(dict(zip(rows.columns, rows.column_types)))}
     return dg.Output(rows, metadata={**summary, "dagster/row_count": table.num_rows})
 
