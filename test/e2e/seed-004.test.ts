@@ -35,6 +35,7 @@ const USERS = [
 const SECRETS = { DATAHUB_GMS_TOKEN: 'e2e-datahub', AIRBYTE_API_TOKEN: 'e2e-airbyte', GITHUB_TOKEN: 'e2e-github' };
 
 type Tags = Record<string, string>;
+type Deployed = { id: string; compiled: Compiled; location: string };
 /** What the tests read of a compiled pipeline.json: its asset key prefix and its sensors' Dagster names. */
 type Compiled = { namespace: { asset_key_prefix: string[] }; sensors: Record<string, { name: string }> };
 const tagsOf = (run: { tags: Array<{ key: string; value: string }> }): Tags => Object.fromEntries(run.tags.map((t) => [t.key, t.value]));
@@ -47,7 +48,8 @@ const tagsOf = (run: { tags: Array<{ key: string; value: string }> }): Tags => O
  * stand-ins of their APIs; dlt, dbt, DuckDB and Great Expectations are the real engines. The
  * tracker's data holds an issue without a title: the Great Expectations check fails (as a warning,
  * so the run goes on to DataHub), and the data-quality sensor answers with exactly one emergency
- * refresh, which skips checks and so cannot start another.
+ * refresh, which skips checks and so cannot start another. The MCP pipeline's triggers are paused
+ * before its run (set_trigger_state), so its run is the warehouse's only writer.
  */
 describe('seed 004: dlt, Airbyte, dbt, Great Expectations and DataHub in a real Dagster', () => {
   let dir: string;
@@ -157,12 +159,25 @@ describe('seed 004: dlt, Airbyte, dbt, Great Expectations and DataHub in a real 
    * without a title, DataHub has every asset's lineage, and the quality sensor started exactly one
    * emergency refresh for that failure, still one after two more ticks.
    */
-  const expectSeed004Outcome = async ({ id: pipelineId, compiled, location }: { id: string; compiled: Compiled; location: string }, dailyRunId: string) => {
+  /** After a daily run: the Great Expectations check failed on the issue without a title, and DataHub has every asset's lineage. */
+  const expectCheckedAndPublished = async (compiled: Compiled, dailyRunId: string) => {
     const prefix = compiled.namespace.asset_key_prefix;
     const { assetCheckExecutions } = await gql.request(CHECK_EXECUTIONS, { key: { path: [...prefix, 'transform', 'stg_issues'] }, name: 'check_issues' });
     expect(assetCheckExecutions[0]).toMatchObject({ runId: dailyRunId, status: 'FAILED', evaluation: { severity: 'WARN' } });
     await expectLineageForEveryAsset(prefix, [...prefix, 'publish_lineage']);
+  };
 
+  /** The tracker's tables and the dbt mart in DuckDB; read only while no run writes the file (DuckDB lets one process open it then). */
+  const expectWarehouseLoaded = () => {
+    expect(warehouse('select login, open_issues from analytics.issues_per_user order by login')).toEqual([
+      ['ada', 1],
+      ['grace', 1],
+    ]);
+    expect(warehouse('select count(*) from tracker_raw.issues')).toEqual([[3]]);
+  };
+
+  /** The quality sensor started exactly one emergency refresh for the failed check, still one two ticks later, and it succeeded. */
+  const expectOneRemediation = async ({ id: pipelineId, compiled, location }: Deployed, dailyRunId: string) => {
     const sensor = compiled.sensors.quality_alert!.name;
     const fired = await qualityTicks(sensor, location, (ticks) => ticks.findIndex((tick) => tick.runIds.length > 0) >= 2);
     expect(fired.filter((tick) => tick.runIds.length > 0)).toHaveLength(1);
@@ -175,16 +190,8 @@ describe('seed 004: dlt, Airbyte, dbt, Great Expectations and DataHub in a real 
       (run) => ['SUCCESS', 'FAILURE', 'CANCELED'].includes(run.status),
     );
     expect(refreshed.status, dagster.logs()).toBe('SUCCESS');
-
-    // Read only now: DuckDB lets no other process open the file while a run writes it.
-    expect(warehouse('select login, open_issues from analytics.issues_per_user order by login')).toEqual([
-      ['ada', 1],
-      ['grace', 1],
-    ]);
-    expect(warehouse('select count(*) from tracker_raw.issues')).toEqual([[3]]);
   };
 
-  type Deployed = { id: string; compiled: Compiled; location: string };
   let viaRest: Deployed;
   let viaMcp: Deployed;
   let mcp: Awaited<ReturnType<typeof mcpClient>>;
@@ -225,26 +232,35 @@ describe('seed 004: dlt, Airbyte, dbt, Great Expectations and DataHub in a real 
   });
 
   // The failed-check sensor only watches checks it has seen once: the daemon must tick it before a run.
-  const sensorsWatching = () => Promise.all([viaRest, viaMcp].map((p) => qualityTicks(p.compiled.sensors.quality_alert!.name, p.location, (ticks) => ticks.length > 0)));
+  const sensorWatching = (p: Deployed) => qualityTicks(p.compiled.sensors.quality_alert!.name, p.location, (ticks) => ticks.length > 0);
 
   // One pipeline's runs at a time: DuckDB lets one process write the warehouse file.
   it('runs the daily job of the REST pipeline into DuckDB, publishes lineage, and remediates the failed check once', async () => {
-    await sensorsWatching();
+    await sensorWatching(viaRest);
     const launched = await t.call('POST', `/v1/pipelines/${viaRest.id}/runs`, { job: 'daily_full_pipeline' });
     expect(launched.status, JSON.stringify(launched.body)).toBe(201);
     // This run's own status: the pipeline's latest run is soon the sensor's emergency refresh.
     const status = await until(async () => (await t.call('GET', `/v1/pipelines/${viaRest.id}/runs/${launched.body.run_id}`)).body, (r) => r.status !== 'running');
     expect(status.status, `${JSON.stringify(status)}\n${dagster.logs()}`).toBe('completed');
     expect(airbyte.syncs()).toBe(1);
-    await expectSeed004Outcome(viaRest, launched.body.run_id);
+    await expectCheckedAndPublished(viaRest.compiled, launched.body.run_id);
+    await expectOneRemediation(viaRest, launched.body.run_id);
+    expectWarehouseLoaded();
   });
 
-  it('runs the daily job of the MCP pipeline through launch_run and pipeline_status, with the same outcome', async () => {
-    await sensorsWatching();
+  // Its triggers paused first (set_trigger_state, against the real daemon): the run is the only
+  // writer of the warehouse, and the sensor path is the REST pipeline's test above.
+  it('pauses the triggers of the MCP pipeline, runs its daily job through launch_run and pipeline_status, with the same data, check and lineage', async () => {
+    const paused = await tool('set_trigger_state', { pipeline_id: viaMcp.id, state: 'paused' });
+    expect(paused.environments).toEqual([expect.objectContaining({ environment: 'development', applied: true })]);
+    // Five triggers, all stopped in Dagster: two schedules and three sensors.
+    expect(paused.environments[0].triggers.map((x: { status: string }) => x.status)).toEqual(['STOPPED', 'STOPPED', 'STOPPED', 'STOPPED', 'STOPPED']);
     const run = await tool('launch_run', { pipeline_id: viaMcp.id, job: 'daily_full_pipeline' });
     const status = await until(async () => tool('pipeline_status', { pipeline_id: viaMcp.id, run_id: run.run_id }), (s) => s.status !== 'running');
     expect(status.run.run_id).toBe(run.run_id);
     expect(status.status, `${JSON.stringify(status)}\n${dagster.logs()}`).toBe('completed');
-    await expectSeed004Outcome(viaMcp, run.run_id);
+    await expectCheckedAndPublished(viaMcp.compiled, run.run_id);
+    expectWarehouseLoaded();
+    expect((await runsTagged('dagster/sensor_name', viaMcp.compiled.sensors.quality_alert!.name)).length).toBe(0);
   });
 });
