@@ -21,6 +21,7 @@ from dagster_dbt.asset_utils import DAGSTER_DBT_UNIQUE_ID_METADATA_KEY, build_db
 
 from constellation_blocks.building import BlockContext, BuiltBlock
 from constellation_blocks.dbt_project import BlockTranslator, checked_config, cli_args, cli_resource, load_manifest
+from constellation_blocks.duckdb_steps import dbt_op_tags
 from constellation_blocks.pipeline import PipelineFileError
 
 RUN_TYPE = "dbt_run@1"
@@ -51,6 +52,7 @@ def build_run(ctx: BlockContext) -> BuiltBlock:
         dagster_dbt_translator=translator,
         partitions_def=args.get("partitions_def"),
         retry_policy=args.get("retry_policy"),
+        op_tags=dbt_op_tags(manifest),
     )
     def models(context: dg.AssetExecutionContext):
         # dagster-dbt narrows the selection to the assets this run materializes.
@@ -114,6 +116,7 @@ def build_test(ctx: BlockContext) -> BuiltBlock:
         can_subset=True,
         description=f"dbt test on the models of block {run_id}.",
         retry_policy=ctx.asset_args().get("retry_policy"),
+        op_tags=dbt_op_tags(manifest),
     )
     def dbt_tests(context: dg.AssetCheckExecutionContext):
         selected = [key for key in tests if key in context.selected_asset_check_keys]

@@ -100,6 +100,7 @@ def build(ctx: BlockContext) -> BuiltBlock:
             specs=specs,
             can_subset=True,
             retry_policy=args.get("retry_policy"),
+            op_tags=args.get("op_tags"),
             partitions_def=partitions_def,
             backfill_policy=backfill,
             resource_defs={resource_key: DltIngestionResource(**credentials(ctx, config))},

@@ -68,6 +68,7 @@ def build(ctx: BlockContext) -> BuiltBlock:
             name=block.id,
             description=f"{ctx.asset_args()['description']}: Great Expectations suite {suite_name(block)} on {config['table']}.",
             blocking=blocking,
+            op_tags=ctx.asset_args().get("op_tags"),
             resource_defs=resource_defs or None,
             required_resource_keys={resource_key} if resource_defs else None,
             metadata={"constellation/block_type": block.type, "constellation/name": block.name},

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import dagster as dg
 
-from constellation_blocks import block_types, dagster_settings
+from constellation_blocks import block_types, dagster_settings, duckdb_steps
 from constellation_blocks.pipeline_checks import FORMATS, PipelineFileError, check
 
 if TYPE_CHECKING:
@@ -235,6 +235,9 @@ class Pipeline:
             args["retry_policy"] = policy
         if self._partitions_def is not None:
             args["partitions_def"] = self._partitions_def
+        tags = duckdb_steps.op_tags(block.type, block.config)
+        if tags:
+            args["op_tags"] = tags
         return args
 
     def job_name(self, job_id: str) -> str:
@@ -264,6 +267,7 @@ class Pipeline:
             # As job tags they also reach every run of the job, scheduled or launched by hand.
             tags=self.run_tags,
             description=job.get("description") or f"Materializes {len(job['blocks'])} block(s) of {self.name}.",
+            executor_def=duckdb_steps.EXECUTOR,
         )
 
     def schedule(self, schedule_id: str, job: UnresolvedAssetJobDefinition) -> dg.ScheduleDefinition:

@@ -23,6 +23,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from constellation_blocks import duckdb_steps
 from constellation_blocks.component import pipeline_definitions
 from constellation_blocks.pipeline import Pipeline
 from dbt_pipelines import dbt_manifest, dbt_project, write_pipeline  # noqa: F401 (fixtures)
@@ -155,3 +156,16 @@ def test_the_emergency_refresh_runs_no_check_and_data_quality_only_runs_nothing_
     quality = jobs["issue_tracker_stack__data_quality_only"]
     assert quality.resolve(graph) == set()
     assert quality.resolve_checks(graph) == set(graph.asset_check_keys)
+
+
+def test_the_steps_that_open_duckdb_run_one_at_a_time(defs):
+    """dlt into DuckDB, the dbt models and tests on dbt-duckdb and the DuckDB expectation check carry the tag
+    every job's executor limits to one at a time (two of them at once failed on DuckDB's file lock); Airbyte
+    and DataHub, which never open the file, do not."""
+    graph = defs.resolve_asset_graph()
+    tagged = {node.key.path[-1] for node in graph.asset_nodes if duckdb_steps.DUCKDB_TAG in (node.assets_def.op.tags or {})}
+    assert tagged == {"issues", "users", "stg_issues", "stg_users", "issues_per_user"}
+    checks_tagged = {key.name for ad in graph.assets_defs for key in ad.check_keys if duckdb_steps.DUCKDB_TAG in (ad.op.tags or {})}
+    assert checks_tagged == {key.name for key in graph.asset_check_keys}
+    job = defs.resolve_job_def("issue_tracker_stack__daily_full_pipeline")
+    assert job.executor_def is duckdb_steps.EXECUTOR
