@@ -103,7 +103,7 @@ export async function startJsonApi(resources: Record<string, unknown[]>): Promis
  * Airbyte's Configuration API (`/api/v1`) as dagster-airbyte's `AirbyteResource` calls it:
  * `connections/get`, `connections/sync` (starts job 1, 2, ...), `jobs/list` and `jobs/get` (each
  * poll moves a job one step through `statuses`, staying at the last), `jobs/cancel`. Same endpoints
- * as blocks/python/tests/servers.py AirbyteApi.
+ * as blocks/python/tests/stand_ins.py AirbyteApi.
  */
 export async function startAirbyte(connectionId: string, statuses: string[] = ['running', 'succeeded'], streams: string[] = ['issues']): Promise<StandIn & { syncs(): number }> {
   const polls = new Map<number, number>();

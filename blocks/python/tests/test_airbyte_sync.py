@@ -8,7 +8,7 @@ import pytest
 from constellation_blocks.component import build_blocks, pipeline_definitions
 from constellation_blocks.pipeline import Pipeline, PipelineFileError
 from pipelines import pipeline
-from servers import AirbyteApi
+from stand_ins import AirbyteApi
 
 CONNECTION = "0b8b7c0e-5a1f-4c2d-9e3a-1f2b3c4d5e6f"
 KEY = dg.AssetKey(["local", "gh", "sync"])

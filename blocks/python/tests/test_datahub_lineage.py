@@ -13,7 +13,7 @@ from constellation_blocks.pipeline import Pipeline, PipelineFileError
 from customers import T0
 from dlt_pipelines import rest_api_config
 from pipelines import pipeline
-from servers import DataHubGms, PagedJsonServer
+from stand_ins import DataHubGms, PagedJsonServer
 
 URN = "urn:li:dataset:(urn:li:dataPlatform:duckdb,local.crm.{},DEV)"
 

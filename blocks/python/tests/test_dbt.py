@@ -13,7 +13,7 @@ from constellation_blocks import check_shard
 from constellation_blocks.component import pipeline_definitions
 from constellation_blocks.pipeline import Pipeline, PipelineFileError
 from dbt_pipelines import dbt_manifest, dbt_pipeline, dbt_project, tracker_ingest, write_pipeline  # noqa: F401 (fixtures)
-from servers import PagedJsonServer
+from stand_ins import PagedJsonServer
 from shards import write_shard
 
 ISSUES = [

@@ -8,7 +8,7 @@ import psycopg
 from constellation_blocks.component import pipeline_definitions
 from constellation_blocks.pipeline import Pipeline
 from dbt_pipelines import dbt_manifest, dbt_pipeline, dbt_project, tracker_ingest, write_pipeline  # noqa: F401 (fixtures)
-from servers import PagedJsonServer
+from stand_ins import PagedJsonServer
 
 
 def test_dlt_then_dbt_run_then_dbt_test_against_postgres(tmp_path, dbt_project, dbt_manifest, pg_url, instance, monkeypatch):

@@ -7,7 +7,7 @@ import pytest
 from constellation_blocks.component import build_blocks, pipeline_definitions
 from constellation_blocks.pipeline import Pipeline, PipelineFileError
 from dlt_pipelines import dlt_pipeline, rest_api_config
-from servers import PagedJsonServer
+from stand_ins import PagedJsonServer
 
 ISSUES = [{"id": i, "title": f"issue {i}", "labels": [{"name": "bug"}, {"name": f"p{i % 2}"}]} for i in range(1, 6)]
 USERS = [{"id": 1, "login": "ada"}, {"id": 2, "login": "grace"}]

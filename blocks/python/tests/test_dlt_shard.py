@@ -9,7 +9,7 @@ import duckdb
 
 from constellation_blocks import check_shard
 from dlt_pipelines import dlt_pipeline, rest_api_config
-from servers import PagedJsonServer
+from stand_ins import PagedJsonServer
 from shards import write_shard
 
 

@@ -11,7 +11,7 @@ from constellation_blocks.component import build_blocks, pipeline_definitions
 from constellation_blocks.pipeline import Pipeline, PipelineFileError
 from dlt_pipelines import rest_api_config
 from pipelines import pipeline
-from servers import PagedJsonServer
+from stand_ins import PagedJsonServer
 
 ISSUES = [{"id": i, "title": f"issue {i}", "state": "open" if i % 2 else "closed", "comments": i} for i in range(1, 6)]
 ISSUES_KEY = dg.AssetKey(["local", "shop", "ingest", "issues"])

@@ -11,7 +11,7 @@ from constellation_blocks.building import BuiltBlock
 from constellation_blocks.component import pipeline_definitions
 from constellation_blocks.pipeline import Pipeline, PipelineFileError
 from constellation_blocks.triggers import TriggerContext, data_quality_alert_sensor
-from servers import GitHubReleasesServer
+from stand_ins import GitHubReleasesServer
 from shards import pipeline as pipeline_data
 
 MANIFESTS = __import__("pathlib").Path(__file__).resolve().parents[2] / "manifests"
