@@ -4,7 +4,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { prepareDagsterHome } from '../src/adapters/dagster/dagster-home.ts';
 import { loadConfig } from '../src/config.ts';
-import { loadEnvironments } from '../src/dagster/environments.ts';
+import { loadEnvironments, tableStorageEnv } from '../src/dagster/environments.ts';
 import { TELEMETRY_OFF } from '../src/adapters/dagster/telemetry-off.ts';
 import { Workspace } from '../src/dagster/workspace.ts';
 
@@ -28,7 +28,9 @@ const home = resolve(config.DATA_DIR, 'dagster-home', name);
 const url = new URL(env.graphqlUrl ?? 'http://127.0.0.1:3000/graphql');
 const workspaceYaml = join(workspace.dir, 'workspace.yaml');
 const bin = (tool: string) => join(root, '.venv/bin', tool);
-const childEnv = { ...process.env, ...TELEMETRY_OFF, DAGSTER_HOME: home };
+// Values between assets go to the environment's table storage (Parquet under DATA_DIR/table-data by
+// default), never pickled under DAGSTER_HOME.
+const childEnv = { ...process.env, ...TELEMETRY_OFF, ...(env.tableStorage ? tableStorageEnv(env.tableStorage) : {}), DAGSTER_HOME: home };
 // The home's storage is created (or upgraded) before the webserver and daemon start, so the two
 // never race to create it (see prepareDagsterHome).
 try {
@@ -38,7 +40,7 @@ try {
   process.exit(1);
 }
 
-process.stdout.write(`Dagster for "${name}": UI and GraphQL at ${url.origin}, workspace ${workspaceYaml}, DAGSTER_HOME ${home}\n`);
+process.stdout.write(`Dagster for "${name}": UI and GraphQL at ${url.origin}, workspace ${workspaceYaml}, DAGSTER_HOME ${home}, table storage ${env.tableStorage?.url ?? 'under DAGSTER_HOME'}\n`);
 const children = [
   spawn(bin('dagster-webserver'), ['-h', url.hostname, '-p', url.port || '3000', '-w', workspaceYaml], { stdio: 'inherit', env: childEnv }),
   spawn(bin('dagster-daemon'), ['run', '-w', workspaceYaml], { stdio: 'inherit', env: childEnv }),

@@ -19,6 +19,43 @@ const policySchema = z
 
 export const DEFAULT_PIPELINES_PER_SHARD = 100;
 
+/**
+ * Where an environment's Dagster keeps the values passed between assets (the block library's
+ * table_io): Parquet and JSON in a folder, or under an S3 prefix every run worker reaches. Never
+ * pickles under DAGSTER_HOME. The keys of an S3 store are its Dagster's AWS_ACCESS_KEY_ID and
+ * AWS_SECRET_ACCESS_KEY, never this file.
+ */
+const tableStorageSchema = z
+  .object({
+    url: z
+      .string()
+      .min(1)
+      .refine((url) => !/^[a-z][a-z0-9+.-]*:\/\//i.test(url) || /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/.test(url), {
+        message: 'a folder path, or s3://bucket/prefix',
+      })
+      .describe('A folder (relative to this file) or s3://bucket/prefix'),
+    endpoint: z.url().optional().describe('S3 API URL, required with s3://'),
+    region: z.string().min(1).optional(),
+  })
+  .strict()
+  .refine((storage) => !storage.url.startsWith('s3://') || storage.endpoint, { message: 'endpoint is required with an s3:// url', path: ['endpoint'] });
+
+export interface TableStorage {
+  /** An absolute folder, or s3://bucket/prefix. */
+  url: string;
+  endpoint?: string;
+  region?: string;
+}
+
+/** The environment variables that tell an environment's Dagster processes where its table storage is (see table_io.py). */
+export function tableStorageEnv(storage: TableStorage): Record<string, string> {
+  return {
+    CONSTELLATION_TABLE_STORAGE: storage.url,
+    ...(storage.endpoint ? { CONSTELLATION_TABLE_STORAGE_ENDPOINT: storage.endpoint } : {}),
+    ...(storage.region ? { CONSTELLATION_TABLE_STORAGE_REGION: storage.region } : {}),
+  };
+}
+
 const environmentSchema = z
   .object({
     workspace_dir: z.string().min(1),
@@ -30,6 +67,7 @@ const environmentSchema = z
     // Bounded shards keep a reload short (DAGSTER.md measures 100 at 3-4 s, 500 at 13-17 s).
     pipelines_per_shard: z.number().int().min(1).default(DEFAULT_PIPELINES_PER_SHARD).describe('Pipelines per shared code location (per org)'),
     policy: policySchema.partial().default({}),
+    table_storage: tableStorageSchema.optional().describe('Where values pass between assets; default: a folder under DATA_DIR'),
   })
   .strict();
 
@@ -44,11 +82,14 @@ export interface Environment {
   /** How many pipelines one of an org's shard locations holds; unset: DEFAULT_PIPELINES_PER_SHARD. */
   pipelinesPerShard?: number;
   policy: z.infer<typeof policySchema>;
+  /** Where its Dagster passes values between assets; unset: that Dagster's own default (table_io.py). */
+  tableStorage?: TableStorage;
 }
 
 export const DEFAULT_PYTHON = resolve(import.meta.dirname, '../../.venv/bin/python');
 
-function toEnvironment(name: string, raw: z.infer<typeof environmentSchema>, baseDir: string): Environment {
+function toEnvironment(name: string, raw: z.infer<typeof environmentSchema>, baseDir: string, dataDir: string): Environment {
+  const storage = raw.table_storage;
   return {
     name,
     workspaceDir: isAbsolute(raw.workspace_dir) ? raw.workspace_dir : resolve(baseDir, raw.workspace_dir),
@@ -61,6 +102,11 @@ function toEnvironment(name: string, raw: z.infer<typeof environmentSchema>, bas
       approval_required_for_model_deploys: raw.policy.approval_required_for_model_deploys ?? name === 'production',
       allow_destructive: raw.policy.allow_destructive ?? name !== 'production',
     },
+    tableStorage: !storage
+      ? { url: resolve(dataDir, 'table-data', name) }
+      : storage.url.startsWith('s3://')
+        ? { url: storage.url, ...(storage.endpoint ? { endpoint: storage.endpoint } : {}), ...(storage.region ? { region: storage.region } : {}) }
+        : { url: isAbsolute(storage.url) ? storage.url : resolve(baseDir, storage.url) },
   };
 }
 
@@ -77,6 +123,7 @@ export function loadEnvironments(opts: EnvironmentOptions): Map<string, Environm
       'development',
       environmentSchema.parse({ workspace_dir: join(opts.dataDir, 'workspaces', 'development'), graphql_url: opts.defaultGraphqlUrl || null }),
       process.cwd(),
+      opts.dataDir,
     );
     return new Map([['development', dev]]);
   }
@@ -92,7 +139,7 @@ export function loadEnvironments(opts: EnvironmentOptions): Map<string, Environm
     throw new AppError('invalid:config', `DAGSTER_ENVIRONMENTS: ${opts.file} is invalid:\n${lines.join('\n')}`);
   }
   const baseDir = resolve(opts.file, '..');
-  return new Map(Object.entries(parsed.data.environments).map(([name, env]) => [name, toEnvironment(name, env, baseDir)]));
+  return new Map(Object.entries(parsed.data.environments).map(([name, env]) => [name, toEnvironment(name, env, baseDir, opts.dataDir)]));
 }
 
 /** Which of `names` the environment lacks. */

@@ -122,6 +122,17 @@ describe('Postgres → ClickHouse, incremental, on a real Dagster', () => {
     expect(await platform.clickhouse.query('SELECT id FROM customers FINAL GROUP BY id HAVING count() > 1')).toEqual([]);
   });
 
+  it('passes the rows between its steps as Parquet in the table storage, with nothing pickled under DAGSTER_HOME', () => {
+    const filesUnder = (dir: string) =>
+      readdirSync(dir, { recursive: true, encoding: 'utf8' }).map((f) => join(dir, f)).filter((f) => statSync(f).isFile());
+    const extracts = filesUnder(platform.dagster.tableStorage).filter((f) => f.endsWith('/extract_customers.parquet'));
+    expect(extracts).toHaveLength(1);
+    expect(readFileSync(extracts[0]!).subarray(0, 4).toString()).toBe('PAR1');
+    // A pickle (protocol 2 and up) starts with 0x80; Dagster's default IO manager would leave one per step output.
+    const pickles = filesUnder(platform.dagster.home).filter((f) => readFileSync(f).subarray(0, 1)[0] === 0x80);
+    expect(pickles).toEqual([]);
+  });
+
   it('keeps the previous version when a new one fails to load, reporting Dagster\'s error', async () => {
     const locationDir = join(platform.environment.workspaceDir, 'locations', readdirSync(join(platform.environment.workspaceDir, 'locations'))[0]!);
     const snapshot = () =>

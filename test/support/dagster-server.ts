@@ -1,4 +1,4 @@
-import { mkdtempSync, openSync, closeSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { prepareDagsterHome } from '../../src/adapters/dagster/dagster-home.ts';
@@ -13,6 +13,8 @@ export interface DagsterServer {
   baseUrl: string;
   graphqlUrl: string;
   home: string;
+  /** Where its runs keep the values passed between assets (CONSTELLATION_TABLE_STORAGE): beside the home, not in it. */
+  tableStorage: string;
   /** Process group ids of the webserver and the daemon (each leads its own; their code servers join it). */
   processGroups(): number[];
   /** The processes' output so far, for failure messages. */
@@ -27,11 +29,14 @@ export interface DagsterServer {
  */
 export async function startDagster(workspaceYaml: string, env: Record<string, string> = {}, opts: { bin?: string } = {}): Promise<DagsterServer> {
   const bin = opts.bin ?? VENV_BIN;
-  const home = mkdtempSync(join(tmpdir(), 'constellation-dagster-home-'));
+  const root = mkdtempSync(join(tmpdir(), 'constellation-dagster-'));
+  const home = join(root, 'home');
+  mkdirSync(home);
   // Registered before the processes, so that at exit they are killed first, then this goes.
-  const removeHome = () => rmSync(home, { recursive: true, force: true });
-  const releaseHome = removeOnExit(home, removeHome);
-  const processEnv = { ...process.env, ...TELEMETRY_OFF, ...env, DAGSTER_HOME: home, PYTHONUNBUFFERED: '1' };
+  const removeHome = () => rmSync(root, { recursive: true, force: true });
+  const releaseHome = removeOnExit(root, removeHome);
+  const tableStorage = env.CONSTELLATION_TABLE_STORAGE ?? join(root, 'table-data');
+  const processEnv = { ...process.env, ...TELEMETRY_OFF, CONSTELLATION_TABLE_STORAGE: tableStorage, ...env, DAGSTER_HOME: home, PYTHONUNBUFFERED: '1' };
   const started: ServerProcess[] = [];
   const stop = async () => {
     await Promise.all(started.map((server) => server.stop()));
@@ -53,7 +58,7 @@ export async function startDagster(workspaceYaml: string, env: Record<string, st
     const baseUrl = `http://127.0.0.1:${port}`;
     await untilServing(baseUrl, started, logs);
     const processGroups = () => started.flatMap((server) => (server.child.pid === undefined ? [] : [server.child.pid]));
-    return { baseUrl, graphqlUrl: `${baseUrl}/graphql`, home, processGroups, logs, stop };
+    return { baseUrl, graphqlUrl: `${baseUrl}/graphql`, home, tableStorage, processGroups, logs, stop };
   } catch (error) {
     await stop();
     throw error;

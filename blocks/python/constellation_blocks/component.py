@@ -15,7 +15,7 @@ from typing import Any
 
 import dagster as dg
 
-from constellation_blocks import block_types, triggers
+from constellation_blocks import block_types, table_io, triggers
 from constellation_blocks.building import BlockContext, BuiltBlock
 from constellation_blocks.pipeline import Pipeline, PipelineFileError
 
@@ -52,6 +52,10 @@ def pipeline_definitions(pipeline: Pipeline) -> dg.Definitions:
         jobs=list(jobs.values()),
         schedules=schedules,
         sensors=sensors,
+        # Values between assets as Parquet/JSON in the environment's table storage, never pickles
+        # under DAGSTER_HOME (table_io). The same instance for every pipeline of a shard: Dagster
+        # merges the components' definitions only if their resources are the very same object.
+        resources={"io_manager": table_io.io_manager_from_env()},
     )
 
 

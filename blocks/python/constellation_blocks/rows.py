@@ -10,7 +10,7 @@ from typing import Any
 class ExtractedRows:
     """Rows read from a source table, and the watermark a sink commits once it has stored them.
 
-    Plain data so that Dagster's IO manager can pickle it between steps. ``column_types`` are the
+    Plain data, written between steps as Parquet by ``table_io`` (never pickled). ``column_types`` are the
     source's type names (Postgres ``format_type`` text, e.g. "timestamp with time zone") and
     ``nullable`` says which columns may hold NULL; sinks derive their own column types from both.
     """

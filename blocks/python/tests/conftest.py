@@ -118,6 +118,14 @@ def closed_port_url():
     return f"clickhouse://default:@127.0.0.1:{free_port()}/default"
 
 
+@pytest.fixture(autouse=True)
+def table_storage(tmp_path, monkeypatch):
+    """Each test's own table storage folder (where the IO manager writes values between assets)."""
+    folder = tmp_path / "table-data"
+    monkeypatch.setenv("CONSTELLATION_TABLE_STORAGE", str(folder))
+    return folder
+
+
 @pytest.fixture
 def instance(tmp_path):
     """One persistent Dagster instance for the whole test, so watermarks carry from run to run."""
