@@ -50,8 +50,9 @@ def write_files(ctx: BlockContext) -> BuiltBlock:
 
 def _list(context: dg.AssetExecutionContext, block: Block, store: S3Store) -> dg.Output:
     config = block.config
-    prefix = config["prefix"]
-    matches = key_matcher(config["pattern"])
+    prefix = _for_partition(context, block, "prefix")
+    pattern = _for_partition(context, block, "pattern")
+    matches = key_matcher(pattern)
     found: list[dict[str, Any]] = []
     try:
         pages = store.client().get_paginator("list_objects_v2").paginate(Bucket=config["bucket"], Prefix=prefix)
@@ -61,8 +62,25 @@ def _list(context: dg.AssetExecutionContext, block: Block, store: S3Store) -> dg
                     found.append(file_ref(config, item["Key"], item["Size"], item["ETag"]))
     except (ClientError, BotoCoreError) as error:
         raise failure(error, _where(block), config, f"listing s3://{config['bucket']}/{prefix}") from error
-    context.log.info(f"{len(found)} object(s) under s3://{config['bucket']}/{prefix} match {config['pattern']!r}.")
+    context.log.info(f"{len(found)} object(s) under s3://{config['bucket']}/{prefix} match {pattern!r}.")
     return dg.Output(found, metadata=_files_metadata(found))
+
+
+PARTITION_PLACEHOLDER = "{partition}"
+"""Replaced in ``prefix`` and ``pattern`` by the run's partition key: a daily run lists its day's files."""
+
+
+def _for_partition(context: dg.AssetExecutionContext, block: Block, field: str) -> str:
+    """The config ``field`` with ``{partition}`` replaced by the run's partition key (plain text replacement, no format())."""
+    value = block.config[field]
+    if PARTITION_PLACEHOLDER not in value:
+        return value
+    if not context.has_partition_key:
+        raise dg.Failure(
+            f"{_where(block)}.{field} contains {PARTITION_PLACEHOLDER} but this run has no partition: "
+            "give the pipeline partitions, or remove the placeholder."
+        )
+    return value.replace(PARTITION_PLACEHOLDER, context.partition_key)
 
 
 def _write(context: dg.AssetExecutionContext, block: Block, store: S3Store, rows: Any) -> dg.Output:

@@ -273,3 +273,23 @@ def test_a_partitioned_write_overwrites_its_partition_file(s3, bucket, instance,
         assert job.execute_in_process(instance=instance, partition_key="2024-05-02").success
     keys = [o["Key"] for o in s3.client().list_objects_v2(Bucket=bucket, Prefix="daily/")["Contents"]]
     assert keys == ["daily/2024-05-02.jsonl"]
+
+
+def test_a_partitioned_listing_finds_only_its_partition_files(s3, bucket, instance):
+    for day, count in (("2024-05-01", 2), ("2024-05-02", 3)):
+        put(s3, bucket, f"events/dt={day}/part-0.csv", "id\n" + "".join(f"{i}\n" for i in range(count)))
+    data = lake(s3, bucket)
+    data["blocks"]["landing"]["config"].update(prefix="events/dt={partition}/", pattern="*.csv")
+    data["partitions"] = {"type": "daily", "start_date": "2024-05-01", "timezone": "UTC"}
+    job = pipeline_definitions(Pipeline(data)).resolve_job_def("lake__all_blocks")
+    result = job.execute_in_process(instance=instance, partition_key="2024-05-02")
+    assert result.success
+    assert [f["key"] for f in output(result, "landing")] == ["events/dt=2024-05-02/part-0.csv"]
+    assert len(output(result, "parsed").rows) == 3
+
+
+def test_a_partition_placeholder_without_partitions_fails_naming_the_field(s3, bucket, instance):
+    data = pipeline("landing", {"files": ("s3_files@1", s3_config(s3, bucket, prefix="events/dt={partition}/"))})
+    result = run(data, instance)
+    assert not result.success
+    assert "blocks.files.config.prefix contains {partition} but this run has no partition" in step_error(result)
