@@ -264,6 +264,22 @@ describe('ports and edges', () => {
     expect(found[1]!.hint).toContain('turns metrics into table');
   });
 
+  it('takes a sink\'s stored table into a tables input, but not rows in flight, saying which block stores them', async () => {
+    const dbt = { project_dir: '/srv/dbt/lake' };
+    const warehouse = { id: 'store', type: 'duckdb_load@1', config: { database_path: '/data/lake.duckdb', table: 'orders' } };
+    const stored = {
+      name: 'dbt over a stored table',
+      blocks: [extract('orders'), warehouse, { id: 'transform', type: 'dbt_run@1', config: dbt }],
+      edges: [edge('orders', 'rows', 'store', 'rows'), edge('store', 'table', 'transform', 'sources')],
+    };
+    expect(await report(stored)).toMatchObject({ valid: true, errors: [] });
+    const inFlight = { ...stored, edges: [edge('orders', 'rows', 'store', 'rows'), edge('orders', 'rows', 'transform', 'sources')] };
+    const found = await errors(inFlight);
+    expect(where(found)).toEqual(['incompatible_ports /edges/1']);
+    expect(found[0]!.message).toBe('output "orders.rows" carries table but input "transform.sources" takes tables');
+    expect(found[0]!.hint).toContain('connect a sink that stores these rows (duckdb_load, iceberg_table_write)');
+  });
+
   it('refuses an edge into an input from a block type it does not name (dbt_test reads a dbt_run\'s models)', async () => {
     const dbt = { project_dir: '/srv/dbt/analytics' };
     const spec = {

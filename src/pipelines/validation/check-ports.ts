@@ -1,3 +1,4 @@
+import type { BlockType } from '../../catalog/block-type.ts';
 import type { Port } from '../../catalog/manifest-schema.ts';
 import type { CheckInput, Findings } from './report.ts';
 
@@ -20,7 +21,23 @@ const convertHint = (from: string, to: string): string => {
 };
 
 /**
- * Every edge must join an existing output port to an existing input port of the same type (and,
+ * A "tables" input stands for tables written into a database, read there by the next block; a
+ * sink's "table" output is one such table (duckdb_load's DuckDB table, iceberg_table_write's
+ * Iceberg table), so it fits too: dbt reads an Iceberg table, DataHub publishes its lineage.
+ * Rows in flight (an extract's or a transform's "table") are written nowhere and do not.
+ */
+function fits(out: Port, inp: Port, producer: BlockType | undefined): boolean {
+  return out.type === inp.type || (out.type === 'table' && inp.type === 'tables' && producer?.category === 'sink');
+}
+
+const mismatchHint = (out: Port, inp: Port): string =>
+  out.type === 'table' && inp.type === 'tables'
+    ? 'A "tables" input reads tables stored in a database: connect a sink that stores these rows (duckdb_load, iceberg_table_write) and connect its table output here.'
+    : convertHint(out.type, inp.type);
+
+/**
+ * Every edge must join an existing output port to an existing input port of the same type (or a
+ * sink's table into a tables input, see `fits`) (and,
  * for tables with column contracts, carry the columns the input needs; from a block of a type the
  * input names, when it names some); every required input
  * must be connected; an input takes one edge unless its type says `multiple`.
@@ -80,16 +97,16 @@ export function checkPorts({ spec, typeOf, indexOf }: CheckInput, findings: Find
     }
     const { from: out, to: inp } = found;
     if (!out || !inp) return;
-    if (out.type !== inp.type) {
+    const fromType = typeOf.get(edge.from.block);
+    if (!fits(out, inp, fromType)) {
       findings.errors.push({
         code: 'incompatible_ports',
         path: `/edges/${i}`,
         message: `output "${edge.from.block}.${out.name}" carries ${out.type} but input "${edge.to.block}.${inp.name}" takes ${inp.type}`,
-        hint: convertHint(out.type, inp.type),
+        hint: mismatchHint(out, inp),
       });
       return;
     }
-    const fromType = typeOf.get(edge.from.block);
     if (inp.from_blocks && fromType && !inp.from_blocks.includes(fromType.slug)) {
       findings.errors.push({
         code: 'incompatible_ports',
