@@ -51,6 +51,13 @@ BLOCK_TYPES: Mapping[str, Mapping[str, Any]] = MappingProxyType(
             "resource": None,
             "defaults": {"mode": "append"},
         },
+        # User SQL in an in-memory DuckDB with external access off (sandboxed_duckdb): no file, no lock.
+        "duckdb_sql_transform@1": {
+            "kind": "duckdb",
+            "step": ("duckdb", "sql_transform"),
+            "resource": None,
+            "defaults": {"output_table": "result"},
+        },
         # A builder, not a step: one asset per loaded table (dlt_ingest.build), credentials bound there.
         "dlt_ingestion@1": {
             "kind": "dlt",
