@@ -58,6 +58,12 @@ BLOCK_TYPES: Mapping[str, Mapping[str, Any]] = MappingProxyType(
             "resource": None,
             "defaults": {"output_table": "result"},
         },
+        "feature_engineering@1": {
+            "kind": "duckdb",
+            "step": ("features", "engineer_features"),
+            "resource": None,
+            "defaults": {"output_table": "features"},
+        },
         # A builder, not a step: one asset per loaded table (dlt_ingest.build), credentials bound there.
         "dlt_ingestion@1": {
             "kind": "dlt",

@@ -101,6 +101,7 @@ def test_an_upstream_without_an_id_or_connected_twice_is_refused():
 
 def test_needs_no_duckdb_file_lock_and_is_registered_as_a_duckdb_step():
     assert duckdb_steps.op_tags("duckdb_sql_transform@1", {"sql": "SELECT 1"}) == {}
+    assert duckdb_steps.op_tags("feature_engineering@1", {}) == {}
     assert duckdb_steps.op_tags("duckdb_load@1", {}) == duckdb_steps.OP_TAGS
     assert block_types.step("duckdb_sql_transform@1") is sql_transform
-    assert block_types.kind("duckdb_sql_transform@1") == "duckdb"
+    assert block_types.kind("duckdb_sql_transform@1") == block_types.kind("feature_engineering@1") == "duckdb"
