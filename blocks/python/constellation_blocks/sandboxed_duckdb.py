@@ -98,8 +98,9 @@ def check_expression(con: duckdb.DuckDBPyConnection, expression: str, table: str
     It is parsed inside ``SELECT (<expression>) FROM <table>``, each parenthesis on its own line
     (so a ``--`` comment in it ends before them), and the statement must come out as exactly that:
     one statement, one unnamed item, that table, no other clause. Text that closes the
-    parenthesis early to add a clause or a second item fails here; a column that does not exist
-    fails DuckDB's binder, named in the message.
+    parenthesis early to add a clause or a second item fails here; a column that does not exist,
+    or an aggregate (the expression is evaluated on each row), fails DuckDB's binder, named in
+    the message. Window functions (``lag(total) OVER (...)``) are per-row values and pass.
     """
     wrapped = f"(\n{expression}\n)"
     probe = f"SELECT {wrapped} FROM {quote(table)}"
@@ -107,10 +108,14 @@ def check_expression(con: duckdb.DuckDBPyConnection, expression: str, table: str
     if tree.get("error") or not _is_one_expression(tree, table):
         detail = f": {tree['error_message']}" if tree.get("error") else ""
         raise SqlError(f"{field} must be one SQL expression over the input's columns, e.g. \"total / nullif(items, 0)\"{detail}")
+    # Bound as it will run, beside the row's own columns: an aggregate such as sum() fails here,
+    # and a star, which is not one value, gives more than one column.
     try:
-        con.execute(f"DESCRIBE {probe}")
+        described = con.execute(f"DESCRIBE SELECT *, {wrapped} FROM {quote(table)}").fetchall()
     except duckdb.Error as error:
-        raise SqlError(f"{field} cannot be evaluated: {_first_line(error)} ({where_it_runs(con)})") from None
+        raise SqlError(f"{field} cannot be evaluated on each row of the input: {_first_line(error)} ({where_it_runs(con)})") from None
+    if len(described) != len(con.execute(f"DESCRIBE {quote(table)}").fetchall()) + 1:
+        raise SqlError(f"{field} must give one value per row, not several columns.")
     return wrapped
 
 

@@ -113,11 +113,13 @@ def test_the_step_names_the_output_table_keys_it_by_the_entity_and_records_as_of
     [
         ([{"name": "revenue", "aggregation": "sum", "column": "totl"}], {}, r"features\[0\]\.column: feature revenue aggregates column 'totl', which the input does not have; it has: customer_id, total"),
         ([{"name": "n", "aggregation": "count", "window": "7d"}], {"timestamp_column": None}, r"features\[0\]\.window is set \(7d\) but blocks\.features\.config\.timestamp_column is not"),
-        ([{"name": "ratio", "expression": "totl / 2"}], {}, r"features\[0\]\.expression cannot be evaluated: .*totl.*only the input tables \"orders\""),
+        ([{"name": "ratio", "expression": "totl / 2"}], {}, r"features\[0\]\.expression cannot be evaluated on each row of the input: .*totl.*only the input tables \"orders\""),
         ([{"name": "x", "expression": "1) AS a, (2"}], {}, r"features\[0\]\.expression must be one SQL expression"),
         ([{"name": "x", "expression": "1) FROM orders --"}], {}, r"features\[0\]\.expression must be one SQL expression"),
         ([{"name": "x", "expression": "1; SELECT 2"}], {}, r"features\[0\]\.expression must be one SQL expression"),
-        ([{"name": "x", "expression": "(SELECT count(*) FROM read_csv('/etc/passwd'))"}], {}, r"expression cannot be evaluated: .*Cannot access file \"/etc/passwd\""),
+        ([{"name": "x", "expression": "(SELECT count(*) FROM read_csv('/etc/passwd'))"}], {}, r"expression cannot be evaluated on each row of the input: .*Cannot access file \"/etc/passwd\""),
+        ([{"name": "x", "expression": "sum(total)"}], {}, r"features\[0\]\.expression cannot be evaluated on each row of the input: .*GROUP BY"),
+        ([{"name": "x", "expression": "*"}], {}, r"features\[0\]\.expression must give one value per row"),
         ([{"name": "x", "aggregation": "sum"}], {}, r"features\[0\] \(x\): aggregation 'sum' needs column"),
         ([{"name": "customer_id", "aggregation": "count"}], {}, r"features\[0\]\.name 'customer_id' is already a column"),
         ([{"name": "n", "aggregation": "count"}], {"entity_key": ["client"]}, r"entity_key: the input has no column 'client'"),
@@ -129,6 +131,11 @@ def test_config_errors_name_the_field_and_feature(features, more, expected):
     cfg = {key: value for key, value in cfg.items() if value is not None}
     with pytest.raises(dg.Failure, match=expected):
         compute(cfg)
+
+
+def test_an_expression_may_use_a_window_function_and_comments():
+    cfg = config({"name": "growth", "expression": "total - lag(total) OVER (PARTITION BY customer_id ORDER BY created_at) -- since the previous order"})
+    assert compute(cfg) == [(1, 10), (2, -95), (3, None)]
 
 
 def test_a_subquery_in_an_expression_reads_the_input_by_its_upstream_id():
