@@ -11,6 +11,7 @@ What a feature means, precisely:
   the next partition, so only rows *before* it count (no row from the future of the partition
   reaches its features). Otherwise (no partitions, or static ones) as_of is the latest timestamp
   in the input, and every row counts. as_of is recorded in the materialization's metadata.
+  Without ``timestamp_column`` there is no as_of: every row counts, partitioned run or not.
 - **Windows.** A feature with ``window`` ("30m", "12h", "7d", "2w") uses only the rows of the
   window ending at as_of: timestamp in [as_of − window, as_of) in a partitioned run (a 1d window
   is exactly the run's daily partition), in (as_of − window, as_of] otherwise (the latest row is
@@ -180,9 +181,7 @@ def _query(
     integers: set[str],
 ) -> tuple[str, dict[str, Any]]:
     parameters: dict[str, Any] = {}
-    computed: list[str] = []
-    if time:
-        computed.append(f"{time} AS {quote(_TIME)}")
+    computed = [f"{time} AS {quote(_TIME)}"] if time else []
     computed += [f"{text} AS {quote('__e_' + name)}" for name, text in expressions.items()]
     filter_rows = ""
     if time:
