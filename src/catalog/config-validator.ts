@@ -76,7 +76,9 @@ export function blockRefsIn(schema: object, config: unknown, basePath: string): 
 export function checkConfig(schema: object, config: unknown, basePath: string): Issue[] {
   const validate = compileConfigSchema(schema);
   if (validate(config)) return [];
-  return (validate.errors ?? []).map((e) => describeError(schema as JsonSchema, e, basePath));
+  // A failed "then" is reported by its own keyword (e.g. the field it requires); ajv's extra
+  // 'must match "then" schema' at the parent would only repeat it without the field.
+  return (validate.errors ?? []).filter((e) => e.keyword !== 'if').map((e) => describeError(schema as JsonSchema, e, basePath));
 }
 
 function describeError(root: JsonSchema, e: ErrorObject, basePath: string): Issue {

@@ -30,6 +30,9 @@ const RECIPES: Record<string, BlockRecipe> = {
   's3_files_write@1': { requirements: ['boto3==1.44.8', 'pyarrow==26.0.1'] },
   // No resource: it reads through the store named in each file reference of its files input.
   'files_to_table@1': { requirements: ['boto3==1.44.8', 'pyarrow==26.0.1'] },
+  // User SQL over the inputs in an in-memory DuckDB with external access off (sandboxed_duckdb): no file, no resource.
+  'duckdb_sql_transform@1': { requirements: ['duckdb==1.5.6', 'pyarrow==26.0.1'] },
+  'feature_engineering@1': { requirements: ['duckdb==1.5.6', 'pyarrow==26.0.1'] },
 };
 
 export const recipeFor = (ref: string): BlockRecipe | undefined => RECIPES[ref];

@@ -4,7 +4,7 @@ import { compilePipeline, PIPELINE_FORMAT } from '../../src/compile/compile-pipe
 import { defsYaml } from '../../src/compile/defs-yaml.ts';
 import { AppError } from '../../src/errors.ts';
 import type { PipelineSpec } from '../../src/pipelines/spec-schema.ts';
-import { PIPELINE, flagshipSpec, lakeSpec, triggersSpec, typesFor } from './fixtures.ts';
+import { PIPELINE, featuresSpec, flagshipSpec, lakeSpec, triggersSpec, typesFor } from './fixtures.ts';
 import { seed004Spec } from './seed-004.ts';
 
 const compile = (spec: PipelineSpec, pipeline = PIPELINE) => compilePipeline(pipeline, spec, typesFor(spec));
@@ -100,6 +100,27 @@ describe('compile', () => {
     const data = pipelineJsonOf(spec);
     expect(data.blocks.parsed.inputs).toEqual([{ port: 'files', upstream: ['landing', 'archive'], multiple: true }]);
     expect(data.blocks.archive.downstream).toEqual(['parsed']);
+  });
+
+  it('compiles a DuckDB SQL transform joining two extracts into feature engineering, output table names defaulted', () => {
+    const out = compile(featuresSpec());
+    const data = JSON.parse(out.files['pipeline.json']!);
+    expect(data.blocks.eu_orders).toMatchObject({
+      type: 'duckdb_sql_transform@1',
+      config: { sql: "SELECT o.* FROM orders o JOIN customers c USING (customer_id) WHERE c.region = 'eu'", output_table: 'result' },
+      inputs: [{ port: 'tables', upstream: ['orders', 'customers'], multiple: true }],
+      // In-memory DuckDB: no connection, no file.
+      resource_key: null,
+    });
+    expect(data.blocks.customer_features).toMatchObject({
+      type: 'feature_engineering@1',
+      config: { entity_key: ['customer_id'], timestamp_column: 'created_at', output_table: 'features' },
+      inputs: [{ port: 'rows', upstream: ['eu_orders'], multiple: false }],
+      downstream: ['load'],
+      resource_key: null,
+    });
+    expect(data.blocks.customer_features.config.features).toEqual([{ name: 'orders_7d', aggregation: 'count', window: '7d' }, { name: 'last_ratio', expression: 'total / nullif(items, 0)' }]);
+    expect(out.requirements).toEqual(['duckdb==1.5.6', 'psycopg[binary]==3.3.9', 'pyarrow==26.0.1']);
   });
 
   it('names an upstream once per port when it feeds two input ports of one block', () => {

@@ -67,3 +67,30 @@ export function lakeSpec(): PipelineSpec {
     sensors: [],
   };
 }
+
+/** Orders and customers joined in DuckDB, customer features from the join, loaded into DuckDB. */
+export function featuresSpec(): PipelineSpec {
+  return {
+    name: 'Customer features',
+    blocks: [
+      { id: 'orders', type: 'postgres_incremental_extract@1', config: { table: 'public.orders' } },
+      { id: 'customers', type: 'postgres_incremental_extract@1', config: { table: 'public.customers' } },
+      { id: 'eu_orders', type: 'duckdb_sql_transform@1', config: { sql: "SELECT o.* FROM orders o JOIN customers c USING (customer_id) WHERE c.region = 'eu'" } },
+      {
+        id: 'customer_features',
+        type: 'feature_engineering@1',
+        config: { entity_key: ['customer_id'], timestamp_column: 'created_at', features: [{ name: 'orders_7d', aggregation: 'count', window: '7d' }, { name: 'last_ratio', expression: 'total / nullif(items, 0)' }] },
+      },
+      { id: 'load', type: 'duckdb_load@1', config: { database_path: '/data/features.duckdb', table: 'customer_features', mode: 'replace' } },
+    ],
+    edges: [
+      { from: { block: 'orders', port: 'rows' }, to: { block: 'eu_orders', port: 'tables' } },
+      { from: { block: 'customers', port: 'rows' }, to: { block: 'eu_orders', port: 'tables' } },
+      { from: { block: 'eu_orders', port: 'result' }, to: { block: 'customer_features', port: 'rows' } },
+      { from: { block: 'customer_features', port: 'features' }, to: { block: 'load', port: 'rows' } },
+    ],
+    jobs: [],
+    schedules: [],
+    sensors: [],
+  };
+}

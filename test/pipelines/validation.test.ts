@@ -193,6 +193,21 @@ describe('block types and configs', () => {
     expect(found[1]!.message).toContain('"expect_column_values_to_not_be_null"');
   });
 
+  it('asks for timestamp_column when a feature has a window, and only then', async () => {
+    const features = (config: Record<string, unknown>) => ({
+      name: 'features',
+      blocks: [extract(), { id: 'features', type: 'feature_engineering@1', config: { entity_key: ['customer_id'], ...config } }],
+      edges: [edge('extract', 'rows', 'features', 'rows')],
+    });
+    const windowed = [{ name: 'orders', aggregation: 'count' }, { name: 'orders_7d', aggregation: 'count', window: '7d' }];
+    const found = await errors(features({ features: windowed }));
+    expect(where(found)).toEqual(['invalid_config /blocks/1/config/timestamp_column']);
+    expect(found[0]!.message).toBe('config is missing the required field "timestamp_column"');
+    expect(found[0]!.hint).toContain('needed for windowed features');
+    expect(await report(features({ features: windowed, timestamp_column: 'created_at' }))).toMatchObject({ valid: true, errors: [] });
+    expect(await report(features({ features: [{ name: 'orders', aggregation: 'count' }] }))).toMatchObject({ valid: true, errors: [] });
+  });
+
   it('checks sensor configs too', async () => {
     const found = await errors(pair('extract', 'load', { sensors: [{ id: 'on_release', type: 'github_release_sensor@1', config: {} }] }));
     expect(where(found)).toEqual(['invalid_config /sensors/0/config/repository']);

@@ -51,6 +51,19 @@ BLOCK_TYPES: Mapping[str, Mapping[str, Any]] = MappingProxyType(
             "resource": None,
             "defaults": {"mode": "append"},
         },
+        # User SQL in an in-memory DuckDB with external access off (sandboxed_duckdb): no file, no lock.
+        "duckdb_sql_transform@1": {
+            "kind": "duckdb",
+            "step": ("duckdb", "sql_transform"),
+            "resource": None,
+            "defaults": {"output_table": "result"},
+        },
+        "feature_engineering@1": {
+            "kind": "duckdb",
+            "step": ("features", "engineer_features"),
+            "resource": None,
+            "defaults": {"output_table": "features"},
+        },
         # A builder, not a step: one asset per loaded table (dlt_ingest.build), credentials bound there.
         "dlt_ingestion@1": {
             "kind": "dlt",

@@ -1,4 +1,7 @@
-"""DuckDB: the load block, writing into a database file named in the block's config.
+"""DuckDB: the load block, writing into a database file named in the block's config, and the SQL transform.
+
+``sql_transform`` opens no file: it runs its query in an in-memory, locked-down DuckDB (see
+``sandboxed_duckdb``) over the rows of its inputs, so it needs no lock on any database file.
 
 Only core DuckDB is used: extensions download at run time by default, which fails offline.
 """
@@ -9,7 +12,7 @@ from typing import Any
 import dagster as dg
 import duckdb
 
-from constellation_blocks import column_types, identifiers
+from constellation_blocks import column_types, identifiers, sandboxed_duckdb
 from constellation_blocks.identifiers import duckdb_quote as quote
 from constellation_blocks.pipeline import Block
 from constellation_blocks.rows import ExtractedRows, as_row_sets
@@ -90,6 +93,19 @@ def load_table(context: dg.AssetExecutionContext, block: Block, rows: ExtractedR
     context.log.info(f"Wrote {written} row(s) to DuckDB table {config['table']} ({mode}); it now holds {total}.")
     summary = {"database_path": path, "table": config["table"], "mode": mode, "rows_written": written}
     return dg.Output(summary, metadata={**summary, "dagster/row_count": total, **sink_metadata(row_sets)})
+
+
+def sql_transform(context: dg.AssetExecutionContext, block: Block, tables: ExtractedRows | list[ExtractedRows]) -> dg.Output:
+    """Runs the block's one SELECT over its input tables, each a view named after its upstream block's id."""
+    where = f"blocks.{block.id}.config"
+    sql, field = block.config["sql"], f"{where}.sql"
+    name = identifiers.checked(block.config["output_table"], f"{where}.output_table")
+    sandboxed_duckdb.check_select(sql, field)
+    inputs = sandboxed_duckdb.input_tables(as_row_sets(tables), where)
+    with sandboxed_duckdb.sandbox(inputs) as con:
+        result = sandboxed_duckdb.run_query(con, sql, field)
+    context.log.info(f"The query over {', '.join(inputs)} returned {result.num_rows} row(s).")
+    return sandboxed_duckdb.table_output(result, name, block.id)
 
 
 def _definitions(rows: ExtractedRows) -> str:

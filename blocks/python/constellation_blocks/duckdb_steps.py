@@ -21,9 +21,10 @@ EXECUTOR = dg.multiprocess_executor.configured(
 )
 
 # Block types whose step opens a DuckDB file, and when (their config, defaults filled in by the compiler).
+# Not duckdb_sql_transform nor feature_engineering: their DuckDB is in memory, one per step, and
+# can open no file at all (sandboxed_duckdb), so they run in parallel like any other step.
 _OPENS_DUCKDB = {
     "duckdb_load@1": lambda config: True,
-    "duckdb_sql_transform@1": lambda config: True,
     "dlt_ingestion@1": lambda config: config.get("destination", "duckdb") == "duckdb",
     "great_expectations_validation@1": lambda config: config.get("database", "duckdb") == "duckdb",
 }

@@ -40,6 +40,18 @@ const s3Store = {
   secret_access_key_secret: secretName,
 };
 
+// feature_engineering's features: an expression (free text: the library checks it at run time) or
+// an aggregation, which needs a column except count; a window only where the config has a timestamp_column.
+const feature = (windowed: boolean) => {
+  const window = windowed ? { window: fc.stringMatching(/^[1-9][0-9]{0,3}[mhdw]$/) } : {};
+  return fc.oneof(
+    fc.record({ name: identifier, expression: fc.oneof(fc.constantFrom('total / nullif(items, 0)', "lower(name) = 'x'"), hostileText({ minLength: 1, maxLength: 60 })), ...window }, { requiredKeys: ['name', 'expression'] }),
+    fc.record({ name: identifier, aggregation: fc.constant('count'), column: identifier, ...window }, { requiredKeys: ['name', 'aggregation'] }),
+    fc.record({ name: identifier, aggregation: fc.constantFrom('sum', 'mean', 'min', 'max', 'last'), column: identifier, ...window }, { requiredKeys: ['name', 'aggregation', 'column'] }),
+  );
+};
+const features = (windowed: boolean) => fc.array(feature(windowed), { minLength: 1, maxLength: 4 });
+
 // One Great Expectations expectation of each manifest type, with the kwargs its class requires.
 const expectation = fc.oneof(
   fc.record({ type: fc.constantFrom('expect_column_values_to_not_be_null', 'expect_column_values_to_be_unique'), kwargs: fc.record({ column: identifier }) }),
@@ -161,6 +173,15 @@ export const BLOCK_CONFIGS: Record<string, fc.Arbitrary<Record<string, unknown>>
       source_file_column: identifier,
     },
     { requiredKeys: [] },
+  ),
+  // Any text: the schema asks only for one character, and the library checks the SQL when it runs.
+  'duckdb_sql_transform@1': fc.record(
+    { sql: fc.oneof(fc.constantFrom('SELECT 1', "SELECT * FROM orders WHERE name = 'it''s'", 'WITH a AS (SELECT 1 AS x) SELECT x FROM a'), hostileText({ minLength: 1, maxLength: 80 })), output_table: identifier },
+    { requiredKeys: ['sql'] },
+  ),
+  'feature_engineering@1': fc.oneof(
+    fc.record({ entity_key: columns(), timestamp_column: identifier, features: features(true), output_table: identifier }, { requiredKeys: ['entity_key', 'timestamp_column', 'features'] }),
+    fc.record({ entity_key: columns(), features: features(false), output_table: identifier }, { requiredKeys: ['entity_key', 'features'] }),
   ),
 };
 
