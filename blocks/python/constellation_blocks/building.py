@@ -72,6 +72,29 @@ class BlockContext:
                     keys.update(dict.fromkeys(self.built[upstream].keys))
         return list(keys)
 
+    def upstream_tables(self, port: str, block_id: str | None = None) -> dict[str, list[dg.AssetKey]]:
+        """The tables the blocks feeding ``port`` (of this block, or of ``block_id``) stored: table name → asset keys.
+
+        A block making one asset per table (dlt, Airbyte) names each asset after its table; a sink
+        storing one table (duckdb_load, iceberg_table_write) is one asset named after the block,
+        and its config's ``table`` ("schema.name" or "name") names the table it stored.
+        """
+        tables: dict[str, list[dg.AssetKey]] = {}
+        for connected in self.pipeline.inputs(block_id or self.block_id):
+            if connected.port != port:
+                continue
+            for upstream in connected.upstream:
+                keys = self.built[upstream].keys
+                names = {key: {key.path[-1]} for key in keys}
+                stored = self.pipeline.block(upstream).config.get("table")
+                if len(keys) == 1 and isinstance(stored, str):
+                    names[keys[0]].add(stored.split(".")[-1])
+                for key, key_names in names.items():
+                    for name in key_names:
+                        if key not in tables.setdefault(name, []):
+                            tables[name].append(key)
+        return tables
+
     def asset_args(self) -> dict[str, Any]:
         """Description, metadata, kinds, group, retry policy and partitions of the block's assets."""
         return self.pipeline.asset_args(self.block_id)

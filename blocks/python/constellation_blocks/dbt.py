@@ -41,7 +41,7 @@ def build_run(ctx: BlockContext) -> BuiltBlock:
     manifest = load_manifest(pipeline, block.id)
     args = ctx.asset_args()
     where = f"{pipeline.source}: blocks.{block.id}"
-    translator = BlockTranslator(ctx.key, args, ctx.upstream_keys("sources"), where, checks=False)
+    translator = BlockTranslator(ctx.key, args, ctx.upstream_tables("sources"), where, checks=False)
     command = [config["command"], *(["--full-refresh"] if config.get("full_refresh") else []), *cli_args(config)]
 
     @dbt_assets(
@@ -73,7 +73,7 @@ def build_test(ctx: BlockContext) -> BuiltBlock:
     manifest = load_manifest(pipeline, block.id)
     models = set(ctx.upstream_keys("models"))
     translator = BlockTranslator(
-        pipeline.asset_key(run_id), pipeline.asset_args(run_id), _source_keys(ctx, run_id), where, checks=True
+        pipeline.asset_key(run_id), pipeline.asset_args(run_id), ctx.upstream_tables("sources", run_id), where, checks=True
     )
     _, check_specs = build_dbt_specs(
         translator=translator,
@@ -191,13 +191,3 @@ def _run_block(ctx: BlockContext, where: str) -> str:
     if len(runs) != 1:
         raise PipelineFileError(f"{where}.inputs: the models port must be fed by one dbt_run block, got {upstream or 'none'}.")
     return runs[0]
-
-
-def _source_keys(ctx: BlockContext, run_id: str) -> list[dg.AssetKey]:
-    """The asset keys feeding the dbt_run block's ``sources`` port, as its own translator saw them."""
-    keys: dict[dg.AssetKey, None] = {}
-    for port in ctx.pipeline.inputs(run_id):
-        if port.port == "sources":
-            for upstream in port.upstream:
-                keys.update(dict.fromkeys(ctx.built[upstream].keys))
-    return list(keys)

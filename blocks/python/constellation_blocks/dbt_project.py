@@ -108,16 +108,17 @@ def cli_resource(block_id: str, config: Mapping[str, Any]):
 class BlockTranslator(DagsterDbtTranslator):
     """Keys a dbt_run block's models [org, pipeline, block, model], in the pipeline's group.
 
-    A dbt source whose table has the name of an asset of a block connected to ``sources`` (a dlt
-    or Airbyte table, keyed [..., block, table]) is that asset, so the model's lineage starts at
-    the ingestion; any other source keeps dagster-dbt's own key [source, table], an external asset.
+    A dbt source whose table has the name of a table a block connected to ``sources`` stored (a dlt
+    or Airbyte table, keyed [..., block, table]; the table of a sink such as iceberg_table_write,
+    keyed [..., block]) is that asset, so the model's lineage starts there; any other source keeps
+    dagster-dbt's own key [source, table], an external asset.
     """
 
     def __init__(
         self,
         block_key: dg.AssetKey,
         asset_args: Mapping[str, Any],
-        upstream_keys: Sequence[dg.AssetKey],
+        upstream_tables: Mapping[str, Sequence[dg.AssetKey]],
         where: str,
         checks: bool,
     ):
@@ -127,9 +128,7 @@ class BlockTranslator(DagsterDbtTranslator):
         self.block_key = block_key
         self.asset_args = asset_args
         self.where = where
-        self.by_table: dict[str, list[dg.AssetKey]] = {}
-        for key in upstream_keys:
-            self.by_table.setdefault(key.path[-1], []).append(key)
+        self.by_table = {table: list(keys) for table, keys in upstream_tables.items()}
 
     def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str, project: Any) -> dg.AssetSpec:
         """dagster-dbt's spec; a root model also waits for the upstream assets no dbt source reads.
@@ -149,7 +148,8 @@ class BlockTranslator(DagsterDbtTranslator):
     def _unread_upstream(self, manifest: Mapping[str, Any]) -> list[dg.AssetKey]:
         """The connected upstream assets whose table no source of ``manifest`` names."""
         named = {name for props in manifest.get("sources", {}).values() for name in (props.get("identifier"), props["name"]) if name}
-        return [key for table, keys in self.by_table.items() if table not in named for key in keys]
+        read = {key for table, keys in self.by_table.items() if table in named for key in keys}
+        return list(dict.fromkeys(key for keys in self.by_table.values() for key in keys if key not in read))
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
         if dbt_resource_props["resource_type"] == "source":

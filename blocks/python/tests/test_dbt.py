@@ -75,6 +75,24 @@ def test_models_are_assets_of_the_block_with_lineage_from_the_ingestion(tmp_path
     assert not dbt_run.check_keys
 
 
+def test_a_source_is_the_table_a_sink_block_stored_under_its_config_name(tmp_path, dbt_project, dbt_manifest):
+    # Lake-style: a sink stores one table (here duckdb_load; iceberg_table_write alike) and feeds the
+    # dbt block's sources; the dbt source tracker_raw.issues is the table "tracker_raw.issues" it stored.
+    data = dbt_pipeline("tracker", dbt_project, ingest=None)
+    rows = {"type": "postgres_incremental_extract@1", "name": "Issues", "description": None, "config": {"table": "public.issues"},
+            "retry_policy": None, "downstream": ["store_issues"], "inputs": [], "resource_key": "local__tracker__issues"}
+    store = {"type": "duckdb_load@1", "name": "Store issues", "description": None, "retry_policy": None, "downstream": ["transform"],
+             "config": {"database_path": "/tmp/x.duckdb", "table": "tracker_raw.issues"}, "resource_key": None,
+             "inputs": [{"port": "rows", "upstream": ["issues"], "multiple": False}]}
+    data["blocks"] = {"issues": rows, "store_issues": store, **data["blocks"]}
+    data["blocks"]["transform"]["inputs"] = [{"port": "sources", "upstream": ["store_issues"], "multiple": True}]
+    data["jobs"]["all_blocks"]["blocks"] = list(data["blocks"])
+    graph = load(tmp_path, data, dbt_manifest()).resolve_asset_graph()
+    assert graph.get(key("transform", "stg_issues")).parent_keys == {key("store_issues")}
+    # The source it does not store stays external.
+    assert graph.get(key("transform", "stg_users")).parent_keys == {dg.AssetKey(["tracker_raw", "users"])}
+
+
 def test_a_source_no_upstream_block_loads_stays_an_external_asset(tmp_path, dbt_project, dbt_manifest):
     defs = load(tmp_path, dbt_pipeline("tracker", dbt_project, ingest=None), dbt_manifest())
     graph = defs.resolve_asset_graph()
