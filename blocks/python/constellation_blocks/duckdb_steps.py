@@ -1,4 +1,4 @@
-"""Steps of one run that open a DuckDB file run one at a time.
+"""Steps that open a DuckDB file run one at a time, within a run and across runs.
 
 DuckDB lets one process hold a database file for writing, and no other process open it meanwhile
 (https://duckdb.org/docs/stable/connect/concurrency). Dagster's multiprocess executor runs the
@@ -6,7 +6,11 @@ steps of a run in parallel processes: a dbt test and a Great Expectations check 
 run just built, both opening the warehouse, failed with "Could not set lock on file". So every step
 that opens DuckDB carries ``OP_TAGS``, and every job runs on ``EXECUTOR``, Dagster's multiprocess
 executor limited to one such step at a time (``tag_concurrency_limits``); other steps still run in
-parallel. Two runs writing one file at once are two processes and still conflict.
+parallel. Across runs (a backfill launches one run per partition, all at once) the same steps
+share a Dagster concurrency pool, ``POOL``, through the op tag Dagster reads as the step's pool:
+with the pool limited to 1 (``concurrency: pools: default_limit: 1`` in the dagster.yaml this
+project writes; a team's own Dagster sets it with ``dagster instance concurrency set``), a step
+waits for the slot instead of failing on the file lock.
 """
 
 from collections.abc import Mapping
@@ -15,7 +19,8 @@ from typing import Any
 import dagster as dg
 
 DUCKDB_TAG = "constellation/duckdb"
-OP_TAGS = {DUCKDB_TAG: "opens a DuckDB file"}
+POOL = "constellation_duckdb"
+OP_TAGS = {DUCKDB_TAG: "opens a DuckDB file", "dagster/concurrency_key": POOL}
 EXECUTOR = dg.multiprocess_executor.configured(
     {"tag_concurrency_limits": [{"key": DUCKDB_TAG, "limit": 1}]}, name="multiprocess_one_duckdb_step"
 )

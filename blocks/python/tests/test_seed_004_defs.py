@@ -169,3 +169,7 @@ def test_the_steps_that_open_duckdb_run_one_at_a_time(defs):
     assert checks_tagged == {key.name for key in graph.asset_check_keys}
     job = defs.resolve_job_def("issue_tracker_stack__daily_full_pipeline")
     assert job.executor_def is duckdb_steps.EXECUTOR
+    # Across runs too: those steps are in one concurrency pool (the tag a step's pool falls back to), the others in none.
+    pools = {node.name: node.definition.pool or (node.definition.tags or {}).get("dagster/concurrency_key") for node in job.graph.nodes}
+    assert {pool for pool in pools.values()} == {duckdb_steps.POOL, None}
+    assert all(pool == duckdb_steps.POOL for name, pool in pools.items() if "transform" in name or "load_tracker" in name)
