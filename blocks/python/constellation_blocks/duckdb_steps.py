@@ -24,6 +24,7 @@ EXECUTOR = dg.multiprocess_executor.configured(
 _OPENS_DUCKDB = {
     "duckdb_load@1": lambda config: True,
     "duckdb_sql_transform@1": lambda config: True,
+    "duckdb_table_read@1": lambda config: True,
     "dlt_ingestion@1": lambda config: config.get("destination", "duckdb") == "duckdb",
     "great_expectations_validation@1": lambda config: config.get("database", "duckdb") == "duckdb",
 }
