@@ -122,6 +122,14 @@ def test_a_daily_partition_reads_the_rows_of_its_day(warehouse, instance, column
     assert result.output_for_node(node("read", "reads")).rows == [(2,), (3,)]
 
 
+@pytest.mark.parametrize(("column", "ids"), [("ordered_at", [(2,), (3,)]), ("seen_at", [(1,), (2,)])])
+def test_a_partition_in_another_time_zone_reads_wall_clock_timestamps_as_its_own_and_instants_as_instants(warehouse, instance, column, ids):
+    # Berlin's 2024-01-02 is 2024-01-01T23:00Z to 2024-01-02T23:00Z.
+    berlin = {**DAILY, "timezone": "Europe/Berlin"}
+    result = run(partitioned(warehouse, berlin, partition_column=column, columns=["id"]), instance, partition_key="2024-01-02")
+    assert result.output_for_node(node("read", "reads")).rows == ids
+
+
 def test_a_partition_column_that_is_no_date_fails_naming_it(warehouse, instance):
     result = run(partitioned(warehouse, DAILY, partition_column="customer"), instance, partition_key="2024-01-02")
     assert not result.success
