@@ -14,6 +14,8 @@ const RECIPES: Record<string, BlockRecipe> = {
   'postgres_incremental_extract@1': { resource: { keySuffix: 'postgres' }, requirements: ['psycopg[binary]==3.3.9'] },
   'clickhouse_replacing_merge_tree_load@1': { resource: { keySuffix: 'clickhouse' }, requirements: ['clickhouse-driver==0.2.11'] },
   'duckdb_load@1': { requirements: ['duckdb==1.5.6'] },
+  // Reads a DuckDB file into a table port, through Arrow (arrow_rows); its after input only orders it.
+  'duckdb_table_read@1': { requirements: ['duckdb==1.5.6', 'pyarrow==26.0.1'] },
   // No resource key: the block binds its own dagster-dlt resource, with both of its credentials.
   'dlt_ingestion@1': { requirements: ['dagster-dlt==0.29.27', 'dlt[duckdb,postgres]==1.31.0', 'duckdb==1.5.6'] },
   // An asset check on its upstream's table, read from DuckDB or from Postgres (its URL bound by the block itself).

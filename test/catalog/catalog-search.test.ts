@@ -42,6 +42,7 @@ describe.each(STORE_KINDS)('block catalog search on %s', (kind) => {
     const makesFiles = await slugs('output_type=files');
     expect(makesFiles).toEqual(expect.arrayContaining(['s3_files', 's3_files_write']));
     expect(await slugs('q=load&input_type=table&category=sink')).toContain('duckdb_load');
+    expect(await slugs('q=duckdb&input_type=tables&output_type=table&category=source')).toContain('duckdb_table_read');
   });
 
   it('answers an empty result with a hint instead of an error', async () => {

@@ -4,7 +4,7 @@ import { compilePipeline, PIPELINE_FORMAT } from '../../src/compile/compile-pipe
 import { defsYaml } from '../../src/compile/defs-yaml.ts';
 import { AppError } from '../../src/errors.ts';
 import type { PipelineSpec } from '../../src/pipelines/spec-schema.ts';
-import { PIPELINE, featuresSpec, flagshipSpec, lakeSpec, triggersSpec, typesFor } from './fixtures.ts';
+import { PIPELINE, featuresSpec, flagshipSpec, lakeSpec, triggersSpec, typesFor, warehouseReadSpec } from './fixtures.ts';
 import { seed004Spec } from './seed-004.ts';
 
 const compile = (spec: PipelineSpec, pipeline = PIPELINE) => compilePipeline(pipeline, spec, typesFor(spec));
@@ -91,6 +91,21 @@ describe('compile', () => {
     expect(data.blocks.parsed).toMatchObject({ type: 'files_to_table@1', config: { format: 'auto', columns: { id: 'integer' } }, inputs: [{ port: 'files', upstream: ['landing'], multiple: true }], resource_key: null });
     expect(data.blocks.load).toMatchObject({ inputs: [{ port: 'rows', upstream: ['parsed'], multiple: false }] });
     expect(out.requirements).toEqual(['boto3==1.44.8', 'duckdb==1.5.6', 'pyarrow==26.0.1']);
+  });
+
+  it('compiles a DuckDB table read after a dbt run, its after input a list of the blocks it waits for', () => {
+    const out = compile(warehouseReadSpec());
+    const data = JSON.parse(out.files['pipeline.json']!);
+    expect(data.blocks.read).toMatchObject({
+      type: 'duckdb_table_read@1',
+      config: { database_path: '/data/tracker.duckdb', table: 'analytics.issues_per_user', columns: ['login', 'open_issues'] },
+      inputs: [{ port: 'after', upstream: ['transform'], multiple: true }],
+      downstream: ['load'],
+      resource_key: null,
+    });
+    expect(data.blocks.transform.downstream).toEqual(['read']);
+    expect(data.blocks.load.inputs).toEqual([{ port: 'rows', upstream: ['read'], multiple: false }]);
+    expect(out.requirements).toEqual(expect.arrayContaining(['dagster-dbt==0.29.27', 'duckdb==1.5.6', 'pyarrow==26.0.1']));
   });
 
   it('passes a list to a port that takes several edges (files_to_table reading two listings)', () => {

@@ -94,3 +94,22 @@ export function featuresSpec(): PipelineSpec {
     sensors: [],
   };
 }
+
+/** A dbt model built in DuckDB, read back into a table port and loaded into another DuckDB file. */
+export function warehouseReadSpec(): PipelineSpec {
+  return {
+    name: 'Issues mart to DuckDB',
+    blocks: [
+      { id: 'transform', type: 'dbt_run@1', config: { project_dir: '/srv/dbt/tracker', target: 'duckdb' } },
+      { id: 'read', type: 'duckdb_table_read@1', config: { database_path: '/data/tracker.duckdb', table: 'analytics.issues_per_user', columns: ['login', 'open_issues'] } },
+      { id: 'load', type: 'duckdb_load@1', config: { database_path: '/data/mart.duckdb', table: 'open_issues', mode: 'replace' } },
+    ],
+    edges: [
+      { from: { block: 'transform', port: 'models' }, to: { block: 'read', port: 'after' } },
+      { from: { block: 'read', port: 'rows' }, to: { block: 'load', port: 'rows' } },
+    ],
+    jobs: [],
+    schedules: [],
+    sensors: [],
+  };
+}

@@ -95,10 +95,12 @@ export function seed002Spec(places: Seed002Places = SNAPSHOT_PLACES, name = 'Eve
       { from: { block: 'parse_events', port: 'table' }, to: { block: 'raw_events', port: 'rows' } },
       { from: { block: 'raw_events', port: 'table' }, to: { block: 'transform', port: 'sources' } },
       { from: { block: 'transform', port: 'models' }, to: { block: 'read_purchases', port: 'after' } },
-      { from: { block: 'read_purchases', port: 'table' }, to: { block: 'user_features', port: 'rows' } },
+      { from: { block: 'read_purchases', port: 'rows' }, to: { block: 'user_features', port: 'rows' } },
       { from: { block: 'user_features', port: 'features' }, to: { block: 'feature_table', port: 'rows' } },
     ],
+    jobs: [],
     schedules: [{ id: 'daily', cron: '0 3 * * *', timezone: 'UTC' }],
+    sensors: [],
     partitions: { type: 'daily', start_date: '2024-01-01', timezone: 'UTC' },
   };
 }

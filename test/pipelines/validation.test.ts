@@ -45,6 +45,19 @@ describe('a valid spec', () => {
     expect(await report(spec)).toMatchObject({ valid: true, errors: [] });
   });
 
+  it('takes a dbt_run block\'s models into a DuckDB table read\'s after input, and the read\'s rows into a table sink', async () => {
+    const spec = {
+      name: 'dbt model back into a table',
+      blocks: [
+        { id: 'transform', type: 'dbt_run@1', config: { project_dir: '/srv/dbt/tracker' } },
+        { id: 'read', type: 'duckdb_table_read@1', config: { database_path: '/data/tracker.duckdb', table: 'analytics.issues_per_user', partition_column: 'day' } },
+        { id: 'copy', type: 'duckdb_load@1', config: { database_path: '/data/mart.duckdb', table: 'issues_per_user' } },
+      ],
+      edges: [edge('transform', 'models', 'read', 'after'), edge('read', 'rows', 'copy', 'rows')],
+    };
+    expect(await report(spec)).toMatchObject({ valid: true, errors: [], warnings: [] });
+  });
+
   it('validates a 500-block chain', async () => {
     const blocks: Block[] = [extract('source')];
     const edges = [];

@@ -144,6 +144,13 @@ BLOCK_TYPES: Mapping[str, Mapping[str, Any]] = MappingProxyType(
                 "secret_access_key_secret": "AWS_SECRET_ACCESS_KEY",
             },
         },
+        # A builder: one asset reading a table of a DuckDB file, its ``after`` upstreams as deps (duckdb_read.build).
+        "duckdb_table_read@1": {
+            "kind": "duckdb",
+            "build": ("duckdb_read", "build"),
+            "resource": None,
+            "defaults": {},
+        },
         # No resource: the store and the names of its keys come with each file reference.
         "files_to_table@1": {
             "kind": "pyarrow",

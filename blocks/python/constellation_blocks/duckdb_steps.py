@@ -30,6 +30,7 @@ EXECUTOR = dg.multiprocess_executor.configured(
 # can open no file at all (sandboxed_duckdb), so they run in parallel like any other step.
 _OPENS_DUCKDB = {
     "duckdb_load@1": lambda config: True,
+    "duckdb_table_read@1": lambda config: True,
     "dlt_ingestion@1": lambda config: config.get("destination", "duckdb") == "duckdb",
     "great_expectations_validation@1": lambda config: config.get("database", "duckdb") == "duckdb",
 }

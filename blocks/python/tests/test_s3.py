@@ -16,7 +16,7 @@ import pytest
 from constellation_blocks.component import pipeline_definitions
 from constellation_blocks.pipeline import Pipeline
 from constellation_blocks.s3_store import key_matcher
-from pipelines import pipeline
+from pipelines import node, pipeline, run, step_error
 
 KEYS = [
     "exports/orders/a.csv",
@@ -31,23 +31,8 @@ def s3_config(s3, bucket: str, **extra) -> dict:
     return {"bucket": bucket, "endpoint_url": s3.url, "region": "us-east-1", **extra}
 
 
-def run(data: dict, instance) -> dg.ExecuteInProcessResult:
-    job = pipeline_definitions(Pipeline(data)).resolve_job_def(f"{data['namespace']['group']}__all_blocks")
-    return job.execute_in_process(instance=instance, raise_on_error=False)
-
-
-def node(block_id: str, slug: str = "lake") -> str:
-    """The op name of a block's asset: its key joined with "__" (org "local")."""
-    return f"local__{slug}__{block_id}"
-
-
 def output(result: dg.ExecuteInProcessResult, block_id: str, slug: str = "lake"):
     return result.output_for_node(node(block_id, slug))
-
-
-def step_error(result: dg.ExecuteInProcessResult) -> str:
-    [failure] = [e for e in result.all_events if e.is_step_failure]
-    return failure.step_failure_data.error.to_string()
 
 
 def lake(s3, bucket: str, parse: dict | None = None, **more: tuple) -> dict:

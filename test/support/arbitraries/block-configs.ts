@@ -161,6 +161,10 @@ export const BLOCK_CONFIGS: Record<string, fc.Arbitrary<Record<string, unknown>>
     },
     { requiredKeys: ['connection_id'] },
   ),
+  'duckdb_table_read@1': fc.record(
+    { database_path: duckdbPath, table: qualifiedTable, columns: columns(), partition_column: identifier },
+    { requiredKeys: ['database_path', 'table'] },
+  ),
   's3_files@1': fc.record(
     { ...s3Store, pattern: fc.oneof(fc.constantFrom('*', '*.csv', '**/*.parquet', 'orders-?.jsonl', '**'), hostileText({ minLength: 1, maxLength: 40 })) },
     { requiredKeys: ['bucket', 'endpoint_url'] },
