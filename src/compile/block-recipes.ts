@@ -30,6 +30,9 @@ const RECIPES: Record<string, BlockRecipe> = {
   's3_files_write@1': { requirements: ['boto3==1.44.8', 'pyarrow==26.0.1'] },
   // No resource: it reads through the store named in each file reference of its files input.
   'files_to_table@1': { requirements: ['boto3==1.44.8', 'pyarrow==26.0.1'] },
+  // Each binds its own Iceberg catalog (REST, or SQL on SQLite or PostgreSQL) and S3 keys from env vars its config names.
+  'iceberg_table_read@1': { requirements: ['pyiceberg[sql-sqlite,sql-postgres,pyarrow]==0.12.0', 'pyarrow==26.0.1'] },
+  'iceberg_table_write@1': { requirements: ['pyiceberg[sql-sqlite,sql-postgres,pyarrow]==0.12.0', 'pyarrow==26.0.1'] },
 };
 
 export const recipeFor = (ref: string): BlockRecipe | undefined => RECIPES[ref];
