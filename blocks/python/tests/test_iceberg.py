@@ -282,6 +282,15 @@ def test_a_column_of_another_type_fails_naming_it(s3, bucket, instance, tmp_path
     assert [r[0] for r in table_rows(s3, tmp_path)] == [1, 2]
 
 
+def test_a_later_input_may_leave_out_a_column_and_bring_its_columns_in_another_order(s3, bucket, instance, tmp_path):
+    put(s3, bucket, FIRST)
+    assert run(lake(s3, bucket, table_config(s3, bucket, tmp_path)), instance).success
+    put(s3, bucket, "amount,id\n3.5,3\n")
+    result = run(lake(s3, bucket, table_config(s3, bucket, tmp_path), columns={"amount": "float", "id": "integer"}), instance)
+    assert result.success, step_error(result)
+    assert table_rows(s3, tmp_path)[2] == (3, None, None, 3.5)
+
+
 def test_a_postgres_catalog_from_a_secret_url(s3, bucket, instance, tmp_path, pg_url, monkeypatch):
     monkeypatch.setenv("ICEBERG_CATALOG_URL", pg_url)
     config = table_config(s3, bucket, tmp_path, catalog_uri_secret="ICEBERG_CATALOG_URL")
