@@ -212,7 +212,8 @@ describe('block types and configs', () => {
       'invalid_config /blocks/2/config/warehouse',
       'invalid_config /blocks/2/config',
     ]);
-    expect(found[0]!.message).toContain('exactly one');
+    expect(found[0]!.message).toBe('config must have exactly one of "catalog_uri", "catalog_uri_secret"; it has "catalog_uri" and "catalog_uri_secret"');
+    expect(found[0]!.hint).toMatch(/^catalog_uri: .*REST catalog.* catalog_uri_secret: .*environment variable/);
     expect(found[1]!.hint).toContain('"upsert"');
     expect(found[3]!.hint).toContain('Required with a SQL catalog');
   });
