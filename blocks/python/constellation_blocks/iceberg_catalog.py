@@ -18,6 +18,8 @@ from typing import Any
 import dagster as dg
 from pydantic import Field
 
+from constellation_blocks.pipeline import PipelineFileError
+
 CATALOG_NAME = "default"
 """The name tables are registered under in a SQL catalog (pyiceberg's default): another engine reading the catalog uses it too."""
 
@@ -75,8 +77,6 @@ def catalog_resource(pipeline: Any, block_id: str) -> IcebergCatalog:
     where = f"blocks.{block_id}.config"
     uri = config.get("catalog_uri")
     if (uri is None) == (config.get("catalog_uri_secret") is None):
-        from constellation_blocks.pipeline import PipelineFileError
-
         raise PipelineFileError(
             f"{where}: give exactly one of catalog_uri (a REST catalog URL, or sqlite:////abs/path.db) and "
             "catalog_uri_secret (the env var holding a SQL catalog URL with credentials)."

@@ -143,6 +143,15 @@ def test_upsert_without_key_columns_does_not_load(s3, bucket, tmp_path):
         pipeline_definitions(Pipeline(lake(s3, bucket, table_config(s3, bucket, tmp_path, mode="upsert"))))
 
 
+@pytest.mark.parametrize("catalog", [{}, {"catalog_uri": "http://rest:8181", "catalog_uri_secret": "ICEBERG_CATALOG_URL"}])
+def test_a_block_names_exactly_one_catalog_or_does_not_load(s3, bucket, tmp_path, catalog):
+    from constellation_blocks.pipeline import PipelineFileError
+
+    config = {k: v for k, v in table_config(s3, bucket, tmp_path).items() if k != "catalog_uri"} | catalog
+    with pytest.raises(PipelineFileError, match=r"blocks\.read\.config: give exactly one of catalog_uri"):
+        pipeline_definitions(Pipeline(lake(s3, bucket, None, read=config)))
+
+
 def partitioned(s3, bucket, tmp_path) -> dict:
     config = table_config(s3, bucket, tmp_path, partition_column="day")
     data = lake(s3, bucket, config, read={k: v for k, v in config.items() if k != "warehouse"})
