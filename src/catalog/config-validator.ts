@@ -78,10 +78,10 @@ export function checkConfig(schema: object, config: unknown, basePath: string): 
   if (validate(config)) return [];
   // A failed "then" is reported by its own keyword (e.g. the field it requires); ajv's extra
   // 'must match "then" schema' at the parent would only repeat it without the field.
-  return (validate.errors ?? []).filter((e) => e.keyword !== 'if').map((e) => describeError(schema as JsonSchema, e, basePath));
+  return (validate.errors ?? []).filter((e) => e.keyword !== 'if').map((e) => describeError(schema as JsonSchema, e, basePath, valueAt(config, e.instancePath)));
 }
 
-function describeError(root: JsonSchema, e: ErrorObject, basePath: string): Issue {
+function describeError(root: JsonSchema, e: ErrorObject, basePath: string, config: unknown): Issue {
   const path = `${basePath}${e.instancePath}`;
   const parent = schemaAt(root, e.instancePath);
   const params = e.params as Record<string, unknown>;
@@ -109,9 +109,19 @@ function describeError(root: JsonSchema, e: ErrorObject, basePath: string): Issu
         message: `must be one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`,
         hint: fieldHint(parent) ?? 'Pick one of the allowed values.',
       };
-    default:
-      return { path, message: e.message ?? 'is invalid', hint: fieldHint(parent) ?? 'See the block type\'s config_schema.' };
+    case 'oneOf': {
+      // Alternatives that each require their own field ("exactly one of catalog_uri and catalog_uri_secret"): name the fields.
+      const fields = (Array.isArray(parent?.oneOf) ? (parent.oneOf as JsonSchema[]) : []).flatMap((branch) => (Array.isArray(branch.required) ? (branch.required as string[]) : []));
+      if (!fields.length) break;
+      const given = fields.filter((field) => config !== null && typeof config === 'object' && Object.hasOwn(config, field));
+      return {
+        path,
+        message: `config must have exactly one of ${fields.map((f) => `"${f}"`).join(', ')}${given.length ? `; it has ${given.map((f) => `"${f}"`).join(' and ')}` : ''}`,
+        hint: fields.map((f) => `${f}: ${fieldHint(parent?.properties?.[f]) ?? 'see the config_schema.'}`).join(' '),
+      };
+    }
   }
+  return { path, message: e.message ?? 'is invalid', hint: fieldHint(parent) ?? 'See the block type\'s config_schema.' };
 }
 
 function fieldHint(field: JsonSchema | undefined): string | undefined {
@@ -122,6 +132,16 @@ function fieldHint(field: JsonSchema | undefined): string | undefined {
   if (field.default !== undefined) parts.push(`Default: ${JSON.stringify(field.default)}.`);
   if (Array.isArray(field.examples) && field.examples.length) parts.push(`Example: ${JSON.stringify(field.examples[0])}.`);
   return parts.length ? parts.join(' ') : undefined;
+}
+
+/** The value at a JSON Pointer inside ``value``, undefined where there is none. */
+function valueAt(value: unknown, pointer: string): unknown {
+  let node = value;
+  for (const raw of pointer.split('/').slice(1)) {
+    if (node === null || typeof node !== 'object') return undefined;
+    node = (node as Record<string, unknown>)[raw.replace(/~1/g, '/').replace(/~0/g, '~')];
+  }
+  return node;
 }
 
 /** The sub-schema that describes the value at a JSON Pointer, following properties and items. */

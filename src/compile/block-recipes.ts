@@ -35,6 +35,9 @@ const RECIPES: Record<string, BlockRecipe> = {
   // User SQL over the inputs in an in-memory DuckDB with external access off (sandboxed_duckdb): no file, no resource.
   'duckdb_sql_transform@1': { requirements: ['duckdb==1.5.6', 'pyarrow==26.0.1'] },
   'feature_engineering@1': { requirements: ['duckdb==1.5.6', 'pyarrow==26.0.1'] },
+  // Each binds its own Iceberg catalog (REST, or SQL on SQLite or PostgreSQL) and S3 keys from env vars its config names.
+  'iceberg_table_read@1': { requirements: ['pyiceberg[sql-sqlite,sql-postgres,pyarrow]==0.12.0', 'pyarrow==26.0.1'] },
+  'iceberg_table_write@1': { requirements: ['pyiceberg[sql-sqlite,sql-postgres,pyarrow]==0.12.0', 'pyarrow==26.0.1'] },
 };
 
 export const recipeFor = (ref: string): BlockRecipe | undefined => RECIPES[ref];

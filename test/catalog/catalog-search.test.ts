@@ -22,6 +22,8 @@ describe.each(STORE_KINDS)('block catalog search on %s', (kind) => {
   it('matches prefixes and tags, so a partly typed word finds the block', async () => {
     expect(await slugs('q=clickh')).toContain('clickhouse_replacing_merge_tree_load');
     expect(await slugs('q=upsert')).toContain('clickhouse_replacing_merge_tree_load');
+    expect(await slugs('q=upsert')).toContain('iceberg_table_write');
+    expect((await slugs('q=iceberg+sql+catalog')).slice(0, 2).sort()).toEqual(['iceberg_table_read', 'iceberg_table_write']);
   });
 
   it('ranks blocks matching more of a sentence first instead of finding nothing', async () => {

@@ -4,7 +4,7 @@ import { compilePipeline, PIPELINE_FORMAT } from '../../src/compile/compile-pipe
 import { defsYaml } from '../../src/compile/defs-yaml.ts';
 import { AppError } from '../../src/errors.ts';
 import type { PipelineSpec } from '../../src/pipelines/spec-schema.ts';
-import { PIPELINE, featuresSpec, flagshipSpec, lakeSpec, triggersSpec, typesFor, warehouseReadSpec } from './fixtures.ts';
+import { PIPELINE, featuresSpec, flagshipSpec, icebergSpec, lakeSpec, triggersSpec, typesFor, warehouseReadSpec } from './fixtures.ts';
 import { seed004Spec } from './seed-004.ts';
 
 const compile = (spec: PipelineSpec, pipeline = PIPELINE) => compilePipeline(pipeline, spec, typesFor(spec));
@@ -108,6 +108,23 @@ describe('compile', () => {
     expect(out.requirements).toEqual(expect.arrayContaining(['dagster-dbt==0.29.27', 'duckdb==1.5.6', 'pyarrow==26.0.1']));
   });
 
+  it('compiles Iceberg writes and reads with their catalog settings, defaults and secret names, pinning pyiceberg', () => {
+    const data = pipelineJsonOf(icebergSpec());
+    expect(data.blocks.lake).toMatchObject({
+      type: 'iceberg_table_write@1',
+      config: {
+        catalog_uri: 'sqlite:////data/iceberg/catalog.db', warehouse: 's3://lake/warehouse', namespace: 'analytics', table: 'orders', mode: 'upsert', key_columns: ['order_id'],
+        create_table_if_missing: true, region: 'garage', access_key_id_secret: 'AWS_ACCESS_KEY_ID', secret_access_key_secret: 'LAKE_SECRET',
+      },
+      inputs: [{ port: 'rows', upstream: ['parsed'], multiple: false }],
+      // Both bind their own catalog: no shared connection resource.
+      resource_key: null,
+    });
+    expect(data.blocks.from_lake).toMatchObject({ type: 'iceberg_table_read@1', config: { catalog_uri_secret: 'ICEBERG_CATALOG_URL', row_filter: "status = 'paid'", region: 'garage' }, downstream: ['load'], inputs: [], resource_key: null });
+    expect(data.blocks.from_lake.config).not.toHaveProperty('catalog_uri');
+    expect(compile(icebergSpec()).requirements).toEqual(['boto3==1.44.8', 'duckdb==1.5.6', 'pyarrow==26.0.1', 'pyiceberg[sql-sqlite,sql-postgres,pyarrow]==0.12.0']);
+  });
+
   it('passes a list to a port that takes several edges (files_to_table reading two listings)', () => {
     const spec = lakeSpec();
     spec.blocks.push({ id: 'archive', type: 's3_files@1', config: { bucket: 'archive', endpoint_url: 'http://garage:3900' } });
@@ -156,7 +173,7 @@ describe('compile', () => {
 
   it('refuses block types and sensor settings the library does not implement, naming each', () => {
     const spec = flagshipSpec();
-    spec.blocks.push({ id: 'orders', type: 'iceberg_table_read@1', config: { catalog_uri: 'http://iceberg-rest:8181', namespace: 'analytics', table: 'orders' } });
+    spec.blocks.push({ id: 'features', type: 'feature_engineering@1', config: { entity_key: ['id'], features: [{ name: 'orders_7d', aggregation: 'count', window: '7d' }] } });
     spec.sensors.push({ id: 'on_upload', type: 'file_arrival_sensor@1', config: { bucket: 'landing', endpoint_url: 'http://garage:3900' } });
     let error: AppError | undefined;
     try {
@@ -166,7 +183,7 @@ describe('compile', () => {
     }
     expect(error?.code).toBe('not_implemented:compile');
     expect(error?.issues.map((i) => i.path).sort()).toEqual(['/blocks/2/type', '/sensors/0/config/bucket']);
-    expect(error?.issues.find((i) => i.path === '/blocks/2/type')?.message).toContain('iceberg_table_read@1');
+    expect(error?.issues.find((i) => i.path === '/blocks/2/type')?.message).toContain('feature_engineering@1');
     expect(error?.issues.find((i) => i.path === '/sensors/0/config/bucket')?.hint).toContain('local_directory');
   });
 

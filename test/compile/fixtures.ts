@@ -113,3 +113,26 @@ export function warehouseReadSpec(): PipelineSpec {
     sensors: [],
   };
 }
+
+/** Orders from dropped CSV files into an Iceberg table (SQLite catalog, upserted), and that table read back into DuckDB. */
+export function icebergSpec(): PipelineSpec {
+  const catalog = { catalog_uri: 'sqlite:////data/iceberg/catalog.db', warehouse: 's3://lake/warehouse', namespace: 'analytics', table: 'orders', s3_endpoint_url: 'http://garage:3900' };
+  return {
+    name: 'Orders into Iceberg',
+    blocks: [
+      { id: 'landing', type: 's3_files@1', config: { bucket: 'raw-data', endpoint_url: 'http://garage:3900', pattern: '*.csv' } },
+      { id: 'parsed', type: 'files_to_table@1', config: {} },
+      { id: 'lake', type: 'iceberg_table_write@1', config: { ...catalog, mode: 'upsert', key_columns: ['order_id'], secret_access_key_secret: 'LAKE_SECRET' } },
+      { id: 'from_lake', type: 'iceberg_table_read@1', config: { catalog_uri_secret: 'ICEBERG_CATALOG_URL', namespace: 'analytics', table: 'orders', row_filter: "status = 'paid'" } },
+      { id: 'load', type: 'duckdb_load@1', config: { database_path: '/data/lake.duckdb', table: 'paid_orders', mode: 'replace' } },
+    ],
+    edges: [
+      { from: { block: 'landing', port: 'files' }, to: { block: 'parsed', port: 'files' } },
+      { from: { block: 'parsed', port: 'table' }, to: { block: 'lake', port: 'rows' } },
+      { from: { block: 'from_lake', port: 'rows' }, to: { block: 'load', port: 'rows' } },
+    ],
+    jobs: [],
+    schedules: [],
+    sensors: [],
+  };
+}

@@ -32,11 +32,12 @@ describe('deploy requests', () => {
 
   it('refuses to deploy blocks the library cannot run yet (501), storing no deployment', async () => {
     const spec = flagshipSpec();
-    spec.blocks.push({ id: 'orders', type: 'iceberg_table_read@1', config: { catalog_uri: 'http://iceberg-rest:8181', namespace: 'analytics', table: 'orders' } });
-    const id = await create('with iceberg', spec);
+    spec.blocks.push({ id: 'features', type: 'feature_engineering@1', config: { entity_key: ['id'], features: [{ name: 'orders_7d', aggregation: 'count', window: '7d' }] } });
+    spec.edges.push({ from: { block: 'extract_customers', port: 'rows' }, to: { block: 'features', port: 'rows' } });
+    const id = await create('with features', spec);
     const res = await t.call('POST', `/v1/pipelines/${id}/deployments`, { environment: 'staging' });
     expect(res.status).toBe(501);
-    expect(res.body.error.issues[0]).toMatchObject({ path: '/blocks/2/type', message: expect.stringContaining('iceberg_table_read@1') });
+    expect(res.body.error.issues[0]).toMatchObject({ path: '/blocks/2/type', message: expect.stringContaining('feature_engineering@1') });
     expect((await t.call('GET', `/v1/pipelines/${id}/deployments`)).body.deployments).toEqual([]);
   });
 

@@ -221,6 +221,31 @@ describe('block types and configs', () => {
     expect(await report(features({ features: [{ name: 'orders', aggregation: 'count' }] }))).toMatchObject({ valid: true, errors: [] });
   });
 
+  it('asks an Iceberg block for exactly one catalog, key_columns for an upsert, and a warehouse for a SQL catalog', async () => {
+    const table = { namespace: 'analytics', table: 'orders' };
+    const spec = {
+      name: 'lake',
+      blocks: [
+        { id: 'read', type: 'iceberg_table_read@1', config: { ...table, catalog_uri: 'http://iceberg-rest:8181', catalog_uri_secret: 'ICEBERG_CATALOG_URL' } },
+        { id: 'upsert', type: 'iceberg_table_write@1', config: { ...table, catalog_uri: 'http://iceberg-rest:8181', mode: 'upsert' } },
+        { id: 'sql', type: 'iceberg_table_write@1', config: { ...table, catalog_uri: 'sqlite:////data/catalog.db' } },
+      ],
+      edges: [edge('read', 'rows', 'upsert', 'rows'), edge('read', 'rows', 'sql', 'rows')],
+    };
+    const found = await errors(spec);
+    expect(where(found)).toEqual([
+      'invalid_config /blocks/0/config',
+      'invalid_config /blocks/1/config/key_columns',
+      'invalid_config /blocks/1/config',
+      'invalid_config /blocks/2/config/warehouse',
+      'invalid_config /blocks/2/config',
+    ]);
+    expect(found[0]!.message).toBe('config must have exactly one of "catalog_uri", "catalog_uri_secret"; it has "catalog_uri" and "catalog_uri_secret"');
+    expect(found[0]!.hint).toMatch(/^catalog_uri: .*REST catalog.* catalog_uri_secret: .*environment variable/);
+    expect(found[1]!.hint).toContain('"upsert"');
+    expect(found[3]!.hint).toContain('Required with a SQL catalog');
+  });
+
   it('checks sensor configs too', async () => {
     const found = await errors(pair('extract', 'load', { sensors: [{ id: 'on_release', type: 'github_release_sensor@1', config: {} }] }));
     expect(where(found)).toEqual(['invalid_config /sensors/0/config/repository']);

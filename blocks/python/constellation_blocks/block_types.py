@@ -151,6 +151,30 @@ BLOCK_TYPES: Mapping[str, Mapping[str, Any]] = MappingProxyType(
             "resource": None,
             "defaults": {},
         },
+        # Builders: one asset each with its own IcebergCatalog bound (catalog URL or its secret,
+        # warehouse, S3 endpoint and keys: iceberg_catalog.py); their table ports carry ExtractedRows.
+        "iceberg_table_read@1": {
+            "kind": "iceberg",
+            "build": ("iceberg", "read_table"),
+            "resource": None,
+            "defaults": {
+                "region": "garage",
+                "access_key_id_secret": "AWS_ACCESS_KEY_ID",
+                "secret_access_key_secret": "AWS_SECRET_ACCESS_KEY",
+            },
+        },
+        "iceberg_table_write@1": {
+            "kind": "iceberg",
+            "build": ("iceberg", "write_table"),
+            "resource": None,
+            "defaults": {
+                "mode": "append",
+                "create_table_if_missing": True,
+                "region": "garage",
+                "access_key_id_secret": "AWS_ACCESS_KEY_ID",
+                "secret_access_key_secret": "AWS_SECRET_ACCESS_KEY",
+            },
+        },
         # No resource: the store and the names of its keys come with each file reference.
         "files_to_table@1": {
             "kind": "pyarrow",

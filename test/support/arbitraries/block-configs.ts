@@ -51,6 +51,26 @@ const feature = (windowed: boolean) => {
   );
 };
 const features = (windowed: boolean) => fc.array(feature(windowed), { minLength: 1, maxLength: 4 });
+// The Iceberg blocks' catalog: exactly one of a REST or SQLite catalog URL (no white space) and the
+// env var of a SQL URL; a SQL catalog writes under a warehouse. Nested namespaces are dotted identifiers.
+const noSpace = hostileText({ minLength: 1, maxLength: 40 }).filter((s) => /^\S+$/.test(s));
+const warehouse = fc.oneof(fc.constantFrom('s3://lake/warehouse', 's3://a.b-c/x y'), noSpace.map((s) => `s3://lake/${s}`));
+const icebergCatalog = fc.oneof(
+  fc.record({ catalog_uri: fc.oneof(fc.constantFrom('http://iceberg-rest:8181', 'https://catalog.example.com/api/catalog'), noSpace.map((s) => `http://rest:8181/${s}`)), warehouse: fc.constantFrom('lake', 's3://lake/warehouse') }, { requiredKeys: ['catalog_uri'] }),
+  fc.record({ catalog_uri: fc.oneof(fc.constant('sqlite:////data/iceberg/catalog.db'), noSpace.map((s) => `sqlite:////${s}`)), warehouse }),
+  fc.record({ catalog_uri_secret: secretName, warehouse }),
+);
+const icebergTable = {
+  namespace: fc.array(identifier, { minLength: 1, maxLength: 3 }).map((parts) => parts.join('.')),
+  table: identifier,
+  partition_column: identifier,
+  s3_endpoint_url: fc.constantFrom('http://garage:3900', 'http://127.0.0.1:9'),
+  region: fc.constantFrom('garage', 'us-east-1'),
+  access_key_id_secret: secretName,
+  secret_access_key_secret: secretName,
+};
+const iceberg = (extra: Record<string, fc.Arbitrary<unknown>>) =>
+  fc.tuple(icebergCatalog, fc.record({ ...icebergTable, ...extra }, { requiredKeys: ['namespace', 'table'] })).map(([catalog, rest]) => ({ ...catalog, ...rest }));
 
 // One Great Expectations expectation of each manifest type, with the kwargs its class requires.
 const expectation = fc.oneof(
@@ -170,6 +190,11 @@ export const BLOCK_CONFIGS: Record<string, fc.Arbitrary<Record<string, unknown>>
     { requiredKeys: ['bucket', 'endpoint_url'] },
   ),
   's3_files_write@1': fc.record({ ...s3Store, format: fc.constantFrom('parquet', 'csv', 'jsonl') }, { requiredKeys: ['bucket', 'endpoint_url'] }),
+  'iceberg_table_read@1': iceberg({ row_filter: hostileText({ minLength: 1, maxLength: 60 }), snapshot_id: fc.stringMatching(/^[0-9]{1,19}$/) }),
+  // An upsert names its key columns (the manifest's if/then); other modes may carry them unused.
+  'iceberg_table_write@1': iceberg({ mode: fc.constantFrom('append', 'overwrite', 'upsert'), key_columns: columns(), create_table_if_missing: fc.boolean() }).map((config: Record<string, unknown>) =>
+    config.mode === 'upsert' && !config.key_columns ? { ...config, key_columns: ['id'] } : config,
+  ),
   'files_to_table@1': fc.record(
     {
       format: fc.constantFrom('auto', 'csv', 'jsonl', 'parquet'),
