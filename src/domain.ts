@@ -1,3 +1,4 @@
+import type { BackfillService } from './dagster/backfill-service.ts';
 import type { CatalogService } from './catalog/catalog-service.ts';
 import type { CompileService } from './compile/compile-service.ts';
 import type { DeployService } from './dagster/deploy-service.ts';
@@ -23,6 +24,8 @@ export interface Domain {
   compiler: CompileService;
   deployments: DeployService;
   runs: RunsService;
+  /** Backfills of partitioned pipelines (a run per partition, by Dagster's daemon). */
+  backfills: BackfillService;
   environments: EnvironmentService;
   status: PipelineStatusService;
   /** Pausing and resuming a pipeline's schedules and sensors. */

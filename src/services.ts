@@ -28,6 +28,8 @@ import { DEFAULT_PYTHON, type Environment } from './dagster/environments.ts';
 import { EnvironmentService } from './dagster/environment-service.ts';
 import { PipelineStatusService } from './dagster/pipeline-status.ts';
 import { RunsService } from './dagster/runs-service.ts';
+import { BackfillService } from './dagster/backfill-service.ts';
+import { PipelineScopes } from './dagster/pipeline-scope.ts';
 import { WorkspaceLocks } from './dagster/workspace-lock.ts';
 import type { Domain } from './domain.ts';
 import { createLogger, type Logger } from './logger.ts';
@@ -122,7 +124,8 @@ export function createServices(db: Db, opts: ServiceOptions): Services {
   const turns = new TurnLog(kv);
   const blocks = new BlockService(blockRepo, catalog, pipelines);
   const deployments = new DeployService({ repo: deploymentRepo, pipelines, compiler, connections, worker, locks });
-  const runs = new RunsService({ deployments: deploymentRepo, pipelines, compiler, connections });
+  const scopes = new PipelineScopes({ deployments: deploymentRepo, pipelines, compiler, connections });
+  const runs = new RunsService({ scopes, connections });
   const domain: Domain = {
     catalog,
     blocks,
@@ -130,6 +133,7 @@ export function createServices(db: Db, opts: ServiceOptions): Services {
     compiler,
     deployments,
     runs,
+    backfills: new BackfillService({ scopes }),
     environments: new EnvironmentService(connections),
     status: new PipelineStatusService({ pipelines, deployments: deploymentRepo, runs }),
     triggers: new TriggerService({ states: triggerStates, deployments: deploymentRepo, pipelines, compiler, connections }),

@@ -6,6 +6,8 @@ import { runGetBlockType, runSearchBlockTypes } from './execute/catalog.ts';
 import { runDeployPipeline, runGetRunLogs, runLaunchRun, runListEnvironments, runPipelineStatus, runTerminateRun } from './execute/operations.ts';
 import { runCompilePipeline, runDeletePipeline, runEditPipeline, runGetPipeline, runListPipelines, runProposePipeline, runValidatePipeline } from './execute/pipelines.ts';
 import { setTriggerState } from './definitions/triggers.ts';
+import { backfillPipeline } from './definitions/backfills.ts';
+import { runBackfillPipeline } from './execute/backfills.ts';
 import { runSetTriggerState } from './execute/triggers.ts';
 import type { Tool, ToolContext, ToolDefinition } from './tool.ts';
 
@@ -30,6 +32,7 @@ export const TOOLS: Tool[] = [
   tool(listEnvironments, runListEnvironments),
   tool(deployPipeline, runDeployPipeline),
   tool(launchRun, runLaunchRun),
+  tool(backfillPipeline, runBackfillPipeline),
   tool(pipelineStatusTool, runPipelineStatus),
   tool(getRunLogs, runGetRunLogs),
   tool(terminateRun, runTerminateRun),

@@ -23,3 +23,6 @@ export const TAG = {
   requestId: 'constellation/request_id',
   deploymentId: 'constellation/deployment_id',
 } as const;
+
+/** The tag Dagster reads a run's partition from (and writes on every run of a backfill). */
+export const PARTITION_TAG = 'dagster/partition';

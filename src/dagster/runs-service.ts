@@ -1,15 +1,13 @@
 import { LAUNCH_RUN, RUN, RUN_LOGS, RUNS_BY_TAGS, TERMINATE_RUN } from '../adapters/dagster/documents.ts';
 import { dagsterRefusal } from '../adapters/dagster/dagster-errors.ts';
-import type { DagsterGraphqlClient } from '../adapters/dagster/graphql-client.ts';
 import type { Principal } from '../auth/principal.ts';
-import type { CompileService } from '../compile/compile-service.ts';
 import { specJobId } from '../compile/naming.ts';
 import { AppError } from '../errors.ts';
-import type { PipelineService } from '../pipelines/pipeline-service.ts';
 import type { DagsterConnections } from './dagster-connections.ts';
-import type { DeploymentRepo, DeploymentRow } from './deployment-repo.ts';
+import { partitionsFor } from './partition-keys.ts';
+import { executionTags, type PipelineScopes, type Scope } from './pipeline-scope.ts';
 import { refuseDestructive, type Caller } from './policy.ts';
-import { seedStatusOf, TAG } from './run-status.ts';
+import { PARTITION_TAG, seedStatusOf, TAG } from './run-status.ts';
 
 export interface RunView {
   run_id: string;
@@ -35,54 +33,31 @@ interface DagsterRun {
 
 const iso = (seconds: number | null) => (seconds ? new Date(seconds * 1000).toISOString() : null);
 
-/** Where a pipeline's runs are read: its environment, that environment's Dagster, and the pipeline's slug. */
-interface Scope {
-  env: string;
-  client: DagsterGraphqlClient;
-  slug: string;
-}
-
 /** Runs of deployed pipelines, launched and read through the environment's Dagster. */
 export class RunsService {
-  private readonly deps: { deployments: DeploymentRepo; pipelines: PipelineService; compiler: CompileService; connections: DagsterConnections };
+  private readonly deps: { scopes: PipelineScopes; connections: DagsterConnections };
 
   constructor(deps: RunsService['deps']) {
     this.deps = deps;
   }
 
-  /** Launches a job of the live deployment, tagged with the pipeline, its version and who asked. */
-  async launch(principal: Principal, pipelineId: string, opts: { environment?: string; job?: string; requestId?: string }): Promise<RunView> {
-    const { live, client } = await this.liveDeployment(principal, pipelineId, opts.environment);
-    const compiled = await this.deps.compiler.compileDeployed(principal, pipelineId, live.version);
-    const job = opts.job ?? compiled.defaultJob ?? compiled.jobs[0]!;
-    if (!compiled.jobs.includes(job)) {
-      throw new AppError('invalid:job', `Version ${live.version} has no job "${job}".`, { hint: `Jobs: ${compiled.jobs.join(', ')}.` });
-    }
-    // Users and tools name jobs by spec id; Dagster knows them by the names compile gave them in
-    // the shard. A location from before shards (still live until the pipeline's next deploy)
-    // named its jobs by spec id alone.
-    const jobName = live.location_name === compiled.legacyLocationName ? job : compiled.dagsterJobs[job]!;
-    const tags = {
-      [TAG.pipelineId]: pipelineId,
-      [TAG.version]: String(live.version),
-      [TAG.environment]: live.environment,
-      [TAG.deploymentId]: live.id,
-      ...(opts.requestId ? { [TAG.requestId]: opts.requestId } : {}),
-    };
-    const data = await client.request(LAUNCH_RUN, {
-      params: {
-        selector: { repositoryLocationName: live.location_name, repositoryName: '__repository__', jobName },
-        executionMetadata: { tags: Object.entries(tags).map(([key, value]) => ({ key, value })) },
-      },
-    });
+  /**
+   * Launches a job of the live deployment, tagged with the pipeline, its version and who asked;
+   * of one partition when `partition` is given (a partition of the job as Dagster lists it now).
+   */
+  async launch(principal: Principal, pipelineId: string, opts: { environment?: string; job?: string; partition?: string; requestId?: string }): Promise<RunView> {
+    const target = await this.deps.scopes.liveJob(principal, pipelineId, opts);
+    const tags = { ...target.tags };
+    if (opts.partition !== undefined) tags[PARTITION_TAG] = (await partitionsFor(target, { partition: opts.partition }))[0]!;
+    const data = await target.client.request(LAUNCH_RUN, { params: { selector: target.selector, executionMetadata: { tags: executionTags(tags) } } });
     const result = data.launchRun;
     if (result.__typename !== 'LaunchRunSuccess') throw dagsterRefusal(result, 'Dagster did not launch the run');
-    return this.get(principal, pipelineId, result.run.runId, live.environment);
+    return this.runOf(target, pipelineId, result.run.runId);
   }
 
   /** Newest runs first, from Dagster, by the pipeline's tag (scheduled runs included). */
   async list(principal: Principal, pipelineId: string, environment?: string, limit = 20): Promise<RunView[]> {
-    const scope = await this.connectionFor(principal, pipelineId, environment);
+    const scope = await this.deps.scopes.of(principal, pipelineId, environment);
     const data = await scope.client.request(RUNS_BY_TAGS, { filter: { tags: [{ key: TAG.pipelineId, value: pipelineId }] }, limit });
     const runs = data.runsOrError;
     if (runs.__typename !== 'Runs') throw dagsterRefusal(runs, 'Dagster could not list runs');
@@ -90,7 +65,7 @@ export class RunsService {
   }
 
   async get(principal: Principal, pipelineId: string, runId: string, environment?: string): Promise<RunView> {
-    return this.runOf(await this.connectionFor(principal, pipelineId, environment), pipelineId, runId);
+    return this.runOf(await this.deps.scopes.of(principal, pipelineId, environment), pipelineId, runId);
   }
 
   /** The run from the environment's Dagster, when it is one of the pipeline's. */
@@ -106,7 +81,7 @@ export class RunsService {
   }
 
   async logs(principal: Principal, pipelineId: string, runId: string, opts: { environment?: string; cursor?: string; limit?: number }) {
-    const scope = await this.connectionFor(principal, pipelineId, opts.environment);
+    const scope = await this.deps.scopes.of(principal, pipelineId, opts.environment);
     // Only the pipeline's own runs show their logs.
     await this.runOf(scope, pipelineId, runId);
     const data = await scope.client.request(RUN_LOGS, { runId, afterCursor: opts.cursor ?? null, limit: opts.limit ?? 200 });
@@ -132,9 +107,9 @@ export class RunsService {
    * else where the pipeline was last deployed) has a policy that forbids destructive tools.
    */
   async terminate(principal: Principal, pipelineId: string, runId: string, opts: { environment?: string; by: Caller }): Promise<RunView> {
-    const { env, slug } = await this.environmentOf(principal, pipelineId, opts.environment);
+    const { env, slug } = await this.deps.scopes.environmentOf(principal, pipelineId, opts.environment);
     refuseDestructive(opts.by, [this.deps.connections.get(env)?.env], 'Stopping this run', 'A person can stop the run in the Dagster UI.');
-    const scope = { env, slug, client: this.clientFor(env) };
+    const scope = { env, slug, client: this.deps.scopes.clientFor(env) };
     await this.runOf(scope, pipelineId, runId);
     const data = await scope.client.request(TERMINATE_RUN, { runId });
     const result = data.terminateRun;
@@ -159,34 +134,5 @@ export class RunsService {
       url: `${client.uiUrl}/runs/${run.runId}`,
       tags,
     };
-  }
-
-  private async liveDeployment(principal: Principal, pipelineId: string, environment?: string): Promise<{ live: DeploymentRow; client: DagsterGraphqlClient }> {
-    const { env, client } = await this.connectionFor(principal, pipelineId, environment);
-    const live = await this.deps.deployments.live(pipelineId, env);
-    if (!live) {
-      throw new AppError('conflict:not_deployed', `Pipeline "${pipelineId}" is not deployed to "${env}".`, { hint: `Deploy it first: POST /dagster/pipelines/${pipelineId}/deploy/ with {"environment": "${env}"}.` });
-    }
-    return { live, client };
-  }
-
-  /** The environment asked for, else the one the pipeline was last deployed to. */
-  private async environmentOf(principal: Principal, pipelineId: string, environment?: string): Promise<{ env: string; slug: string }> {
-    const { slug } = await this.deps.pipelines.require(principal, pipelineId);
-    const env = environment ?? (await this.deps.deployments.latest(pipelineId))?.environment;
-    if (!env) throw new AppError('conflict:not_deployed', `Pipeline "${pipelineId}" has never been deployed, so it has no runs.`, { hint: 'Deploy it first.' });
-    return { env, slug };
-  }
-
-  /** The environment's Dagster client (see environmentOf for which environment). */
-  private async connectionFor(principal: Principal, pipelineId: string, environment?: string): Promise<Scope> {
-    const { env, slug } = await this.environmentOf(principal, pipelineId, environment);
-    return { env, slug, client: this.clientFor(env) };
-  }
-
-  private clientFor(env: string): DagsterGraphqlClient {
-    const { client } = this.deps.connections.require(env);
-    if (!client) throw new AppError('unavailable:dagster', `Environment "${env}" has no Dagster GraphQL URL, so there are no runs to show.`, { hint: 'Set graphql_url for it in DAGSTER_ENVIRONMENTS.' });
-    return client;
   }
 }

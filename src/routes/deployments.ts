@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { DeploymentRow } from '../dagster/deployment-repo.ts';
 import { runView } from '../../tools/definitions/shared.ts';
 import type { Domain } from '../domain.ts';
-import { createRouter, errorResponses, errorSchema, jsonBody, jsonResponse, uuidParam, versionNumber } from './router.ts';
+import { createRouter, dagsterErrorResponses, errorResponses, errorSchema, jsonBody, jsonResponse, uuidParam, versionNumber } from './router.ts';
 import { iso } from './serialize.ts';
 
 const deploymentSchema = z
@@ -44,11 +44,6 @@ const deploymentResponse = (d: DeploymentRow) => ({
   finished_at: d.finished_at ? iso(d.finished_at) : null,
 });
 
-// Dagster's failures, as its adapter reports them (src/adapters/dagster/dagster-errors.ts).
-const dagsterErrors = {
-  502: jsonResponse(errorSchema, "upstream:dagster: Dagster answered with an error; the message is Dagster's own (trimmed)"),
-  503: jsonResponse(errorSchema, 'unavailable:dagster: no Dagster webserver answered'),
-};
 
 const runParams = z.object({ id: z.uuid().openapi({ param: { name: 'id', in: 'path' } }), run_id: z.string().min(1).openapi({ param: { name: 'run_id', in: 'path' } }) });
 const envQuery = z.object({ environment: z.string().optional() });
@@ -86,9 +81,18 @@ const launchRun = createRoute({
   summary: 'Launch a run of the deployed pipeline',
   request: {
     params: uuidParam('id'),
-    ...jsonBody(z.object({ environment: z.string().min(1).optional(), job: z.string().min(1).optional().openapi({ description: 'A job id; the all-blocks job by default' }) }).strict(), 'Which deployment and job'),
+    ...jsonBody(
+      z
+        .object({
+          environment: z.string().min(1).optional(),
+          job: z.string().min(1).optional().openapi({ description: 'A job id; the all-blocks job by default' }),
+          partition: z.string().min(1).optional().openapi({ description: 'A partitioned pipeline: the partition key to run (re-run), e.g. "2024-01-31"' }),
+        })
+        .strict(),
+      'Which deployment, job and partition',
+    ),
   },
-  responses: { 201: jsonResponse(runSchema, 'The launched run'), ...errorResponses, ...dagsterErrors },
+  responses: { 201: jsonResponse(runSchema, 'The launched run'), ...errorResponses, ...dagsterErrorResponses },
 });
 
 const listRuns = createRoute({
@@ -96,7 +100,7 @@ const listRuns = createRoute({
   path: '/v1/pipelines/{id}/runs',
   summary: "The pipeline's runs in Dagster, newest first (scheduled runs included)",
   request: { params: uuidParam('id'), query: envQuery.extend({ limit: z.coerce.number().int().min(1).max(100).default(20) }) },
-  responses: { 200: jsonResponse(z.object({ runs: z.array(runSchema) }), 'Runs'), ...errorResponses, ...dagsterErrors },
+  responses: { 200: jsonResponse(z.object({ runs: z.array(runSchema) }), 'Runs'), ...errorResponses, ...dagsterErrorResponses },
 });
 
 const getRun = createRoute({
@@ -104,7 +108,7 @@ const getRun = createRoute({
   path: '/v1/pipelines/{id}/runs/{run_id}',
   summary: 'One run',
   request: { params: runParams, query: envQuery },
-  responses: { 200: jsonResponse(runSchema, 'The run'), ...errorResponses, ...dagsterErrors },
+  responses: { 200: jsonResponse(runSchema, 'The run'), ...errorResponses, ...dagsterErrorResponses },
 });
 
 const runLogs = createRoute({
@@ -123,7 +127,7 @@ const runLogs = createRoute({
       'Events',
     ),
     ...errorResponses,
-    ...dagsterErrors,
+    ...dagsterErrorResponses,
   },
 });
 
@@ -132,7 +136,7 @@ const terminateRun = createRoute({
   path: '/v1/pipelines/{id}/runs/{run_id}/terminate',
   summary: 'Stop a run',
   request: { params: runParams, query: envQuery },
-  responses: { 200: jsonResponse(runSchema, 'The run after the request'), ...errorResponses, ...dagsterErrors },
+  responses: { 200: jsonResponse(runSchema, 'The run after the request'), ...errorResponses, ...dagsterErrorResponses },
 });
 
 const listEnvironments = createRoute({

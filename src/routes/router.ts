@@ -57,6 +57,12 @@ export const errorResponses = {
   409: jsonResponse(errorSchema, 'Conflict with the current state'),
 } as const;
 
+/** Dagster's failures, as its adapter reports them (src/adapters/dagster/dagster-errors.ts). */
+export const dagsterErrorResponses = {
+  502: jsonResponse(errorSchema, "upstream:dagster: Dagster answered with an error; the message is Dagster's own (trimmed)"),
+  503: jsonResponse(errorSchema, 'unavailable:dagster: no Dagster webserver answered'),
+} as const;
+
 /** A stored version number: at least 1, and no larger than the store's integer column holds. */
 export const versionNumber = () => z.number().int().min(1).max(STORE_INT_MAX);
 

@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { triggerStatesView } from '../../tools/definitions/triggers.ts';
 import type { Domain } from '../domain.ts';
-import { createRouter, errorResponses, errorSchema, jsonBody, jsonResponse, uuidParam } from './router.ts';
+import { createRouter, dagsterErrorResponses, errorResponses, jsonBody, jsonResponse, uuidParam } from './router.ts';
 
 const body = jsonBody(
   z.object({ environment: z.string().min(1).optional().openapi({ description: 'One environment; every environment the pipeline is deployed to when omitted', example: 'staging' }) }).strict(),
@@ -10,8 +10,7 @@ const body = jsonBody(
 const responses = {
   200: jsonResponse(triggerStatesView, "The pipeline's schedules and sensors after the change"),
   ...errorResponses,
-  502: jsonResponse(errorSchema, "upstream:dagster: Dagster answered with an error; the message is Dagster's own (trimmed)"),
-  503: jsonResponse(errorSchema, 'unavailable:dagster: no Dagster webserver answered'),
+  ...dagsterErrorResponses,
 };
 
 const pause = createRoute({

@@ -32,14 +32,7 @@ export async function startPlatform(opts: { customers?: number } = {}): Promise<
     for (const stop of started.reverse()) await stop().catch(() => undefined);
   };
   try {
-    const admin = new pg.Client({ connectionString: inject('postgresUrl') });
-    await admin.connect();
-    const name = `source_${randomBytes(5).toString('hex')}`;
-    await admin.query(`CREATE DATABASE ${name}`);
-    await admin.end();
-    const url = new URL(inject('postgresUrl'));
-    url.pathname = `/${name}`;
-    const sourceUrl = url.toString();
+    const sourceUrl = await createDatabase('source');
     const source = new pg.Client({ connectionString: sourceUrl });
     await source.connect();
     started.push(() => source.end());
@@ -81,6 +74,18 @@ export async function startPlatform(opts: { customers?: number } = {}): Promise<
     await stopAll();
     throw error;
   }
+}
+
+/** A new, empty database in the test run's PostgreSQL, named `<prefix>_<random>`; its URL. */
+export async function createDatabase(prefix: string): Promise<string> {
+  const admin = new pg.Client({ connectionString: inject('postgresUrl') });
+  await admin.connect();
+  const name = `${prefix}_${randomBytes(5).toString('hex')}`;
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(inject('postgresUrl'));
+  url.pathname = `/${name}`;
+  return url.toString();
 }
 
 /** Polls `read` until `done` holds or `ms` pass; returns the last value read. */

@@ -1,15 +1,14 @@
-import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RELOAD_LOCATION } from '../../src/adapters/dagster/documents.ts';
 import { DagsterGraphqlClient } from '../../src/adapters/dagster/graphql-client.ts';
 import type { PipelineSpec } from '../../src/pipelines/spec-schema.ts';
 import type { DagsterServer } from '../support/dagster-server.ts';
 import { startGitHubReleases, type StandIn } from '../support/stand-ins.ts';
 import { createTestApp, type TestApp } from '../support/test-app.ts';
-import { e2eFolder, startDagsterFor, until } from './platform.ts';
+import { createDatabase, e2eFolder, startDagsterFor, until } from './platform.ts';
 
 const SENSOR = `query Sensor($selector: SensorSelector!) {
   sensorOrError(sensorSelector: $selector) {
@@ -57,14 +56,7 @@ describe('sensors and pause/resume in a real Dagster daemon', () => {
     cleanups.push(folder.remove);
 
     // A source table for the job the sensors start: customers, from the test run's Postgres.
-    const admin = new pg.Client({ connectionString: inject('postgresUrl') });
-    await admin.connect();
-    const database = `triggers_${randomBytes(5).toString('hex')}`;
-    await admin.query(`CREATE DATABASE ${database}`);
-    await admin.end();
-    const url = new URL(inject('postgresUrl'));
-    url.pathname = `/${database}`;
-    sourceUrl = url.toString();
+    sourceUrl = await createDatabase('triggers');
     const source = new pg.Client({ connectionString: sourceUrl });
     await source.connect();
     await source.query(`CREATE TABLE customers (id bigint PRIMARY KEY, name text, created_at timestamp NOT NULL, updated_at timestamp NOT NULL)`);

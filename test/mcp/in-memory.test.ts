@@ -67,7 +67,7 @@ describe('MCP server in memory, with the SDK client', () => {
       const { tools } = await client.listTools();
       expect(tools.map((x) => x.name)).toEqual([
         'search_block_types', 'get_block_type', 'validate_pipeline', 'propose_pipeline', 'edit_pipeline', 'get_pipeline', 'list_pipelines', 'compile_pipeline',
-        'list_environments', 'deploy_pipeline', 'launch_run', 'pipeline_status', 'get_run_logs', 'terminate_run', 'set_trigger_state', 'delete_pipeline',
+        'list_environments', 'deploy_pipeline', 'launch_run', 'backfill_pipeline', 'pipeline_status', 'get_run_logs', 'terminate_run', 'set_trigger_state', 'delete_pipeline',
       ]);
       for (const listed of tools) {
         const def = TOOLS.find((x) => x.name === listed.name)!;

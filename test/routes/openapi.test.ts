@@ -14,6 +14,8 @@ const ROUTES: Record<string, string[]> = {
   '/v1/pipelines': ['get', 'post'],
   '/v1/pipelines/{id}': ['delete', 'get', 'patch', 'put'],
   '/v1/pipelines/validate': ['post'],
+  '/v1/pipelines/{id}/backfills': ['post'],
+  '/v1/pipelines/{id}/backfills/{backfill_id}': ['get'],
   '/v1/pipelines/{id}/compile': ['post'],
   '/v1/pipelines/{id}/deployments': ['get', 'post'],
   '/v1/deployments/{id}': ['get'],

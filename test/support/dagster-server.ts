@@ -19,6 +19,11 @@ export interface DagsterServer {
   processGroups(): number[];
   /** The processes' output so far, for failure messages. */
   logs(): string;
+  /**
+   * Stops the daemon and starts a new one, which reads workspace.yaml at once: the running one
+   * sees a location added since it started only at its next reload, about a minute later.
+   */
+  restartDaemon(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -54,11 +59,17 @@ export async function startDagster(workspaceYaml: string, env: Record<string, st
       closeSync(out);
     };
     start('dagster-webserver', ['-h', '127.0.0.1', '-p', String(port), '-w', workspaceYaml]);
-    start('dagster-daemon', ['run', '-w', workspaceYaml]);
+    const daemonArgs = ['run', '-w', workspaceYaml];
+    start('dagster-daemon', daemonArgs);
+    const restartDaemon = async () => {
+      await started.splice(1, 1)[0]!.stop();
+      start('dagster-daemon', daemonArgs);
+      started.splice(1, 0, started.pop()!);
+    };
     const baseUrl = `http://127.0.0.1:${port}`;
     await untilServing(baseUrl, started, logs);
     const processGroups = () => started.flatMap((server) => (server.child.pid === undefined ? [] : [server.child.pid]));
-    return { baseUrl, graphqlUrl: `${baseUrl}/graphql`, home, tableStorage, processGroups, logs, stop };
+    return { baseUrl, graphqlUrl: `${baseUrl}/graphql`, home, tableStorage, processGroups, logs, restartDaemon, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { READ_ONLY, type ToolContext, type ToolDefinition } from '../tool.ts';
-import { confirmationToken, environment, issue, pipelineId, runView, version } from './shared.ts';
+import { backfillView, confirmationToken, environment, issue, pipelineId, runView, version } from './shared.ts';
 
 export const deployPipeline = {
   name: 'deploy_pipeline',
@@ -41,12 +41,13 @@ export const deployPipeline = {
 export const launchRun = {
   name: 'launch_run',
   title: 'Launch a run',
-  description: 'Start a run of a deployed pipeline in Dagster now (the all-blocks job by default). Returns the run id and a link to it in the Dagster UI; follow it with pipeline_status or get_run_logs.',
+  description: 'Start a run of a deployed pipeline in Dagster now (the all-blocks job by default; of one partition with partition, for a partitioned pipeline). Returns the run id and a link to it in the Dagster UI; follow it with pipeline_status or get_run_logs. For many partitions use backfill_pipeline.',
   group: 'runs',
   input: z.object({
     pipeline_id: pipelineId,
     environment: environment.optional().describe('Where it is deployed; the last deployment\'s environment when omitted'),
     job: z.string().min(1).optional().describe('A job id from the spec; every block when omitted'),
+    partition: z.string().min(1).optional().describe('For a partitioned pipeline: the partition key to run, e.g. "2024-01-31" (daily)'),
   }),
   output: runView,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
@@ -58,15 +59,20 @@ export const pipelineStatusTool = {
   name: 'pipeline_status',
   title: 'Pipeline status',
   description:
-    'Where a pipeline stands: its latest run (running, completed or failed, with Dagster\'s own status and a link), else its latest deployment (pending, in_progress, deployed, written, failed, with Dagster\'s error if it failed). Give run_id to follow a run you launched: a schedule or sensor may have started a newer one.',
+    'Where a pipeline stands: its latest run (running, completed or failed, with Dagster\'s own status and a link), else its latest deployment (pending, in_progress, deployed, written, failed, with Dagster\'s error if it failed). Give run_id to follow a run you launched: a schedule or sensor may have started a newer one. Give backfill_id (from backfill_pipeline) for a backfill\'s progress: partitions succeeded, failed and in progress, and each run.',
   group: 'runs',
-  input: z.object({ pipeline_id: pipelineId, run_id: z.string().min(1).optional().describe('A run of this pipeline (from launch_run): report that run rather than the latest') }),
+  input: z.object({
+    pipeline_id: pipelineId,
+    run_id: z.string().min(1).optional().describe('A run of this pipeline (from launch_run): report that run rather than the latest'),
+    backfill_id: z.string().min(1).optional().describe('A backfill of this pipeline (from backfill_pipeline): report its progress'),
+  }),
   output: z.object({
     pipeline_id: z.uuid(),
     status: z.string(),
     last_updated: z.string(),
     deployment: z.object({ id: z.uuid(), version: z.number().int(), environment: z.string(), status: z.string(), message: z.string().nullable(), error: z.string().nullable() }).nullable(),
     run: runView.nullable(),
+    backfill: backfillView.nullable().describe('With backfill_id: the backfill'),
     dagster_error: z.string().nullable(),
   }),
   annotations: READ_ONLY,

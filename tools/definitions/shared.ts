@@ -47,3 +47,20 @@ export const runView = z.object({
   ended_at: z.string().nullable(),
   url: z.string().describe('The run in the Dagster UI'),
 });
+
+/** A backfill as every surface shows it (the REST route answers the same). */
+export const backfillView = z.object({
+  backfill_id: z.string(),
+  pipeline_id: z.uuid(),
+  environment: z.string(),
+  job: z.string().describe('The job id from the spec'),
+  version: z.number().int().nullable(),
+  status: z.enum(['requested', 'in_progress', 'completed', 'failed', 'canceled']).describe('completed or failed once every partition\'s run has ended'),
+  dagster_status: z.string().describe("Dagster's own status (REQUESTED, COMPLETED, FAILED, CANCELED, …)"),
+  partitions: z.object({ total: z.number().int(), succeeded: z.number().int(), failed: z.number().int(), in_progress: z.number().int(), not_started: z.number().int() }),
+  runs: z.array(z.object({ run_id: z.string(), partition: z.string(), status: z.string().describe('running, completed or failed'), dagster_status: z.string(), url: z.string() })),
+  created_at: z.string(),
+  ended_at: z.string().nullable(),
+  error: z.string().nullable().describe("Dagster's error when the backfill itself failed"),
+  url: z.string().describe('The backfill in the Dagster UI'),
+});

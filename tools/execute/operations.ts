@@ -52,19 +52,22 @@ async function followDeployment(first: DeploymentRow, ctx: ToolContext): Promise
 }
 
 export async function runLaunchRun(input: In<typeof launchRun>, ctx: ToolContext) {
-  return run(await ctx.domain.runs.launch(ctx.principal, input.pipeline_id, { ...(input.environment ? { environment: input.environment } : {}), ...(input.job ? { job: input.job } : {}), ...(ctx.requestId ? { requestId: ctx.requestId } : {}) }));
+  const { environment, job, partition } = input;
+  return run(await ctx.domain.runs.launch(ctx.principal, input.pipeline_id, { ...(environment ? { environment } : {}), ...(job ? { job } : {}), ...(partition ? { partition } : {}), ...(ctx.requestId ? { requestId: ctx.requestId } : {}) }));
 }
 
 export async function runPipelineStatus(input: In<typeof pipelineStatusTool>, ctx: ToolContext) {
   const s = await ctx.domain.status.of(ctx.principal, input.pipeline_id);
   const asked = input.run_id ? await ctx.domain.runs.get(ctx.principal, input.pipeline_id, input.run_id) : null;
+  const backfill = input.backfill_id ? await ctx.domain.backfills.get(ctx.principal, input.pipeline_id, input.backfill_id) : null;
   const d = s.deployment;
   return {
     pipeline_id: s.pipeline.id,
-    status: asked ? asked.status : s.status,
+    status: backfill?.status ?? asked?.status ?? s.status,
     last_updated: s.last_updated.toISOString(),
     deployment: d ? { id: d.id, version: d.version, environment: d.environment, status: d.status, message: d.message, error: d.error } : null,
     run: asked ? run(asked) : s.run ? run(s.run) : null,
+    backfill,
     dagster_error: s.dagster_error,
   };
 }

@@ -155,3 +155,34 @@ export const STOP_SENSOR = `mutation StopSensor($id: String!) {
     ... on Error { message }
   }
 }`;
+
+// Partitions and backfills (a job's partition keys; a backfill of some of them, and its progress).
+export const JOB_PARTITION_KEYS = `query JobPartitionKeys($selector: PipelineSelector!) {
+  pipelineOrError(params: $selector) {
+    __typename
+    ... on Pipeline { name partitionKeysOrError { partitionKeys } }
+    ... on Error { message }
+  }
+}`;
+
+export const LAUNCH_BACKFILL = `mutation LaunchBackfill($params: LaunchBackfillParams!) {
+  launchPartitionBackfill(backfillParams: $params) {
+    __typename
+    ... on LaunchBackfillSuccess { backfillId }
+    ... on RunConfigValidationInvalid { errors { message } }
+    ... on Error { message }
+  }
+}`;
+
+export const BACKFILL = `query Backfill($backfillId: String!) {
+  partitionBackfillOrError(backfillId: $backfillId) {
+    __typename
+    ... on PartitionBackfill {
+      id status numPartitions partitionNames partitionSetName timestamp endTimestamp
+      tags { key value }
+      error { message }
+      partitionStatuses { results { partitionName runId runStatus } }
+    }
+    ... on Error { message }
+  }
+}`;
