@@ -72,7 +72,10 @@ def read_table(context: dg.AssetExecutionContext, block: Block) -> dg.Output:
         schema, name, columns = _table(con, block)
         selected = _selected(block, columns)
         where, parameters, window = _partition_filter(context, block, columns)
-        sql = f"SELECT {', '.join(map(quote, selected))} FROM {quote(schema)}.{quote(name)}{where}"
+        # Fully qualified: a file named like one of its schemas (silver.duckdb holding schema silver)
+        # makes "silver.purchases" ambiguous between the catalog and the schema.
+        catalog = con.execute("SELECT current_database()").fetchone()[0]
+        sql = f"SELECT {', '.join(map(quote, selected))} FROM {quote(catalog)}.{quote(schema)}.{quote(name)}{where}"
         table = con.execute(sql, parameters).to_arrow_table()
     finally:
         con.close()

@@ -77,6 +77,15 @@ def test_without_a_partition_a_partition_column_reads_every_row(warehouse):
     assert len(read(warehouse, partition_column="ordered_at").value.rows) == 4
 
 
+def test_a_file_named_like_its_schema_reads_the_table(tmp_path):
+    # dbt-duckdb builds schema "silver" in silver.duckdb: "silver.purchases" then names the schema, not the file.
+    path = tmp_path / "silver.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.execute("CREATE SCHEMA silver")
+        con.execute("CREATE TABLE silver.silver.purchases AS SELECT 1 AS event_id")
+    assert read(path, table="silver.purchases").value.rows == [(1,)]
+
+
 def test_opens_the_file_read_only(warehouse):
     # DuckDB refuses, in one process, a second connection to a file with another configuration:
     # a read-write connection beside this read-only one would fail.
