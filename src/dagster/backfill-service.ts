@@ -122,10 +122,22 @@ export class BackfillService {
       runs,
       created_at: iso(b.timestamp)!,
       ended_at: iso(b.endTimestamp),
-      error: b.error ? dagsterMessage(b.error.message) : null,
+      error: b.error ? backfillError(b.error.message) : null,
       url: `${client.uiUrl}/runs/b/${b.id}`,
     };
   }
+}
+
+/**
+ * Dagster's error for a failed backfill, trimmed. Its daemon submits the runs from its own view
+ * of the workspace, reloaded about once a minute: a backfill it took up sooner after a deploy
+ * failed for want of the location or the job (seen with a real daemon: "Location … does not exist
+ * in workspace"), and the same request a minute later runs. Say so.
+ */
+export function backfillError(raw: string): string {
+  const message = dagsterMessage(raw);
+  const stale = /does not exist in workspace|Could not find (?:partition set|repository)/.test(message);
+  return stale ? `${message}. Dagster's daemon had not loaded this version of the pipeline yet (it reloads its workspace about once a minute after a deploy): start the backfill again in a minute.` : message;
 }
 
 /**

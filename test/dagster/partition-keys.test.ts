@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backfillStatus } from '../../src/dagster/backfill-service.ts';
+import { backfillError, backfillStatus } from '../../src/dagster/backfill-service.ts';
 import { selectPartitions } from '../../src/dagster/partition-keys.ts';
 import type { AppError } from '../../src/errors.ts';
 
@@ -53,5 +53,14 @@ describe('backfillStatus: done when every partition\'s run has ended', () => {
     ['CANCELING', p(1, 0, 1, 1), 'canceled'],
   ] as const)('%s with %j is %s', (dagster, partitions, expected) => {
     expect(backfillStatus(dagster, partitions)).toBe(expected);
+  });
+});
+
+describe('backfillError', () => {
+  it("says to start again when Dagster's daemon did not know the location yet, and passes other errors on", () => {
+    expect(backfillError('dagster._core.errors.DagsterCodeLocationNotFoundError: Location local_shard_1 does not exist in workspace')).toBe(
+      "DagsterCodeLocationNotFoundError: Location local_shard_1 does not exist in workspace. Dagster's daemon had not loaded this version of the pipeline yet (it reloads its workspace about once a minute after a deploy): start the backfill again in a minute.",
+    );
+    expect(backfillError('KeyError: boom')).toBe('KeyError: boom');
   });
 });
