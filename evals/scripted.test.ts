@@ -13,6 +13,7 @@ import {
   edges,
   noNewDeployment,
   noNewVersion,
+  partitions,
   rolledBackTo,
   schedule,
   triggers,
@@ -145,6 +146,26 @@ describe('graders fail a wrong result', () => {
     const check = await grade(grader, ctx(id));
     expect(check.pass).toBe(false);
     expect(check.detail).toContain('public.orders');
+  });
+
+  it('blockConfig: with two blocks of the type, passes when either has the config and fails when neither does', async () => {
+    const second = { id: 'extract_orders', type: EXTRACT, config: { table: 'public.orders', connection_secret: 'SOURCE_DB_URL' } };
+    const id = await createPipeline(h, spec((s) => void s.blocks.push(second)));
+    const orders = blockConfig(EXTRACT, 'source table orders', (c) => c.table === 'public.orders');
+    expect((await grade(orders, ctx(id))).pass).toBe(true);
+    const invoices = await grade(blockConfig(EXTRACT, 'source table invoices', (c) => c.table === 'public.invoices'), ctx(id));
+    expect(invoices.pass).toBe(false);
+    expect(invoices.detail).toContain('public.customers');
+    expect(invoices.detail).toContain('public.orders');
+  });
+
+  it('partitions: fails an unpartitioned pipeline, another time unit and another start date', async () => {
+    const daily = await createPipeline(h, spec((s) => void (s.partitions = { type: 'daily', start_date: '2024-01-01', timezone: 'UTC' })));
+    expect((await grade(partitions('daily', '2024-01-01'), ctx(daily))).pass).toBe(true);
+    expect((await grade(partitions('daily'), ctx(daily))).pass).toBe(true);
+    expect(await grade(partitions('daily', '2024-02-01'), ctx(daily))).toEqual({ pass: false, detail: 'partitions are daily from 2024-01-01; want daily from 2024-02-01' });
+    expect((await grade(partitions('weekly'), ctx(daily))).pass).toBe(false);
+    expect(await grade(partitions('daily'), ctx(await createPipeline(h, spec())))).toEqual({ pass: false, detail: 'not partitioned; want daily' });
   });
 
   it('schedule: fails the wrong cron and a missing schedule; takes @hourly for "0 * * * *"', async () => {
