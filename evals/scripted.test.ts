@@ -28,6 +28,8 @@ import { runScenario, scoreTable } from './scenario.ts';
 import { buildAndDeploy } from './scenarios/build.ts';
 import { FLAGSHIP_PLAN, flagship } from './scenarios/flagship.ts';
 import { SCENARIOS } from './scenarios/index.ts';
+import { LAKE_PLAN, LAKE_SEED, lake } from './scenarios/lake.ts';
+import { proposeStack } from './scenarios/stack.ts';
 
 const EXTRACT = 'postgres_incremental_extract@1';
 const CLICKHOUSE = 'clickhouse_replacing_merge_tree_load@1';
@@ -83,6 +85,25 @@ describe('eval scenarios, played by their scripted policies (write-only environm
     } finally {
       await server.close();
     }
+  });
+
+  it('lake: a model that forgets the raw table\'s partition column, takes 30 days and partitions weekly fails just those graders', async () => {
+    const wrong = proposeStack({
+      ...LAKE_PLAN,
+      blocks: LAKE_PLAN.blocks.map((b) => {
+        if (b.id === 'raw_events') return { ...b, config: { ...b.config, partition_column: undefined } };
+        if (b.slug === 'feature_engineering') return { ...b, config: { ...b.config, features: (b.config.features as object[]).map((f) => ({ ...f, window: '30d' })) } };
+        return b;
+      }),
+      partitions: { type: 'weekly', start_date: '2024-01-01', timezone: 'UTC' },
+    })();
+    const result = await runScenario(lake, 'scripted', { policy: wrong });
+    expect(result.error).toBeNull();
+    const failed = result.checks.filter((c) => !c.pass).map((c) => c.grader);
+    expect(failed).toEqual([expect.stringMatching(/^config: raw\.events/), 'config: features per user_id over a 7-day window', 'partitions: daily from 2024-01-01']);
+    // Its ports, wired from the catalog by validation's rule (an Iceberg table into dbt's sources), are seed 002's.
+    const proposed = result.turns.flatMap((t) => t.message?.parts ?? []).find((p) => p.type === 'tool-propose_pipeline') as { input: { spec: string } } | undefined;
+    expect(JSON.parse(proposed!.input.spec).edges).toEqual(LAKE_SEED.edges);
   });
 
   it('fails the deploy grader when the model saves the pipeline but never deploys it', async () => {
