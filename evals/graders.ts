@@ -86,16 +86,17 @@ export function blocks(...types: string[]): Grader {
   };
 }
 
-/** A block of this type has the config `check` accepts (e.g. the right table). */
+/** A block of this type has the config `check` accepts (e.g. the right table); with several blocks of the type, any one of them. */
 export function blockConfig(type: string, what: string, check: (config: Record<string, unknown>) => boolean): Grader {
   return {
     name: `config: ${what}`,
     async grade(ctx) {
       const current = await currentSpec(ctx);
       if (!current) return NO_PIPELINE;
-      const block = current.spec.blocks.find((b) => b.type === type);
-      if (!block) return fail(`no ${type} block`);
-      return check(block.config) ? ok(JSON.stringify(block.config)) : fail(`${type} config is ${JSON.stringify(block.config)}; want ${what}`);
+      const configs = current.spec.blocks.filter((b) => b.type === type).map((b) => b.config);
+      if (configs.length === 0) return fail(`no ${type} block`);
+      const match = configs.find(check);
+      return match ? ok(JSON.stringify(match)) : fail(`${type} config is ${configs.map((c) => JSON.stringify(c)).join(' and ')}; want ${what}`);
     },
   };
 }
@@ -110,6 +111,23 @@ export function schedule(cron: string): Grader {
       if (!current) return NO_PIPELINE;
       const crons = cronsOf(current.spec);
       return crons.length === 1 && crons[0] === want ? ok(`"${crons[0]}"`) : fail(`schedules are ${JSON.stringify(crons)}, want ["${want}"]`);
+    },
+  };
+}
+
+/** The current version's runs are partitioned by this time unit (e.g. daily), from `startDate` when given. */
+export function partitions(type: 'hourly' | 'daily' | 'weekly' | 'monthly', startDate?: string): Grader {
+  const want = startDate ? `${type} from ${startDate}` : type;
+  return {
+    name: `partitions: ${want}`,
+    async grade(ctx) {
+      const current = await currentSpec(ctx);
+      if (!current) return NO_PIPELINE;
+      const got = current.spec.partitions;
+      if (!got) return fail(`not partitioned; want ${want}`);
+      const have = got.type === 'static' ? `static ${JSON.stringify(got.values)}` : `${got.type} from ${got.start_date}`;
+      if (got.type !== type || (startDate && got.start_date !== startDate)) return fail(`partitions are ${have}; want ${want}`);
+      return ok(have);
     },
   };
 }

@@ -13,6 +13,7 @@ import {
   edges,
   noNewDeployment,
   noNewVersion,
+  partitions,
   rolledBackTo,
   schedule,
   triggers,
@@ -27,6 +28,8 @@ import { runScenario, scoreTable } from './scenario.ts';
 import { buildAndDeploy } from './scenarios/build.ts';
 import { FLAGSHIP_PLAN, flagship } from './scenarios/flagship.ts';
 import { SCENARIOS } from './scenarios/index.ts';
+import { LAKE_PLAN, LAKE_SEED, lake } from './scenarios/lake.ts';
+import { proposeStack } from './scenarios/stack.ts';
 
 const EXTRACT = 'postgres_incremental_extract@1';
 const CLICKHOUSE = 'clickhouse_replacing_merge_tree_load@1';
@@ -82,6 +85,25 @@ describe('eval scenarios, played by their scripted policies (write-only environm
     } finally {
       await server.close();
     }
+  });
+
+  it('lake: a model that forgets the raw table\'s partition column, takes 30 days and partitions weekly fails just those graders', async () => {
+    const wrong = proposeStack({
+      ...LAKE_PLAN,
+      blocks: LAKE_PLAN.blocks.map((b) => {
+        if (b.id === 'raw_events') return { ...b, config: { ...b.config, partition_column: undefined } };
+        if (b.slug === 'feature_engineering') return { ...b, config: { ...b.config, features: (b.config.features as object[]).map((f) => ({ ...f, window: '30d' })) } };
+        return b;
+      }),
+      partitions: { type: 'weekly', start_date: '2024-01-01', timezone: 'UTC' },
+    })();
+    const result = await runScenario(lake, 'scripted', { policy: wrong });
+    expect(result.error).toBeNull();
+    const failed = result.checks.filter((c) => !c.pass).map((c) => c.grader);
+    expect(failed).toEqual([expect.stringMatching(/^config: raw\.events/), 'config: features per user_id over a 7-day window', 'partitions: daily from 2024-01-01']);
+    // Its ports, wired from the catalog by validation's rule (an Iceberg table into dbt's sources), are seed 002's.
+    const proposed = result.turns.flatMap((t) => t.message?.parts ?? []).find((p) => p.type === 'tool-propose_pipeline') as { input: { spec: string } } | undefined;
+    expect(JSON.parse(proposed!.input.spec).edges).toEqual(LAKE_SEED.edges);
   });
 
   it('fails the deploy grader when the model saves the pipeline but never deploys it', async () => {
@@ -145,6 +167,26 @@ describe('graders fail a wrong result', () => {
     const check = await grade(grader, ctx(id));
     expect(check.pass).toBe(false);
     expect(check.detail).toContain('public.orders');
+  });
+
+  it('blockConfig: with two blocks of the type, passes when either has the config and fails when neither does', async () => {
+    const second = { id: 'extract_orders', type: EXTRACT, config: { table: 'public.orders', connection_secret: 'SOURCE_DB_URL' } };
+    const id = await createPipeline(h, spec((s) => void s.blocks.push(second)));
+    const orders = blockConfig(EXTRACT, 'source table orders', (c) => c.table === 'public.orders');
+    expect((await grade(orders, ctx(id))).pass).toBe(true);
+    const invoices = await grade(blockConfig(EXTRACT, 'source table invoices', (c) => c.table === 'public.invoices'), ctx(id));
+    expect(invoices.pass).toBe(false);
+    expect(invoices.detail).toContain('public.customers');
+    expect(invoices.detail).toContain('public.orders');
+  });
+
+  it('partitions: fails an unpartitioned pipeline, another time unit and another start date', async () => {
+    const daily = await createPipeline(h, spec((s) => void (s.partitions = { type: 'daily', start_date: '2024-01-01', timezone: 'UTC' })));
+    expect((await grade(partitions('daily', '2024-01-01'), ctx(daily))).pass).toBe(true);
+    expect((await grade(partitions('daily'), ctx(daily))).pass).toBe(true);
+    expect(await grade(partitions('daily', '2024-02-01'), ctx(daily))).toEqual({ pass: false, detail: 'partitions are daily from 2024-01-01; want daily from 2024-02-01' });
+    expect((await grade(partitions('weekly'), ctx(daily))).pass).toBe(false);
+    expect(await grade(partitions('daily'), ctx(await createPipeline(h, spec())))).toEqual({ pass: false, detail: 'not partitioned; want daily' });
   });
 
   it('schedule: fails the wrong cron and a missing schedule; takes @hourly for "0 * * * *"', async () => {

@@ -1,3 +1,4 @@
+import type { Category, PortType } from '../../src/catalog/manifest-schema.ts';
 import type { ScriptStep } from '../../test/support/scripted-llm.ts';
 import { ENVIRONMENT } from '../harness.ts';
 import { argumentsOf, call, react, resultOf, resultsOf } from '../policy.ts';
@@ -5,9 +6,10 @@ import { argumentsOf, call, react, resultOf, resultsOf } from '../policy.ts';
 /** What get_block_type returns, as far as a policy reads it. */
 export interface BlockTypeCard {
   ref: string;
+  category: Category;
   config_schema: { properties?: Record<string, unknown>; required?: string[] };
-  inputs: Array<{ name: string; type: string }>;
-  outputs: Array<{ name: string; type: string }>;
+  inputs: Array<{ name: string; type: PortType }>;
+  outputs: Array<{ name: string; type: PortType }>;
 }
 
 export interface BuildPlan {

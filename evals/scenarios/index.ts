@@ -4,6 +4,7 @@ import { duckdb } from './duckdb.ts';
 import { editHourly } from './edit-hourly.ts';
 import { flagship } from './flagship.ts';
 import { githubStack } from './github-stack.ts';
+import { lake } from './lake.ts';
 import { lastRun } from './last-run.ts';
 import { orders } from './orders.ts';
 import { rollback } from './rollback.ts';
@@ -11,6 +12,7 @@ import { seedStack } from './seed-stack.ts';
 
 /**
  * Every scenario. Those that deploy stay within what compiles (Postgres extract; ClickHouse or
- * DuckDB load; cron schedules); the seed-004 stack ones propose a spec and grade it and its validation.
+ * DuckDB load; cron schedules); the stack ones (seed 004's, and seed 002's lake on daily partitions)
+ * propose a spec and grade it and its validation.
  */
-export const SCENARIOS: Scenario[] = [flagship, orders, duckdb, daily, editHourly, lastRun, rollback, githubStack, seedStack];
+export const SCENARIOS: Scenario[] = [flagship, orders, duckdb, daily, editHourly, lastRun, rollback, githubStack, seedStack, lake];

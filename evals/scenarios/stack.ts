@@ -1,3 +1,5 @@
+import type { PipelineSpec } from '../../src/pipelines/spec-schema.ts';
+import { fits } from '../../src/pipelines/validation/check-ports.ts';
 import type { ScriptStep } from '../../test/support/scripted-llm.ts';
 import { argumentsOf, call, react, resultOf, resultsOf } from '../policy.ts';
 import type { BlockTypeCard } from './build.ts';
@@ -15,11 +17,13 @@ export interface StackPlan {
   /** Catalog searches, in order; every block and sensor type must turn up in one of them. */
   searches: Array<{ query: string; category?: string }>;
   blocks: StackBlock[];
-  /** Data flows from → to; the ports are the first output of `from` whose type an input of `to` takes. */
+  /** Data flows from → to; the ports are the first output of `from` that fits an input of `to`, by validation's rule. */
   flows: Array<[from: string, to: string]>;
   jobs: Array<{ id: string; blocks: string[]; description?: string }>;
   schedules: Array<{ id: string; cron: string; job?: string }>;
   sensors: Array<StackBlock & { job?: string }>;
+  /** Partitions of the pipeline's runs (e.g. daily from a start date), when it has them. */
+  partitions?: PipelineSpec['partitions'];
   name: string;
   description: string;
   /** How the answer describes the pipeline. */
@@ -57,10 +61,9 @@ export function proposeStack(plan: StackPlan): () => ScriptStep[] {
       const edges = plan.flows.map(([from, to]) => {
         const source = card(slugOf.get(from)!);
         const sink = card(slugOf.get(to)!);
-        const output = source.outputs.find((o) => sink.inputs.some((i) => i.type === o.type));
-        const input = sink.inputs.find((i) => i.type === output?.type);
-        if (!output || !input) fail(`no matching ports between ${source.ref} and ${sink.ref}`);
-        return { from: { block: from, port: output!.name }, to: { block: to, port: input!.name } };
+        const pair = source.outputs.flatMap((o) => sink.inputs.filter((i) => fits(o, i, source)).map((i) => [o, i] as const))[0];
+        if (!pair) fail(`no matching ports between ${source.ref} and ${sink.ref}`);
+        return { from: { block: from, port: pair[0].name }, to: { block: to, port: pair[1].name } };
       });
       const spec = {
         name: plan.name,
@@ -70,6 +73,7 @@ export function proposeStack(plan: StackPlan): () => ScriptStep[] {
         jobs: plan.jobs,
         schedules: plan.schedules.map((s) => ({ ...s, timezone: 'UTC' })),
         sensors: plan.sensors.map((s) => ({ id: s.id, type: card(s.slug).ref, config: configOf(s), ...(s.job ? { job: s.job } : {}) })),
+        ...(plan.partitions ? { partitions: plan.partitions } : {}),
       };
       return call('validate_pipeline', { spec });
     }),

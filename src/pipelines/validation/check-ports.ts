@@ -25,8 +25,9 @@ const convertHint = (from: string, to: string): string => {
  * sink's "table" output is one such table (duckdb_load's DuckDB table, iceberg_table_write's
  * Iceberg table), so it fits too: dbt reads an Iceberg table, DataHub publishes its lineage.
  * Rows in flight (an extract's or a transform's "table") are written nowhere and do not.
+ * (Exported for the evals' scripted policies, which wire ports by this same rule.)
  */
-function fits(out: Port, inp: Port, producer: BlockType | undefined): boolean {
+export function fits(out: Pick<Port, 'type'>, inp: Pick<Port, 'type'>, producer: Pick<BlockType, 'category'> | undefined): boolean {
   return out.type === inp.type || (out.type === 'table' && inp.type === 'tables' && producer?.category === 'sink');
 }
 
