@@ -42,6 +42,9 @@ const RECIPES: Record<string, BlockRecipe> = {
 
 export const recipeFor = (ref: string): BlockRecipe | undefined => RECIPES[ref];
 
+/** The block types the library implements, for a refusal's hint. */
+export const implementedBlockTypes = (): string[] => Object.keys(RECIPES).sort();
+
 /** What every compiled pipeline needs; one Dagster version across the project (see DAGSTER.md). */
 export const BASE_REQUIREMENTS = ['dagster==1.13.27', 'constellation-blocks==0.1.0'];
 

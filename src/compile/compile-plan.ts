@@ -1,7 +1,7 @@
 import type { BlockType } from '../catalog/block-type.ts';
 import { AppError, type Issue } from '../errors.ts';
 import type { PipelineSpec } from '../pipelines/spec-schema.ts';
-import { isImplementedSensor, recipeFor, type BlockRecipe } from './block-recipes.ts';
+import { implementedBlockTypes, isImplementedSensor, recipeFor, type BlockRecipe } from './block-recipes.ts';
 import { dagsterNames, defaultJobId, type DagsterNames, type PipelineSlugs } from './naming.ts';
 
 /** One block's asset: how the library runs it, its resource key if any, and its inputs by port. */
@@ -53,7 +53,7 @@ export function planCompile(spec: PipelineSpec, types: Map<string, BlockType>, s
         code: 'not_implemented',
         path: `/blocks/${i}/type`,
         message: `block "${block.id}" uses ${block.type}, which the block library does not implement yet`,
-        hint: 'Implemented today: postgres_incremental_extract@1, clickhouse_replacing_merge_tree_load@1, duckdb_load@1.',
+        hint: `Implemented today: ${implementedBlockTypes().join(', ')}.`,
       });
       return;
     }

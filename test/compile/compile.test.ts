@@ -173,17 +173,22 @@ describe('compile', () => {
 
   it('refuses block types and sensor settings the library does not implement, naming each', () => {
     const spec = flagshipSpec();
-    spec.blocks.push({ id: 'features', type: 'feature_engineering@1', config: { entity_key: ['id'], features: [{ name: 'orders_7d', aggregation: 'count', window: '7d' }] } });
+    // Every built-in type compiles today: a registered type of the catalog the library lacks stands in.
+    spec.blocks.push({ id: 'spark', type: 'spark_job@1', config: {} });
     spec.sensors.push({ id: 'on_upload', type: 'file_arrival_sensor@1', config: { bucket: 'landing', endpoint_url: 'http://garage:3900' } });
+    const types = typesFor(spec);
+    types.set('spark', { ...types.get('load_customers')!, slug: 'spark_job', version: 1, ref: 'spark_job@1' });
     let error: AppError | undefined;
     try {
-      compile(spec);
+      compilePipeline(PIPELINE, spec, types);
     } catch (e) {
       error = e as AppError;
     }
     expect(error?.code).toBe('not_implemented:compile');
     expect(error?.issues.map((i) => i.path).sort()).toEqual(['/blocks/2/type', '/sensors/0/config/bucket']);
-    expect(error?.issues.find((i) => i.path === '/blocks/2/type')?.message).toContain('feature_engineering@1');
+    const refused = error?.issues.find((i) => i.path === '/blocks/2/type');
+    expect(refused?.message).toContain('spark_job@1');
+    expect(refused?.hint).toContain('iceberg_table_write@1');
     expect(error?.issues.find((i) => i.path === '/sensors/0/config/bucket')?.hint).toContain('local_directory');
   });
 

@@ -30,14 +30,14 @@ describe('deploy requests', () => {
     expect((await t.call('GET', `/v1/pipelines/${id}/deployments`)).body.deployments).toEqual([]);
   });
 
-  it('refuses to deploy blocks the library cannot run yet (501), storing no deployment', async () => {
+  it('refuses to deploy what the library cannot run yet (501), storing no deployment', async () => {
+    // Every built-in block type compiles; a file-arrival sensor on an S3 bucket does not yet.
     const spec = flagshipSpec();
-    spec.blocks.push({ id: 'features', type: 'feature_engineering@1', config: { entity_key: ['id'], features: [{ name: 'orders_7d', aggregation: 'count', window: '7d' }] } });
-    spec.edges.push({ from: { block: 'extract_customers', port: 'rows' }, to: { block: 'features', port: 'rows' } });
-    const id = await create('with features', spec);
+    spec.sensors.push({ id: 'on_upload', type: 'file_arrival_sensor@1', config: { bucket: 'landing', endpoint_url: 'http://garage:3900' } });
+    const id = await create('watching a bucket', spec);
     const res = await t.call('POST', `/v1/pipelines/${id}/deployments`, { environment: 'staging' });
     expect(res.status).toBe(501);
-    expect(res.body.error.issues[0]).toMatchObject({ path: '/blocks/2/type', message: expect.stringContaining('feature_engineering@1') });
+    expect(res.body.error.issues[0]).toMatchObject({ path: '/sensors/0/config/bucket', message: expect.stringContaining('watches a bucket') });
     expect((await t.call('GET', `/v1/pipelines/${id}/deployments`)).body.deployments).toEqual([]);
   });
 
