@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PipelineSpec } from '../../src/pipelines/spec-schema.ts';
 import type { DagsterServer } from '../support/dagster-server.ts';
 import { createTestApp, type TestApp } from '../support/test-app.ts';
-import { createDatabase, e2eFolder, startDagsterFor, until } from './platform.ts';
+import { createDatabase, deployToDevelopment, e2eFolder, startDagsterFor, until } from './platform.ts';
 
 /**
  * Issue 14's daily partitions and backfills in a real Dagster webserver and daemon: a daily
@@ -53,8 +53,7 @@ describe('backfills of a daily partitioned pipeline in a real Dagster', () => {
     const created = await t.call('POST', '/v1/pipelines', spec);
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     pipelineId = created.body.id;
-    const requested = await t.call('POST', `/v1/pipelines/${pipelineId}/deployments`, { environment: 'development' });
-    const deployed = await until(async () => (await t.call('GET', `/v1/deployments/${requested.body.id}`)).body, (d) => !['pending', 'in_progress'].includes(d.status));
+    const deployed = await deployToDevelopment(t, pipelineId);
     expect(deployed.status, `${JSON.stringify(deployed)}\n${dagster.logs()}`).toBe('deployed');
     // The daemon submits a backfill's runs from its own view of the workspace, which takes in a
     // new location only about once a minute: a fresh daemon reads it at once.

@@ -115,6 +115,13 @@ export async function runToEnd(t: TestApp, platform: Platform, pipelineId: strin
  * A temp folder for one end-to-end test, removed when `remove` is called or the test process exits:
  * the given subfolders, and workspace/workspace.yaml with no location yet.
  */
+/** Deploys the pipeline's current version to "development" through REST and waits until the deployment settles. */
+export async function deployToDevelopment(t: TestApp, pipelineId: string): Promise<any> {
+  const requested = await t.call('POST', `/v1/pipelines/${pipelineId}/deployments`, { environment: 'development' });
+  expect(requested.status, JSON.stringify(requested.body)).toBe(202);
+  return until(async () => (await t.call('GET', `/v1/deployments/${requested.body.id}`)).body, (d) => !['pending', 'in_progress'].includes(d.status));
+}
+
 export function e2eFolder(prefix: string, subfolders: string[] = []): { dir: string; remove(): void } {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   const removeDir = () => rmSync(dir, { recursive: true, force: true });

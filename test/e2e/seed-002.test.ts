@@ -1,14 +1,13 @@
 import { spawnSync } from 'node:child_process';
 import { cpSync } from 'node:fs';
 import { join } from 'node:path';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DBT_LAKE_PROJECT, seed002Spec, type Seed002Places } from '../compile/seed-002.ts';
 import { VENV_BIN, type DagsterServer } from '../support/dagster-server.ts';
 import { startMoto, type MotoServer } from '../support/moto-server.ts';
-import { mcpClient } from '../support/surfaces.ts';
+import { mcpClient, mcpToolResult } from '../support/surfaces.ts';
 import { createTestApp, type TestApp } from '../support/test-app.ts';
-import { e2eFolder, startDagsterFor, until } from './platform.ts';
+import { deployToDevelopment, e2eFolder, startDagsterFor, until } from './platform.ts';
 
 const HEADER = 'event_id,user_id,kind,amount,event_time,event_date';
 /** Three days of events as they land in the bucket: purchases, a refund and a page view (dbt keeps only purchases). */
@@ -92,20 +91,10 @@ describe('seed 002: S3 files, Iceberg, dbt over the lake and features, on daily 
     return JSON.parse(done.stdout);
   };
 
-  const deploy = async (id: string) => {
-    const requested = await t.call('POST', `/v1/pipelines/${id}/deployments`, { environment: 'development' });
-    expect(requested.status, JSON.stringify(requested.body)).toBe(202);
-    return until(async () => (await t.call('GET', `/v1/deployments/${requested.body.id}`)).body, (d) => !['pending', 'in_progress'].includes(d.status));
-  };
-
   let restId: string;
   let mcpId: string;
   let mcp: Awaited<ReturnType<typeof mcpClient>>;
-  const tool = async (name: string, args: Record<string, unknown>) => {
-    const result = (await mcp.client.callTool({ name, arguments: args })) as CallToolResult & { structuredContent?: any };
-    expect(result.isError, `${name}: ${JSON.stringify(result.content)}`).toBeFalsy();
-    return result.structuredContent;
-  };
+  const tool = (name: string, args: Record<string, unknown>) => mcpToolResult(mcp.client, name, args);
 
   // Both pipelines are deployed before anything runs: they share the org's shard, so one daemon
   // restart (it reads a new location only about once a minute) serves both.
@@ -115,7 +104,7 @@ describe('seed 002: S3 files, Iceberg, dbt over the lake and features, on daily 
     restId = created.body.id;
     const compiled = await t.call('POST', `/v1/pipelines/${restId}/compile`);
     expect(compiled.status, JSON.stringify(compiled.body)).toBe(200);
-    const deployed = await deploy(restId);
+    const deployed = await deployToDevelopment(t, restId);
     expect(deployed.status, `${JSON.stringify(deployed)}\n${dagster.logs()}`).toBe('deployed');
   });
 

@@ -1,15 +1,14 @@
 import { spawnSync } from 'node:child_process';
 import { cpSync } from 'node:fs';
 import { join } from 'node:path';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DagsterGraphqlClient } from '../../src/adapters/dagster/graphql-client.ts';
 import { DBT_FIXTURE_PROJECT, seed004Spec, type Seed004Places } from '../compile/seed-004.ts';
 import { VENV_BIN, type DagsterServer } from '../support/dagster-server.ts';
 import { startAirbyte, startDataHubGms, startGitHubReleases, startJsonApi, type StandIn } from '../support/stand-ins.ts';
-import { mcpClient } from '../support/surfaces.ts';
+import { mcpClient, mcpToolResult } from '../support/surfaces.ts';
 import { createTestApp, type TestApp } from '../support/test-app.ts';
-import { e2eFolder, startDagsterFor, until } from './platform.ts';
+import { deployToDevelopment, e2eFolder, startDagsterFor, until } from './platform.ts';
 
 const ASSET_NODES = `query AssetNodes { assetNodes { assetKey { path } dependencyKeys { path } } }`;
 const SENSOR_TICKS = `query Ticks($selector: SensorSelector!) {
@@ -195,11 +194,7 @@ describe('seed 004: dlt, Airbyte, dbt, Great Expectations and DataHub in a real 
   let viaRest: Deployed;
   let viaMcp: Deployed;
   let mcp: Awaited<ReturnType<typeof mcpClient>>;
-  const tool = async (name: string, args: Record<string, unknown>) => {
-    const result = (await mcp.client.callTool({ name, arguments: args })) as CallToolResult & { structuredContent?: any };
-    expect(result.isError, `${name}: ${JSON.stringify(result.content)}`).toBeFalsy();
-    return result.structuredContent;
-  };
+  const tool = (name: string, args: Record<string, unknown>) => mcpToolResult(mcp.client, name, args);
 
   // Both pipelines are deployed before anything runs: they share the org's shard, so the daemon's
   // one re-read of the workspace (about a minute) serves both.
@@ -211,9 +206,7 @@ describe('seed 004: dlt, Airbyte, dbt, Great Expectations and DataHub in a real 
     expect(compiled.status, JSON.stringify(compiled.body)).toBe(200);
     expect(Object.keys(compiled.body.dagster_jobs)).toEqual(['daily_full_pipeline', 'incremental_sync', 'transformation_only', 'data_quality_only', 'release_triggered', 'emergency_data_refresh']);
 
-    const requested = await t.call('POST', `/v1/pipelines/${id}/deployments`, { environment: 'development' });
-    expect(requested.status, JSON.stringify(requested.body)).toBe(202);
-    const deployed = await until(async () => (await t.call('GET', `/v1/deployments/${requested.body.id}`)).body, (d) => !['pending', 'in_progress'].includes(d.status));
+    const deployed = await deployToDevelopment(t, id);
     expect(deployed.status, `${JSON.stringify(deployed)}\n${dagster.logs()}`).toBe('deployed');
     viaRest = { id, compiled: JSON.parse(compiled.body.files['pipeline.json']), location: deployed.location_name };
   });

@@ -1,6 +1,7 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { expect } from 'vitest';
 import { createMcpServer } from '../../mcp-server/create-server.ts';
 import { LOCAL_PRINCIPAL } from '../../src/auth/principal.ts';
 import { createLogger } from '../../src/logger.ts';
@@ -47,6 +48,13 @@ export async function mcpClient(t: TestApp): Promise<{ client: Client; close(): 
       await server.close();
     },
   };
+}
+
+/** The structured result of an MCP tool call that must succeed (an isError answer fails the test with its text). */
+export async function mcpToolResult(client: Client, name: string, args: Record<string, unknown>): Promise<any> {
+  const result = (await client.callTool({ name, arguments: args })) as CallToolResult & { structuredContent?: any };
+  expect(result.isError, `${name}: ${JSON.stringify(result.content)}`).toBeFalsy();
+  return result.structuredContent;
 }
 
 /** The error an MCP tool call answered (isError), and its whole text. */

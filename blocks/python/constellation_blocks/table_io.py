@@ -67,26 +67,19 @@ class TableIOManager(dg.ConfigurableIOManager):
         context.add_output_metadata({"stored_at": dg.MetadataValue.path(store.uri(path))})
 
     def load_input(self, context: dg.InputContext) -> Any:
-        upstream = context.upstream_output
+        upstream, store = context.upstream_output, self._store()
         keys = list(context.asset_partition_keys) if context.has_asset_partitions else [None]
-        values = [value for value in (self._load(upstream, key) for key in keys) if value is not _MISSING]
+        # One store (one S3 client) for every partition read.
+        values = [v for key in keys if (v := _load(store, [self._path(upstream, key, ext) for ext in _EXTENSIONS])) is not _MISSING]
         # An unpartitioned asset reading a partitioned one asks for every partition to date: it
         # gets the ones materialized so far, stacked. One asked-for partition must be there.
         if not values:
             what = f"partition {keys[0]} of " if len(keys) == 1 and keys[0] else ("any partition of " if keys[0] else "")
             raise dg.Failure(
-                f"No stored value for {what}{upstream.asset_key.to_user_string()} in {self._store().uri('')}: "
+                f"No stored value for {what}{upstream.asset_key.to_user_string()} in {store.uri('')}: "
                 "materialize that asset (or partition) first, in this environment."
             )
         return table_codec.concat(values)
-
-    def _load(self, upstream: dg.OutputContext, partition: str | None) -> Any:
-        store = self._store()
-        for extension in _EXTENSIONS:
-            data = store.read(self._path(upstream, partition, extension))
-            if data is not None:
-                return table_codec.parquet_to_table(data) if extension == "parquet" else table_codec.json_to_value(data)
-        return _MISSING
 
     def _path(self, context: dg.OutputContext, partition: str | None, extension: str) -> str:
         parts = list(context.asset_key.path)
@@ -124,6 +117,15 @@ class LocalFolder:
 
     def uri(self, path: str) -> str:
         return str(self.root / path)
+
+
+def _load(store: Any, paths: Any) -> Any:
+    """The value at the first of ``paths`` (one per format) that holds one, else ``_MISSING``."""
+    for path in paths:
+        data = store.read(path)
+        if data is not None:
+            return table_codec.parquet_to_table(data) if path.endswith(".parquet") else table_codec.json_to_value(data)
+    return _MISSING
 
 
 def _other(extension: str) -> str:
