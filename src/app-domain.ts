@@ -1,5 +1,6 @@
 import type { StoreHealth } from './adapters/store/store-health.ts';
 import type { ApprovalTokens } from './auth/approvals.ts';
+import type { ApiKeys } from './auth/api-keys.ts';
 import type { ChatHistory } from './chat/chat-history.ts';
 import type { ChatService } from './chat/chat-service.ts';
 import type { Domain } from './domain.ts';
@@ -13,5 +14,6 @@ export interface AppDomain extends Domain {
   chat: ChatService;
   chats: ChatHistory;
   approvals: ApprovalTokens;
+  keys: ApiKeys;
   health: StoreHealth;
 }

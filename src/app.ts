@@ -10,7 +10,8 @@ import { deploymentRoutes } from './routes/deployments.ts';
 import { backfillRoutes } from './routes/backfills.ts';
 import { triggerRoutes } from './routes/triggers.ts';
 import { healthRoutes } from './routes/health.ts';
-import { except, guardInputs, limitBodies, localPrincipal, requestContext, requireJsonBodies } from './routes/middleware.ts';
+import { authenticate, except, guardInputs, limitBodies, requestContext, requireJsonBodies } from './routes/middleware.ts';
+import { Authenticator } from './auth/authenticate.ts';
 import { originGuard } from './routes/origin-guard.ts';
 import { pipelineRoutes } from './routes/pipelines.ts';
 import { createRouter } from './routes/router.ts';
@@ -26,11 +27,17 @@ export interface AppDeps {
   domain: AppDomain;
   logger: Logger;
   maxBodyBytes: number;
+  /** Who each request is (API keys, JWTs); AUTH_MODE=local with `principal` when left out. */
+  auth?: Authenticator;
+  /** The local user, when `auth` is left out (default LOCAL_PRINCIPAL). */
   principal?: Principal;
   /** Host names every route answers to (ALLOWED_HOSTS); others get 403. */
   allowedHosts?: readonly string[];
   mcp?: { readOnly: boolean; groups?: ReadonlySet<ToolGroup>; approvals?: AppDomain['approvals'] };
 }
+
+/** What anyone may read without a credential: liveness and the API's description. */
+export const PUBLIC_PATHS = ['/health', '/openapi.json'] as const;
 
 /** The whole HTTP surface, built from explicit dependencies (no module-level clients). */
 export function createApp(deps: AppDeps) {
@@ -50,7 +57,8 @@ export function createApp(deps: AppDeps) {
   // tool guards its own input, so those checks do not run twice on every MCP call.)
   app.use('/mcp', mcpRequestGuard(allowedHosts));
   app.use('*', except(['/mcp'], originGuard(allowedHosts)));
-  app.use('*', localPrincipal(deps.principal ?? LOCAL_PRINCIPAL));
+  const auth = deps.auth ?? new Authenticator({ mode: 'local', keys: deps.domain.keys, local: deps.principal ?? LOCAL_PRINCIPAL });
+  app.use('*', authenticate(auth, PUBLIC_PATHS));
   app.use('*', limitBodies(deps.maxBodyBytes));
   app.use('*', except(['/mcp'], requireJsonBodies()));
   app.use('*', except(['/mcp'], guardInputs()));
@@ -91,6 +99,7 @@ export function createApp(deps: AppDeps) {
     const error = toAppError(err);
     if (error.kind === 'internal') c.var.log?.error({ err }, 'unhandled error');
     else c.var.log?.debug({ code: error.code }, error.message);
+    for (const [name, value] of Object.entries(error.headers)) c.header(name, value);
     return c.json(error.toBody(c.var.requestId), error.status);
   });
   return app;

@@ -39,14 +39,24 @@ const envSchema = z.object({
   // MCP_ALLOWED_HOSTS is its earlier name, when only /mcp checked; ALLOWED_HOSTS wins when both are set.
   ALLOWED_HOSTS: z.string().optional(),
   MCP_ALLOWED_HOSTS: z.string().optional(),
-  // Every request acts as the one local principal until authentication exists: listening beyond
-  // loopback is refused unless the operator says, with this, that they accept it (see listen-policy.ts).
+  // local: a request without credentials acts as the one local user (loopback only); required:
+  // API keys and JWTs only. Unset: required when NODE_ENV=production, else local.
+  AUTH_MODE: z.enum(['local', 'required']).optional(),
+  // Supabase Auth: asymmetric JWTs are checked against SUPABASE_URL's JWKS, legacy HS256 ones
+  // with SUPABASE_JWT_SECRET. The claims (dot paths) that name a JWT user's org and role.
+  SUPABASE_URL: z.url().optional(),
+  SUPABASE_ANON_KEY: z.string().min(1).optional(),
+  SUPABASE_JWT_SECRET: z.string().min(16, 'must be the project\'s JWT secret (at least 16 characters)').optional(),
+  JWT_ORG_CLAIM: z.string().min(1).default('app_metadata.org_id'),
+  JWT_ROLE_CLAIM: z.string().min(1).default('app_metadata.role'),
+  // In local mode, listening beyond loopback hands the local user to anyone on the network: it is
+  // refused unless the operator says, with this, that they accept it (see listen-policy.ts).
   UNSAFE_ALLOW_REMOTE_WITHOUT_AUTH: flag,
   // Where the stdio entry bridges to when the store is the embedded one.
   MCP_SERVICE_URL: z.url().default('http://127.0.0.1:8000/mcp'),
 });
 
-export type Config = z.infer<typeof envSchema>;
+export type Config = Omit<z.infer<typeof envSchema>, 'AUTH_MODE'> & { AUTH_MODE: 'local' | 'required' };
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -57,7 +67,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   // An empty variable means "not set", as in most shells' `FOO= cmd`.
   const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const result = envSchema.safeParse(present);
-  if (result.success) return result.data;
+  if (result.success) return { ...result.data, AUTH_MODE: result.data.AUTH_MODE ?? (result.data.NODE_ENV === 'production' ? 'required' : 'local') };
   const lines = result.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
   throw new ConfigError(`Invalid environment:\n${lines.join('\n')}`);
 }

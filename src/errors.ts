@@ -13,6 +13,7 @@ export type ErrorKind =
   | 'forbidden'
   | 'payload_too_large'
   | 'unsupported_media_type'
+  | 'too_many_requests'
   | 'not_implemented'
   | 'upstream'
   | 'unavailable'
@@ -35,6 +36,7 @@ const STATUS: Record<ErrorKind, ContentfulStatusCode> = {
   conflict: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
+  too_many_requests: 429,
   internal: 500,
   not_implemented: 501,
   // A system we depend on answered, with an error (Dagster's PythonError): its message is the news.
@@ -48,13 +50,16 @@ export class AppError extends Error {
   readonly kind: ErrorKind;
   readonly hint: string | undefined;
   readonly issues: Issue[];
+  /** HTTP headers the answer carries (Retry-After on a 429, WWW-Authenticate on a 401). */
+  readonly headers: Record<string, string>;
 
-  constructor(code: `${ErrorKind}:${string}` | ErrorKind, message: string, opts: { hint?: string; issues?: Issue[] } = {}) {
+  constructor(code: `${ErrorKind}:${string}` | ErrorKind, message: string, opts: { hint?: string; issues?: Issue[]; headers?: Record<string, string> } = {}) {
     super(message);
     this.code = code;
     this.kind = code.split(':')[0] as ErrorKind;
     this.hint = opts.hint;
     this.issues = opts.issues ?? [];
+    this.headers = opts.headers ?? {};
   }
 
   get status(): ContentfulStatusCode {

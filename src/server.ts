@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { openDb } from './adapters/store/open-db.ts';
 import { createApp } from './app.ts';
 import { ensureLocalPrincipal } from './auth/principal.ts';
+import { Authenticator } from './auth/authenticate.ts';
 import { loadManifests } from './catalog/load-manifests.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { loadEnvironments } from './dagster/environments.ts';
@@ -46,7 +47,8 @@ async function main() {
   for (const connection of services.connections.all()) connection.workspace.writeWorkspaceYaml();
   services.worker.start();
 
-  const app = createApp({ domain: services.domain, logger, maxBodyBytes: config.MAX_BODY_BYTES, principal, allowedHosts: allowedHosts(config), mcp: mcpOptions(config) });
+  const auth = new Authenticator({ mode: config.AUTH_MODE, keys: services.keys, local: principal });
+  const app = createApp({ domain: services.domain, logger, maxBodyBytes: config.MAX_BODY_BYTES, auth, allowedHosts: allowedHosts(config), mcp: mcpOptions(config) });
   const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
     const base = `http://${config.HOST}:${info.port}`;
     logger.info({ store: db.kind, block_types: manifests.length }, 'started');
@@ -54,6 +56,7 @@ async function main() {
     process.stdout.write(
       `Constellation Agent is listening on ${base} (store: ${db.kind}${db.kind === 'pglite' ? ` in ${config.DATA_DIR}` : ''}, ${manifests.length} block types)\n` +
         `Environments: ${envs.join('; ')}\n` +
+        `Auth: ${config.AUTH_MODE === 'local' ? 'local (requests without a key act as the local user; AUTH_MODE=required turns that off)' : 'required (Authorization: Bearer <key or JWT>; issue keys with npm run key -- create)'}\n` +
         `Chat: ${services.chat.configured ? `POST ${base}/v1/chat (model ${config.OPENAI_MODEL})` : 'off (set OPENAI_API_KEY to turn it on)'}\n` +
         `Try:  curl '${base}/v1/block-types?q=postgres'\n` +
         `API:  ${base}/openapi.json   MCP: ${base}/mcp${config.MCP_READ_ONLY ? ' (read-only)' : ''}\n`,

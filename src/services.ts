@@ -7,6 +7,7 @@ import type { Db } from './adapters/store/db.ts';
 import { StoreHealth } from './adapters/store/store-health.ts';
 import type { AppDomain } from './app-domain.ts';
 import { ApprovalTokens } from './auth/approvals.ts';
+import { ApiKeys } from './auth/api-keys.ts';
 import { ChatRepo } from './chat/chat-repo.ts';
 import { ChatHistory } from './chat/chat-history.ts';
 import { ChatService } from './chat/chat-service.ts';
@@ -57,6 +58,7 @@ export interface Services {
   runs: RunsService;
   kv: Kv;
   approvals: ApprovalTokens;
+  keys: ApiKeys;
   chatRepo: ChatRepo;
   turns: TurnLog;
   chat: ChatService;
@@ -120,6 +122,7 @@ export function createServices(db: Db, opts: ServiceOptions): Services {
   const logger = opts.logger ?? createLogger('silent');
   const kv = opts.kv ?? new MemoryKv();
   const approvals = new ApprovalTokens(db);
+  const keys = new ApiKeys(db);
   const chatRepo = new ChatRepo(db);
   const turns = new TurnLog(kv);
   const blocks = new BlockService(blockRepo, catalog, pipelines);
@@ -164,9 +167,10 @@ export function createServices(db: Db, opts: ServiceOptions): Services {
     runs,
     kv,
     approvals,
+    keys,
     chatRepo,
     turns,
     chat,
-    domain: { ...domain, chat, chats: new ChatHistory(chatRepo, turns), approvals, health: new StoreHealth(db) },
+    domain: { ...domain, chat, chats: new ChatHistory(chatRepo, turns), approvals, keys, health: new StoreHealth(db) },
   };
 }

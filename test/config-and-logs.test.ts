@@ -49,8 +49,13 @@ describe('where the service listens', () => {
     const refuse = () => checkListenAddress(loadConfig({ HOST: '0.0.0.0' }));
     expect(refuse).toThrow(ConfigError);
     expect(refuse).toThrow(/HOST=0\.0\.0\.0[\s\S]*UNSAFE_ALLOW_REMOTE_WITHOUT_AUTH=true/);
-    expect(checkListenAddress(loadConfig({ HOST: '0.0.0.0', UNSAFE_ALLOW_REMOTE_WITHOUT_AUTH: 'true' })).warning).toMatch(/no authentication/);
+    expect(checkListenAddress(loadConfig({ HOST: '0.0.0.0', UNSAFE_ALLOW_REMOTE_WITHOUT_AUTH: 'true' })).warning).toMatch(/AUTH_MODE=local/);
     expect(() => loadConfig({ UNSAFE_ALLOW_REMOTE_WITHOUT_AUTH: 'yes' })).toThrow(/UNSAFE_ALLOW_REMOTE_WITHOUT_AUTH/);
+    // With authentication required, beyond loopback is what it is for; production requires it by default.
+    expect(checkListenAddress(loadConfig({ HOST: '0.0.0.0', AUTH_MODE: 'required' }))).toEqual({ warning: null });
+    expect(loadConfig({ NODE_ENV: 'production' }).AUTH_MODE).toBe('required');
+    expect(loadConfig({}).AUTH_MODE).toBe('local');
+    expect(() => loadConfig({ AUTH_MODE: 'none' })).toThrow(/AUTH_MODE/);
   });
 
   it('ALLOWED_HOSTS names the hosts every route answers to; MCP_ALLOWED_HOSTS still works', () => {
@@ -96,7 +101,7 @@ describe('the real server entry', () => {
     const { stdout, stderr } = run.output();
     expect(stdout).toBe('');
     expect(stderr).toContain('HOST=0.0.0.0');
-    expect(stderr).toMatch(/no authentication/);
+    expect(stderr).toMatch(/AUTH_MODE=local/);
     expect(stderr).toContain('UNSAFE_ALLOW_REMOTE_WITHOUT_AUTH=true');
     expect(stderr).not.toMatch(/\n\s+at /);
   });
@@ -108,7 +113,7 @@ describe('the real server entry', () => {
       const { stdout, stderr } = run.output();
       expect(listening, stderr).toBe(true);
       const port = /listening on http:\/\/0\.0\.0\.0:(\d+)/.exec(stdout)![1];
-      expect(stderr).toMatch(/^WARNING: UNSAFE_ALLOW_REMOTE_WITHOUT_AUTH=true: HOST=0\.0\.0\.0 .*no authentication/m);
+      expect(stderr).toMatch(/^WARNING: UNSAFE_ALLOW_REMOTE_WITHOUT_AUTH=true: HOST=0\.0\.0\.0 .*AUTH_MODE=local/m);
       const logged = stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
       expect(logged).toContainEqual(expect.objectContaining({ level: 40, host: '0.0.0.0', msg: expect.stringContaining('UNSAFE_ALLOW_REMOTE_WITHOUT_AUTH') }));
       expect((await fetch(`http://127.0.0.1:${port}/health`)).status).toBe(200);

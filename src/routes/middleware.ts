@@ -1,6 +1,6 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import type { Principal } from '../auth/principal.ts';
+import type { Authenticator } from '../auth/authenticate.ts';
 import { AppError } from '../errors.ts';
 import { unstorableError } from '../input-guard.ts';
 import type { Logger } from '../logger.ts';
@@ -23,10 +23,15 @@ export function requestContext(logger: Logger): MiddlewareHandler<AppEnv> {
   };
 }
 
-/** Until authentication arrives, every request acts as the local principal. */
-export function localPrincipal(principal: Principal): MiddlewareHandler<AppEnv> {
+/**
+ * Every route but the public ones acts as the principal the Authorization header speaks for (or
+ * the local user, in AUTH_MODE=local): a request without a good credential goes no further.
+ */
+export function authenticate(auth: Authenticator, publicPaths: readonly string[]): MiddlewareHandler<AppEnv> {
+  const open = new Set(publicPaths);
   return async (c, next) => {
-    c.set('principal', principal);
+    if (open.has(c.req.path.replace(/(.)\/+$/, '$1'))) return next();
+    c.set('principal', await auth.authenticate(c.req.header('authorization')));
     await next();
   };
 }

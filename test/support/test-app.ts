@@ -1,7 +1,8 @@
 import { Writable } from 'node:stream';
 import type { Db } from '../../src/adapters/store/db.ts';
 import { createApp } from '../../src/app.ts';
-import { ensureLocalPrincipal } from '../../src/auth/principal.ts';
+import { ensureLocalPrincipal, type PrincipalKind, type Role } from '../../src/auth/principal.ts';
+import { Authenticator, type AuthMode } from '../../src/auth/authenticate.ts';
 import { loadManifests } from '../../src/catalog/load-manifests.ts';
 import { createLogger } from '../../src/logger.ts';
 import { mkdtempSync } from 'node:fs';
@@ -19,8 +20,13 @@ export interface TestApp {
   logs: Array<Record<string, unknown>>;
   /** JSON request helper: `call('POST', '/v1/blocks', body)` → { status, body }. */
   call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;
+  /** A new API key (org and user made when new), as the CLI issues one; `as(key)` sends it. */
+  issueKey(input: { org: string; user: string; role?: Role; kind?: PrincipalKind }): Promise<{ key: string; orgId: string; userId: string }>;
   close(): Promise<void>;
 }
+
+/** The Authorization header for a key. */
+export const as = (key: string) => ({ authorization: `Bearer ${key}` });
 
 const manifests = loadManifests();
 
@@ -40,7 +46,7 @@ export function writeOnlyEnvironment(name = 'development', overrides: Partial<En
 
 export async function createTestApp(
   kind: StoreKind = 'pglite',
-  opts: { maxBodyBytes?: number; environments?: Environment[] } & Omit<Partial<ServiceOptions>, 'environments'> = {},
+  opts: { maxBodyBytes?: number; environments?: Environment[]; authMode?: AuthMode } & Omit<Partial<ServiceOptions>, 'environments'> = {},
 ): Promise<TestApp> {
   const db = await freshDb(kind);
   const logs: Array<Record<string, unknown>> = [];
@@ -53,9 +59,10 @@ export async function createTestApp(
   const logger = createLogger('debug', sink);
   const environments = new Map((opts.environments ?? [writeOnlyEnvironment()]).map((e) => [e.name, e]));
   const services = createServices(db, { leaseSeconds: 30, pollMs: 200, logger, ...opts, environments });
-  await ensureLocalPrincipal(db);
+  const local = await ensureLocalPrincipal(db);
   await services.catalogRepo.upsert(manifests);
-  const app = createApp({ domain: services.domain, logger, maxBodyBytes: opts.maxBodyBytes ?? 1024 * 1024 });
+  const auth = new Authenticator({ mode: opts.authMode ?? 'local', keys: services.keys, local });
+  const app = createApp({ domain: services.domain, logger, maxBodyBytes: opts.maxBodyBytes ?? 1024 * 1024, auth });
   services.worker.start();
   return {
     app,
@@ -70,6 +77,10 @@ export async function createTestApp(
       const res = await app.request(path, init);
       const text = await res.text();
       return { status: res.status, body: text ? JSON.parse(text) : null, headers: res.headers };
+    },
+    async issueKey(input) {
+      const issued = await services.keys.createForIdentity({ kind: 'person', ...input });
+      return { key: issued.key, orgId: issued.org_id, userId: issued.user_id };
     },
     async close() {
       await services.worker.stop();

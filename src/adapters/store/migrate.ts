@@ -5,6 +5,7 @@ import chats from './migrations/0003-chats.ts';
 import approvalTokens from './migrations/0004-approval-tokens.ts';
 import slugs from './migrations/0005-slugs.ts';
 import triggerStates from './migrations/0006-trigger-states.ts';
+import principals from './migrations/0007-principals.ts';
 
 /** Ordered, append-only. Both stores run exactly these. */
 export const MIGRATIONS: ReadonlyArray<{ id: string; sql: string }> = [
@@ -14,6 +15,7 @@ export const MIGRATIONS: ReadonlyArray<{ id: string; sql: string }> = [
   { id: '0004-approval-tokens', sql: approvalTokens },
   { id: '0005-slugs', sql: slugs },
   { id: '0006-trigger-states', sql: triggerStates },
+  { id: '0007-principals', sql: principals },
 ];
 
 // Any constant: instances starting together take turns instead of racing on DDL.
