@@ -65,6 +65,7 @@ export function registerTools(mcp: McpServer, reg: ToolRegistration): void {
         log: reg.logger.child({ tool: tool.name, mcp_session: extra.sessionId }),
         signal: extra.signal,
         caller: 'model',
+        surface: 'mcp',
         requestId: `mcp:${extra.sessionId ?? 'stateless'}:${String(extra.requestId)}`,
         ...(progressToken !== undefined
           ? { progress: (progress: number, total: number, message: string) => extra.sendNotification({ method: 'notifications/progress', params: { progressToken, progress, total, message } }) }

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { Principal } from '../src/auth/principal.ts';
-import type { Caller } from '../src/dagster/policy.ts';
+import type { Caller, Surface } from '../src/dagster/policy.ts';
 import type { Logger } from '../src/logger.ts';
 import type { Domain } from '../src/domain.ts';
 
@@ -21,8 +21,10 @@ export interface ToolContext {
   domain: Domain;
   log: Logger;
   signal: AbortSignal;
-  /** Who is calling: a model's tool call is subject to approval policies, a person's is not. */
+  /** Who is calling: a model's tool call is subject to approval policies, a person's is not (see callerOf). */
   caller: Caller;
+  /** Where the call came in (MCP or a chat turn), for the audit log. */
+  surface: Extract<Surface, 'mcp' | 'chat'>;
   requestId?: string;
   progress?: (done: number, total: number, message: string) => Promise<void>;
 }

@@ -232,6 +232,7 @@ export function toolContext(deps: AgentDeps, turn: AgentTurn, toolCallId: string
     log: deps.log.child({ chat_id: turn.chatId, tool_call_id: toolCallId }),
     signal: turn.signal,
     caller: 'model',
+    surface: 'chat',
     requestId: `chat:${turn.chatId}:${toolCallId}`,
     progress: async (done, total, message) => turn.write({ type: 'data-progress', id: toolCallId, data: { done, total, message }, transient: true } as UIMessageChunk),
   };

@@ -1,8 +1,21 @@
 import { AppError } from '../errors.ts';
 import type { Environment } from './environments.ts';
 
+import type { Principal } from '../auth/principal.ts';
+
 /** Who asks: a model's tool call is held to an environment's policy, a person's request is not. */
 export type Caller = 'model' | 'person';
+
+/** Where a call came in: a REST request, an MCP client's tool call, a chat turn's tool call, the CLI. */
+export type Surface = 'rest' | 'mcp' | 'chat' | 'cli';
+
+/**
+ * A tool call (MCP or chat) is a model's; so is anything done with an agent's key, whatever the
+ * surface, so that an assistant calling REST with a key from its config gains nothing.
+ */
+export function callerOf(principal: Principal, surface: Surface): Caller {
+  return surface === 'mcp' || surface === 'chat' || principal.kind === 'agent' ? 'model' : 'person';
+}
 
 /** Whether a deploy to this environment waits for a person's yes. */
 export function deployNeedsApproval(env: Environment | undefined, by: Caller): boolean {

@@ -1,3 +1,4 @@
+import { callerOf } from '../dagster/policy.ts';
 import { createRoute, z } from '@hono/zod-openapi';
 import { AppError } from '../errors.ts';
 import type { Domain } from '../domain.ts';
@@ -159,7 +160,7 @@ export function dagsterRoutes({ blocks, status: statuses, deployments }: Domain)
     })
     .openapi(remove, async (c) => {
       const { pipeline_id } = c.req.valid('param');
-      await deployments.deletePipeline(c.var.principal, pipeline_id, 'person');
+      await deployments.deletePipeline(c.var.principal, pipeline_id, callerOf(c.var.principal, 'rest'));
       return c.json({ message: 'Pipeline deleted successfully.' }, 200);
     })
     .openapi(deploy, async (c) => {

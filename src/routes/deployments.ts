@@ -1,3 +1,4 @@
+import { callerOf } from '../dagster/policy.ts';
 import { createRoute, z } from '@hono/zod-openapi';
 import type { DeploymentRow } from '../dagster/deployment-repo.ts';
 import { runView } from '../../tools/definitions/shared.ts';
@@ -190,7 +191,7 @@ export function deploymentRoutes({ deployments, runs, environments }: Domain) {
     .openapi(terminateRun, async (c) => {
       const { id, run_id } = c.req.valid('param');
       const { environment } = c.req.valid('query');
-      return c.json(await runs.terminate(c.var.principal, id, run_id, { ...(environment ? { environment } : {}), by: 'person' }), 200);
+      return c.json(await runs.terminate(c.var.principal, id, run_id, { ...(environment ? { environment } : {}), by: callerOf(c.var.principal, 'rest') }), 200);
     })
     .openapi(listEnvironments, (c) => c.json({ environments: environments.list() }, 200));
 }

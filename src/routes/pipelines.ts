@@ -1,3 +1,4 @@
+import { callerOf } from '../dagster/policy.ts';
 import { createRoute, z } from '@hono/zod-openapi';
 import { jsonPatchSchema } from '../pipelines/json-patch.ts';
 import { pipelineSpecSchema } from '../pipelines/spec-schema.ts';
@@ -169,7 +170,7 @@ export function pipelineRoutes({ pipelines, compiler, deployments }: Domain) {
     })
     .openapi(remove, async (c) => {
       // Out of Dagster first, as on every route that deletes (see DeployService.deletePipeline).
-      await deployments.deletePipeline(c.var.principal, c.req.valid('param').id, 'person');
+      await deployments.deletePipeline(c.var.principal, c.req.valid('param').id, callerOf(c.var.principal, 'rest'));
       return c.json({ message: 'Pipeline deleted successfully.' }, 200);
     });
 }

@@ -73,7 +73,7 @@ describe('OpenAI strict function schemas', () => {
     let t: TestApp;
     let pipelineId: string;
     const ajv = new Ajv2020({ strict: false });
-    const ctx = (): ToolContext => ({ principal: LOCAL_PRINCIPAL, domain: t.services.domain, log: createLogger('silent'), signal: new AbortController().signal, caller: 'model' });
+    const ctx = (): ToolContext => ({ principal: LOCAL_PRINCIPAL, domain: t.services.domain, log: createLogger('silent'), signal: new AbortController().signal, caller: 'model', surface: 'mcp' });
     const opts = { readOnly: false, get approvals() { return t.services.approvals; } };
 
     /** Checks the arguments against the strict schema first: they are what such a model could send. */
