@@ -129,6 +129,6 @@ export async function deployedFlagship(h: Harness): Promise<{ pipelineId: string
 }
 
 export async function deploy(h: Harness, pipelineId: string, version?: number): Promise<DeploymentRow> {
-  const row = await h.services.deployments.request(h.principal, pipelineId, { environment: ENVIRONMENT, ...(version ? { version } : {}) });
+  const row = await h.services.deployments.request(h.principal, pipelineId, { environment: ENVIRONMENT, ...(version ? { version } : {}) }, { surface: 'cli' });
   return settled(h, row.id);
 }

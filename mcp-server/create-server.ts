@@ -1,5 +1,5 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { ApprovalTokens } from '../src/auth/approvals.ts';
+import type { ApprovalRequests } from '../src/auth/approval-requests.ts';
 import type { Principal } from '../src/auth/principal.ts';
 import type { Logger } from '../src/logger.ts';
 import type { Domain } from '../src/domain.ts';
@@ -11,7 +11,7 @@ import { registerTools } from './register-tools.ts';
 export interface McpOptions {
   domain: Domain;
   logger: Logger;
-  approvals: ApprovalTokens;
+  approvals: ApprovalRequests;
   /** Only tools that change nothing are listed or run. */
   readOnly: boolean;
   /** Tool groups served; all when undefined. */

@@ -1,7 +1,7 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { CallToolRequestParamsSchema, CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
-import type { ApprovalTokens } from '../src/auth/approvals.ts';
+import type { ApprovalRequests } from '../src/auth/approval-requests.ts';
 import type { Principal } from '../src/auth/principal.ts';
 import type { Logger } from '../src/logger.ts';
 import type { Domain } from '../src/domain.ts';
@@ -15,7 +15,7 @@ export interface ToolRegistration {
   principal: Principal;
   logger: Logger;
   readOnly: boolean;
-  approvals: ApprovalTokens;
+  approvals: ApprovalRequests;
 }
 
 /**

@@ -7,6 +7,7 @@ import { blockTypeRoutes } from './routes/block-types.ts';
 import { chatRoutes } from './routes/chat.ts';
 import { dagsterRoutes } from './routes/dagster.ts';
 import { deploymentRoutes } from './routes/deployments.ts';
+import { approvalRoutes } from './routes/approvals.ts';
 import { backfillRoutes } from './routes/backfills.ts';
 import { triggerRoutes } from './routes/triggers.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -78,6 +79,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', deploymentRoutes(deps.domain));
   app.route('/', triggerRoutes(deps.domain));
   app.route('/', backfillRoutes(deps.domain));
+  app.route('/', approvalRoutes(deps.domain));
   app.route('/', chatRoutes(deps.domain));
   app.route('/', dagsterRoutes(deps.domain));
 

@@ -6,7 +6,7 @@ import { MemoryKv } from './adapters/kv/memory-kv.ts';
 import type { Db } from './adapters/store/db.ts';
 import { StoreHealth } from './adapters/store/store-health.ts';
 import type { AppDomain } from './app-domain.ts';
-import { ApprovalTokens } from './auth/approvals.ts';
+import { ApprovalRequests } from './auth/approval-requests.ts';
 import { ApiKeys } from './auth/api-keys.ts';
 import { ChatRepo } from './chat/chat-repo.ts';
 import { ChatHistory } from './chat/chat-history.ts';
@@ -57,7 +57,7 @@ export interface Services {
   worker: DeployWorker;
   runs: RunsService;
   kv: Kv;
-  approvals: ApprovalTokens;
+  approvals: ApprovalRequests;
   keys: ApiKeys;
   chatRepo: ChatRepo;
   turns: TurnLog;
@@ -121,12 +121,12 @@ export function createServices(db: Db, opts: ServiceOptions): Services {
   });
   const logger = opts.logger ?? createLogger('silent');
   const kv = opts.kv ?? new MemoryKv();
-  const approvals = new ApprovalTokens(db);
+  const approvals = new ApprovalRequests(db);
   const keys = new ApiKeys(db);
   const chatRepo = new ChatRepo(db);
   const turns = new TurnLog(kv);
   const blocks = new BlockService(blockRepo, catalog, pipelines);
-  const deployments = new DeployService({ repo: deploymentRepo, pipelines, compiler, connections, worker, locks });
+  const deployments = new DeployService({ repo: deploymentRepo, pipelines, compiler, connections, worker, locks, approvals });
   const scopes = new PipelineScopes({ deployments: deploymentRepo, pipelines, compiler, connections });
   const runs = new RunsService({ scopes, connections });
   const domain: Domain = {

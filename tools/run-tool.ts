@@ -1,4 +1,4 @@
-import type { ApprovalTokens } from '../src/auth/approvals.ts';
+import { ApprovalRequiredError, type ApprovalRequests } from '../src/auth/approval-requests.ts';
 import { AppError, toAppError, type Issue } from '../src/errors.ts';
 import { unstorableError } from '../src/input-guard.ts';
 import { fromZodIssues } from '../src/issues.ts';
@@ -13,15 +13,18 @@ export interface ToolError {
   issues?: Issue[];
 }
 
-/** What a surface shows for a tool call: the output, an error the model can act on, or a request to confirm. */
+/**
+ * What a surface shows for a tool call: the output, an error the model can act on, or an approval
+ * request a person must answer (its id approves nothing by itself).
+ */
 export type ToolOutcome =
   | { kind: 'ok'; output: Record<string, unknown>; text: string }
   | { kind: 'error'; error: ToolError; text: string }
-  | { kind: 'needs_confirmation'; token: string; text: string };
+  | { kind: 'needs_approval'; approvalId: string; text: string };
 
 export interface RunOptions {
   readOnly: boolean;
-  approvals: ApprovalTokens;
+  approvals: ApprovalRequests;
   /** Asks the person directly (MCP elicitation) when the client can; true means they agreed. */
   confirm?: (message: string) => Promise<boolean>;
 }
@@ -46,36 +49,31 @@ export async function runTool(tool: Tool, rawArgs: unknown, ctx: ToolContext, op
     return failure(new AppError('invalid:arguments', `The arguments for ${tool.name} are invalid.`, { hint: 'Fix each issue listed and call again.', issues: fromZodIssues(parsed.error.issues) }), rawArgs);
   }
   const input = parsed.data as Record<string, unknown>;
-  const { confirmation_token: token, ...callArgs } = input;
 
   const gated = typeof tool.needsApproval === 'function' ? tool.needsApproval(input as never, ctx) : tool.needsApproval && ctx.caller === 'model';
-  if (gated) {
-    const confirmed = typeof token === 'string' && (await opts.approvals.consume(token, ctx.principal, tool.name, callArgs));
-    if (!confirmed) {
-      const question = `${tool.title}: ${JSON.stringify(callArgs)}. Go ahead?`;
-      // Asking can fail (no answer before the request times out, a client that errors): that is
-      // not a no, and not a protocol failure either, so fall back to a token.
-      const agreed = opts.confirm
-        ? await opts.confirm(question).catch((error: unknown) => {
-            ctx.log.warn({ err: error, tool: tool.name }, 'could not ask the user to confirm; answering with a confirmation token');
-            return undefined;
-          })
-        : undefined;
-      if (agreed === false) {
-        return failure(new AppError('forbidden:declined', `The user declined ${tool.name}.`, { hint: 'Do not retry unless the user asks for it.' }), rawArgs);
-      }
-      if (agreed === undefined) {
-        const issued = await opts.approvals.issue(ctx.principal, tool.name, callArgs);
-        const text = `Needs confirmation: ${tool.name} with ${JSON.stringify(callArgs)} changes things a person must agree to. Ask the user; if they agree, call ${tool.name} again with the same arguments and "confirmation_token": "${issued}" (valid once, for 10 minutes).`;
-        return { kind: 'needs_confirmation', token: issued, text };
-      }
+  let personApproved = false;
+  if (gated && opts.confirm) {
+    // Asking can fail (no answer before the request times out, a client that errors): that is
+    // not a no, and not a protocol failure either, so fall back to an approval request.
+    const agreed = await opts.confirm(`${tool.title}: ${JSON.stringify(input)}. Go ahead?`).catch((error: unknown) => {
+      ctx.log.warn({ err: error, tool: tool.name }, 'could not ask the user to confirm; opening an approval request');
+      return undefined;
+    });
+    if (agreed === false) {
+      return failure(new AppError('forbidden:declined', `The user declined ${tool.name}.`, { hint: 'Do not retry unless the user asks for it.' }), rawArgs);
     }
+    personApproved = agreed === true;
   }
 
   let output: unknown;
   try {
-    output = await tool.execute(input as never, ctx);
+    // A tool whose domain service holds the rule (a deploy: REST meets it too) asks there.
+    if (gated && !personApproved && !tool.approvalInDomain) {
+      await opts.approvals.pass({ principal: ctx.principal, surface: ctx.surface, action: tool.name, args: input, summary: { what: tool.title, tool: tool.name, args: input } });
+    }
+    output = await tool.execute(input as never, { ...ctx, personApproved });
   } catch (error) {
+    if (error instanceof ApprovalRequiredError) return { kind: 'needs_approval', approvalId: error.approvalId, text: failure(error, rawArgs).text };
     // The same translation as REST's and the chat turn's: one failure reads the same everywhere.
     const appError = toAppError(error);
     if (appError.kind === 'internal') ctx.log.error({ err: error, tool: tool.name }, 'tool failed unexpectedly');

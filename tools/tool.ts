@@ -26,6 +26,8 @@ export interface ToolContext {
   /** Where the call came in (MCP or a chat turn), for the audit log. */
   surface: Extract<Surface, 'mcp' | 'chat'>;
   requestId?: string;
+  /** A person agreed to this very call (MCP elicitation); set by runTool, never by a surface. */
+  personApproved?: boolean;
   progress?: (done: number, total: number, message: string) => Promise<void>;
 }
 
@@ -43,6 +45,11 @@ export interface ToolDefinition<I extends z.ZodObject = z.ZodObject, O extends z
   annotations: ToolAnnotations;
   /** Whether this call needs a person's yes before it runs (a boolean or a predicate on the input). */
   needsApproval: boolean | ((input: z.infer<I>, ctx: ToolContext) => boolean);
+  /**
+   * The domain service the tool calls holds the approval rule (so REST meets the same one, see
+   * DeployService.request): runTool only asks the person directly, where the client can.
+   */
+  approvalInDomain?: boolean;
   /** Its result carries text written by users or by Dagster: fence it before a model reads it. */
   untrustedOutput: boolean;
 }

@@ -3,7 +3,7 @@ import type { UIMessageChunk } from 'ai';
 import type OpenAI from 'openai';
 import { SYSTEM_PROMPT } from '../../prompts/index.ts';
 import { llmFailure } from '../adapters/llm/llm-errors.ts';
-import type { ApprovalTokens } from '../auth/approvals.ts';
+import type { ApprovalRequests } from '../auth/approval-requests.ts';
 import type { Principal } from '../auth/principal.ts';
 import type { ChatRepo } from '../chat/chat-repo.ts';
 import type { Logger } from '../logger.ts';
@@ -20,7 +20,7 @@ export interface AgentDeps {
   model: string;
   domain: Domain;
   chats: ChatRepo;
-  approvals: ApprovalTokens;
+  approvals: ApprovalRequests;
   log: Logger;
   stepLimit: number;
 }
@@ -218,8 +218,8 @@ async function callTool(deps: AgentDeps, turn: AgentTurn, call: Call): Promise<s
   }
   const ctx = toolContext(deps, turn, call.id);
   const outcome = await runTool(tool, input, ctx, { readOnly: false, approvals: deps.approvals });
-  if (outcome.kind === 'needs_confirmation') {
-    await requestApproval(deps, turn, call, input, outcome.token);
+  if (outcome.kind === 'needs_approval') {
+    await requestApproval(deps, turn, call, input, outcome.approvalId);
     return 'awaiting_approval';
   }
   return reportOutcome(turn, call.id, call.name, outcome);
@@ -251,18 +251,18 @@ export function reportOutcome(turn: AgentTurn, toolCallId: string, toolName: str
 }
 
 /**
- * Pauses for a person: records an approval id bound to this chat, user and call (with the one-time
- * token the runner issued), shows what would change, and asks the client.
+ * Pauses for a person: binds the approval request the call opened to this chat, user and call
+ * (keeping only its id's hash, and no token), shows what would change, and asks the client. The
+ * person's yes in the chat approves that request; the call, run again, uses it.
  */
-async function requestApproval(deps: AgentDeps, turn: AgentTurn, call: Call, input: unknown, token: string): Promise<void> {
-  const approvalId = `approval_${randomUUID()}`;
+async function requestApproval(deps: AgentDeps, turn: AgentTurn, call: Call, input: unknown, approvalId: string): Promise<void> {
   await deps.chats.createApproval({
     id: approvalId,
     chat_id: turn.chatId,
     user_id: turn.principal.userId,
     tool_call_id: call.id,
     tool_name: call.name,
-    input: { ...(input as Record<string, unknown>), confirmation_token: token },
+    input: input as Record<string, unknown>,
   });
   if (call.name === 'deploy_pipeline') {
     const args = input as { pipeline_id: string; environment: string; version?: number };

@@ -1,5 +1,6 @@
 import type { UIMessage } from 'ai';
 import { reportOutcome, toolContext, type AgentDeps, type AgentTurn } from '../agent/run-agent.ts';
+import type { ApprovalRequests } from '../auth/approval-requests.ts';
 import type { Principal } from '../auth/principal.ts';
 import { AppError } from '../errors.ts';
 import { TOOLS } from '../../tools/index.ts';
@@ -21,10 +22,13 @@ export interface Resolved {
 /**
  * The approvals a POST answers (`sent`, the client's copy of the chat's last message), each
  * settled in the store: only ids this server issued for this chat, user and call, and only once.
- * The answers go on the stored message's call parts (in `history`). Throws, settling nothing more,
- * at the first answer that is not one of those.
+ * Each answer is the person's answer to the call's approval request, so only a person answers:
+ * a POST made with an agent's key is refused before anything is settled. The answers go on the
+ * stored message's call parts (in `history`). Throws, settling nothing more, at the first answer
+ * that is not one of those.
  */
-export async function settleApprovals(chats: ChatRepo, principal: Principal, chatId: string, history: UIMessage[], sent: UIMessage): Promise<Resolved[]> {
+export async function settleApprovals(deps: { chats: ChatRepo; approvals: ApprovalRequests }, principal: Principal, chatId: string, history: UIMessage[], sent: UIMessage): Promise<Resolved[]> {
+  const { chats, approvals } = deps;
   const stored = history.find((m) => m.id === sent.id);
   if (!stored) throw new AppError('invalid:request', 'The last message is neither a new user message nor one of this chat\'s.', { hint: 'Send the new user message last.' });
   // Only the latest message's approvals are open: once the user has moved on, the model was told
@@ -36,6 +40,7 @@ export async function settleApprovals(chats: ChatRepo, principal: Principal, cha
   }
   const answered = (sent.parts as unknown as ToolPartLike[]).filter((p) => p.state === 'approval-responded' && p.approval);
   if (answered.length === 0) throw new AppError('invalid:request', 'Nothing to continue: the last message answers no approval.', { hint: 'Send a new user message.' });
+  approvals.assertPerson(principal);
   const out: Resolved[] = [];
   for (const part of answered) {
     const row = await chats.settleApproval(part.approval!.id, chatId, principal.userId, part.toolCallId, part.approval!.approved === true);
@@ -44,6 +49,9 @@ export async function settleApprovals(chats: ChatRepo, principal: Principal, cha
         hint: 'Approve the request shown in the chat; approvals cannot be made up or reused.',
       });
     }
+    // The chat's yes (or no) answers the approval request the call opened; the call, run again
+    // below, uses that approval. A request that expired meanwhile is refused here.
+    await approvals.decide(principal, part.approval!.id, part.approval!.approved === true);
     const storedPart = (stored.parts as unknown as ToolPartLike[]).find((p) => p.toolCallId === part.toolCallId) ?? part;
     // The answer goes on the stored call as the client shows it, so the stored message keeps it
     // and the model is told a denial's reason.
@@ -65,11 +73,10 @@ export async function answerApprovals(deps: AgentDeps, turn: AgentTurn, resolved
     if (r.approved) {
       const tool = TOOLS.find((t) => t.name === r.toolName)!;
       let outcome = await runTool(tool, r.input, toolContext(deps, turn, r.part.toolCallId), { readOnly: false, approvals: deps.approvals });
-      if (outcome.kind === 'needs_confirmation') {
-        // The stored token no longer works (it expired, or another instance issued it).
-        // Its answer carries a fresh token the model could use to act unasked: never pass
-        // that on; nothing ran, and asking again is the way forward.
-        const message = `The user's approval for ${r.toolName} could not be used (it expired or the server restarted); nothing was done.`;
+      if (outcome.kind === 'needs_approval') {
+        // The approval was not there to use (a person's answer elsewhere used it first): nothing
+        // ran, and asking again in the chat is the way forward.
+        const message = `The user's approval for ${r.toolName} could not be used (it was used or expired); nothing was done.`;
         const hint = `Call ${r.toolName} again to ask the user for a new approval.`;
         outcome = { kind: 'error', error: { code: 'forbidden:approval_expired', message, hint }, text: `Error forbidden:approval_expired: ${message}\nHint: ${hint}` };
       }

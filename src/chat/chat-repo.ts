@@ -1,6 +1,7 @@
 import type { UIMessage } from 'ai';
 import type { Db } from '../adapters/store/db.ts';
 import type { Principal } from '../auth/principal.ts';
+import { hashId } from '../auth/approval-requests.ts';
 
 export interface ChatRow {
   id: string;
@@ -98,10 +99,11 @@ export class ChatRepo {
     );
   }
 
+  /** Keeps the id's hash only (the same as its approval request's), and the call's arguments, no token. */
   async createApproval(a: Omit<ApprovalRow, 'status'>): Promise<void> {
     await this.db.query(
       `INSERT INTO chat_approvals (id, chat_id, user_id, tool_call_id, tool_name, input) VALUES ($1, $2, $3, $4, $5, $6::jsonb)`,
-      [a.id, a.chat_id, a.user_id, a.tool_call_id, a.tool_name, JSON.stringify(a.input)],
+      [hashId(a.id), a.chat_id, a.user_id, a.tool_call_id, a.tool_name, JSON.stringify(a.input)],
     );
   }
 
@@ -113,7 +115,7 @@ export class ChatRepo {
   async settleApproval(id: string, chatId: string, userId: string, toolCallId: string, approved: boolean): Promise<ApprovalRow | null> {
     const rows = await this.db.query<ApprovalRow>(
       `UPDATE chat_approvals SET status = $5 WHERE id = $1 AND chat_id = $2 AND user_id = $3 AND tool_call_id = $4 AND status = 'pending' RETURNING *`,
-      [id, chatId, userId, toolCallId, approved ? 'approved' : 'denied'],
+      [hashId(id), chatId, userId, toolCallId, approved ? 'approved' : 'denied'],
     );
     return rows[0] ?? null;
   }

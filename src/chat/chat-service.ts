@@ -103,7 +103,7 @@ export class ChatService {
           history.push(last);
         }
       } else {
-        resolved = await settleApprovals(this.deps.chats, principal, chat.id, history, last);
+        resolved = await settleApprovals(this.deps, principal, chat.id, history, last);
       }
     } catch (error) {
       await this.deps.turns.end(chat.id, turnId); // nothing ran: free the chat

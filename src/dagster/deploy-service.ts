@@ -11,7 +11,8 @@ import type { DeployWorker } from './deploy-worker.ts';
 import { filesDiff } from '../compile/diff.ts';
 import type { Issue } from '../errors.ts';
 import type { CompiledVersion } from '../compile/compile-service.ts';
-import { refuseDestructive, type Caller } from './policy.ts';
+import type { ApprovalRequests } from '../auth/approval-requests.ts';
+import { callerOf, deployCall, deployNeedsApproval, refuseDestructive, requireDeployRole, type Caller, type Surface } from './policy.ts';
 import { secretIssues } from './required-secrets.ts';
 import type { WorkspaceLocks } from './workspace-lock.ts';
 
@@ -44,6 +45,13 @@ export interface DeployRequest {
   requestId?: string;
 }
 
+/** Who asks for a deploy, for the environment's policy: where the call came in, and whether a person already said yes to it. */
+export interface DeployAsker {
+  surface: Surface;
+  /** A person agreed to this very call (MCP elicitation) before it got here. */
+  personApproved?: boolean;
+}
+
 /**
  * Deploys as the seed describes it: the request is checked at once (environment, compile,
  * secrets) and recorded as pending; a worker does the rest and the record tells how it went.
@@ -56,6 +64,7 @@ export class DeployService {
     connections: DagsterConnections;
     worker: DeployWorker;
     locks: WorkspaceLocks;
+    approvals: ApprovalRequests;
   };
 
   constructor(deps: DeployService['deps']) {
@@ -99,8 +108,25 @@ export class DeployService {
     return { live, changes: filesDiff(liveFiles, compiled.files) };
   }
 
-  async request(principal: Principal, pipelineId: string, req: DeployRequest): Promise<DeploymentRow> {
+  /**
+   * Records a deploy for the worker, under the environment's policy: the roles that may deploy
+   * there, and, for a model's call (a tool call, or REST with an agent's key), a person's approval
+   * where the policy wants one: without it an approval request is opened and the call refused
+   * with its id (forbidden:approval_required); once a person approved it, the same call goes
+   * through once.
+   */
+  async request(principal: Principal, pipelineId: string, req: DeployRequest, asker: DeployAsker): Promise<DeploymentRow> {
     const { compiled, environment, connection } = await this.target(principal, pipelineId, req);
+    requireDeployRole(principal, connection.env);
+    if (!asker.personApproved && deployNeedsApproval(connection.env, callerOf(principal, asker.surface))) {
+      const version = compiled.view.version.version;
+      await this.deps.approvals.pass({
+        principal,
+        surface: asker.surface,
+        ...deployCall(pipelineId, environment, req.version),
+        summary: { what: 'deploy', pipeline_id: pipelineId, pipeline_name: compiled.view.pipeline.name, environment, version },
+      });
+    }
     const missing = secretIssues(connection.env, compiled.view.version.spec, compiled.types);
     if (missing.length) {
       throw new AppError('invalid:deployment', `The pipeline needs ${missing.length} secret${missing.length === 1 ? '' : 's'} that "${environment}" does not have; nothing was deployed.`, {

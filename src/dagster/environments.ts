@@ -3,6 +3,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { AppError } from '../errors.ts';
+import { ROLES, type Role } from '../auth/principal.ts';
 
 /**
  * Where pipelines deploy: per environment a workspace directory (code locations and the
@@ -10,10 +11,14 @@ import { AppError } from '../errors.ts';
  * a policy. Read once at start from DAGSTER_ENVIRONMENTS (JSON or YAML), else the default
  * development environment.
  */
+/** Who may deploy where a policy does not say. */
+export const DEFAULT_DEPLOY_ROLES: readonly Role[] = ['deployer', 'admin'];
+
 const policySchema = z
   .object({
     approval_required_for_model_deploys: z.boolean().describe('A deploy started by a model\'s tool call waits for a person'),
     allow_destructive: z.boolean().describe('Tools that delete or terminate are allowed'),
+    deploy_roles: z.array(z.enum(ROLES)).min(1).optional().describe(`Which roles may deploy here (default ${DEFAULT_DEPLOY_ROLES.join(', ')})`),
   })
   .strict();
 
@@ -101,6 +106,7 @@ function toEnvironment(name: string, raw: z.infer<typeof environmentSchema>, bas
       // Production asks a person before a model deploys, unless the file says otherwise.
       approval_required_for_model_deploys: raw.policy.approval_required_for_model_deploys ?? name === 'production',
       allow_destructive: raw.policy.allow_destructive ?? name !== 'production',
+      deploy_roles: raw.policy.deploy_roles ?? [...DEFAULT_DEPLOY_ROLES],
     },
     tableStorage: !storage
       ? { url: resolve(dataDir, 'table-data', name) }

@@ -2,6 +2,8 @@ import { AppError } from '../errors.ts';
 import type { Environment } from './environments.ts';
 
 import type { Principal } from '../auth/principal.ts';
+import { roleOf } from '../auth/roles.ts';
+import { DEFAULT_DEPLOY_ROLES } from './environments.ts';
 
 /** Who asks: a model's tool call is held to an environment's policy, a person's request is not. */
 export type Caller = 'model' | 'person';
@@ -31,4 +33,19 @@ export function refuseDestructive(by: Caller, environments: Array<Environment | 
   const guarded = environments.filter((env): env is Environment => !!env && !env.policy.allow_destructive);
   if (guarded.length === 0) return;
   throw new AppError('forbidden:policy', `${what} is not allowed: ${guarded.map((e) => `"${e.name}"`).join(', ')} ${guarded.length === 1 ? 'has a policy that forbids' : 'have policies that forbid'} destructive tools.`, { hint });
+}
+
+/** Refuses a deploy by someone whose role the environment's policy does not let deploy. */
+export function requireDeployRole(principal: Principal, env: Environment): void {
+  const allowed = env.policy.deploy_roles ?? DEFAULT_DEPLOY_ROLES;
+  const role = roleOf(principal);
+  if (allowed.includes(role)) return;
+  throw new AppError('forbidden:role', `Deploying to "${env.name}" needs one of the roles ${allowed.join(', ')}; you are a ${role} in this org.`, {
+    hint: 'Ask an admin of your org for one of those roles, or deploy to another environment.',
+  });
+}
+
+/** The call a deploy's approval is bound to, the same whichever surface asks. */
+export function deployCall(pipelineId: string, environment: string | undefined, version: number | undefined) {
+  return { action: 'deploy', args: { pipeline_id: pipelineId, environment: environment ?? null, version: version ?? null } };
 }

@@ -166,7 +166,7 @@ export function dagsterRoutes({ blocks, status: statuses, deployments }: Domain)
     .openapi(deploy, async (c) => {
       const { pipeline_id } = c.req.valid('param');
       // The seed's body exactly; the deployment itself is at GET /v1/pipelines/{id}/deployments.
-      await deployments.request(c.var.principal, pipeline_id, { environment: c.req.valid('json').environment, requestId: c.var.requestId });
+      await deployments.request(c.var.principal, pipeline_id, { environment: c.req.valid('json').environment, requestId: c.var.requestId }, { surface: 'rest' });
       return c.json({ pipeline_id, message: 'Pipeline deployment initiated.', deployment_status: 'in_progress' as const }, 202);
     })
     .openapi(compile, async () => {

@@ -166,7 +166,7 @@ export function deploymentRoutes({ deployments, runs, environments }: Domain) {
   return createRouter()
     .openapi(createDeployment, async (c) => {
       const body = c.req.valid('json');
-      const row = await deployments.request(c.var.principal, c.req.valid('param').id, { ...body, requestId: c.var.requestId });
+      const row = await deployments.request(c.var.principal, c.req.valid('param').id, { ...body, requestId: c.var.requestId }, { surface: 'rest' });
       return c.json(deploymentResponse(row), 202);
     })
     .openapi(listDeployments, async (c) => c.json({ deployments: (await deployments.list(c.var.principal, c.req.valid('param').id)).map(deploymentResponse) }, 200))

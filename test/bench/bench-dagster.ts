@@ -20,7 +20,7 @@ export function benchEnvironment(workspaceDir: string, graphqlUrl: string, secre
 
 /** Deploys the pipeline's current version through the service and waits for the worker to finish; the location it went to. */
 export async function deployAndWait(services: Services, pipelineId: string): Promise<string> {
-  const d = await services.deployments.request(LOCAL_PRINCIPAL, pipelineId, { environment: 'development' });
+  const d = await services.deployments.request(LOCAL_PRINCIPAL, pipelineId, { environment: 'development' }, { surface: 'cli' });
   const settled = async () => !['pending', 'in_progress'].includes((await services.deploymentRepo.get(LOCAL_PRINCIPAL, d.id))!.status);
   await until(settled);
   const done = (await services.deploymentRepo.get(LOCAL_PRINCIPAL, d.id))!;

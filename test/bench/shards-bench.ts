@@ -138,7 +138,7 @@ async function deployRows(db: Db, components: CompiledPipeline[], ids: string[],
     let version = 1;
     const deployOnce = async () => {
       await services.pipelines.patch(LOCAL_PRINCIPAL, deployed, [{ op: 'add', path: '/blocks/0/config/batch_size', value: 1000 + version++ }]);
-      const d = await services.deployments.request(LOCAL_PRINCIPAL, deployed, { environment: 'development' });
+      const d = await services.deployments.request(LOCAL_PRINCIPAL, deployed, { environment: 'development' }, { surface: 'cli' });
       await until(async () => !['pending', 'in_progress'].includes((await services.deploymentRepo.get(LOCAL_PRINCIPAL, d.id))!.status));
       const done = (await services.deploymentRepo.get(LOCAL_PRINCIPAL, d.id))!;
       if (done.status !== 'deployed') throw new Error(`bench deploy ${done.status}: ${done.error ?? done.message}`);

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { READ_ONLY, type ToolContext, type ToolDefinition } from '../tool.ts';
-import { backfillView, confirmationToken, environment, issue, pipelineId, runView, version } from './shared.ts';
+import { backfillView, environment, issue, pipelineId, runView, version } from './shared.ts';
 
 export const deployPipeline = {
   name: 'deploy_pipeline',
@@ -14,7 +14,6 @@ export const deployPipeline = {
     version: version.optional(),
     dry_run: z.boolean().default(true).describe('true (default): only preview; false: deploy'),
     wait: z.boolean().default(false).describe('With dry_run false: wait (up to 5 minutes, with progress) until Dagster has loaded it or it failed'),
-    confirmation_token: confirmationToken,
   }),
   output: z.object({
     dry_run: z.boolean(),
@@ -34,6 +33,7 @@ export const deployPipeline = {
   // A model deploying (not previewing) to an environment whose policy asks for a person.
   needsApproval: (input: { dry_run?: boolean; environment?: string }, ctx: ToolContext) =>
     !input.dry_run && ctx.domain.environments.deployNeedsApproval(input.environment, ctx.caller),
+  approvalInDomain: true,
   // A preview's code diff carries what users wrote (block names, config), a result Dagster's errors.
   untrustedOutput: true,
 } satisfies ToolDefinition;
@@ -105,9 +105,9 @@ export const getRunLogs = {
 export const terminateRun = {
   name: 'terminate_run',
   title: 'Terminate a run',
-  description: 'Ask Dagster to stop a run in progress. Asks for confirmation.',
+  description: 'Ask Dagster to stop a run in progress. A person must agree: asked directly where the client can, else an approval request a person answers (then call again).',
   group: 'runs',
-  input: z.object({ pipeline_id: pipelineId, run_id: z.string().min(1).describe('The run to stop'), confirmation_token: confirmationToken }),
+  input: z.object({ pipeline_id: pipelineId, run_id: z.string().min(1).describe('The run to stop') }),
   output: runView,
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
   needsApproval: true,

@@ -114,9 +114,9 @@ export const compilePipelineTool = {
 export const deletePipeline = {
   name: 'delete_pipeline',
   title: 'Delete a pipeline',
-  description: 'Delete a pipeline and all its versions, and take its code location out of every environment it was deployed to. Cannot be undone; asks for confirmation.',
+  description: 'Delete a pipeline and all its versions, and take its code location out of every environment it was deployed to. Cannot be undone; a person must agree: asked directly where the client can, else an approval request a person answers (then call again).',
   group: 'pipelines',
-  input: z.object({ pipeline_id: pipelineId, confirmation_token: z.string().optional().describe('Only when a previous call answered "needs confirmation": the token it gave, after the user agreed') }),
+  input: z.object({ pipeline_id: pipelineId }),
   output: z.object({ deleted: z.boolean(), pipeline_id: z.uuid() }),
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
   needsApproval: true,

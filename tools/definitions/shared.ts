@@ -4,10 +4,6 @@ import { STORE_INT_MAX } from '../../src/input-guard.ts';
 export const pipelineId = z.uuid().describe('The pipeline id (a UUID), as returned by propose_pipeline or list_pipelines');
 export const version = z.number().int().min(1).max(STORE_INT_MAX).describe('A stored version number; the current version when omitted');
 export const environment = z.string().min(1).describe('Target environment name, e.g. "development", "staging" or "production"; see list_environments');
-export const confirmationToken = z
-  .string()
-  .optional()
-  .describe('Only when a previous call answered "needs confirmation": the token it gave, after the user agreed');
 
 export const issue = z.object({
   code: z.string().optional().describe('Kind of problem, e.g. "invalid_config", "cycle"'),

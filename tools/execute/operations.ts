@@ -23,7 +23,7 @@ export async function runDeployPipeline(input: In<typeof deployPipeline>, ctx: T
       approval_required: preview.approval_required_for_model_deploys,
     };
   }
-  let row = await ctx.domain.deployments.request(ctx.principal, input.pipeline_id, request);
+  let row = await ctx.domain.deployments.request(ctx.principal, input.pipeline_id, request, { surface: ctx.surface, ...(ctx.personApproved ? { personApproved: true } : {}) });
   if (input.wait) row = await followDeployment(row, ctx);
   return { dry_run: false, environment: row.environment, version: row.version, deployment_id: row.id, status: row.status, message: row.message, error: row.error };
 }

@@ -6,6 +6,7 @@ import approvalTokens from './migrations/0004-approval-tokens.ts';
 import slugs from './migrations/0005-slugs.ts';
 import triggerStates from './migrations/0006-trigger-states.ts';
 import principals from './migrations/0007-principals.ts';
+import approvalRequests from './migrations/0008-approval-requests.ts';
 
 /** Ordered, append-only. Both stores run exactly these. */
 export const MIGRATIONS: ReadonlyArray<{ id: string; sql: string }> = [
@@ -16,6 +17,7 @@ export const MIGRATIONS: ReadonlyArray<{ id: string; sql: string }> = [
   { id: '0005-slugs', sql: slugs },
   { id: '0006-trigger-states', sql: triggerStates },
   { id: '0007-principals', sql: principals },
+  { id: '0008-approval-requests', sql: approvalRequests },
 ];
 
 // Any constant: instances starting together take turns instead of racing on DDL.
