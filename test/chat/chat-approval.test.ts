@@ -55,7 +55,7 @@ describe('chat approvals for a production deploy', () => {
     const { assistant, turn } = await askToDeploy('ask');
     const [part] = toolParts(assistant);
     expect(part).toMatchObject({ type: 'tool-deploy_pipeline', toolCallId: 'call_deploy_ask', state: 'approval-requested', input: { pipeline_id: pipelineId, environment: 'production', dry_run: false } });
-    expect(part!.approval.id).toMatch(/^approval_/);
+    expect(part!.approval.id).toMatch(/^apr_/);
     expect(turn.chunks).toContainEqual({ type: 'tool-approval-request', approvalId: part!.approval.id, toolCallId: 'call_deploy_ask' });
     const preview = assistant.parts.find((p) => p.type === 'data-deploy-preview') as any;
     expect(preview).toMatchObject({ id: 'call_deploy_ask', data: { environment: 'production', version: 1, live_version: null, missing_secrets: [], approval_required_for_model_deploys: true } });
@@ -199,20 +199,15 @@ describe('chat approvals for a production deploy', () => {
     expect(llm.requests.length).toBe(requestsBefore);
   });
 
-  it('asks again, without handing the model a token, when an approval can no longer be used', async () => {
+  it('refuses an answer to an approval that expired, and runs nothing', async () => {
     const { first, assistant } = await askToDeploy('expired');
     const deploymentsBefore = (await deployments()).length;
-    // As after the token's 10 minutes.
-    await t.db.query(`UPDATE approval_tokens SET expires_at = now() - interval '1 second'`);
-    llm.script([{ text: 'The approval expired; shall I ask again?' }]);
+    // As after the request's hour.
+    await t.db.query(`UPDATE approval_requests SET expires_at = now() - interval '1 second' WHERE status = 'pending'`);
     const approved = answer(assistant, { approved: true });
-    const turn = await sendTurn(t, 'expired', [first, approved], approved);
-    expect(turn.error).toBeUndefined();
-    const [part] = toolParts(turn.message);
-    expect(part).toMatchObject({ state: 'output-error', errorText: expect.stringMatching(/^Error forbidden:approval_expired: .*nothing was done/) });
-    const told = toolMessages(llm.requests.at(-1)!)[0]!.content;
-    expect(told).toBe(part!.errorText);
-    expect(JSON.stringify([turn.chunks, llm.requests.at(-1)!.messages])).not.toMatch(/confirmation_token|Needs confirmation/);
+    const res = await t.call('POST', '/v1/chat', { id: 'expired', messages: [first, approved], trigger: 'submit-message', messageId: assistant.id });
+    expect(res.status).toBe(409);
+    expect(res.body.error).toMatchObject({ code: 'conflict:approval', message: expect.stringMatching(/has expired; nothing was changed/) });
     expect(await deployments()).toHaveLength(deploymentsBefore);
   });
 

@@ -3,7 +3,7 @@ import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { expect } from 'vitest';
 import { createMcpServer } from '../../mcp-server/create-server.ts';
-import { LOCAL_PRINCIPAL } from '../../src/auth/principal.ts';
+import { LOCAL_PRINCIPAL, type Principal } from '../../src/auth/principal.ts';
 import { createLogger } from '../../src/logger.ts';
 import { sendTurn, toolParts, user } from '../chat/helpers.ts';
 import type { ScriptedLlm } from './scripted-llm.ts';
@@ -33,9 +33,9 @@ export async function restError(t: TestApp, method: string, path: string, body?:
   return { status: res.status, code, message, ...(hint ? { hint } : {}) };
 }
 
-/** A real MCP client over the SDK's in-memory transport, to a fresh server over the app's domain. */
-export async function mcpClient(t: TestApp): Promise<{ client: Client; close(): Promise<void> }> {
-  const server = createMcpServer({ domain: t.services.domain, logger: createLogger('silent'), approvals: t.services.approvals, readOnly: false }, LOCAL_PRINCIPAL);
+/** A real MCP client over the SDK's in-memory transport, to a fresh server over the app's domain, acting for `principal`. */
+export async function mcpClient(t: TestApp, principal: Principal = LOCAL_PRINCIPAL): Promise<{ client: Client; close(): Promise<void> }> {
+  const server = createMcpServer({ domain: t.services.domain, logger: createLogger('silent'), approvals: t.services.approvals, readOnly: false }, principal);
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
   await server.connect(serverSide);
   const client = new Client({ name: 'surfaces-test', version: '1.0.0' });
