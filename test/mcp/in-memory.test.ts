@@ -43,7 +43,13 @@ describe('MCP server in memory, with the SDK client', () => {
   let client: Client;
   const call = async (name: string, args?: Record<string, unknown>, c: Client = client) => (await c.callTool({ name, ...(args !== undefined ? { arguments: args } : {}) })) as Result;
   const text = (r: Result) => (r.content as Array<{ type: string; text: string }>)[0]!.text;
-  const tokenIn = (r: Result) => /"confirmation_token": "([^"]+)"/.exec(text(r))?.[1];
+  const idIn = (r: Result) => /apr_[A-Za-z0-9_-]+/.exec(text(r))?.[0];
+  /** A person approves the request a refusal names (as `npm run approve` would); returns its id. */
+  const approve = async (r: Result) => {
+    const id = idIn(r)!;
+    await t.services.approvals.decide(LOCAL_PRINCIPAL, id, true);
+    return id;
+  };
 
   beforeAll(async () => {
     t = await createTestApp('pglite', {
@@ -267,25 +273,26 @@ describe('MCP server in memory, with the SDK client', () => {
       expect(logs.isError).toBe(true);
       expect(text(logs)).toMatch(/^Error unavailable:dagster: .*no Dagster GraphQL URL/);
 
-      // Terminating asks first; with the token it reaches the same answer.
+      // Terminating asks first; once a person approves it reaches the same answer.
       const ask = await call('terminate_run', { pipeline_id: id, run_id: 'some-run' });
       expect(ask.isError).toBe(true);
-      expect(text(ask)).toMatch(/^Needs confirmation: terminate_run/);
-      const terminate = await call('terminate_run', { pipeline_id: id, run_id: 'some-run', confirmation_token: tokenIn(ask) });
+      expect(text(ask)).toMatch(/^Error forbidden:approval_required: terminate_run needs/);
+      await approve(ask);
+      const terminate = await call('terminate_run', { pipeline_id: id, run_id: 'some-run' });
       expect(terminate.isError).toBe(true);
       expect(text(terminate)).toMatch(/^Error unavailable:dagster: .*no Dagster GraphQL URL/);
     });
 
-    it('delete_pipeline needs confirmation, then deletes with the token', async () => {
+    it('delete_pipeline needs a person\'s approval, then deletes', async () => {
       const ask = await call('delete_pipeline', { pipeline_id: id });
       expect(ask.isError).toBe(true);
-      expect(text(ask)).toMatch(/^Needs confirmation: delete_pipeline/);
-      const token = tokenIn(ask);
-      expect(token).toMatch(/^[A-Za-z0-9_-]{16,}$/);
+      expect(text(ask)).toMatch(/^Error forbidden:approval_required: delete_pipeline needs/);
+      const token = await approve(ask);
+      expect(token).toMatch(/^apr_[A-Za-z0-9_-]{16,}$/);
       // Asking is not deleting.
       expect((await call('get_pipeline', { pipeline_id: id })).isError).toBeFalsy();
 
-      const done = await call('delete_pipeline', { pipeline_id: id, confirmation_token: token });
+      const done = await call('delete_pipeline', { pipeline_id: id });
       expect(done.isError).toBeFalsy();
       expect(done.structuredContent).toEqual({ deleted: true, pipeline_id: id });
       const gone = await call('get_pipeline', { pipeline_id: id });
@@ -448,44 +455,26 @@ describe('MCP server in memory, with the SDK client', () => {
       expect(r.structuredContent).toMatchObject({ dry_run: true, approval_required: true });
     });
 
-    it('deploying to production needs confirmation; the token deploys once; a reused token or other arguments do not', async () => {
+    it('deploying to production opens an approval request; once a person approves, the same call deploys once; other arguments do not', async () => {
       const args = { pipeline_id: pid, environment: 'production', dry_run: false };
       const ask = await call('deploy_pipeline', args);
       expect(ask.isError).toBe(true);
       expect(ask.structuredContent).toBeUndefined();
-      expect(text(ask)).toMatch(/^Needs confirmation: deploy_pipeline/);
-      const token = tokenIn(ask)!;
-      expect(token).toBeTruthy();
+      expect(text(ask)).toMatch(/^Error forbidden:approval_required: deploy needs a person's approval/);
+      expect(text(ask)).not.toMatch(/confirmation_token/);
+      // Calling again unapproved changes nothing.
+      expect(text(await call('deploy_pipeline', args))).toMatch(/^Error forbidden:approval_required/);
       expect(await productionDeploys()).toHaveLength(0);
 
-      const done = await call('deploy_pipeline', { ...args, confirmation_token: token });
+      await approve(ask);
+      // Other arguments are another call.
+      expect(text(await call('deploy_pipeline', { ...args, version: 1 }))).toMatch(/^Error forbidden:approval_required/);
+      const done = await call('deploy_pipeline', args);
       expect(done.isError).toBeFalsy();
       expect(done.structuredContent).toMatchObject({ dry_run: false, environment: 'production', status: 'pending' });
       expect(await productionDeploys()).toHaveLength(1);
-
-      const reused = await call('deploy_pipeline', { ...args, confirmation_token: token });
-      expect(reused.isError).toBe(true);
-      expect(text(reused)).toMatch(/^Needs confirmation/);
-      expect(tokenIn(reused)).not.toBe(token);
-
-      const other = tokenIn(await call('deploy_pipeline', args))!;
-      const changed = await call('deploy_pipeline', { ...args, version: 1, confirmation_token: other });
-      expect(changed.isError).toBe(true);
-      expect(text(changed)).toMatch(/^Needs confirmation/);
-      // A token for one tool does not confirm another.
-      const elsewhere = await call('delete_pipeline', { pipeline_id: pid, confirmation_token: other });
-      expect(text(elsewhere)).toMatch(/^Needs confirmation: delete_pipeline/);
+      expect(text(await call('deploy_pipeline', args))).toMatch(/^Error forbidden:approval_required/);
       expect(await productionDeploys()).toHaveLength(1);
-      // The first token for these arguments still works (it was never consumed).
-      expect((await call('deploy_pipeline', { ...args, confirmation_token: other })).isError).toBeFalsy();
-      expect(await productionDeploys()).toHaveLength(2);
-    });
-
-    it('a token is bound to whoever it was issued to', async () => {
-      const approvals = t.services.approvals;
-      const token = await approvals.issue(LOCAL_PRINCIPAL, 'deploy_pipeline', { pipeline_id: pid, environment: 'production', dry_run: false });
-      expect(await approvals.consume(token, { ...LOCAL_PRINCIPAL, userId: '00000000-0000-4000-8000-0000000000aa' }, 'deploy_pipeline', { pipeline_id: pid, environment: 'production', dry_run: false })).toBe(false);
-      expect(await approvals.consume(token, LOCAL_PRINCIPAL, 'deploy_pipeline', { dry_run: false, environment: 'production', pipeline_id: pid })).toBe(true);
     });
 
     it('a client that can elicit is asked instead, and accepting deploys without a token', async () => {
@@ -523,39 +512,42 @@ describe('MCP server in memory, with the SDK client', () => {
       expect(await productionDeploys()).toHaveLength(before);
     });
 
-    it('a client that can only elicit by URL (no forms) gets a token instead of a protocol error', async () => {
+    it('a client that can only elicit by URL (no forms) gets an approval request instead of a protocol error', async () => {
       const urlOnly = await connect({}, { capabilities: { elicitation: { url: {} } } }, () => ({ action: 'accept', content: { confirm: true } }));
       const ask = await call('deploy_pipeline', { pipeline_id: pid, environment: 'production', dry_run: false }, urlOnly);
       expect(ask.isError).toBe(true);
-      expect(text(ask)).toMatch(/^Needs confirmation: deploy_pipeline/);
-      expect(tokenIn(ask)).toBeTruthy();
+      expect(text(ask)).toMatch(/^Error forbidden:approval_required: deploy needs a person's approval/);
+      expect(idIn(ask)).toBeTruthy();
     });
 
-    it('when asking the client fails, the call still ends in a result: a token to confirm with', async () => {
+    it('when asking the client fails, the call still ends in a result: an approval request', async () => {
       const broken = await connect({}, { capabilities: { elicitation: {} } }, () => {
         throw new Error('the dialog crashed');
       });
       const before = (await productionDeploys()).length;
       const ask = await call('deploy_pipeline', { pipeline_id: pid, environment: 'production', dry_run: false }, broken);
       expect(ask.isError).toBe(true);
-      expect(text(ask)).toMatch(/^Needs confirmation: deploy_pipeline/);
+      expect(text(ask)).toMatch(/^Error forbidden:approval_required: deploy needs a person's approval/);
       expect(await productionDeploys()).toHaveLength(before);
     });
 
     it('terminating a run where destructive tools are forbidden is refused by policy', async () => {
       const only = (await call('propose_pipeline', { spec: { ...flagshipSpec(), name: 'only in production' } })).structuredContent.pipeline_id;
       const deploy = { pipeline_id: only, environment: 'production', dry_run: false };
-      expect((await call('deploy_pipeline', { ...deploy, confirmation_token: tokenIn(await call('deploy_pipeline', deploy)) })).isError).toBeFalsy();
+      await approve(await call('deploy_pipeline', deploy));
+      expect((await call('deploy_pipeline', deploy)).isError).toBeFalsy();
       const ask = await call('terminate_run', { pipeline_id: only, run_id: 'some-run' });
-      expect(text(ask)).toMatch(/^Needs confirmation: terminate_run/);
-      const r = await call('terminate_run', { pipeline_id: only, run_id: 'some-run', confirmation_token: tokenIn(ask) });
+      expect(text(ask)).toMatch(/^Error forbidden:approval_required: terminate_run needs/);
+      await approve(ask);
+      const r = await call('terminate_run', { pipeline_id: only, run_id: 'some-run' });
       expect(r.isError).toBe(true);
       expect(text(r)).toMatch(/^Error forbidden:policy: .*"production"/);
     });
 
     it('a pipeline live where destructive tools are forbidden is not the model\'s to delete', async () => {
       const ask = await call('delete_pipeline', { pipeline_id: pid });
-      const r = await call('delete_pipeline', { pipeline_id: pid, confirmation_token: tokenIn(ask) });
+      await approve(ask);
+      const r = await call('delete_pipeline', { pipeline_id: pid });
       expect(r.isError).toBe(true);
       expect(text(r)).toMatch(/^Error forbidden:policy: .*"production"/);
       expect((await call('get_pipeline', { pipeline_id: pid })).isError).toBeFalsy();
