@@ -188,14 +188,15 @@ describe('MCP over Streamable HTTP on a real socket', () => {
       expect(await productionDeploys()).toBe(1);
     });
 
-    it('gives a client that cannot elicit a token, good in its next call', async () => {
+    it('gives a client that cannot elicit an approval request; once a person approves, its next call goes through', async () => {
       const { client } = await connect();
       const args = { pipeline_id: pid, environment: 'production', dry_run: false };
       const ask = (await client.callTool({ name: 'deploy_pipeline', arguments: args })) as { isError?: boolean; content: Array<{ text: string }> };
       expect(ask.isError).toBe(true);
-      const token = /"confirmation_token": "([^"]+)"/.exec(ask.content[0]!.text)![1];
+      const id = /apr_[A-Za-z0-9_-]+/.exec(ask.content[0]!.text)![0];
       expect(await productionDeploys()).toBe(1);
-      const done = (await client.callTool({ name: 'deploy_pipeline', arguments: { ...args, confirmation_token: token } })) as { isError?: boolean };
+      await t.services.approvals.decide(LOCAL_PRINCIPAL, id, true);
+      const done = (await client.callTool({ name: 'deploy_pipeline', arguments: args })) as { isError?: boolean };
       expect(done.isError).toBeFalsy();
       expect(await productionDeploys()).toBe(2);
     });

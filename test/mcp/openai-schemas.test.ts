@@ -125,7 +125,7 @@ describe('OpenAI strict function schemas', () => {
     });
 
     it('deploy_pipeline with dry_run null stays a dry run', async () => {
-      const outcome = await run('deploy_pipeline', { pipeline_id: pipelineId, environment: 'development', version: null, dry_run: null, ...('wait' in tool('deploy_pipeline').input.shape ? { wait: null } : {}), confirmation_token: null });
+      const outcome = await run('deploy_pipeline', { pipeline_id: pipelineId, environment: 'development', version: null, dry_run: null, ...('wait' in tool('deploy_pipeline').input.shape ? { wait: null } : {}) });
       expect(outcome).toMatchObject({ kind: 'ok', output: { dry_run: true, environment: 'development' } });
       expect(await t.services.deploymentRepo.list(LOCAL_PRINCIPAL, pipelineId)).toEqual([]);
     });

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LOCAL_PRINCIPAL } from '../../src/auth/principal.ts';
 import { flagshipSpec } from '../compile/fixtures.ts';
 import { until } from '../e2e/platform.ts';
 import { mcpClient } from '../support/surfaces.ts';
@@ -51,11 +52,12 @@ describe('deleting a pipeline undeploys it, on every route', () => {
     [
       'the delete_pipeline tool over MCP',
       async (id) => {
-        // A client without elicitation gets a one-time token, and passes it back once the person agreed.
+        // A client without elicitation gets an approval request; once a person approved it, the same call deletes.
         const asked = await mcp.client.callTool({ name: 'delete_pipeline', arguments: { pipeline_id: id } });
-        const token = /"confirmation_token": "([^"]+)"/.exec((asked.content as Array<{ text: string }>)[0]!.text)?.[1];
-        expect(token).toBeDefined();
-        const done = await mcp.client.callTool({ name: 'delete_pipeline', arguments: { pipeline_id: id, confirmation_token: token } });
+        const approvalId = /apr_[A-Za-z0-9_-]+/.exec((asked.content as Array<{ text: string }>)[0]!.text)?.[0];
+        expect(approvalId).toBeDefined();
+        await t.services.approvals.decide(LOCAL_PRINCIPAL, approvalId!, true);
+        const done = await mcp.client.callTool({ name: 'delete_pipeline', arguments: { pipeline_id: id } });
         expect(done.isError, JSON.stringify(done)).toBeFalsy();
       },
     ],
