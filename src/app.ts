@@ -10,6 +10,7 @@ import { deploymentRoutes } from './routes/deployments.ts';
 import { backfillRoutes } from './routes/backfills.ts';
 import { triggerRoutes } from './routes/triggers.ts';
 import { healthRoutes } from './routes/health.ts';
+import { apiKeyRoutes } from './routes/api-keys.ts';
 import { authenticate, except, guardInputs, limitBodies, requestContext, requireJsonBodies } from './routes/middleware.ts';
 import { Authenticator } from './auth/authenticate.ts';
 import { originGuard } from './routes/origin-guard.ts';
@@ -80,6 +81,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', backfillRoutes(deps.domain));
   app.route('/', chatRoutes(deps.domain));
   app.route('/', dagsterRoutes(deps.domain));
+  app.route('/', apiKeyRoutes(deps.domain));
 
   app.doc31('/openapi.json', {
     openapi: '3.1.0',

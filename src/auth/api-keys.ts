@@ -87,6 +87,31 @@ export class ApiKeys {
     });
   }
 
+  /** The org a name, slug or id names (the operator's CLI names orgs); null when none. */
+  async findOrg(ref: string): Promise<{ id: string; name: string } | null> {
+    const [org] = await this.db.query<{ id: string; name: string }>(
+      `SELECT id, name FROM orgs WHERE id::text = $1 OR name = $1 OR slug = $1 ORDER BY (id::text = $1) DESC, (name = $1) DESC, created_at LIMIT 1`,
+      [ref],
+    );
+    return org ?? null;
+  }
+
+  /** The org a key belongs to (the operator rotates and revokes by key id alone). */
+  async orgOfKey(id: string): Promise<string> {
+    const [row] = await this.db.query<{ org_id: string }>(`SELECT org_id FROM api_keys WHERE id::text = $1`, [id]);
+    if (!row) throw keyNotFound(id);
+    return row.org_id;
+  }
+
+  /** Names for a principal's ids: who am I. */
+  async describe(principal: Principal): Promise<{ user_name: string | null; org_name: string | null }> {
+    const [row] = await this.db.query<{ user_name: string; org_name: string }>(
+      `SELECT u.name AS user_name, o.name AS org_name FROM users u JOIN orgs o ON o.id = u.org_id WHERE u.id = $1 AND u.org_id = $2`,
+      [principal.userId, principal.orgId],
+    );
+    return { user_name: row?.user_name ?? null, org_name: row?.org_name ?? null };
+  }
+
   async list(orgId: string): Promise<ApiKeyInfo[]> {
     return this.db.query<ApiKeyInfo>(`${SELECT_INFO} WHERE k.org_id = $1 ORDER BY k.created_at, k.id`, [orgId]);
   }
