@@ -4,6 +4,7 @@ import { openDb } from './adapters/store/open-db.ts';
 import { createApp } from './app.ts';
 import { ensureLocalPrincipal } from './auth/principal.ts';
 import { Authenticator } from './auth/authenticate.ts';
+import { supabaseJwtFromConfig } from './auth/supabase-jwt.ts';
 import { newOperatorToken, writeServiceFiles } from './auth/operator.ts';
 import { loadManifests } from './catalog/load-manifests.ts';
 import { ConfigError, loadConfig } from './config.ts';
@@ -48,7 +49,8 @@ async function main() {
   for (const connection of services.connections.all()) connection.workspace.writeWorkspaceYaml();
   services.worker.start();
 
-  const auth = new Authenticator({ mode: config.AUTH_MODE, keys: services.keys, local: principal });
+  const jwt = supabaseJwtFromConfig(config, db);
+  const auth = new Authenticator({ mode: config.AUTH_MODE, keys: services.keys, local: principal, ...(jwt ? { jwt } : {}) });
   // Only this process may open the embedded store: the keys CLI reaches it through us, with a
   // token made for this run. The port is known once listening; the token is needed before.
   let operator: { token: string; remove: () => void } | null = null;

@@ -1,6 +1,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Db } from '../adapters/store/db.ts';
 import { AppError } from '../errors.ts';
+import { ensureOrg } from './identities.ts';
 import type { Principal, PrincipalKind, Role } from './principal.ts';
 
 /** What a key list shows: never the key, only its first characters. */
@@ -65,25 +66,23 @@ export class ApiKeys {
   }
 
   /**
-   * The CLI's create: the org (by name) and the user (by name, in that org) are made when new. A
+   * The CLI's create: the org (by id, name or slug: see ensureOrg) and the user (by name, in that org) are made when new. A
    * new org's first user is its admin unless a role is given; an existing user's role is changed
    * only when one is given.
    */
   async createForIdentity(input: { org: string; user: string; role?: Role; kind: PrincipalKind; name?: string }): Promise<IssuedKey & { org_id: string; org_created: boolean; user_created: boolean }> {
     return this.db.transaction(async (tx) => {
-      let [org] = await tx.query<{ id: string }>(`SELECT id FROM orgs WHERE name = $1 OR slug = $1 ORDER BY (name = $1) DESC, created_at LIMIT 1`, [input.org]);
-      const orgCreated = !org;
-      if (!org) [org] = await tx.query<{ id: string }>(`INSERT INTO orgs (id, name) VALUES ($1, $2) RETURNING id`, [randomUUID(), input.org]);
-      let [user] = await tx.query<{ id: string }>(`SELECT id FROM users WHERE org_id = $1 AND name = $2 ORDER BY created_at LIMIT 1`, [org!.id, input.user]);
+      const { id: orgId, created: orgCreated } = await ensureOrg(tx, input.org);
+      let [user] = await tx.query<{ id: string }>(`SELECT id FROM users WHERE org_id = $1 AND name = $2 ORDER BY created_at LIMIT 1`, [orgId, input.user]);
       const userCreated = !user;
       if (!user) {
         const role = input.role ?? (orgCreated ? 'admin' : 'editor');
-        [user] = await tx.query<{ id: string }>(`INSERT INTO users (id, org_id, name, role) VALUES ($1, $2, $3, $4) RETURNING id`, [randomUUID(), org!.id, input.user, role]);
+        [user] = await tx.query<{ id: string }>(`INSERT INTO users (id, org_id, name, role) VALUES ($1, $2, $3, $4) RETURNING id`, [randomUUID(), orgId, input.user, role]);
       } else if (input.role) {
         await tx.query(`UPDATE users SET role = $2 WHERE id = $1`, [user.id, input.role]);
       }
-      const issued = await this.insert(tx, org!.id, user!.id, input.kind, input.name ?? `${input.kind} key`);
-      return { ...issued, org_id: org!.id, org_created: orgCreated, user_created: userCreated };
+      const issued = await this.insert(tx, orgId, user!.id, input.kind, input.name ?? `${input.kind} key`);
+      return { ...issued, org_id: orgId, org_created: orgCreated, user_created: userCreated };
     });
   }
 
