@@ -2,6 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runKeyCommand } from '../../src/cli/key-command.ts';
 import { removeOnExit, spawnServer, type ServerProcess } from '../support/server-processes.ts';
@@ -156,6 +158,28 @@ describe('npm run key: through the running service (it holds the embedded store)
     expect(Object.keys(doc.paths).filter((p) => p.includes('operator'))).toEqual([]);
     expect(Object.keys(doc.paths)).toContain('/v1/api-keys');
   });
+
+  it('the stdio MCP entry bridges to it with CONSTELLATION_API_KEY as its bearer token', async () => {
+    const created = await run(['create', '--org', 'acme', '--user', 'claude', '--kind', 'agent', '--role', 'editor'], { DATA_DIR: dataDir });
+    const connect = async (key?: string) => {
+      const transport = new StdioClientTransport({
+        command: NODE,
+        args: [join(ROOT, 'mcp-server/stdio.ts')],
+        cwd: ROOT,
+        env: { PATH: process.env.PATH ?? '', DATA_DIR: dataDir, MCP_SERVICE_URL: `${url}/mcp`, LOG_LEVEL: 'warn', ...(key ? { CONSTELLATION_API_KEY: key } : {}) },
+        stderr: 'ignore',
+      });
+      const client = new Client({ name: 'key-test', version: '1.0.0' });
+      try {
+        await client.connect(transport);
+        return (await client.listTools()).tools.length;
+      } finally {
+        await client.close().catch(() => undefined);
+      }
+    };
+    expect(await connect(keyOf(created.out))).toBeGreaterThan(0);
+    await expect(connect()).rejects.toThrow();
+  }, 30_000);
 
   it('a clean stop removes service.json and the token', async () => {
     await server.stop();
