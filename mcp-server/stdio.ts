@@ -5,7 +5,6 @@ import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { join } from 'node:path';
 import { openDb } from '../src/adapters/store/open-db.ts';
-import { ensureLocalPrincipal } from '../src/auth/principal.ts';
 import { loadManifests } from '../src/catalog/load-manifests.ts';
 import { loadConfig } from '../src/config.ts';
 import { loadEnvironments } from '../src/dagster/environments.ts';
@@ -13,6 +12,7 @@ import { createLogger } from '../src/logger.ts';
 import { mcpOptions } from '../src/mcp-options.ts';
 import { createServices } from '../src/services.ts';
 import { createMcpServer } from './create-server.ts';
+import { bridgeHeaders, stdioPrincipal } from './stdio-principal.ts';
 
 const config = loadConfig();
 const logger = createLogger(config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL);
@@ -26,7 +26,7 @@ async function serveStore(databaseUrl: string) {
     defaultGraphqlUrl: config.DAGSTER_GRAPHQL_URL === 'none' ? '' : config.DAGSTER_GRAPHQL_URL,
   });
   const services = createServices(db, { environments, logger, leaseSeconds: config.DEPLOY_LEASE_SECONDS, deployWorkers: config.DEPLOY_WORKERS, dbtManifestDir: join(config.DATA_DIR, 'dbt-manifests') });
-  const principal = await ensureLocalPrincipal(db);
+  const principal = await stdioPrincipal({ db, keys: services.keys, apiKey: config.CONSTELLATION_API_KEY, mode: config.AUTH_MODE });
   await services.catalogRepo.upsert(loadManifests());
   // Deploys asked for here are carried out here too; leases keep it safe beside a running service.
   services.worker.start();
@@ -38,7 +38,7 @@ async function serveStore(databaseUrl: string) {
   };
   await server.connect(transport);
   closeOnEndOfInput(transport);
-  say(`serving the Postgres store directly${readOnly ? ' (read-only)' : ''}`);
+  say(`serving the Postgres store directly${readOnly ? ' (read-only)' : ''}, as ${config.CONSTELLATION_API_KEY ? `the ${principal.kind} key ${principal.keyId}` : 'the local user'}`);
 }
 
 /**
@@ -47,7 +47,7 @@ async function serveStore(databaseUrl: string) {
  */
 async function bridge(url: string) {
   const up = new StdioServerTransport();
-  const down = new StreamableHTTPClientTransport(new URL(url));
+  const down = new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: bridgeHeaders(config.CONSTELLATION_API_KEY) } });
   up.onmessage = (message: JSONRPCMessage) => {
     down.send(message).catch((error: Error) => {
       if ('id' in message && 'method' in message) {

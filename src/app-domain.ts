@@ -1,6 +1,7 @@
 import type { StoreHealth } from './adapters/store/store-health.ts';
 import type { ApprovalRequests } from './auth/approval-requests.ts';
 import type { ApiKeys } from './auth/api-keys.ts';
+import type { KeyService, OperatorKeys } from './auth/key-service.ts';
 import type { ChatHistory } from './chat/chat-history.ts';
 import type { ChatService } from './chat/chat-service.ts';
 import type { Domain } from './domain.ts';
@@ -15,5 +16,8 @@ export interface AppDomain extends Domain {
   chats: ChatHistory;
   approvals: ApprovalRequests;
   keys: ApiKeys;
+  /** Key management as an org's admins do it (REST), and as the operator does (the keys CLI). */
+  keyAdmin: KeyService;
+  operatorKeys: OperatorKeys;
   health: StoreHealth;
 }

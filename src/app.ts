@@ -11,6 +11,8 @@ import { approvalRoutes } from './routes/approvals.ts';
 import { backfillRoutes } from './routes/backfills.ts';
 import { triggerRoutes } from './routes/triggers.ts';
 import { healthRoutes } from './routes/health.ts';
+import { apiKeyRoutes } from './routes/api-keys.ts';
+import { OPERATOR_PREFIX, operatorRoutes } from './routes/operator.ts';
 import { authenticate, except, guardInputs, limitBodies, requestContext, requireJsonBodies } from './routes/middleware.ts';
 import { Authenticator } from './auth/authenticate.ts';
 import { originGuard } from './routes/origin-guard.ts';
@@ -34,6 +36,8 @@ export interface AppDeps {
   principal?: Principal;
   /** Host names every route answers to (ALLOWED_HOSTS); others get 403. */
   allowedHosts?: readonly string[];
+  /** The operator token the keys CLI sends while this service holds the embedded store (see auth/operator.ts). */
+  operatorToken?: string;
   mcp?: { readOnly: boolean; groups?: ReadonlySet<ToolGroup>; approvals?: AppDomain['approvals'] };
 }
 
@@ -59,7 +63,9 @@ export function createApp(deps: AppDeps) {
   app.use('/mcp', mcpRequestGuard(allowedHosts));
   app.use('*', except(['/mcp'], originGuard(allowedHosts)));
   const auth = deps.auth ?? new Authenticator({ mode: 'local', keys: deps.domain.keys, local: deps.principal ?? LOCAL_PRINCIPAL });
-  app.use('*', authenticate(auth, PUBLIC_PATHS));
+  // Operator routes take the operator token instead (routes/operator.ts), never a key or a JWT.
+  const authn = authenticate(auth, PUBLIC_PATHS);
+  app.use('*', (c, next) => (c.req.path.startsWith(OPERATOR_PREFIX) ? next() : authn(c, next)));
   app.use('*', limitBodies(deps.maxBodyBytes));
   app.use('*', except(['/mcp'], requireJsonBodies()));
   app.use('*', except(['/mcp'], guardInputs()));
@@ -82,6 +88,8 @@ export function createApp(deps: AppDeps) {
   app.route('/', approvalRoutes(deps.domain));
   app.route('/', chatRoutes(deps.domain));
   app.route('/', dagsterRoutes(deps.domain));
+  app.route('/', apiKeyRoutes(deps.domain));
+  if (deps.operatorToken) app.route('/', operatorRoutes(deps.domain.operatorKeys, deps.operatorToken));
 
   app.doc31('/openapi.json', {
     openapi: '3.1.0',

@@ -54,6 +54,9 @@ const envSchema = z.object({
   UNSAFE_ALLOW_REMOTE_WITHOUT_AUTH: flag,
   // Where the stdio entry bridges to when the store is the embedded one.
   MCP_SERVICE_URL: z.url().default('http://127.0.0.1:8000/mcp'),
+  // The API key the stdio entry acts with: sent to the running service, or verified against the
+  // store it opens itself. Unset: the local user (AUTH_MODE=local only).
+  CONSTELLATION_API_KEY: z.string().min(1).optional(),
 });
 
 export type Config = Omit<z.infer<typeof envSchema>, 'AUTH_MODE'> & { AUTH_MODE: 'local' | 'required' };

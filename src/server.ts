@@ -4,6 +4,8 @@ import { openDb } from './adapters/store/open-db.ts';
 import { createApp } from './app.ts';
 import { ensureLocalPrincipal } from './auth/principal.ts';
 import { Authenticator } from './auth/authenticate.ts';
+import { supabaseJwtFromConfig } from './auth/supabase-jwt.ts';
+import { newOperatorToken, writeServiceFiles } from './auth/operator.ts';
 import { loadManifests } from './catalog/load-manifests.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { loadEnvironments } from './dagster/environments.ts';
@@ -47,16 +49,23 @@ async function main() {
   for (const connection of services.connections.all()) connection.workspace.writeWorkspaceYaml();
   services.worker.start();
 
-  const auth = new Authenticator({ mode: config.AUTH_MODE, keys: services.keys, local: principal });
-  const app = createApp({ domain: services.domain, logger, maxBodyBytes: config.MAX_BODY_BYTES, auth, allowedHosts: allowedHosts(config), mcp: mcpOptions(config) });
+  const jwt = supabaseJwtFromConfig(config, db);
+  const auth = new Authenticator({ mode: config.AUTH_MODE, keys: services.keys, local: principal, ...(jwt ? { jwt } : {}) });
+  // Only this process may open the embedded store: the keys CLI reaches it through us, with a
+  // token made for this run. The port is known once listening; the token is needed before.
+  let operator: { token: string; remove: () => void } | null = null;
+  let operatorToken: string | undefined;
+  if (db.kind === 'pglite') operatorToken = newOperatorToken();
+  const app = createApp({ domain: services.domain, logger, maxBodyBytes: config.MAX_BODY_BYTES, auth, allowedHosts: allowedHosts(config), mcp: mcpOptions(config), ...(operatorToken ? { operatorToken } : {}) });
   const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
     const base = `http://${config.HOST}:${info.port}`;
+    if (operatorToken) operator = writeServiceFiles(config.DATA_DIR, `http://${connectHost(config.HOST)}:${info.port}`, operatorToken);
     logger.info({ store: db.kind, block_types: manifests.length }, 'started');
     const envs = services.connections.all().map((c) => `${c.env.name}: ${c.env.graphqlUrl ?? 'no Dagster'}, workspace ${c.workspace.dir}`);
     process.stdout.write(
       `Constellation Agent is listening on ${base} (store: ${db.kind}${db.kind === 'pglite' ? ` in ${config.DATA_DIR}` : ''}, ${manifests.length} block types)\n` +
         `Environments: ${envs.join('; ')}\n` +
-        `Auth: ${config.AUTH_MODE === 'local' ? 'local (requests without a key act as the local user; AUTH_MODE=required turns that off)' : 'required (Authorization: Bearer <key or JWT>; issue keys with npm run key -- create)'}\n` +
+        `Auth: ${config.AUTH_MODE === 'local' ? 'local (requests without a key act as the local user; AUTH_MODE=required turns that off)' : 'required (Authorization: Bearer <key or JWT>; issue keys with npm run key -- create)'}${jwt ? `; Supabase JWTs accepted (${[config.SUPABASE_URL ? 'JWKS' : '', config.SUPABASE_JWT_SECRET ? 'HS256 secret' : ''].filter(Boolean).join(', ')})` : ''}\n` +
         `Chat: ${services.chat.configured ? `POST ${base}/v1/chat (model ${config.OPENAI_MODEL})` : 'off (set OPENAI_API_KEY to turn it on)'}\n` +
         `Try:  curl '${base}/v1/block-types?q=postgres'\n` +
         `API:  ${base}/openapi.json   MCP: ${base}/mcp${config.MCP_READ_ONLY ? ' (read-only)' : ''}\n`,
@@ -64,6 +73,7 @@ async function main() {
   });
 
   const stop = async () => {
+    operator?.remove();
     server.close();
     await services.worker.stop();
     await db.close();
@@ -72,6 +82,9 @@ async function main() {
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
 }
+
+/** Where a local client reaches a service listening on `host` (a wildcard address is not one). */
+const connectHost = (host: string) => (host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '[::1]' : host.includes(':') && !host.startsWith('[') ? `[${host}]` : host);
 
 main().catch((error) => {
   if (error instanceof ConfigError) {

@@ -8,6 +8,7 @@ import { StoreHealth } from './adapters/store/store-health.ts';
 import type { AppDomain } from './app-domain.ts';
 import { ApprovalRequests } from './auth/approval-requests.ts';
 import { ApiKeys } from './auth/api-keys.ts';
+import { KeyService, OperatorKeys } from './auth/key-service.ts';
 import { ChatRepo } from './chat/chat-repo.ts';
 import { ChatHistory } from './chat/chat-history.ts';
 import { ChatService } from './chat/chat-service.ts';
@@ -171,6 +172,6 @@ export function createServices(db: Db, opts: ServiceOptions): Services {
     chatRepo,
     turns,
     chat,
-    domain: { ...domain, chat, chats: new ChatHistory(chatRepo, turns), approvals, keys, health: new StoreHealth(db) },
+    domain: { ...domain, chat, chats: new ChatHistory(chatRepo, turns), approvals, keys, keyAdmin: new KeyService(keys), operatorKeys: new OperatorKeys(keys), health: new StoreHealth(db) },
   };
 }

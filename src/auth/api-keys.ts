@@ -1,6 +1,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Db } from '../adapters/store/db.ts';
 import { AppError } from '../errors.ts';
+import { ensureOrg } from './identities.ts';
 import type { Principal, PrincipalKind, Role } from './principal.ts';
 
 /** What a key list shows: never the key, only its first characters. */
@@ -65,26 +66,49 @@ export class ApiKeys {
   }
 
   /**
-   * The CLI's create: the org (by name) and the user (by name, in that org) are made when new. A
+   * The CLI's create: the org (by id, name or slug: see ensureOrg) and the user (by name, in that org) are made when new. A
    * new org's first user is its admin unless a role is given; an existing user's role is changed
    * only when one is given.
    */
   async createForIdentity(input: { org: string; user: string; role?: Role; kind: PrincipalKind; name?: string }): Promise<IssuedKey & { org_id: string; org_created: boolean; user_created: boolean }> {
     return this.db.transaction(async (tx) => {
-      let [org] = await tx.query<{ id: string }>(`SELECT id FROM orgs WHERE name = $1 OR slug = $1 ORDER BY (name = $1) DESC, created_at LIMIT 1`, [input.org]);
-      const orgCreated = !org;
-      if (!org) [org] = await tx.query<{ id: string }>(`INSERT INTO orgs (id, name) VALUES ($1, $2) RETURNING id`, [randomUUID(), input.org]);
-      let [user] = await tx.query<{ id: string }>(`SELECT id FROM users WHERE org_id = $1 AND name = $2 ORDER BY created_at LIMIT 1`, [org!.id, input.user]);
+      const { id: orgId, created: orgCreated } = await ensureOrg(tx, input.org);
+      let [user] = await tx.query<{ id: string }>(`SELECT id FROM users WHERE org_id = $1 AND name = $2 ORDER BY created_at LIMIT 1`, [orgId, input.user]);
       const userCreated = !user;
       if (!user) {
         const role = input.role ?? (orgCreated ? 'admin' : 'editor');
-        [user] = await tx.query<{ id: string }>(`INSERT INTO users (id, org_id, name, role) VALUES ($1, $2, $3, $4) RETURNING id`, [randomUUID(), org!.id, input.user, role]);
+        [user] = await tx.query<{ id: string }>(`INSERT INTO users (id, org_id, name, role) VALUES ($1, $2, $3, $4) RETURNING id`, [randomUUID(), orgId, input.user, role]);
       } else if (input.role) {
         await tx.query(`UPDATE users SET role = $2 WHERE id = $1`, [user.id, input.role]);
       }
-      const issued = await this.insert(tx, org!.id, user!.id, input.kind, input.name ?? `${input.kind} key`);
-      return { ...issued, org_id: org!.id, org_created: orgCreated, user_created: userCreated };
+      const issued = await this.insert(tx, orgId, user!.id, input.kind, input.name ?? `${input.kind} key`);
+      return { ...issued, org_id: orgId, org_created: orgCreated, user_created: userCreated };
     });
+  }
+
+  /** The org a name, slug or id names (the operator's CLI names orgs); null when none. */
+  async findOrg(ref: string): Promise<{ id: string; name: string } | null> {
+    const [org] = await this.db.query<{ id: string; name: string }>(
+      `SELECT id, name FROM orgs WHERE id::text = $1 OR name = $1 OR slug = $1 ORDER BY (id::text = $1) DESC, (name = $1) DESC, created_at LIMIT 1`,
+      [ref],
+    );
+    return org ?? null;
+  }
+
+  /** The org a key belongs to (the operator rotates and revokes by key id alone). */
+  async orgOfKey(id: string): Promise<string> {
+    const [row] = await this.db.query<{ org_id: string }>(`SELECT org_id FROM api_keys WHERE id::text = $1`, [id]);
+    if (!row) throw keyNotFound(id);
+    return row.org_id;
+  }
+
+  /** Names for a principal's ids: who am I. */
+  async describe(principal: Principal): Promise<{ user_name: string | null; org_name: string | null }> {
+    const [row] = await this.db.query<{ user_name: string; org_name: string }>(
+      `SELECT u.name AS user_name, o.name AS org_name FROM users u JOIN orgs o ON o.id = u.org_id WHERE u.id = $1 AND u.org_id = $2`,
+      [principal.userId, principal.orgId],
+    );
+    return { user_name: row?.user_name ?? null, org_name: row?.org_name ?? null };
   }
 
   async list(orgId: string): Promise<ApiKeyInfo[]> {

@@ -50,7 +50,7 @@ export class Authenticator {
   }
 }
 
-function unauthorized(message: string): AppError {
+export function unauthorized(message: string): AppError {
   return new AppError('unauthorized', message, {
     hint: 'Send Authorization: Bearer <key>. An admin issues keys with: npm run key -- create --org <org> --user <user>.',
     headers: { 'www-authenticate': 'Bearer realm="constellation-agent"' },

@@ -36,6 +36,10 @@ const ROUTES: Record<string, string[]> = {
   '/dagster/pipelines/{pipeline_id}': ['delete'],
   '/dagster/pipelines/{pipeline_id}/deploy': ['post'],
   '/dagster/compile': ['post'],
+  '/v1/api-keys': ['get', 'post'],
+  '/v1/api-keys/{id}/rotate': ['post'],
+  '/v1/api-keys/{id}': ['delete'],
+  '/v1/me': ['get'],
 };
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'options', 'head', 'trace'];
 

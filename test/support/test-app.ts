@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import type { Db } from '../../src/adapters/store/db.ts';
 import { createApp } from '../../src/app.ts';
 import { ensureLocalPrincipal, type PrincipalKind, type Role } from '../../src/auth/principal.ts';
-import { Authenticator, type AuthMode } from '../../src/auth/authenticate.ts';
+import { Authenticator, type AuthMode, type CredentialVerifier } from '../../src/auth/authenticate.ts';
 import { loadManifests } from '../../src/catalog/load-manifests.ts';
 import { createLogger } from '../../src/logger.ts';
 import { mkdtempSync } from 'node:fs';
@@ -46,7 +46,7 @@ export function writeOnlyEnvironment(name = 'development', overrides: Partial<En
 
 export async function createTestApp(
   kind: StoreKind = 'pglite',
-  opts: { maxBodyBytes?: number; environments?: Environment[]; authMode?: AuthMode } & Omit<Partial<ServiceOptions>, 'environments'> = {},
+  opts: { maxBodyBytes?: number; environments?: Environment[]; authMode?: AuthMode; /** Bearer JWTs, checked with the test's store. */ jwt?: (db: Db) => CredentialVerifier } & Omit<Partial<ServiceOptions>, 'environments'> = {},
 ): Promise<TestApp> {
   const db = await freshDb(kind);
   const logs: Array<Record<string, unknown>> = [];
@@ -61,7 +61,8 @@ export async function createTestApp(
   const services = createServices(db, { leaseSeconds: 30, pollMs: 200, logger, ...opts, environments });
   const local = await ensureLocalPrincipal(db);
   await services.catalogRepo.upsert(manifests);
-  const auth = new Authenticator({ mode: opts.authMode ?? 'local', keys: services.keys, local });
+  const jwt = opts.jwt?.(db);
+  const auth = new Authenticator({ mode: opts.authMode ?? 'local', keys: services.keys, local, ...(jwt ? { jwt } : {}) });
   const app = createApp({ domain: services.domain, logger, maxBodyBytes: opts.maxBodyBytes ?? 1024 * 1024, auth });
   services.worker.start();
   return {
