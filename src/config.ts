@@ -30,6 +30,12 @@ const envSchema = z.object({
   OPENAI_MODEL: z.string().min(1).default('gpt-4.1-mini'),
   CHAT_STEP_LIMIT: z.coerce.number().int().min(1).max(100).default(16),
   CHAT_TURN_TIMEOUT_SECONDS: z.coerce.number().int().min(5).max(3600).default(600),
+  // Per user; 0 turns a limit off. Deploys count from every surface; previews do not.
+  RATE_LIMIT_CHAT_TURNS_PER_MINUTE: z.coerce.number().int().min(0).default(30),
+  RATE_LIMIT_TOOL_CALLS_PER_MINUTE: z.coerce.number().int().min(0).default(300),
+  RATE_LIMIT_DEPLOYS_PER_MINUTE: z.coerce.number().int().min(0).default(20),
+  // Chat tokens (input + output) per user per UTC day; 0: no budget.
+  CHAT_DAILY_TOKEN_BUDGET: z.coerce.number().int().min(0).default(2_000_000),
   MCP_READ_ONLY: flag,
   MCP_TOOL_GROUPS: z
     .string()

@@ -14,6 +14,7 @@ import type { CompiledVersion } from '../compile/compile-service.ts';
 import { refuseDestructive, type Caller } from './policy.ts';
 import { secretIssues } from './required-secrets.ts';
 import type { WorkspaceLocks } from './workspace-lock.ts';
+import type { Limits } from '../auth/limits.ts';
 
 export interface DeployPreview {
   environment: string;
@@ -56,6 +57,7 @@ export class DeployService {
     connections: DagsterConnections;
     worker: DeployWorker;
     locks: WorkspaceLocks;
+    limits: Limits;
   };
 
   constructor(deps: DeployService['deps']) {
@@ -100,6 +102,8 @@ export class DeployService {
   }
 
   async request(principal: Principal, pipelineId: string, req: DeployRequest): Promise<DeploymentRow> {
+    // Here, not in a route: REST, MCP and the chat's tool all deploy through this. A preview does not count.
+    await this.deps.limits.take(principal, 'deploy');
     const { compiled, environment, connection } = await this.target(principal, pipelineId, req);
     const missing = secretIssues(connection.env, compiled.view.version.spec, compiled.types);
     if (missing.length) {
