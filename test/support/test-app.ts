@@ -58,7 +58,9 @@ export async function createTestApp(
   });
   const logger = createLogger('debug', sink);
   const environments = new Map((opts.environments ?? [writeOnlyEnvironment()]).map((e) => [e.name, e]));
-  const services = createServices(db, { leaseSeconds: 30, pollMs: 200, logger, ...opts, environments });
+  // Limits off unless a test sets them: on the real clock a busy test's count would depend on timing.
+  const limits = { chatTurnsPerMinute: 0, toolCallsPerMinute: 0, deploysPerMinute: 0, chatDailyTokenBudget: 0, ...opts.limits };
+  const services = createServices(db, { leaseSeconds: 30, pollMs: 200, logger, ...opts, limits, environments });
   const local = await ensureLocalPrincipal(db);
   await services.catalogRepo.upsert(manifests);
   const auth = new Authenticator({ mode: opts.authMode ?? 'local', keys: services.keys, local });
