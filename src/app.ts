@@ -33,7 +33,14 @@ export interface AppDeps {
   principal?: Principal;
   /** Host names every route answers to (ALLOWED_HOSTS); others get 403. */
   allowedHosts?: readonly string[];
-  mcp?: { readOnly: boolean; groups?: ReadonlySet<ToolGroup>; approvals?: AppDomain['approvals'] };
+  mcp?: {
+    readOnly: boolean;
+    groups?: ReadonlySet<ToolGroup>;
+    approvals?: AppDomain['approvals'];
+    /** Sessions per principal and how long an idle one lives (see createMcpHttpHandler). */
+    maxSessionsPerPrincipal?: number;
+    sessionIdleMs?: number;
+  };
 }
 
 /** What anyone may read without a credential: liveness and the API's description. */
@@ -72,6 +79,8 @@ export function createApp(deps: AppDeps) {
   const mcpHandler = createMcpHttpHandler({
     newServer: (principal) => createMcpServer({ domain: deps.domain, logger: deps.logger, approvals, readOnly: mcp.readOnly, ...(mcp.groups ? { groups: mcp.groups } : {}) }, principal),
     logger: deps.logger,
+    ...(mcp.maxSessionsPerPrincipal ? { maxSessionsPerPrincipal: mcp.maxSessionsPerPrincipal } : {}),
+    ...(mcp.sessionIdleMs ? { idleMs: mcp.sessionIdleMs } : {}),
   });
   app.all('/mcp', (c) => mcpHandler(c.req.raw, c.var.principal));
 

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import type { Db } from '../../src/adapters/store/db.ts';
-import { createApp } from '../../src/app.ts';
+import { createApp, type AppDeps } from '../../src/app.ts';
 import { ensureLocalPrincipal, type PrincipalKind, type Role } from '../../src/auth/principal.ts';
 import { Authenticator, type AuthMode } from '../../src/auth/authenticate.ts';
 import { loadManifests } from '../../src/catalog/load-manifests.ts';
@@ -46,7 +46,7 @@ export function writeOnlyEnvironment(name = 'development', overrides: Partial<En
 
 export async function createTestApp(
   kind: StoreKind = 'pglite',
-  opts: { maxBodyBytes?: number; environments?: Environment[]; authMode?: AuthMode } & Omit<Partial<ServiceOptions>, 'environments'> = {},
+  opts: { maxBodyBytes?: number; environments?: Environment[]; authMode?: AuthMode; mcp?: AppDeps['mcp'] } & Omit<Partial<ServiceOptions>, 'environments'> = {},
 ): Promise<TestApp> {
   const db = await freshDb(kind);
   const logs: Array<Record<string, unknown>> = [];
@@ -64,7 +64,7 @@ export async function createTestApp(
   const local = await ensureLocalPrincipal(db);
   await services.catalogRepo.upsert(manifests);
   const auth = new Authenticator({ mode: opts.authMode ?? 'local', keys: services.keys, local });
-  const app = createApp({ domain: services.domain, logger, maxBodyBytes: opts.maxBodyBytes ?? 1024 * 1024, auth });
+  const app = createApp({ domain: services.domain, logger, maxBodyBytes: opts.maxBodyBytes ?? 1024 * 1024, auth, ...(opts.mcp ? { mcp: opts.mcp } : {}) });
   services.worker.start();
   return {
     app,
