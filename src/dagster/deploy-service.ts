@@ -107,8 +107,8 @@ export class DeployService {
     const { compiled, environment, connection } = await this.target(principal, pipelineId, req);
     const missing = secretIssues(connection.env, compiled.view.version.spec, compiled.types);
     if (missing.length) {
-      throw new AppError('invalid:deployment', `The pipeline needs ${missing.length} secret${missing.length === 1 ? '' : 's'} that "${environment}" does not have; nothing was deployed.`, {
-        hint: 'Each issue names the secret and the block config that asks for it.',
+      throw new AppError('invalid:deployment', `The pipeline names ${missing.length} secret${missing.length === 1 ? '' : 's'} that "${environment}" does not provide; nothing was deployed.`, {
+        hint: 'Each issue names the secret, the block config that asks for it, and how to fix it.',
         issues: missing,
       });
     }
