@@ -15,6 +15,8 @@ import { freshDb, type StoreKind } from './databases.ts';
 export interface TestApp {
   app: ReturnType<typeof createApp>;
   services: Services;
+  /** What the app asks who a request is (for surfaces tested without HTTP, e.g. MCP in memory). */
+  auth: Authenticator;
   db: Db;
   /** Log lines the app wrote, parsed. */
   logs: Array<Record<string, unknown>>;
@@ -69,6 +71,7 @@ export async function createTestApp(
   return {
     app,
     services,
+    auth,
     db,
     logs,
     async call(method, path, body, headers = {}) {
