@@ -17,6 +17,9 @@ export interface LimitSettings {
 
 export const DEFAULT_LIMITS: LimitSettings = { chatTurnsPerMinute: 30, toolCallsPerMinute: 300, deploysPerMinute: 20, chatDailyTokenBudget: 2_000_000 };
 
+/** Every limit off: for tests and benchmarks that measure something else. */
+export const NO_LIMITS: LimitSettings = { chatTurnsPerMinute: 0, toolCallsPerMinute: 0, deploysPerMinute: 0, chatDailyTokenBudget: 0 };
+
 /** The limits the environment sets (RATE_LIMIT_*, CHAT_DAILY_TOKEN_BUDGET). */
 export function limitsFromConfig(config: Config): LimitSettings {
   return {

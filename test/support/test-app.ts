@@ -9,6 +9,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_PYTHON, type Environment } from '../../src/dagster/environments.ts';
+import { NO_LIMITS } from '../../src/auth/limits.ts';
 import { createServices, type ServiceOptions, type Services } from '../../src/services.ts';
 import { freshDb, type StoreKind } from './databases.ts';
 
@@ -61,7 +62,7 @@ export async function createTestApp(
   const logger = createLogger('debug', sink);
   const environments = new Map((opts.environments ?? [writeOnlyEnvironment()]).map((e) => [e.name, e]));
   // Limits off unless a test sets them: on the real clock a busy test's count would depend on timing.
-  const limits = { chatTurnsPerMinute: 0, toolCallsPerMinute: 0, deploysPerMinute: 0, chatDailyTokenBudget: 0, ...opts.limits };
+  const limits = { ...NO_LIMITS, ...opts.limits };
   const services = createServices(db, { leaseSeconds: 30, pollMs: 200, logger, ...opts, limits, environments });
   const local = await ensureLocalPrincipal(db);
   await services.catalogRepo.upsert(manifests);
