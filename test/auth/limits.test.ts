@@ -1,12 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryKv } from '../../src/adapters/kv/memory-kv.ts';
-import { Limits } from '../../src/auth/limits.ts';
+import { DEFAULT_LIMITS, Limits, limitsFromConfig } from '../../src/auth/limits.ts';
+import { ConfigError, loadConfig } from '../../src/config.ts';
+import { mcpOptions } from '../../src/mcp-options.ts';
 import { LOCAL_PRINCIPAL } from '../../src/auth/principal.ts';
 import { AppError } from '../../src/errors.ts';
 import { flagshipSpec } from '../compile/fixtures.ts';
 import { sendTurn, scriptedModel, user } from '../chat/helpers.ts';
 import { startScriptedLlm, type ScriptedLlm } from '../support/scripted-llm.ts';
-import { mcpClient, mcpToolError, mcpToolResult } from '../support/surfaces.ts';
+import { chatToolError, mcpClient, mcpToolError, mcpToolResult } from '../support/surfaces.ts';
 import { createTestApp, writeOnlyEnvironment, type TestApp } from '../support/test-app.ts';
 
 const alice = { userId: 'alice', orgId: 'org' };
@@ -17,6 +19,17 @@ async function refusal(p: Promise<unknown>): Promise<AppError> {
   if (!(error instanceof AppError)) throw new Error(`expected an AppError, got ${String(error)}`);
   return error;
 }
+
+describe('limits in config', () => {
+  it('defaults, reads and checks the variables', () => {
+    expect(limitsFromConfig(loadConfig({}))).toEqual(DEFAULT_LIMITS);
+    expect(limitsFromConfig(loadConfig({ RATE_LIMIT_DEPLOYS_PER_MINUTE: '3', CHAT_DAILY_TOKEN_BUDGET: '0' }))).toMatchObject({ deploysPerMinute: 3, chatDailyTokenBudget: 0 });
+    expect(() => loadConfig({ RATE_LIMIT_TOOL_CALLS_PER_MINUTE: 'lots' })).toThrow(ConfigError);
+    expect(() => loadConfig({ RATE_LIMIT_TOOL_CALLS_PER_MINUTE: 'lots' })).toThrow(/RATE_LIMIT_TOOL_CALLS_PER_MINUTE/);
+    expect(mcpOptions(loadConfig({}))).toMatchObject({ maxSessionsPerPrincipal: 16, sessionIdleMs: 600_000 });
+    expect(mcpOptions(loadConfig({ MCP_MAX_SESSIONS_PER_PRINCIPAL: '4', MCP_SESSION_IDLE_SECONDS: '5' }))).toMatchObject({ maxSessionsPerPrincipal: 4, sessionIdleMs: 5000 });
+  });
+});
 
 describe('Limits', () => {
   it('counts per user in fixed minute windows and names the exact wait', async () => {
@@ -104,6 +117,19 @@ describe('rate limits on every surface', () => {
     } finally {
       await mcp.close();
     }
+  });
+
+  it('counts a chat\'s tool calls with MCP\'s, and tells the model how long to wait', async () => {
+    now = Date.parse('2026-03-01T12:10:30Z');
+    const mcp = await mcpClient(t);
+    try {
+      for (let i = 0; i < 6; i++) await mcpToolResult(mcp.client, 'list_environments', {});
+    } finally {
+      await mcp.close();
+    }
+    const error = await chatToolError(t, llm, 'limited-tools', 'list_environments', {});
+    expect(error.code).toBe('too_many_requests:tool_call');
+    expect(error.text).toContain('try again in 30 s');
   });
 
   it('counts chat turns', async () => {
