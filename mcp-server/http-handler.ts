@@ -76,7 +76,7 @@ export function createMcpHttpHandler(opts: McpHttpOptions) {
     touch(id, session);
   };
 
-  // Often enough that a session outlives its idle time by at most a quarter of it (and a minute).
+  // Often enough that a session outlives its idle time by at most a quarter of it, and by a minute at most.
   const sweep = setInterval(() => {
     const cutoff = Date.now() - idleMs;
     for (const [id, session] of sessions) if (session.lastSeen < cutoff) close(id);
