@@ -16,32 +16,71 @@ export interface McpHttpOptions {
   /** A new server for a new session: never one shared across clients. */
   newServer: (principal: Principal) => McpServer;
   logger: Logger;
+  /** A session nobody used for this long is closed (MCP_SESSION_IDLE_SECONDS). */
   idleMs?: number;
+  /** Sessions one principal may hold; a new one beyond it closes their least recently used (MCP_MAX_SESSIONS_PER_PRINCIPAL). */
+  maxSessionsPerPrincipal?: number;
 }
+
+export const DEFAULT_MCP_SESSION_IDLE_MS = 600_000;
+export const DEFAULT_MCP_SESSIONS_PER_PRINCIPAL = 16;
 
 const rpcError = (status: number, code: number, message: string) =>
   new Response(JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null }), { status, headers: { 'content-type': 'application/json' } });
+
+const principalKey = (p: Principal) => `${p.orgId}:${p.userId}`;
 
 /**
  * Streamable HTTP for /mcp, on the SDK's web-standard transport. An initialize request opens a
  * session with its own server and transport; later requests carry its Mcp-Session-Id. Sessions
  * live in this process's memory (elicitation answers arrive on later POSTs, so they need one), so
  * several instances need sticky routing on the Mcp-Session-Id header; an instance that does not
- * know a session answers 404 and the client starts a new one, as the protocol says.
+ * know a session answers 404 and the client starts a new one, as the protocol says. Each session
+ * holds a server, so they are bounded: per principal (the least recently used goes first) and by
+ * idle time.
  */
 export function createMcpHttpHandler(opts: McpHttpOptions) {
   const sessions = new Map<string, Session>();
-  const idleMs = opts.idleMs ?? 30 * 60_000;
+  /** Per principal, their session ids from least to most recently used. */
+  const byPrincipal = new Map<string, Set<string>>();
+  const idleMs = opts.idleMs ?? DEFAULT_MCP_SESSION_IDLE_MS;
+  const cap = opts.maxSessionsPerPrincipal ?? DEFAULT_MCP_SESSIONS_PER_PRINCIPAL;
+
+  const forget = (id: string) => {
+    const session = sessions.get(id);
+    if (!session) return undefined;
+    sessions.delete(id);
+    const own = byPrincipal.get(principalKey(session.principal));
+    own?.delete(id);
+    if (own?.size === 0) byPrincipal.delete(principalKey(session.principal));
+    return session;
+  };
+  const close = (id: string) => {
+    const session = forget(id);
+    if (!session) return;
+    void session.transport.close().catch(() => undefined);
+    void session.server.close().catch(() => undefined);
+  };
+  const touch = (id: string, session: Session) => {
+    session.lastSeen = Date.now();
+    const own = byPrincipal.get(principalKey(session.principal)) ?? new Set<string>();
+    own.delete(id);
+    own.add(id);
+    byPrincipal.set(principalKey(session.principal), own);
+  };
+  const open = (id: string, session: Session) => {
+    const own = byPrincipal.get(principalKey(session.principal));
+    // Oldest first: a Set keeps insertion order, and touch re-inserts.
+    while (own && own.size >= cap) close(own.values().next().value!);
+    sessions.set(id, session);
+    touch(id, session);
+  };
+
+  // Often enough that a session outlives its idle time by at most a quarter of it, and by a minute at most.
   const sweep = setInterval(() => {
     const cutoff = Date.now() - idleMs;
-    for (const [id, session] of sessions) {
-      if (session.lastSeen < cutoff) {
-        sessions.delete(id);
-        void session.transport.close();
-        void session.server.close();
-      }
-    }
-  }, Math.min(idleMs, 60_000));
+    for (const [id, session] of sessions) if (session.lastSeen < cutoff) close(id);
+  }, Math.max(10, Math.min(Math.floor(idleMs / 4), 60_000)));
   sweep.unref();
 
   const handle = async (request: Request, principal: Principal): Promise<Response> => {
@@ -51,7 +90,7 @@ export function createMcpHttpHandler(opts: McpHttpOptions) {
       if (!session) return rpcError(404, -32001, 'Session not found: start a new one with initialize.');
       // A session belongs to whoever opened it.
       if (session.principal.userId !== principal.userId) return rpcError(404, -32001, 'Session not found: start a new one with initialize.');
-      session.lastSeen = Date.now();
+      touch(sessionId, session);
       return session.transport.handleRequest(request);
     }
     if (request.method !== 'POST') return rpcError(400, -32000, 'Bad request: no Mcp-Session-Id; POST an initialize request first.');
@@ -67,12 +106,9 @@ export function createMcpHttpHandler(opts: McpHttpOptions) {
     const server = opts.newServer(principal);
     const transport: WebStandardStreamableHTTPServerTransport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
-      onsessioninitialized: (id) => {
-        sessions.set(id, { server, transport, principal, lastSeen: Date.now() });
-      },
-      onsessionclosed: (id) => {
-        sessions.delete(id);
-      },
+      onsessioninitialized: (id) => open(id, { server, transport, principal, lastSeen: Date.now() }),
+      // The client ended it (DELETE): the transport is closing itself.
+      onsessionclosed: (id) => void forget(id),
     });
     transport.onerror = (error) => opts.logger.warn({ err: error }, 'mcp transport error');
     await server.connect(transport);
@@ -85,6 +121,7 @@ export function createMcpHttpHandler(opts: McpHttpOptions) {
       clearInterval(sweep);
       await Promise.all([...sessions.values()].map((s) => s.server.close()));
       sessions.clear();
+      byPrincipal.clear();
     },
     sessionCount: () => sessions.size,
   });

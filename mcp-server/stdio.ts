@@ -11,6 +11,7 @@ import { loadEnvironments } from '../src/dagster/environments.ts';
 import { createLogger } from '../src/logger.ts';
 import { mcpOptions } from '../src/mcp-options.ts';
 import { createServices } from '../src/services.ts';
+import { limitsFromConfig } from '../src/auth/limits.ts';
 import { createMcpServer } from './create-server.ts';
 import { bridgeHeaders, stdioPrincipal } from './stdio-principal.ts';
 
@@ -25,7 +26,7 @@ async function serveStore(databaseUrl: string) {
     dataDir: config.DATA_DIR,
     defaultGraphqlUrl: config.DAGSTER_GRAPHQL_URL === 'none' ? '' : config.DAGSTER_GRAPHQL_URL,
   });
-  const services = createServices(db, { environments, logger, leaseSeconds: config.DEPLOY_LEASE_SECONDS, deployWorkers: config.DEPLOY_WORKERS, dbtManifestDir: join(config.DATA_DIR, 'dbt-manifests') });
+  const services = createServices(db, { environments, logger, leaseSeconds: config.DEPLOY_LEASE_SECONDS, deployWorkers: config.DEPLOY_WORKERS, dbtManifestDir: join(config.DATA_DIR, 'dbt-manifests'), limits: limitsFromConfig(config) });
   const principal = await stdioPrincipal({ db, keys: services.keys, apiKey: config.CONSTELLATION_API_KEY, mode: config.AUTH_MODE });
   await services.catalogRepo.upsert(loadManifests());
   // Deploys asked for here are carried out here too; leases keep it safe beside a running service.

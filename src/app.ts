@@ -38,7 +38,14 @@ export interface AppDeps {
   allowedHosts?: readonly string[];
   /** The operator token the keys CLI sends while this service holds the embedded store (see auth/operator.ts). */
   operatorToken?: string;
-  mcp?: { readOnly: boolean; groups?: ReadonlySet<ToolGroup>; approvals?: AppDomain['approvals'] };
+  mcp?: {
+    readOnly: boolean;
+    groups?: ReadonlySet<ToolGroup>;
+    approvals?: AppDomain['approvals'];
+    /** Sessions per principal and how long an idle one lives (see createMcpHttpHandler). */
+    maxSessionsPerPrincipal?: number;
+    sessionIdleMs?: number;
+  };
 }
 
 /** What anyone may read without a credential: liveness and the API's description. */
@@ -79,6 +86,8 @@ export function createApp(deps: AppDeps) {
   const mcpHandler = createMcpHttpHandler({
     newServer: (principal) => createMcpServer({ domain: deps.domain, logger: deps.logger, approvals, readOnly: mcp.readOnly, ...(mcp.groups ? { groups: mcp.groups } : {}) }, principal),
     logger: deps.logger,
+    ...(mcp.maxSessionsPerPrincipal ? { maxSessionsPerPrincipal: mcp.maxSessionsPerPrincipal } : {}),
+    ...(mcp.sessionIdleMs ? { idleMs: mcp.sessionIdleMs } : {}),
   });
   app.all('/mcp', (c) => mcpHandler(c.req.raw, c.var.principal));
 

@@ -30,7 +30,17 @@ const envSchema = z.object({
   OPENAI_MODEL: z.string().min(1).default('gpt-4.1-mini'),
   CHAT_STEP_LIMIT: z.coerce.number().int().min(1).max(100).default(16),
   CHAT_TURN_TIMEOUT_SECONDS: z.coerce.number().int().min(5).max(3600).default(600),
+  // Per user; 0 turns a limit off. Deploys count from every surface; previews do not.
+  RATE_LIMIT_CHAT_TURNS_PER_MINUTE: z.coerce.number().int().min(0).default(30),
+  RATE_LIMIT_TOOL_CALLS_PER_MINUTE: z.coerce.number().int().min(0).default(300),
+  RATE_LIMIT_DEPLOYS_PER_MINUTE: z.coerce.number().int().min(0).default(20),
+  // Chat tokens (input + output) per user per UTC day; 0: no budget.
+  CHAT_DAILY_TOKEN_BUDGET: z.coerce.number().int().min(0).default(2_000_000),
   MCP_READ_ONLY: flag,
+  // Each MCP session holds a server in memory: a principal's sessions beyond this close their
+  // least recently used one, and a session idle this long is closed (its client re-initializes).
+  MCP_MAX_SESSIONS_PER_PRINCIPAL: z.coerce.number().int().min(1).max(1000).default(16),
+  MCP_SESSION_IDLE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(600),
   MCP_TOOL_GROUPS: z
     .string()
     .regex(/^(catalog|pipelines|deploy|runs)(,(catalog|pipelines|deploy|runs))*$/, 'a comma-separated list of catalog, pipelines, deploy, runs')

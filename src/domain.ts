@@ -6,6 +6,7 @@ import type { EnvironmentService } from './dagster/environment-service.ts';
 import type { PipelineStatusService } from './dagster/pipeline-status.ts';
 import type { RunsService } from './dagster/runs-service.ts';
 import type { TriggerService } from './dagster/trigger-service.ts';
+import type { Limits } from './auth/limits.ts';
 import type { BlockService } from './pipelines/block-service.ts';
 import type { PipelineService } from './pipelines/pipeline-service.ts';
 
@@ -30,4 +31,6 @@ export interface Domain {
   status: PipelineStatusService;
   /** Pausing and resuming a pipeline's schedules and sensors. */
   triggers: TriggerService;
+  /** Rate limits per user: the tool runner counts each call (see tools/run-tool.ts). */
+  limits: Limits;
 }

@@ -11,6 +11,7 @@ import { ConfigError, loadConfig } from './config.ts';
 import { loadEnvironments } from './dagster/environments.ts';
 import { createLogger } from './logger.ts';
 import { createServices } from './services.ts';
+import { limitsFromConfig } from './auth/limits.ts';
 import { mcpOptions } from './mcp-options.ts';
 import { allowedHosts, checkListenAddress } from './listen-policy.ts';
 import { llmFromConfig } from './agent/llm.ts';
@@ -40,6 +41,7 @@ async function main() {
     chatStepLimit: config.CHAT_STEP_LIMIT,
     chatTurnTimeoutMs: config.CHAT_TURN_TIMEOUT_SECONDS * 1000,
     dbtManifestDir: join(config.DATA_DIR, 'dbt-manifests'),
+    limits: limitsFromConfig(config),
   });
   const principal = await ensureLocalPrincipal(db);
   const manifests = loadManifests();

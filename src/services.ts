@@ -9,6 +9,7 @@ import type { AppDomain } from './app-domain.ts';
 import { ApprovalRequests } from './auth/approval-requests.ts';
 import { ApiKeys } from './auth/api-keys.ts';
 import { KeyService, OperatorKeys } from './auth/key-service.ts';
+import { Limits, type LimitSettings } from './auth/limits.ts';
 import { ChatRepo } from './chat/chat-repo.ts';
 import { ChatHistory } from './chat/chat-history.ts';
 import { ChatService } from './chat/chat-service.ts';
@@ -85,6 +86,10 @@ export interface ServiceOptions {
   /** Fault injection for tests: deployments put in place without the load check, so that Dagster's own load fails after the swap. */
   uncheckedDeploy?: (deployment: DeploymentRow) => boolean;
   graphql?: GraphqlClientOptions;
+  /** Rate limits and the chat's daily token budget (defaults: DEFAULT_LIMITS). */
+  limits?: Partial<LimitSettings>;
+  /** The clock the limits' windows and days are read from (tests set it). */
+  now?: () => number;
   /** Where parsed dbt manifests are cached, by project content (see DbtManifests). */
   dbtManifestDir?: string;
 }
@@ -127,7 +132,8 @@ export function createServices(db: Db, opts: ServiceOptions): Services {
   const chatRepo = new ChatRepo(db);
   const turns = new TurnLog(kv);
   const blocks = new BlockService(blockRepo, catalog, pipelines);
-  const deployments = new DeployService({ repo: deploymentRepo, pipelines, compiler, connections, worker, locks, approvals });
+  const limits = new Limits(kv, opts.limits, opts.now);
+  const deployments = new DeployService({ repo: deploymentRepo, pipelines, compiler, connections, worker, locks, approvals, limits });
   const scopes = new PipelineScopes({ deployments: deploymentRepo, pipelines, compiler, connections });
   const runs = new RunsService({ scopes, connections });
   const domain: Domain = {
@@ -141,6 +147,7 @@ export function createServices(db: Db, opts: ServiceOptions): Services {
     environments: new EnvironmentService(connections),
     status: new PipelineStatusService({ pipelines, deployments: deploymentRepo, runs }),
     triggers: new TriggerService({ states: triggerStates, deployments: deploymentRepo, pipelines, compiler, connections }),
+    limits,
   };
   const chat = new ChatService({
     llm: opts.llm ?? null,

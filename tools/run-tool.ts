@@ -44,6 +44,11 @@ export async function runTool(tool: Tool, rawArgs: unknown, ctx: ToolContext, op
   if (opts.readOnly && !tool.annotations.readOnlyHint) {
     return failure(new AppError('forbidden:read_only', `This server is read-only: ${tool.name} changes things and is not available.`, { hint: 'Use the read-only tools, or ask an operator for a server without MCP_READ_ONLY.' }), rawArgs);
   }
+  try {
+    await ctx.domain.limits.take(ctx.principal, 'tool_call');
+  } catch (error) {
+    return failure(toAppError(error), rawArgs);
+  }
   const parsed = tool.input.safeParse(args);
   if (!parsed.success) {
     return failure(new AppError('invalid:arguments', `The arguments for ${tool.name} are invalid.`, { hint: 'Fix each issue listed and call again.', issues: fromZodIssues(parsed.error.issues) }), rawArgs);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { UIMessage } from 'ai';
+import type { UIMessage, UIMessageChunk } from 'ai';
 import type { Kv } from '../adapters/kv/kv.ts';
-import { modelInput, requestStep, runAgent, type AgentDeps, type AgentTurn, type ModelStep } from '../agent/run-agent.ts';
+import { modelInput, requestStep, runAgent, type AgentDeps, type AgentTurn, type ModelStep, type StepUsage } from '../agent/run-agent.ts';
 import type { Llm } from '../agent/llm.ts';
 import { toModelMessages } from '../agent/to-model-messages.ts';
 import type { Principal } from '../auth/principal.ts';
@@ -76,6 +76,9 @@ export class ChatService {
     const last = request.messages.at(-1);
     if (!last) throw new AppError('invalid:request', 'messages is empty.', { issues: [{ path: '/messages', message: 'send at least the new user message' }] });
     if (request.trigger === 'regenerate-message') throw new AppError('invalid:request', 'Regenerating a message is not supported here.', { hint: 'Send a new user message instead.' });
+    // After the cheap checks (a malformed request costs no turn), before anything is stored or asked.
+    await this.deps.domain.limits.checkTokenBudget(principal);
+    await this.deps.domain.limits.take(principal, 'chat_turn');
     const firstText = last.parts.flatMap((p) => (p.type === 'text' ? [p.text] : [])).join(' ');
     const title = firstText || 'New chat';
 
@@ -160,6 +163,14 @@ export class ChatService {
     return true;
   }
 
+  /** A model step's usage (see relayStep) goes to the user's daily budget; counting must not end the turn. */
+  private async countTokens(principal: Principal, chunk: UIMessageChunk): Promise<void> {
+    if (chunk.type !== 'message-metadata') return;
+    const usage = (chunk.messageMetadata as { step_usage?: StepUsage } | undefined)?.step_usage;
+    if (!usage) return;
+    await this.deps.domain.limits.addTokens(principal, (usage.inputTokens ?? 0) + (usage.outputTokens ?? 0)).catch((error: unknown) => this.deps.log.warn({ err: error }, 'could not count the chat tokens'));
+  }
+
   private async run(principal: Principal, llm: Llm, plan: TurnPlan): Promise<void> {
     const { chatId, turnId, history, newUserMessage, resolved, controller, firstStep } = plan;
     const { turns, chats, kv, log } = this.deps;
@@ -198,6 +209,7 @@ export class ChatService {
         deliver: async (chunk) => {
           await turns.append(turnId, chunk);
           saver.add(chunk);
+          await this.countTokens(principal, chunk);
         },
         onError: (error) => {
           log.warn({ err: error, chat_id: chatId, turn_id: turnId }, 'turn failed');

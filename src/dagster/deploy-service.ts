@@ -15,6 +15,7 @@ import type { ApprovalRequests } from '../auth/approval-requests.ts';
 import { callerOf, deployCall, deployNeedsApproval, refuseDestructive, requireDeployRole, type Caller, type Surface } from './policy.ts';
 import { secretIssues } from './required-secrets.ts';
 import type { WorkspaceLocks } from './workspace-lock.ts';
+import type { Limits } from '../auth/limits.ts';
 
 export interface DeployPreview {
   environment: string;
@@ -65,6 +66,7 @@ export class DeployService {
     worker: DeployWorker;
     locks: WorkspaceLocks;
     approvals: ApprovalRequests;
+    limits: Limits;
   };
 
   constructor(deps: DeployService['deps']) {
@@ -116,6 +118,8 @@ export class DeployService {
    * through once.
    */
   async request(principal: Principal, pipelineId: string, req: DeployRequest, asker: DeployAsker): Promise<DeploymentRow> {
+    // Here, not in a route: REST, MCP and the chat's tool all deploy through this. A preview does not count.
+    await this.deps.limits.take(principal, 'deploy');
     const { compiled, environment, connection } = await this.target(principal, pipelineId, req);
     requireDeployRole(principal, connection.env);
     if (!asker.personApproved && deployNeedsApproval(connection.env, callerOf(principal, asker.surface))) {
@@ -129,8 +133,8 @@ export class DeployService {
     }
     const missing = secretIssues(connection.env, compiled.view.version.spec, compiled.types);
     if (missing.length) {
-      throw new AppError('invalid:deployment', `The pipeline needs ${missing.length} secret${missing.length === 1 ? '' : 's'} that "${environment}" does not have; nothing was deployed.`, {
-        hint: 'Each issue names the secret and the block config that asks for it.',
+      throw new AppError('invalid:deployment', `The pipeline names ${missing.length} secret${missing.length === 1 ? '' : 's'} that "${environment}" does not provide; nothing was deployed.`, {
+        hint: 'Each issue names the secret, the block config that asks for it, and how to fix it.',
         issues: missing,
       });
     }

@@ -65,8 +65,9 @@ const environmentSchema = z
   .object({
     workspace_dir: z.string().min(1),
     graphql_url: z.url().nullable().default(null).describe('Dagster webserver GraphQL endpoint; null: write locations only'),
-    // "inherit": a secret counts as set when this service's own environment has it (a local
-    // Dagster started from the same shell sees the same variables).
+    // The secret names its pipelines may use (set where its Dagster runs). "inherit": the names the
+    // built-in block types declare, each counted as set when this service's own environment has it
+    // (a local Dagster started from the same shell sees the same variables); see allowedSecrets.
     secrets: z.union([z.array(z.string().regex(/^[A-Z][A-Z0-9_]*$/)), z.literal('inherit')]).default('inherit'),
     python: z.string().min(1).optional().describe('Python that runs the code locations; default: the project virtualenv'),
     // Bounded shards keep a reload short (DAGSTER.md measures 100 at 3-4 s, 500 at 13-17 s).

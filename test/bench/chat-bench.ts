@@ -15,6 +15,7 @@ import { loadManifests } from '../../src/catalog/load-manifests.ts';
 import { DEFAULT_PYTHON } from '../../src/dagster/environments.ts';
 import { createLogger } from '../../src/logger.ts';
 import { createServices } from '../../src/services.ts';
+import { NO_LIMITS } from '../../src/auth/limits.ts';
 import { strictArguments } from '../../evals/policy.ts';
 import { startScriptedLlm, type ChatRequest, type ScriptStep } from '../support/scripted-llm.ts';
 import { quantile, type Row } from './measure.ts';
@@ -265,7 +266,7 @@ async function measureChat(model: Child, clients: Child, opts: { rounds?: number
   const env = { name: 'development', workspaceDir, graphqlUrl: null, secrets: 'inherit' as const, python: DEFAULT_PYTHON, policy: { approval_required_for_model_deploys: false, allow_destructive: true } };
   // The baseline is the stock openai client (the global fetch); the service uses its own (createLlm).
   const upstream = new OpenAI({ apiKey: 'bench', baseURL: model.baseUrl, maxRetries: 0 });
-  const services = createServices(db, { environments: new Map([['development', env]]), logger, llm: createLlm({ apiKey: 'bench', baseURL: model.baseUrl, model: 'scripted', maxRetries: 0 }) });
+  const services = createServices(db, { limits: NO_LIMITS, environments: new Map([['development', env]]), logger, llm: createLlm({ apiKey: 'bench', baseURL: model.baseUrl, model: 'scripted', maxRetries: 0 }) });
   const principal = await ensureLocalPrincipal(db);
   await services.catalogRepo.upsert(loadManifests());
   const app = createApp({ domain: services.domain, logger, maxBodyBytes: 1024 * 1024, principal });

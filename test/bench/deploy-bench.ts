@@ -6,6 +6,7 @@ import type { Db } from '../../src/adapters/store/db.ts';
 import { LOCAL_PRINCIPAL } from '../../src/auth/principal.ts';
 import { loadManifests } from '../../src/catalog/load-manifests.ts';
 import { createServices } from '../../src/services.ts';
+import { NO_LIMITS } from '../../src/auth/limits.ts';
 import { flagshipSpec } from '../compile/fixtures.ts';
 import { startDagster } from '../support/dagster-server.ts';
 import { benchEnvironment, deployAndWait, reloadUntilLoaded } from './bench-dagster.ts';
@@ -22,7 +23,7 @@ export async function deployBench(db: Db, rounds = 5): Promise<Row[]> {
   writeFileSync(join(workspaceDir, 'workspace.yaml'), 'load_from: []\n');
   const dagster = await startDagster(join(workspaceDir, 'workspace.yaml'));
   const env = benchEnvironment(workspaceDir, dagster.graphqlUrl, ['SOURCE_DB_URL', 'WAREHOUSE_URL']);
-  const services = createServices(db, { environments: new Map([['development', env]]), pollMs: 50 });
+  const services = createServices(db, { limits: NO_LIMITS, environments: new Map([['development', env]]), pollMs: 50 });
   await services.catalogRepo.upsert(loadManifests());
   services.worker.start();
   const client = new DagsterGraphqlClient(dagster.graphqlUrl);

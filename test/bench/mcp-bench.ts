@@ -17,6 +17,7 @@ import { loadManifests } from '../../src/catalog/load-manifests.ts';
 import { DEFAULT_PYTHON } from '../../src/dagster/environments.ts';
 import { createLogger } from '../../src/logger.ts';
 import { createServices } from '../../src/services.ts';
+import { NO_LIMITS } from '../../src/auth/limits.ts';
 import { quantile, type Row } from './measure.ts';
 
 type Fetch = (request: Request) => Response | Promise<Response>;
@@ -119,7 +120,7 @@ export async function mcpBench(opts: { rounds?: number; perRound?: number; clien
   const workspaceDir = mkdtempSync(join(tmpdir(), 'constellation-mcp-bench-ws-'));
   const logger = createLogger('silent');
   const env = { name: 'development', workspaceDir, graphqlUrl: null, secrets: 'inherit' as const, python: DEFAULT_PYTHON, policy: { approval_required_for_model_deploys: false, allow_destructive: true } };
-  const services = createServices(db, { environments: new Map([['development', env]]), logger });
+  const services = createServices(db, { limits: NO_LIMITS, environments: new Map([['development', env]]), logger });
   const principal = await ensureLocalPrincipal(db);
   await services.catalogRepo.upsert(loadManifests());
   const app = createApp({ domain: services.domain, logger, maxBodyBytes: 1024 * 1024, principal });

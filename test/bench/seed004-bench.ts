@@ -12,6 +12,7 @@ import { DagsterLocations } from '../../src/dagster/dagster-locations.ts';
 import { DEFAULT_PYTHON, type Environment } from '../../src/dagster/environments.ts';
 import { Workspace } from '../../src/dagster/workspace.ts';
 import { createServices, type Services } from '../../src/services.ts';
+import { NO_LIMITS } from '../../src/auth/limits.ts';
 import { DBT_FIXTURE_PROJECT, SNAPSHOT_PLACES, seed004Spec, type Seed004Places } from '../compile/seed-004.ts';
 import { startDagster } from '../support/dagster-server.ts';
 import { benchEnvironment, deployAndWait, reloadUntilLoaded } from './bench-dagster.ts';
@@ -46,7 +47,7 @@ export async function seed004Bench(db: Db, rounds = 3): Promise<Row[]> {
   const env = benchEnvironment(workspaceDir, dagster.graphqlUrl, SECRETS);
   // A cache of its own: manifests parsed by an earlier bench run (same vars) would skip the parse.
   const manifestCache = join(scratch, 'dbt-manifests');
-  const services = createServices(db, { environments: new Map([['development', env]]), pollMs: 50, dbtManifestDir: manifestCache });
+  const services = createServices(db, { limits: NO_LIMITS, environments: new Map([['development', env]]), pollMs: 50, dbtManifestDir: manifestCache });
   await services.catalogRepo.upsert(loadManifests());
   services.worker.start();
   const client = new DagsterGraphqlClient(dagster.graphqlUrl);

@@ -12,6 +12,7 @@ import { DEFAULT_PYTHON, type Environment } from '../../src/dagster/environments
 import { shardName, withMember, type ShardFiles } from '../../src/dagster/shard-files.ts';
 import { Workspace } from '../../src/dagster/workspace.ts';
 import { createServices } from '../../src/services.ts';
+import { NO_LIMITS } from '../../src/auth/limits.ts';
 import { flagshipSpec } from '../compile/fixtures.ts';
 import { startDagster, type DagsterServer } from '../support/dagster-server.ts';
 import { legacyFlagshipFiles } from '../support/legacy-location.ts';
@@ -46,7 +47,7 @@ const until = async (check: () => Promise<boolean>, ms = 600_000) => {
  */
 export async function shardsBench(db: Db): Promise<Row[]> {
   ensurePythonEnv();
-  const services = createServices(db, { environments: new Map(), pollMs: 50 });
+  const services = createServices(db, { limits: NO_LIMITS, environments: new Map(), pollMs: 50 });
   await services.catalogRepo.upsert(loadManifests());
   // 100 flagship pipelines, each its own pipeline with its own slug, compiled once.
   const components: CompiledPipeline[] = [];
@@ -130,7 +131,7 @@ async function deployRows(db: Db, components: CompiledPipeline[], ids: string[],
   const dagster = await startDagster(join(dir, 'workspace.yaml'));
   const env = environment(dir, dagster.graphqlUrl);
   const workspace = new Workspace(env);
-  const services = createServices(db, { environments: new Map([['development', env]]), pollMs: 50 });
+  const services = createServices(db, { limits: NO_LIMITS, environments: new Map([['development', env]]), pollMs: 50 });
   services.worker.start();
   const locations = new DagsterLocations(new DagsterGraphqlClient(dagster.graphqlUrl));
   try {

@@ -19,13 +19,13 @@ describe('deploy requests', () => {
   const create = async (name: string, spec = flagshipSpec()) => (await t.call('POST', '/v1/pipelines', { ...spec, name })).body.id as string;
   const settled = (id: string) => until(async () => (await t.call('GET', `/v1/deployments/${id}`)).body, (d) => !['pending', 'in_progress'].includes(d.status), 30_000, 50);
 
-  it('refuses an environment that lacks a secret the pipeline needs, naming the secret and the block config', async () => {
+  it('refuses an environment that does not provide a secret the pipeline names, naming the secret and the block config', async () => {
     const id = await create('needs warehouse');
     const res = await t.call('POST', `/v1/pipelines/${id}/deployments`, { environment: 'production' });
     expect(res.status).toBe(400);
     expect(res.body.error.code).toBe('invalid:deployment');
     expect(res.body.error.issues).toEqual([
-      expect.objectContaining({ code: 'missing_secret', path: '/blocks/1/config/connection_secret', message: 'secret WAREHOUSE_URL is not set in environment "production"' }),
+      expect.objectContaining({ code: 'secret_not_allowed', path: '/blocks/1/config/connection_secret', message: 'secret WAREHOUSE_URL is not one environment "production" allows its pipelines to use' }),
     ]);
     expect((await t.call('GET', `/v1/pipelines/${id}/deployments`)).body.deployments).toEqual([]);
   });

@@ -5,18 +5,18 @@ import { CallToolResultSchema, type CallToolResult } from '@modelcontextprotocol
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMcpServer } from '../../mcp-server/create-server.ts';
-import { LOCAL_PRINCIPAL } from '../../src/auth/principal.ts';
 import { createLogger } from '../../src/logger.ts';
 import { TOOLS } from '../../tools/index.ts';
 import { inputJsonSchema } from '../../tools/json-schema.ts';
 import { fromSchema, materialise, mutated, type FuzzContext } from '../routes/fuzz-arbitraries.ts';
 import { expectNoLeak, smallSpec, storeCounts } from '../routes/hostile.ts';
-import { createTestApp, writeOnlyEnvironment, type TestApp } from '../support/test-app.ts';
+import { as, createTestApp, writeOnlyEnvironment, type TestApp } from '../support/test-app.ts';
 
 // Every tool in tools/index.ts (a new tool joins by being listed there), called through the SDK's
 // client over an in-memory transport with arguments shaped by its own input schema and by
 // known-good examples, NULs, lone surrogates, huge integers, deep nesting, quotes and long strings
-// among the leaves. Each answer is a tool result (never a protocol error), never `internal`,
+// among the leaves, as the principal an API key speaks for with authentication required (in
+// memory, as HTTP would refuse to serialize the deepest arguments). Each answer is a tool result (never a protocol error), never `internal`,
 // never a stack trace or the store's words, and a refusal changes nothing.
 
 const RUNS_PER_TOOL = 10;
@@ -38,8 +38,10 @@ describe(`fuzzing every tool's input (seed ${SEED}; replay with FUZZ_SEED=${SEED
   }
 
   beforeAll(async () => {
-    t = await createTestApp('pglite', { environments: [writeOnlyEnvironment('development', { secrets: ['SOURCE_DB_URL', 'WAREHOUSE_URL'] })] });
-    server = createMcpServer({ domain: t.services.domain, logger: createLogger('silent'), approvals: t.services.approvals, readOnly: false }, LOCAL_PRINCIPAL);
+    t = await createTestApp('pglite', { authMode: 'required', environments: [writeOnlyEnvironment('development', { secrets: ['SOURCE_DB_URL', 'WAREHOUSE_URL'] })] });
+    const { key } = await t.issueKey({ org: 'fuzz', user: 'fuzzer', role: 'admin' });
+    const principal = await t.auth.authenticate(as(key).authorization);
+    server = createMcpServer({ domain: t.services.domain, logger: createLogger('silent'), approvals: t.services.approvals, readOnly: false }, principal);
     const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
     await server.connect(serverSide);
     client = new Client({ name: 'fuzz', version: '1.0.0' });

@@ -2,11 +2,12 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scriptedModel, user } from '../chat/helpers.ts';
 import { startScriptedLlm, type ScriptedLlm } from '../support/scripted-llm.ts';
-import { createTestApp, writeOnlyEnvironment, type TestApp } from '../support/test-app.ts';
+import { as, createTestApp, writeOnlyEnvironment, type TestApp } from '../support/test-app.ts';
 import { encodeHostile, fromSchema, hostileLeaf, hostileString, mutated, toJsonText, type FuzzContext } from './fuzz-arbitraries.ts';
 import { expectNoLeak, smallSpec, storeCounts } from './hostile.ts';
 
-// Every route /openapi.json lists (a new route joins by being declared), fed bodies, path and
+// Every route /openapi.json lists (a new route joins by being declared), called with
+// authentication required and an API key (so the fuzz reaches past the door), fed bodies, path and
 // query values shaped by its own schema and by known-good examples, with NULs, lone surrogates,
 // huge integers, deep nesting, quotes and long strings among the leaves. No answer may be a 500,
 // carry a stack trace or the store's own words, or follow a refusal with a changed store.
@@ -31,35 +32,38 @@ describe(`fuzzing every REST route (seed ${SEED}; replay with FUZZ_SEED=${SEED})
   let llm: ScriptedLlm;
   let doc: Record<string, any>;
   const ids = { pipeline: '', block: '', block2: '', edge: '', deployment: '' };
+  let credential: Record<string, string> = {};
+  const call = (method: string, path: string, body?: unknown) => t.call(method, path, body, credential);
   const CHAT = 'fuzz-chat';
 
   /** The rows the routes act on; made again after a fuzzed DELETE removes one. */
   async function ensureFixtures() {
-    if (!ids.pipeline || (await t.call('GET', `/v1/pipelines/${ids.pipeline}`)).status === 404) {
-      const created = await t.call('POST', '/v1/pipelines', smallSpec(`fuzz ${Date.now()}-${Math.random()}`));
+    if (!ids.pipeline || (await call('GET', `/v1/pipelines/${ids.pipeline}`)).status === 404) {
+      const created = await call('POST', '/v1/pipelines', smallSpec(`fuzz ${Date.now()}-${Math.random()}`));
       ids.pipeline = created.body.id;
-      const deployed = await t.call('POST', `/v1/pipelines/${ids.pipeline}/deployments`, { environment: 'development' });
+      const deployed = await call('POST', `/v1/pipelines/${ids.pipeline}/deployments`, { environment: 'development' });
       ids.deployment = deployed.body.id;
     }
     for (const key of ['block', 'block2'] as const) {
-      if (!ids[key] || (await t.call('GET', `/v1/blocks/${ids[key]}`)).status === 404) {
-        ids[key] = (await t.call('POST', '/v1/blocks', { block_type: 'postgres_incremental_extract', name: `Extract ${key}`, config: { table: 'public.orders' } })).body.id;
+      if (!ids[key] || (await call('GET', `/v1/blocks/${ids[key]}`)).status === 404) {
+        ids[key] = (await call('POST', '/v1/blocks', { block_type: 'postgres_incremental_extract', name: `Extract ${key}`, config: { table: 'public.orders' } })).body.id;
       }
     }
-    if (!ids.edge || (await t.call('GET', `/v1/edges/${ids.edge}`)).status === 404) {
-      const load = (await t.call('POST', '/v1/blocks', { block_type: 'clickhouse_replacing_merge_tree_load', name: 'Load', config: { table: 'orders', order_by: ['id'] } })).body.id;
-      ids.edge = (await t.call('POST', '/v1/edges', { source_block_id: ids.block, source_port: 'rows', target_block_id: load, target_port: 'rows' })).body.id;
+    if (!ids.edge || (await call('GET', `/v1/edges/${ids.edge}`)).status === 404) {
+      const load = (await call('POST', '/v1/blocks', { block_type: 'clickhouse_replacing_merge_tree_load', name: 'Load', config: { table: 'orders', order_by: ['id'] } })).body.id;
+      ids.edge = (await call('POST', '/v1/edges', { source_block_id: ids.block, source_port: 'rows', target_block_id: load, target_port: 'rows' })).body.id;
     }
-    if ((await t.call('GET', `/v1/chats/${CHAT}`)).status === 404) {
+    if ((await call('GET', `/v1/chats/${CHAT}`)).status === 404) {
       llm.script([{ text: 'Hello.' }]);
-      await (await t.app.request('/v1/chat', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id: CHAT, messages: [user('m1', 'hi')], trigger: 'submit-message' }) })).text();
+      await (await t.app.request('/v1/chat', { method: 'POST', headers: { 'content-type': 'application/json', ...credential }, body: JSON.stringify({ id: CHAT, messages: [user('m1', 'hi')], trigger: 'submit-message' }) })).text();
     }
   }
 
   beforeAll(async () => {
     llm = await startScriptedLlm();
-    t = await createTestApp('pglite', { llm: scriptedModel(llm), environments: [writeOnlyEnvironment('development', { secrets: ['SOURCE_DB_URL', 'WAREHOUSE_URL'] })] });
-    doc = (await t.call('GET', '/openapi.json')).body;
+    t = await createTestApp('pglite', { authMode: 'required', llm: scriptedModel(llm), environments: [writeOnlyEnvironment('development', { secrets: ['POSTGRES_URL', 'CLICKHOUSE_URL'] })] });
+    credential = as((await t.issueKey({ org: 'fuzz', user: 'fuzzer', role: 'admin' })).key);
+    doc = (await call('GET', '/openapi.json')).body;
     await ensureFixtures();
   });
   afterAll(async () => {
@@ -125,6 +129,8 @@ describe(`fuzzing every REST route (seed ${SEED}; replay with FUZZ_SEED=${SEED})
       expect(paths).toContain(expected);
     }
     expect(paths.length).toBeGreaterThanOrEqual(40);
+    // The key got through the door: every fixture the fuzz aims at exists.
+    expect(ids).toEqual({ pipeline: expect.any(String), block: expect.any(String), block2: expect.any(String), edge: expect.any(String), deployment: expect.any(String) });
   });
 
   it(`no route answers 500, a stack trace or the store's words; a refusal changes nothing (${RUNS_PER_ROUTE} runs a route)`, async () => {
@@ -135,7 +141,7 @@ describe(`fuzzing every REST route (seed ${SEED}; replay with FUZZ_SEED=${SEED})
         fc.asyncProperty(requests(op), async ({ url, body }) => {
           runs++;
           const before = await storeCounts(t.db);
-          const res = await t.app.request(url, { method: op.method, headers: { 'content-type': 'application/json' }, ...(body !== undefined ? { body } : {}) });
+          const res = await t.app.request(url, { method: op.method, headers: { 'content-type': 'application/json', ...credential }, ...(body !== undefined ? { body } : {}) });
           const text = await res.text();
           const what = `${op.method} ${url.slice(0, 300)} ${body?.slice(0, 300) ?? ''} → ${res.status} ${text.slice(0, 500)}`;
           if (res.status >= 500) expect(JSON.parse(text).error.code, what).toMatch(DESIGNED_5XX);

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import type { Db } from '../../src/adapters/store/db.ts';
-import { createApp } from '../../src/app.ts';
+import { createApp, type AppDeps } from '../../src/app.ts';
 import { ensureLocalPrincipal, type PrincipalKind, type Role } from '../../src/auth/principal.ts';
 import { Authenticator, type AuthMode, type CredentialVerifier } from '../../src/auth/authenticate.ts';
 import { loadManifests } from '../../src/catalog/load-manifests.ts';
@@ -9,12 +9,15 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_PYTHON, type Environment } from '../../src/dagster/environments.ts';
+import { NO_LIMITS } from '../../src/auth/limits.ts';
 import { createServices, type ServiceOptions, type Services } from '../../src/services.ts';
 import { freshDb, type StoreKind } from './databases.ts';
 
 export interface TestApp {
   app: ReturnType<typeof createApp>;
   services: Services;
+  /** What the app asks who a request is (for surfaces tested without HTTP, e.g. MCP in memory). */
+  auth: Authenticator;
   db: Db;
   /** Log lines the app wrote, parsed. */
   logs: Array<Record<string, unknown>>;
@@ -46,7 +49,7 @@ export function writeOnlyEnvironment(name = 'development', overrides: Partial<En
 
 export async function createTestApp(
   kind: StoreKind = 'pglite',
-  opts: { maxBodyBytes?: number; environments?: Environment[]; authMode?: AuthMode; /** Bearer JWTs, checked with the test's store. */ jwt?: (db: Db) => CredentialVerifier } & Omit<Partial<ServiceOptions>, 'environments'> = {},
+  opts: { maxBodyBytes?: number; environments?: Environment[]; authMode?: AuthMode; mcp?: AppDeps['mcp']; /** Bearer JWTs, checked with the test's store. */ jwt?: (db: Db) => CredentialVerifier } & Omit<Partial<ServiceOptions>, 'environments'> = {},
 ): Promise<TestApp> {
   const db = await freshDb(kind);
   const logs: Array<Record<string, unknown>> = [];
@@ -58,16 +61,19 @@ export async function createTestApp(
   });
   const logger = createLogger('debug', sink);
   const environments = new Map((opts.environments ?? [writeOnlyEnvironment()]).map((e) => [e.name, e]));
-  const services = createServices(db, { leaseSeconds: 30, pollMs: 200, logger, ...opts, environments });
+  // Limits off unless a test sets them: on the real clock a busy test's count would depend on timing.
+  const limits = { ...NO_LIMITS, ...opts.limits };
+  const services = createServices(db, { leaseSeconds: 30, pollMs: 200, logger, ...opts, limits, environments });
   const local = await ensureLocalPrincipal(db);
   await services.catalogRepo.upsert(manifests);
   const jwt = opts.jwt?.(db);
   const auth = new Authenticator({ mode: opts.authMode ?? 'local', keys: services.keys, local, ...(jwt ? { jwt } : {}) });
-  const app = createApp({ domain: services.domain, logger, maxBodyBytes: opts.maxBodyBytes ?? 1024 * 1024, auth });
+  const app = createApp({ domain: services.domain, logger, maxBodyBytes: opts.maxBodyBytes ?? 1024 * 1024, auth, ...(opts.mcp ? { mcp: opts.mcp } : {}) });
   services.worker.start();
   return {
     app,
     services,
+    auth,
     db,
     logs,
     async call(method, path, body, headers = {}) {

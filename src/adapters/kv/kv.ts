@@ -11,6 +11,11 @@ export interface Kv {
   get(key: string): Promise<string | null>;
   set(key: string, value: string, ttlSeconds?: number): Promise<void>;
   del(key: string): Promise<void>;
+  /**
+   * Adds `by` (default 1) to the counter at `key` atomically and returns its new value; a new
+   * counter expires after `ttlSeconds` (Redis: INCRBY, then EXPIRE NX).
+   */
+  incr(key: string, ttlSeconds: number, by?: number): Promise<number>;
   /** Sets expiry on an existing key (list or value). */
   expire(key: string, ttlSeconds: number): Promise<void>;
   publish(channel: string, message: string): Promise<void>;

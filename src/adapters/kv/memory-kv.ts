@@ -44,6 +44,17 @@ export class MemoryKv implements Kv {
     this.values.set(key, { value, ...(ttlSeconds ? { expires: Date.now() + ttlSeconds * 1000 } : {}) });
   }
 
+  async incr(key: string, ttlSeconds: number, by = 1): Promise<number> {
+    this.sweepWhenDue();
+    const entry = this.live(key);
+    if (entry && typeof entry.value === 'string') {
+      entry.value = String(Number(entry.value) + by);
+      return Number(entry.value);
+    }
+    this.values.set(key, { value: String(by), expires: Date.now() + ttlSeconds * 1000 });
+    return by;
+  }
+
   async del(key: string): Promise<void> {
     this.values.delete(key);
   }
