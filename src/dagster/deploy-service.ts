@@ -1,4 +1,5 @@
 import type { Principal } from '../auth/principal.ts';
+import { requireRole } from '../auth/roles.ts';
 import type { CompileService } from '../compile/compile-service.ts';
 import { AppError, notFound } from '../errors.ts';
 import type { PipelineService } from '../pipelines/pipeline-service.ts';
@@ -100,6 +101,7 @@ export class DeployService {
   }
 
   async request(principal: Principal, pipelineId: string, req: DeployRequest): Promise<DeploymentRow> {
+    requireRole(principal, 'deploy', 'Deploying a pipeline');
     const { compiled, environment, connection } = await this.target(principal, pipelineId, req);
     const missing = secretIssues(connection.env, compiled.view.version.spec, compiled.types);
     if (missing.length) {
@@ -146,6 +148,7 @@ export class DeployService {
    * whose policy forbids destructive tools.
    */
   async deletePipeline(principal: Principal, pipelineId: string, by: Caller): Promise<void> {
+    requireRole(principal, 'edit', 'Deleting a pipeline');
     await this.deps.pipelines.require(principal, pipelineId);
     const deployedTo = (await this.deps.repo.environmentsOf(pipelineId)).map(({ environment }) => this.deps.connections.get(environment)?.env);
     refuseDestructive(by, deployedTo, 'Deleting this pipeline', 'A person can delete it through the REST API or the UI.');
@@ -159,7 +162,7 @@ export class DeployService {
    * is asked to reload; if it does not answer, the workspace.yaml it reads no longer has the
    * pipeline either way.
    */
-  async undeploy(principal: Principal, pipelineId: string): Promise<void> {
+  private async undeploy(principal: Principal, pipelineId: string): Promise<void> {
     await this.deps.pipelines.require(principal, pipelineId);
     const environments = new Set((await this.deps.repo.environmentsOf(pipelineId)).map((e) => e.environment));
     for (const environment of environments) {

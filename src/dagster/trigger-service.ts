@@ -1,4 +1,5 @@
 import type { Principal } from '../auth/principal.ts';
+import { requireRole } from '../auth/roles.ts';
 import type { CompileService } from '../compile/compile-service.ts';
 import { AppError } from '../errors.ts';
 import type { PipelineService } from '../pipelines/pipeline-service.ts';
@@ -40,6 +41,7 @@ export class TriggerService {
 
   /** Pauses (`paused`) or resumes the pipeline's triggers in `environment`, or in every environment it is deployed to. */
   async set(principal: Principal, pipelineId: string, paused: boolean, opts: { environment?: string | undefined } = {}): Promise<TriggerStatesView> {
+    requireRole(principal, 'run', paused ? "Pausing a pipeline's schedules and sensors" : "Resuming a pipeline's schedules and sensors");
     await this.deps.pipelines.require(principal, pipelineId);
     const environments = opts.environment
       ? [this.deps.connections.require(opts.environment).env.name]
