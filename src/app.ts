@@ -9,6 +9,8 @@ import { dagsterRoutes } from './routes/dagster.ts';
 import { deploymentRoutes } from './routes/deployments.ts';
 import { backfillRoutes } from './routes/backfills.ts';
 import { triggerRoutes } from './routes/triggers.ts';
+import { auditRoutes } from './routes/audit.ts';
+import { auditWrites } from './routes/audit-writes.ts';
 import { healthRoutes } from './routes/health.ts';
 import { authenticate, except, guardInputs, limitBodies, requestContext, requireJsonBodies } from './routes/middleware.ts';
 import { Authenticator } from './auth/authenticate.ts';
@@ -59,6 +61,7 @@ export function createApp(deps: AppDeps) {
   app.use('*', except(['/mcp'], originGuard(allowedHosts)));
   const auth = deps.auth ?? new Authenticator({ mode: 'local', keys: deps.domain.keys, local: deps.principal ?? LOCAL_PRINCIPAL });
   app.use('*', authenticate(auth, PUBLIC_PATHS));
+  app.use('*', except(['/mcp'], auditWrites(deps.domain.audit)));
   app.use('*', limitBodies(deps.maxBodyBytes));
   app.use('*', except(['/mcp'], requireJsonBodies()));
   app.use('*', except(['/mcp'], guardInputs()));
@@ -80,6 +83,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', backfillRoutes(deps.domain));
   app.route('/', chatRoutes(deps.domain));
   app.route('/', dagsterRoutes(deps.domain));
+  app.route('/', auditRoutes(deps.domain));
 
   app.doc31('/openapi.json', {
     openapi: '3.1.0',

@@ -1,3 +1,4 @@
+import type { AuditLog } from './auth/audit-log.ts';
 import type { BackfillService } from './dagster/backfill-service.ts';
 import type { CatalogService } from './catalog/catalog-service.ts';
 import type { CompileService } from './compile/compile-service.ts';
@@ -30,4 +31,6 @@ export interface Domain {
   status: PipelineStatusService;
   /** Pausing and resuming a pipeline's schedules and sensors. */
   triggers: TriggerService;
+  /** Where every state-changing action is recorded (the tool runner writes a tool call's entry). */
+  audit: AuditLog;
 }

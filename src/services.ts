@@ -8,6 +8,7 @@ import { StoreHealth } from './adapters/store/store-health.ts';
 import type { AppDomain } from './app-domain.ts';
 import { ApprovalTokens } from './auth/approvals.ts';
 import { ApiKeys } from './auth/api-keys.ts';
+import { AuditLog } from './auth/audit-log.ts';
 import { ChatRepo } from './chat/chat-repo.ts';
 import { ChatHistory } from './chat/chat-history.ts';
 import { ChatService } from './chat/chat-service.ts';
@@ -140,6 +141,7 @@ export function createServices(db: Db, opts: ServiceOptions): Services {
     environments: new EnvironmentService(connections),
     status: new PipelineStatusService({ pipelines, deployments: deploymentRepo, runs }),
     triggers: new TriggerService({ states: triggerStates, deployments: deploymentRepo, pipelines, compiler, connections }),
+    audit: new AuditLog(db, logger),
   };
   const chat = new ChatService({
     llm: opts.llm ?? null,

@@ -5,6 +5,7 @@ import { createTestApp, type TestApp } from '../support/test-app.ts';
 
 const ROUTES: Record<string, string[]> = {
   '/health': ['get'],
+  '/v1/audit': ['get'],
   '/v1/block-types': ['get'],
   '/v1/block-types/{ref}': ['get'],
   '/v1/blocks': ['get', 'post'],

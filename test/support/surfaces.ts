@@ -3,7 +3,7 @@ import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { expect } from 'vitest';
 import { createMcpServer } from '../../mcp-server/create-server.ts';
-import { LOCAL_PRINCIPAL } from '../../src/auth/principal.ts';
+import { LOCAL_PRINCIPAL, type Principal } from '../../src/auth/principal.ts';
 import { createLogger } from '../../src/logger.ts';
 import { sendTurn, toolParts, user } from '../chat/helpers.ts';
 import type { ScriptedLlm } from './scripted-llm.ts';
@@ -33,9 +33,9 @@ export async function restError(t: TestApp, method: string, path: string, body?:
   return { status: res.status, code, message, ...(hint ? { hint } : {}) };
 }
 
-/** A real MCP client over the SDK's in-memory transport, to a fresh server over the app's domain. */
-export async function mcpClient(t: TestApp): Promise<{ client: Client; close(): Promise<void> }> {
-  const server = createMcpServer({ domain: t.services.domain, logger: createLogger('silent'), approvals: t.services.approvals, readOnly: false }, LOCAL_PRINCIPAL);
+/** A real MCP client over the SDK's in-memory transport, to a fresh server over the app's domain, acting as `principal`. */
+export async function mcpClient(t: TestApp, principal: Principal = LOCAL_PRINCIPAL): Promise<{ client: Client; close(): Promise<void> }> {
+  const server = createMcpServer({ domain: t.services.domain, logger: createLogger('silent'), approvals: t.services.approvals, readOnly: false }, principal);
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
   await server.connect(serverSide);
   const client = new Client({ name: 'surfaces-test', version: '1.0.0' });
@@ -69,9 +69,9 @@ export async function mcpToolError(client: Client, name: string, args: Record<st
  * The error a chat turn showed for a tool call the (scripted) model made, read with the `ai`
  * package's own reader, and its whole text.
  */
-export async function chatToolError(t: TestApp, llm: ScriptedLlm, chatId: string, name: string, args: Record<string, unknown>): Promise<SeenError & { text: string }> {
+export async function chatToolError(t: TestApp, llm: ScriptedLlm, chatId: string, name: string, args: Record<string, unknown>, headers?: Record<string, string>): Promise<SeenError & { text: string }> {
   llm.script([{ toolCalls: [{ name, arguments: JSON.stringify(args), id: `call_${chatId}` }] }, { text: 'Reported.' }]);
-  const turn = await sendTurn(t, chatId, [user(`${chatId}-u1`, `please ${name}`)]);
+  const turn = await sendTurn(t, chatId, [user(`${chatId}-u1`, `please ${name}`)], undefined, headers);
   if (turn.error) throw turn.error;
   const part = toolParts(turn.message).find((p) => p.toolCallId === `call_${chatId}`);
   if (part?.state !== 'output-error') throw new Error(`${name} did not fail in chat: ${JSON.stringify(part)}`);
