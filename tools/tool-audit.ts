@@ -3,8 +3,8 @@ import { toolProvenance } from '../src/auth/audit-log.ts';
 import type { ToolOutcome } from './run-tool.ts';
 import type { Tool, ToolContext } from './tool.ts';
 
-/** The arguments that say what a call acts on (ids, environment, version, partition), not what it sends. */
-const TARGET_KEY = /(^|_)id$|^environment$|^version$|^partition$|^paused$/;
+/** The arguments that say what a call acts on (ids, environment, version, partition, a trigger's state), not what it sends. */
+const TARGET_KEY = /(^|_)id$|^environment$|^version$|^partition$|^state$/;
 
 /** What the audit log keeps of a tool call that may change something. */
 export function toolAuditEntry(tool: Tool, rawArgs: unknown, ctx: ToolContext, outcome: ToolOutcome): AuditEntry {

@@ -1,18 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mcpClient, mcpToolResult } from '../support/surfaces.ts';
+import { smallSpec } from '../routes/hostile.ts';
 import { as, createTestApp, type TestApp } from '../support/test-app.ts';
 
 // The audit log: every state-changing REST request and tool call, who made it, through which
 // surface, with what outcome and provenance; read by an org's admins through GET /v1/audit.
 
-const spec = (name: string) => ({
-  name,
-  blocks: [
-    { id: 'extract', type: 'postgres_incremental_extract', config: { table: 'public.orders' } },
-    { id: 'load', type: 'clickhouse_replacing_merge_tree_load@1', config: { table: 'orders', order_by: ['id'] } },
-  ],
-  edges: [{ from: { block: 'extract', port: 'rows' }, to: { block: 'load', port: 'rows' } }],
-});
+/** A small valid spec (extract → load). */
+const spec = (name: string) => smallSpec(name);
 
 describe('audit log', () => {
   let t: TestApp;
