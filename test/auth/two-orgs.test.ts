@@ -306,6 +306,40 @@ describe('two orgs and an anonymous caller', () => {
       expect(part!.errorText, tool.name).toMatch(/^Error not_found:/);
     }
   }, 60_000);
+  it("B cannot answer A's approvals: not A's chat approval, not A's confirmation token", async () => {
+    // A's model asks to delete A's pipeline: the chat pauses for A's yes.
+    llm.script([{ toolCalls: [{ name: 'delete_pipeline', arguments: JSON.stringify({ pipeline_id: A.pipeline }), id: 'call_a_delete' }] }]);
+    const first = user('a-del-1', 'delete it');
+    const asked = await sendTurn(t, 'a-approvals', [first], undefined, as(a.key));
+    const assistant = asked.message!;
+    const part = toolParts(assistant).find((p) => p.toolCallId === 'call_a_delete')!;
+    expect(part.state).toBe('approval-requested');
+    const approved = { ...assistant, parts: assistant.parts.map((p: any) => (p.toolCallId === 'call_a_delete' ? { ...p, state: 'approval-responded', approval: { id: part.approval.id, approved: true } } : p)) };
+    const answer = await t.call('POST', '/v1/chat', { id: 'a-approvals', messages: [first, approved], trigger: 'submit-message', messageId: assistant.id }, as(b.key));
+    expect(answer.status).toBe(404);
+    expect(answer.body.error.code).toBe('not_found:chat');
+    expectNothingOfA(JSON.stringify(answer.body), 'B answering A\'s approval', 'a-approvals');
+
+    // A's confirmation token for a gated call is A's alone: B repeating the call with it is asked again.
+    const mcpA = await mcpClient(t, principalOf(a));
+    const mcpB = await mcpClient(t, principalOf(b));
+    try {
+      const args = { pipeline_id: A.pipeline, run_id: A.run };
+      const issued = (await mcpA.client.callTool({ name: 'terminate_run', arguments: args })) as CallToolResult;
+      const token = /"confirmation_token": "([^"]+)"/.exec((issued.content as Array<{ text: string }>)[0]!.text)?.[1];
+      expect(token).toBeDefined();
+      const replayed = (await mcpB.client.callTool({ name: 'terminate_run', arguments: { ...args, confirmation_token: token } })) as CallToolResult;
+      const text = (replayed.content as Array<{ text: string }>)[0]!.text;
+      expect(text).not.toMatch(/^Error not_found:run/); // it did not get past the approval to Dagster
+      expect(text).toMatch(/^Needs confirmation|^Error not_found:pipeline/);
+      expectNothingOfA(text, 'B replaying A\'s token', JSON.stringify(args));
+    } finally {
+      await mcpA.close();
+      await mcpB.close();
+    }
+    // The pipeline is still A's.
+    expect((await t.call('GET', `/v1/pipelines/${A.pipeline}`, undefined, as(a.key))).status).toBe(200);
+  });
 });
 
 describe('roles, alike on REST, MCP and chat', () => {
