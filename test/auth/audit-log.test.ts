@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { scriptedModel, sendTurn, toolParts, user } from '../chat/helpers.ts';
+import { startScriptedLlm, type ScriptedLlm } from '../support/scripted-llm.ts';
 import { mcpClient, mcpToolResult } from '../support/surfaces.ts';
 import { smallSpec } from '../routes/hostile.ts';
 import { as, createTestApp, type TestApp } from '../support/test-app.ts';
@@ -11,16 +13,21 @@ const spec = (name: string) => smallSpec(name);
 
 describe('audit log', () => {
   let t: TestApp;
+  let llm: ScriptedLlm;
   let admin: { key: string; orgId: string; userId: string };
   let viewer: { key: string; orgId: string; userId: string };
   let other: { key: string; orgId: string; userId: string };
   beforeAll(async () => {
-    t = await createTestApp('pglite', { authMode: 'required' });
+    llm = await startScriptedLlm();
+    t = await createTestApp('pglite', { authMode: 'required', llm: scriptedModel(llm) });
     admin = await t.issueKey({ org: 'audit-a', user: 'ada' });
     viewer = await t.issueKey({ org: 'audit-a', user: 'vic', role: 'viewer' });
     other = await t.issueKey({ org: 'audit-b', user: 'bob' });
   });
-  afterAll(() => t.close());
+  afterAll(async () => {
+    await t.close();
+    await llm.close();
+  });
 
   const entries = async (key: string, query = '') => {
     const res = await t.call('GET', `/v1/audit${query}`, undefined, as(key));
@@ -51,6 +58,25 @@ describe('audit log', () => {
     } finally {
       await mcp.close();
     }
+  });
+
+  it('records a chat turn (REST) and the tool calls its model makes (chat), with the chat and tool call ids', async () => {
+    const pipeline = (await t.call('POST', '/v1/pipelines', spec('Audited in chat'), as(admin.key))).body;
+    llm.script([{ toolCalls: [{ name: 'set_trigger_state', arguments: JSON.stringify({ pipeline_id: pipeline.id, state: 'paused' }), id: 'call_audit' }] }, { text: 'Done.' }]);
+    const turn = await sendTurn(t, 'audit-chat', [user('au-1', 'pause it')], undefined, as(admin.key));
+    expect(toolParts(turn.message)[0]).toMatchObject({ toolCallId: 'call_audit' });
+    // The turn's request and its tool call are recorded as each ends: find them by action, not by order.
+    const recent = (await entries(admin.key)).slice(0, 2);
+    const posted = recent.find((e) => e.surface === 'rest');
+    const toolCall = recent.find((e) => e.surface === 'chat');
+    expect(posted).toMatchObject({ surface: 'rest', action: 'POST /v1/chat', actor_kind: 'person', outcome: 'ok' });
+    expect(toolCall).toMatchObject({
+      surface: 'chat',
+      actor_kind: 'agent',
+      action: 'set_trigger_state',
+      target: { pipeline_id: pipeline.id, state: 'paused' },
+      provenance: { chat_id: 'audit-chat', tool_call_id: 'call_audit' },
+    });
   });
 
   it('pages newest first with limit and before', async () => {
