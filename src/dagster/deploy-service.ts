@@ -95,7 +95,7 @@ export class DeployService {
   }
 
   private async against(principal: Principal, pipelineId: string, compiled: CompiledVersion, environment: string) {
-    const live = await this.deps.repo.inPlace(pipelineId, environment);
+    const live = await this.deps.repo.inPlace(principal.orgId, pipelineId, environment);
     const liveFiles = live ? (await this.deps.compiler.compileDeployed(principal, pipelineId, live.version)).files : {};
     return { live, changes: filesDiff(liveFiles, compiled.files) };
   }
@@ -150,7 +150,7 @@ export class DeployService {
   async deletePipeline(principal: Principal, pipelineId: string, by: Caller): Promise<void> {
     requireRole(principal, 'edit', 'Deleting a pipeline');
     await this.deps.pipelines.require(principal, pipelineId);
-    const deployedTo = (await this.deps.repo.environmentsOf(pipelineId)).map(({ environment }) => this.deps.connections.get(environment)?.env);
+    const deployedTo = (await this.deps.repo.environmentsOf(principal.orgId, pipelineId)).map(({ environment }) => this.deps.connections.get(environment)?.env);
     refuseDestructive(by, deployedTo, 'Deleting this pipeline', 'A person can delete it through the REST API or the UI.');
     await this.undeploy(principal, pipelineId);
     await this.deps.pipelines.delete(principal, pipelineId);
@@ -164,7 +164,7 @@ export class DeployService {
    */
   private async undeploy(principal: Principal, pipelineId: string): Promise<void> {
     await this.deps.pipelines.require(principal, pipelineId);
-    const environments = new Set((await this.deps.repo.environmentsOf(pipelineId)).map((e) => e.environment));
+    const environments = new Set((await this.deps.repo.environmentsOf(principal.orgId, pipelineId)).map((e) => e.environment));
     for (const environment of environments) {
       const connection = this.deps.connections.get(environment);
       if (!connection) continue;
