@@ -3,6 +3,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PUBLIC_PATHS } from '../../src/app.ts';
 import type { Principal, Role } from '../../src/auth/principal.ts';
+import type { BlockTypeManifest } from '../../src/catalog/manifest-schema.ts';
 import { TOOLS } from '../../tools/index.ts';
 import { scriptedModel, sendTurn, textOf, toolParts, user } from '../chat/helpers.ts';
 import { startScriptedLlm, type ScriptedLlm } from '../support/scripted-llm.ts';
@@ -19,6 +20,7 @@ import { as, createTestApp, writeOnlyEnvironment, type TestApp } from '../suppor
 const NAME = 'Zanzibar-orders-7731';
 const BLOCK_NAME = 'Zanzibar-extract-7731';
 const CHAT_TEXT = 'Zanzibar chat 7731';
+const BLOCK_TYPE = 'zanzibar_private_load';
 
 /** A small valid spec (extract → load). */
 const spec = (name: string) => smallSpec(name);
@@ -33,6 +35,8 @@ interface Ids {
   chat: string;
   run: string;
   backfill: string;
+  /** A block type of the org's own (not a built-in). */
+  blockType: string;
 }
 const fresh = (): Ids => ({
   block: randomUUID(),
@@ -43,11 +47,12 @@ const fresh = (): Ids => ({
   chat: `chat-${randomUUID()}`,
   run: randomUUID(),
   backfill: 'abcdefgh',
+  blockType: `nothing_${randomUUID().slice(0, 8)}_load`,
 });
 
 /** Which of the ids a path parameter takes (by the collection the path names). */
 function paramId(path: string, param: string, ids: Ids): string | null {
-  if (param === 'ref') return 'postgres_incremental_extract'; // the catalog's built-ins are everyone's
+  if (param === 'ref') return ids.blockType;
   if (param === 'pipeline_id') return ids.pipeline;
   if (param === 'run_id') return ids.run;
   if (param === 'backfill_id') return ids.backfill;
@@ -96,7 +101,7 @@ const NOT_LIKE_FRESH = new Set(['POST /v1/chat']);
 /** Tool arguments naming A's objects; `targets` when they do. A tool missing here fails the suite. */
 const TOOL_ARGS: Record<string, { args: (ids: Ids) => Record<string, unknown>; targets?: boolean }> = {
   search_block_types: { args: () => ({ query: 'zanzibar orders' }) },
-  get_block_type: { args: () => ({ ref: 'postgres_incremental_extract' }) },
+  get_block_type: { args: (ids) => ({ ref: ids.blockType }), targets: true },
   validate_pipeline: { args: () => ({ spec: spec('B check') }) },
   propose_pipeline: { args: (ids) => ({ spec: spec('B over A'), pipeline_id: ids.pipeline }), targets: true },
   edit_pipeline: { args: (ids) => ({ pipeline_id: ids.pipeline, patch: [{ op: 'replace', path: '/name', value: 'renamed by B' }] }), targets: true },
@@ -153,8 +158,12 @@ describe('two orgs and an anonymous caller', () => {
     llm.script([{ text: 'Hello from A.' }]);
     const turn = await sendTurn(t, chat, [user('a-1', CHAT_TEXT)], undefined, asA);
     expect(textOf(turn.message)).toBe('Hello from A.');
-    A = { block: block.id, block2: block2.id, edge: edge.id, pipeline: pipeline.id, deployment: deployment.id, chat, run: randomUUID(), backfill: 'zzzzzzzz' };
-    secrets = [A.block, A.block2, A.edge, A.pipeline, A.deployment, A.chat, NAME, BLOCK_NAME, CHAT_TEXT, a.orgId, a.userId, 'org-a', 'alice'];
+    const builtin = (await t.services.catalog.require(principalOf(a), 'duckdb_load')) as unknown as Record<string, unknown>;
+    const { ref: _ref, builtin: _builtin, ...manifest } = builtin;
+    await t.services.catalogRepo.upsert([{ ...(manifest as BlockTypeManifest), slug: BLOCK_TYPE, name: 'Zanzibar private load', version: 1 }], a.orgId);
+    expect((await t.call('GET', `/v1/block-types/${BLOCK_TYPE}`, undefined, asA)).status).toBe(200);
+    A = { blockType: BLOCK_TYPE, block: block.id, block2: block2.id, edge: edge.id, pipeline: pipeline.id, deployment: deployment.id, chat, run: randomUUID(), backfill: 'zzzzzzzz' };
+    secrets = [BLOCK_TYPE, 'Zanzibar private load', A.block, A.block2, A.edge, A.pipeline, A.deployment, A.chat, NAME, BLOCK_NAME, CHAT_TEXT, a.orgId, a.userId, 'org-a', 'alice'];
   }, 60_000);
   afterAll(async () => {
     await t?.close();
@@ -178,7 +187,7 @@ describe('two orgs and an anonymous caller', () => {
     const extra = BODIES[op.key];
     const params = [...op.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]!);
     const url = op.path.replace(/\{(\w+)\}/g, (_, p: string) => encodeURIComponent(paramId(op.path, p, ids)!)) + (extra?.query?.(ids) ?? '');
-    const targets = !!extra?.targets || params.some((p) => p !== 'ref');
+    const targets = !!extra?.targets || params.length > 0;
     return { url, body: extra?.body?.(ids), targets };
   }
 
