@@ -1,6 +1,7 @@
 import type { StoreHealth } from './adapters/store/store-health.ts';
 import type { ApprovalTokens } from './auth/approvals.ts';
 import type { ApiKeys } from './auth/api-keys.ts';
+import type { KeyService } from './auth/key-service.ts';
 import type { ChatHistory } from './chat/chat-history.ts';
 import type { ChatService } from './chat/chat-service.ts';
 import type { Domain } from './domain.ts';
@@ -15,5 +16,7 @@ export interface AppDomain extends Domain {
   chats: ChatHistory;
   approvals: ApprovalTokens;
   keys: ApiKeys;
+  /** Keys as an org's admins manage them (GET/POST /v1/api-keys). */
+  keyAdmin: KeyService;
   health: StoreHealth;
 }

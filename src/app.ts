@@ -10,6 +10,7 @@ import { deploymentRoutes } from './routes/deployments.ts';
 import { backfillRoutes } from './routes/backfills.ts';
 import { triggerRoutes } from './routes/triggers.ts';
 import { auditRoutes } from './routes/audit.ts';
+import { apiKeyRoutes } from './routes/api-keys.ts';
 import { auditWrites } from './routes/audit-writes.ts';
 import { healthRoutes } from './routes/health.ts';
 import { authenticate, except, guardInputs, limitBodies, requestContext, requireJsonBodies } from './routes/middleware.ts';
@@ -84,6 +85,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', chatRoutes(deps.domain));
   app.route('/', dagsterRoutes(deps.domain));
   app.route('/', auditRoutes(deps.domain));
+  app.route('/', apiKeyRoutes(deps.domain));
 
   app.doc31('/openapi.json', {
     openapi: '3.1.0',

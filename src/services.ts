@@ -9,6 +9,7 @@ import type { AppDomain } from './app-domain.ts';
 import { ApprovalTokens } from './auth/approvals.ts';
 import { ApiKeys } from './auth/api-keys.ts';
 import { AuditLog } from './auth/audit-log.ts';
+import { KeyService } from './auth/key-service.ts';
 import { ChatRepo } from './chat/chat-repo.ts';
 import { ChatHistory } from './chat/chat-history.ts';
 import { ChatService } from './chat/chat-service.ts';
@@ -173,6 +174,6 @@ export function createServices(db: Db, opts: ServiceOptions): Services {
     chatRepo,
     turns,
     chat,
-    domain: { ...domain, chat, chats: new ChatHistory(chatRepo, turns), approvals, keys, health: new StoreHealth(db) },
+    domain: { ...domain, chat, chats: new ChatHistory(chatRepo, turns), approvals, keys, keyAdmin: new KeyService(keys), health: new StoreHealth(db) },
   };
 }

@@ -37,6 +37,9 @@ interface Ids {
   backfill: string;
   /** A block type of the org's own (not a built-in). */
   blockType: string;
+  /** A user of the org, and one of its API keys. */
+  user: string;
+  key: string;
 }
 const fresh = (): Ids => ({
   block: randomUUID(),
@@ -48,6 +51,8 @@ const fresh = (): Ids => ({
   run: randomUUID(),
   backfill: 'abcdefgh',
   blockType: `nothing_${randomUUID().slice(0, 8)}_load`,
+  user: randomUUID(),
+  key: randomUUID(),
 });
 
 /** Which of the ids a path parameter takes (by the collection the path names). */
@@ -58,7 +63,7 @@ function paramId(path: string, param: string, ids: Ids): string | null {
   if (param === 'backfill_id') return ids.backfill;
   if (param !== 'id') throw new Error(`${path}: say which object {${param}} names (paramId in two-orgs.test.ts)`);
   const collection = path.split('/')[2];
-  const byCollection: Record<string, string> = { blocks: ids.block, edges: ids.edge, pipelines: ids.pipeline, deployments: ids.deployment, chat: ids.chat, chats: ids.chat };
+  const byCollection: Record<string, string> = { 'api-keys': ids.key, blocks: ids.block, edges: ids.edge, pipelines: ids.pipeline, deployments: ids.deployment, chat: ids.chat, chats: ids.chat };
   const id = byCollection[collection!];
   if (!id) throw new Error(`${path}: say which object {id} names (paramId in two-orgs.test.ts)`);
   return id;
@@ -87,6 +92,7 @@ const BODIES: Record<string, { body?: (ids: Ids) => unknown; query?: (ids: Ids) 
   'POST /v1/chat': { body: (ids) => ({ id: ids.chat, messages: [user('b-1', 'hello')], trigger: 'submit-message' }), targets: true },
   'POST /dagster/pipelines': { body: (ids) => ({ pipeline_name: 'B from blocks', block_ids: [ids.block, ids.block2] }), targets: true },
   'POST /dagster/pipelines/{pipeline_id}/deploy': { body: () => ({ environment: 'development' }) },
+  'POST /v1/api-keys': { body: (ids) => ({ user_id: ids.user, kind: 'agent' }), targets: true },
   'POST /dagster/compile': { body: () => ({ repo_url: 'https://example.com/b.git', branch: 'main' }) },
 };
 
@@ -162,8 +168,9 @@ describe('two orgs and an anonymous caller', () => {
     const { ref: _ref, builtin: _builtin, ...manifest } = builtin;
     await t.services.catalogRepo.upsert([{ ...(manifest as BlockTypeManifest), slug: BLOCK_TYPE, name: 'Zanzibar private load', version: 1 }], a.orgId);
     expect((await t.call('GET', `/v1/block-types/${BLOCK_TYPE}`, undefined, asA)).status).toBe(200);
-    A = { blockType: BLOCK_TYPE, block: block.id, block2: block2.id, edge: edge.id, pipeline: pipeline.id, deployment: deployment.id, chat, run: randomUUID(), backfill: 'zzzzzzzz' };
-    secrets = [BLOCK_TYPE, 'Zanzibar private load', A.block, A.block2, A.edge, A.pipeline, A.deployment, A.chat, NAME, BLOCK_NAME, CHAT_TEXT, a.orgId, a.userId, 'org-a', 'alice'];
+    const [aKey] = await t.services.keys.list(a.orgId);
+    A = { user: a.userId, key: aKey!.id, blockType: BLOCK_TYPE, block: block.id, block2: block2.id, edge: edge.id, pipeline: pipeline.id, deployment: deployment.id, chat, run: randomUUID(), backfill: 'zzzzzzzz' };
+    secrets = [a.key, A.key, BLOCK_TYPE, 'Zanzibar private load', A.block, A.block2, A.edge, A.pipeline, A.deployment, A.chat, NAME, BLOCK_NAME, CHAT_TEXT, a.orgId, a.userId, 'org-a', 'alice'];
   }, 60_000);
   afterAll(async () => {
     await t?.close();
@@ -380,6 +387,9 @@ describe('roles, alike on REST, MCP and chat', () => {
     const deployed = await t.call('POST', `/v1/pipelines/${pipelineId}/deployments`, { environment: 'development' }, as(viewer.key));
     expect(deployed.status).toBe(403);
     expect(deployed.body.error.message).toContain('deployer');
+    const keys = await t.call('GET', '/v1/api-keys', undefined, as(viewer.key));
+    expect(keys.status).toBe(403);
+    expect(keys.body.error.message).toContain('admin');
     const chatted = await t.call('POST', '/v1/chat', { id: 'viewer-chat', messages: [user('v-1', 'hi')] }, as(viewer.key));
     expect(chatted.status).toBe(403);
     expect(chatted.body.error.message).toContain('editor');

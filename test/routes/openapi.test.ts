@@ -6,6 +6,9 @@ import { createTestApp, type TestApp } from '../support/test-app.ts';
 const ROUTES: Record<string, string[]> = {
   '/health': ['get'],
   '/v1/audit': ['get'],
+  '/v1/api-keys': ['get', 'post'],
+  '/v1/api-keys/{id}/rotate': ['post'],
+  '/v1/api-keys/{id}': ['delete'],
   '/v1/block-types': ['get'],
   '/v1/block-types/{ref}': ['get'],
   '/v1/blocks': ['get', 'post'],
