@@ -1,6 +1,7 @@
 import type { Db } from '../adapters/store/db.ts';
 import type { Surface } from '../dagster/policy.ts';
 import { toAppError } from '../errors.ts';
+import { findUnstorable } from '../input-guard.ts';
 import type { Logger } from '../logger.ts';
 import type { Principal } from './principal.ts';
 import { requireRole } from './roles.ts';
@@ -57,7 +58,7 @@ export class AuditLog {
     try {
       await this.db.query(
         `INSERT INTO audit_log (org_id, user_id, actor_kind, surface, action, target, outcome, provenance) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-        [entry.principal.orgId, entry.principal.userId, entry.actor, entry.surface, entry.action, JSON.stringify(entry.target), entry.outcome, JSON.stringify(entry.provenance)],
+        [entry.principal.orgId, entry.principal.userId, entry.actor, entry.surface, entry.action, storable(entry.target), entry.outcome, storable(entry.provenance)],
       );
     } catch (err) {
       this.log.error({ err, action: entry.action, surface: entry.surface }, 'could not write the audit log');
@@ -75,6 +76,12 @@ export class AuditLog {
     return rows.map((r) => ({ ...r, id: String(r.id) }));
   }
 }
+
+/**
+ * What a refused request sent can be what the store cannot hold (a NUL in a path param): the
+ * entry then says so instead of failing to be written.
+ */
+const storable = (value: Record<string, unknown>) => JSON.stringify(findUnstorable(value, '').length ? { unstorable: true } : value);
 
 /**
  * A tool call's provenance from its request id, which the surfaces write as

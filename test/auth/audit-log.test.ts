@@ -94,6 +94,21 @@ describe('audit log', () => {
     expect(await entries(other.key)).toEqual([]);
   });
 
+  it('records a request refused for what the store cannot hold, without its unstorable values', async () => {
+    const res = await t.call('DELETE', '/v1/blocks/bad%00id', undefined, as(admin.key));
+    expect(res.status).toBe(400);
+    // Refused before routing reads the path's params: the entry names the route, without them.
+    expect((await entries(admin.key))[0]).toMatchObject({ action: 'DELETE /v1/blocks/{id}', target: {}, outcome: 'invalid:request' });
+    const mcp = await mcpClient(t, { orgId: admin.orgId, userId: admin.userId, role: 'admin', kind: 'person' });
+    try {
+      await mcp.client.callTool({ name: 'launch_run', arguments: { pipeline_id: 'bad\u0000id' } });
+    } finally {
+      await mcp.close();
+    }
+    expect((await entries(admin.key))[0]).toMatchObject({ action: 'launch_run', target: { unstorable: true }, outcome: 'invalid:arguments' });
+    expect(t.logs.some((l) => l.msg === 'could not write the audit log')).toBe(false);
+  });
+
   it('a write the log cannot take still answers (and the error is logged)', async () => {
     const audit = t.services.domain.audit as unknown as { db: { query: () => Promise<never> } };
     const real = audit.db;
