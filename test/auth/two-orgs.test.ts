@@ -285,24 +285,45 @@ describe('two orgs and an anonymous caller', () => {
     }
   });
 
-  it('over HTTP, /mcp with B\'s key serves B: A\'s pipeline is not found', async () => {
+  /** An MCP client over the app's /mcp (Streamable HTTP) with `key`. */
+  async function httpMcp(key: string) {
     const { Client } = await import('@modelcontextprotocol/sdk/client/index.js');
     const { StreamableHTTPClientTransport } = await import('@modelcontextprotocol/sdk/client/streamableHttp.js');
     const client = new Client({ name: 'two-orgs', version: '1.0.0' });
     const transport = new StreamableHTTPClientTransport(new URL('http://localhost/mcp'), {
       fetch: async (url, init) => {
         const headers = new Headers(init?.headers);
-        headers.set('authorization', as(b.key).authorization);
+        headers.set('authorization', as(key).authorization);
         return t.app.request(String(url), { ...init, headers } as RequestInit);
       },
     });
     await client.connect(transport);
+    return { client, sessionId: transport.sessionId! };
+  }
+
+  it("over HTTP, /mcp with B's key serves B: A's pipeline is not found, A's session is not B's", async () => {
+    const mcpB = await httpMcp(b.key);
+    const mcpA = await httpMcp(a.key);
     try {
-      const seen = await callTool(client, 'get_pipeline', { pipeline_id: A.pipeline });
+      const seen = await callTool(mcpB.client, 'get_pipeline', { pipeline_id: A.pipeline });
       expect(seen.text).toMatch(/^Error not_found:pipeline/);
-      expectNothingOfA(JSON.stringify(await client.callTool({ name: 'list_pipelines', arguments: {} })), 'MCP HTTP list_pipelines');
+      expectNothingOfA(JSON.stringify(await mcpB.client.callTool({ name: 'list_pipelines', arguments: {} })), 'MCP HTTP list_pipelines');
+      // B sending a request in A's session is answered as in a session that does not exist.
+      const inSession = async (sessionId: string) => {
+        const res = await t.app.request('/mcp', {
+          method: 'POST',
+          headers: { ...as(b.key), 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-06-18' },
+          body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'list_pipelines', arguments: {} } }),
+        });
+        return { status: res.status, body: await res.text() };
+      };
+      const hijack = await inSession(mcpA.sessionId);
+      expect(hijack).toEqual(await inSession(randomUUID()));
+      expect(hijack.status).toBe(404);
+      expectNothingOfA(hijack.body, "B in A's MCP session");
     } finally {
-      await client.close();
+      await mcpA.client.close();
+      await mcpB.client.close();
     }
   });
 
