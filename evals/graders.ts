@@ -139,7 +139,7 @@ export function deployed(): Grader {
     async grade(ctx) {
       const current = await currentSpec(ctx);
       if (!current) return NO_PIPELINE;
-      const latest = await ctx.services.deploymentRepo.latest(ctx.pipelineId!);
+      const latest = await ctx.services.deploymentRepo.latest(ctx.principal.orgId, ctx.pipelineId!);
       if (!latest) return fail('never deployed');
       if (!['deployed', 'written'].includes(latest.status)) return fail(`latest deployment (version ${latest.version}) is ${latest.status}${latest.error ? `: ${latest.error}` : ''}`);
       if (latest.version !== current.version) return fail(`latest deployment is of version ${latest.version}, the current version is ${current.version}`);

@@ -10,6 +10,8 @@ import { deploymentRoutes } from './routes/deployments.ts';
 import { approvalRoutes } from './routes/approvals.ts';
 import { backfillRoutes } from './routes/backfills.ts';
 import { triggerRoutes } from './routes/triggers.ts';
+import { auditRoutes } from './routes/audit.ts';
+import { auditWrites } from './routes/audit-writes.ts';
 import { healthRoutes } from './routes/health.ts';
 import { apiKeyRoutes } from './routes/api-keys.ts';
 import { OPERATOR_PREFIX, operatorRoutes } from './routes/operator.ts';
@@ -73,6 +75,7 @@ export function createApp(deps: AppDeps) {
   // Operator routes take the operator token instead (routes/operator.ts), never a key or a JWT.
   const authn = authenticate(auth, PUBLIC_PATHS);
   app.use('*', (c, next) => (c.req.path.startsWith(OPERATOR_PREFIX) ? next() : authn(c, next)));
+  app.use('*', except(['/mcp'], auditWrites(deps.domain.audit)));
   app.use('*', limitBodies(deps.maxBodyBytes));
   app.use('*', except(['/mcp'], requireJsonBodies()));
   app.use('*', except(['/mcp'], guardInputs()));
@@ -97,6 +100,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', approvalRoutes(deps.domain));
   app.route('/', chatRoutes(deps.domain));
   app.route('/', dagsterRoutes(deps.domain));
+  app.route('/', auditRoutes(deps.domain));
   app.route('/', apiKeyRoutes(deps.domain));
   if (deps.operatorToken) app.route('/', operatorRoutes(deps.domain.operatorKeys, deps.operatorToken));
 

@@ -1,3 +1,4 @@
+import type { AuditLog } from './auth/audit-log.ts';
 import type { BackfillService } from './dagster/backfill-service.ts';
 import type { CatalogService } from './catalog/catalog-service.ts';
 import type { CompileService } from './compile/compile-service.ts';
@@ -33,4 +34,6 @@ export interface Domain {
   triggers: TriggerService;
   /** Rate limits per user: the tool runner counts each call (see tools/run-tool.ts). */
   limits: Limits;
+  /** Where every state-changing action is recorded (the tool runner writes a tool call's entry). */
+  audit: AuditLog;
 }

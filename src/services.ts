@@ -10,6 +10,7 @@ import { ApprovalRequests } from './auth/approval-requests.ts';
 import { ApiKeys } from './auth/api-keys.ts';
 import { KeyService, OperatorKeys } from './auth/key-service.ts';
 import { Limits, type LimitSettings } from './auth/limits.ts';
+import { AuditLog } from './auth/audit-log.ts';
 import { ChatRepo } from './chat/chat-repo.ts';
 import { ChatHistory } from './chat/chat-history.ts';
 import { ChatService } from './chat/chat-service.ts';
@@ -148,6 +149,7 @@ export function createServices(db: Db, opts: ServiceOptions): Services {
     status: new PipelineStatusService({ pipelines, deployments: deploymentRepo, runs }),
     triggers: new TriggerService({ states: triggerStates, deployments: deploymentRepo, pipelines, compiler, connections }),
     limits,
+    audit: new AuditLog(db, logger),
   };
   const chat = new ChatService({
     llm: opts.llm ?? null,
@@ -179,6 +181,6 @@ export function createServices(db: Db, opts: ServiceOptions): Services {
     chatRepo,
     turns,
     chat,
-    domain: { ...domain, chat, chats: new ChatHistory(chatRepo, turns), approvals, keys, keyAdmin: new KeyService(keys), operatorKeys: new OperatorKeys(keys), health: new StoreHealth(db) },
+    domain: { ...domain, chat, chats: new ChatHistory(chatRepo, turns), approvals, keys, keyAdmin: new KeyService(keys), operatorKeys: new OperatorKeys(keys, domain.audit), health: new StoreHealth(db) },
   };
 }

@@ -3,6 +3,7 @@ import { AppError, toAppError, type Issue } from '../src/errors.ts';
 import { unstorableError } from '../src/input-guard.ts';
 import { fromZodIssues } from '../src/issues.ts';
 import { normalizeArgs } from './normalize-args.ts';
+import { toolAuditEntry } from './tool-audit.ts';
 import type { Tool, ToolContext } from './tool.ts';
 import { fenceUntrusted } from './untrusted.ts';
 
@@ -37,6 +38,12 @@ const MAX_ECHO = 600;
  * was wrong, where, and how to fix it, echoing (truncated) what was sent.
  */
 export async function runTool(tool: Tool, rawArgs: unknown, ctx: ToolContext, opts: RunOptions): Promise<ToolOutcome> {
+  const outcome = await runUnaudited(tool, rawArgs, ctx, opts);
+  if (!tool.annotations.readOnlyHint) await ctx.domain.audit.record(toolAuditEntry(tool, rawArgs, ctx, outcome));
+  return outcome;
+}
+
+async function runUnaudited(tool: Tool, rawArgs: unknown, ctx: ToolContext, opts: RunOptions): Promise<ToolOutcome> {
   const args = normalizeArgs(tool.input, rawArgs);
   // First, before anything walks the arguments (zod, the echo below): what the store cannot hold.
   const unstorable = unstorableError(args, `The arguments for ${tool.name}`, 'invalid:arguments');

@@ -1,3 +1,4 @@
+import type { AuditLog } from './audit-log.ts';
 import { AppError } from '../errors.ts';
 import type { ApiKeyInfo, ApiKeys, IssuedKey } from './api-keys.ts';
 import type { Principal, PrincipalKind, Role } from './principal.ts';
@@ -74,13 +75,17 @@ export interface KeyOperations {
  */
 export class OperatorKeys implements KeyOperations {
   private readonly keys: ApiKeys;
+  private readonly audit: AuditLog;
 
-  constructor(keys: ApiKeys) {
+  constructor(keys: ApiKeys, audit: AuditLog) {
     this.keys = keys;
+    this.audit = audit;
   }
 
-  create(input: Parameters<KeyOperations['create']>[0]) {
-    return this.keys.createForIdentity(input);
+  async create(input: Parameters<KeyOperations['create']>[0]) {
+    const issued = await this.keys.createForIdentity(input);
+    await this.record(issued.org_id, issued.user_id, 'key.create', { key_id: issued.id, user_id: issued.user_id, kind: issued.kind, role: issued.role });
+    return issued;
   }
 
   async list(org: string): Promise<ApiKeyInfo[]> {
@@ -90,10 +95,21 @@ export class OperatorKeys implements KeyOperations {
   }
 
   async rotate(id: string): Promise<IssuedKey> {
-    return this.keys.rotate(await this.keys.orgOfKey(id), id);
+    const orgId = await this.keys.orgOfKey(id);
+    const issued = await this.keys.rotate(orgId, id);
+    await this.record(orgId, issued.user_id, 'key.rotate', { key_id: id, new_key_id: issued.id });
+    return issued;
   }
 
   async revoke(id: string): Promise<ApiKeyInfo> {
-    return this.keys.revoke(await this.keys.orgOfKey(id), id);
+    const orgId = await this.keys.orgOfKey(id);
+    const info = await this.keys.revoke(orgId, id);
+    await this.record(orgId, info.user_id, 'key.revoke', { key_id: id });
+    return info;
+  }
+
+  /** The operator is no user of the org: the entry names the key's user, through the CLI. */
+  private record(orgId: string, userId: string, action: string, target: Record<string, unknown>) {
+    return this.audit.record({ principal: { orgId, userId, role: 'admin', kind: 'person' }, actor: 'person', surface: 'cli', action, target, outcome: 'ok', provenance: { operator: true } });
   }
 }

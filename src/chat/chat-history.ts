@@ -1,4 +1,5 @@
 import type { UIMessage } from 'ai';
+import { requireRole } from '../auth/roles.ts';
 import type { Principal } from '../auth/principal.ts';
 import { notFound } from '../errors.ts';
 import type { ChatRepo, ChatRow } from './chat-repo.ts';
@@ -27,6 +28,7 @@ export class ChatHistory {
   }
 
   async delete(principal: Principal, chatId: string): Promise<void> {
+    requireRole(principal, 'chat', 'Deleting a chat');
     if (!(await this.chats.delete(principal, chatId))) throw notFound('chat', chatId);
   }
 

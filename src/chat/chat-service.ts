@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { requireRole } from '../auth/roles.ts';
 import type { UIMessage, UIMessageChunk } from 'ai';
 import type { Kv } from '../adapters/kv/kv.ts';
 import { modelInput, requestStep, runAgent, type AgentDeps, type AgentTurn, type ModelStep, type StepUsage } from '../agent/run-agent.ts';
@@ -67,6 +68,7 @@ export class ChatService {
    * first one with the chat itself (see startNewChat).
    */
   async post(principal: Principal, request: ChatRequest): Promise<string> {
+    requireRole(principal, 'chat', 'Chatting');
     const llm = this.deps.llm;
     if (!llm) {
       throw new AppError('unavailable:llm', 'Chat needs a language model endpoint, and none is configured.', {
@@ -156,6 +158,7 @@ export class ChatService {
 
   /** Asks the running turn (in whichever instance runs it) to stop; false when none runs. */
   async stop(principal: Principal, chatId: string): Promise<boolean> {
+    requireRole(principal, 'chat', 'Stopping a chat turn');
     if (!(await this.deps.chats.get(principal, chatId))) throw notFound('chat', chatId);
     const turnId = await this.deps.turns.running(chatId);
     if (!turnId) return false;

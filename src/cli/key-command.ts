@@ -1,3 +1,5 @@
+import { createLogger } from '../logger.ts';
+import { AuditLog } from '../auth/audit-log.ts';
 import { parseArgs } from 'node:util';
 import type { ApiKeyInfo, IssuedKey } from '../auth/api-keys.ts';
 import { ApiKeys } from '../auth/api-keys.ts';
@@ -87,7 +89,7 @@ async function connect(env: Record<string, string | undefined>): Promise<{ ops: 
     if (running) return { ops: new HttpOperatorKeys(running.url, running.token), via: `the running service at ${running.url}`, close: async () => undefined };
   }
   const db = await openDb({ ...(config.DATABASE_URL ? { databaseUrl: config.DATABASE_URL } : {}), dataDir: config.DATA_DIR });
-  return { ops: new OperatorKeys(new ApiKeys(db)), via: db.kind === 'pglite' ? `the store in ${config.DATA_DIR}` : 'Postgres', close: () => db.close() };
+  return { ops: new OperatorKeys(new ApiKeys(db), new AuditLog(db, createLogger('silent'))), via: db.kind === 'pglite' ? `the store in ${config.DATA_DIR}` : 'Postgres', close: () => db.close() };
 }
 
 /** Runs one command; the exit code: 0 done, 1 refused or failed, 2 bad arguments. */

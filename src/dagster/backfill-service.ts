@@ -1,4 +1,5 @@
 import { BACKFILL, LAUNCH_BACKFILL } from '../adapters/dagster/documents.ts';
+import { requireRole } from '../auth/roles.ts';
 import { dagsterMessage, dagsterRefusal } from '../adapters/dagster/dagster-errors.ts';
 import type { Principal } from '../auth/principal.ts';
 import { specJobId } from '../compile/naming.ts';
@@ -62,6 +63,7 @@ export class BackfillService {
 
   /** Asks Dagster to run the job once for each named partition (at most 366, each one Dagster lists now). */
   async start(principal: Principal, pipelineId: string, opts: { environment?: string; job?: string; requestId?: string } & PartitionFields): Promise<BackfillView> {
+    requireRole(principal, 'run', 'Starting a backfill');
     const request = partitionRequestOf(opts);
     const target = await this.deps.scopes.liveJob(principal, pipelineId, opts);
     const partitionNames = await partitionsFor(target, request);

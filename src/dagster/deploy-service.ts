@@ -1,4 +1,5 @@
 import type { Principal } from '../auth/principal.ts';
+import { requireRole } from '../auth/roles.ts';
 import type { CompileService } from '../compile/compile-service.ts';
 import { AppError, notFound } from '../errors.ts';
 import type { PipelineService } from '../pipelines/pipeline-service.ts';
@@ -105,7 +106,7 @@ export class DeployService {
   }
 
   private async against(principal: Principal, pipelineId: string, compiled: CompiledVersion, environment: string) {
-    const live = await this.deps.repo.inPlace(pipelineId, environment);
+    const live = await this.deps.repo.inPlace(principal.orgId, pipelineId, environment);
     const liveFiles = live ? (await this.deps.compiler.compileDeployed(principal, pipelineId, live.version)).files : {};
     return { live, changes: filesDiff(liveFiles, compiled.files) };
   }
@@ -176,8 +177,9 @@ export class DeployService {
    * whose policy forbids destructive tools.
    */
   async deletePipeline(principal: Principal, pipelineId: string, by: Caller): Promise<void> {
+    requireRole(principal, 'edit', 'Deleting a pipeline');
     await this.deps.pipelines.require(principal, pipelineId);
-    const deployedTo = (await this.deps.repo.environmentsOf(pipelineId)).map(({ environment }) => this.deps.connections.get(environment)?.env);
+    const deployedTo = (await this.deps.repo.environmentsOf(principal.orgId, pipelineId)).map(({ environment }) => this.deps.connections.get(environment)?.env);
     refuseDestructive(by, deployedTo, 'Deleting this pipeline', 'A person can delete it through the REST API or the UI.');
     await this.undeploy(principal, pipelineId);
     await this.deps.pipelines.delete(principal, pipelineId);
@@ -189,9 +191,9 @@ export class DeployService {
    * is asked to reload; if it does not answer, the workspace.yaml it reads no longer has the
    * pipeline either way.
    */
-  async undeploy(principal: Principal, pipelineId: string): Promise<void> {
+  private async undeploy(principal: Principal, pipelineId: string): Promise<void> {
     await this.deps.pipelines.require(principal, pipelineId);
-    const environments = new Set((await this.deps.repo.environmentsOf(pipelineId)).map((e) => e.environment));
+    const environments = new Set((await this.deps.repo.environmentsOf(principal.orgId, pipelineId)).map((e) => e.environment));
     for (const environment of environments) {
       const connection = this.deps.connections.get(environment);
       if (!connection) continue;

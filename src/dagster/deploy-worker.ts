@@ -261,7 +261,7 @@ export class DeployWorker {
     // before them (one deployment of a pipeline to an environment runs at a time, and a failed
     // one rolls back): they are not a version to roll back to. Without this, a resumed deploy
     // whose load fails would put the dead attempt's files back instead of leaving none.
-    if (holder && d.attempts > 1 && !(await this.deps.repo.with(tx).inPlace(d.pipeline_id, d.environment))) {
+    if (holder && d.attempts > 1 && !(await this.deps.repo.with(tx).inPlace(d.org_id, d.pipeline_id, d.environment))) {
       removePipeline(workspace, d.pipeline_id)?.change.commit();
       return this.change(tx, d, connection, compiled, recompiled);
     }

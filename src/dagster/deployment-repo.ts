@@ -120,32 +120,35 @@ export class DeploymentRepo {
     );
   }
 
+  // The queries by pipeline below take the org too: their callers have checked that the pipeline
+  // is the caller's org's, and the org in every WHERE keeps a slip there from reaching another's rows.
+
   /** The newest deployment of the pipeline (in one environment, or any). */
-  async latest(pipelineId: string, environment?: string): Promise<DeploymentRow | null> {
+  async latest(orgId: string, pipelineId: string, environment?: string): Promise<DeploymentRow | null> {
     const rows = await this.db.query<DeploymentRow>(
-      `SELECT * FROM deployments WHERE pipeline_id = $1 AND ($2::text IS NULL OR environment = $2) ORDER BY created_at DESC, id LIMIT 1`,
-      [pipelineId, environment ?? null],
+      `SELECT * FROM deployments WHERE pipeline_id = $1 AND org_id = $3 AND ($2::text IS NULL OR environment = $2) ORDER BY created_at DESC, id LIMIT 1`,
+      [pipelineId, environment ?? null, orgId],
     );
     return rows[0] ?? null;
   }
 
   /** The newest deployment of each of these pipelines, in one query (pipelines never deployed are absent). */
-  async latestOf(pipelineIds: string[]): Promise<Map<string, DeploymentRow>> {
+  async latestOf(orgId: string, pipelineIds: string[]): Promise<Map<string, DeploymentRow>> {
     if (pipelineIds.length === 0) return new Map();
     const rows = await this.db.query<DeploymentRow>(
-      `SELECT DISTINCT ON (pipeline_id) * FROM deployments WHERE pipeline_id = ANY($1::uuid[])
+      `SELECT DISTINCT ON (pipeline_id) * FROM deployments WHERE pipeline_id = ANY($1::uuid[]) AND org_id = $2
        ORDER BY pipeline_id, created_at DESC, id`,
-      [pipelineIds],
+      [pipelineIds, orgId],
     );
     return new Map(rows.map((r) => [r.pipeline_id, r]));
   }
 
   /** The newest deployment that is live in Dagster for the pipeline in an environment. */
-  async live(pipelineId: string, environment: string): Promise<DeploymentRow | null> {
+  async live(orgId: string, pipelineId: string, environment: string): Promise<DeploymentRow | null> {
     const rows = await this.db.query<DeploymentRow>(
-      `SELECT * FROM deployments WHERE pipeline_id = $1 AND environment = $2 AND status = 'deployed'
+      `SELECT * FROM deployments WHERE pipeline_id = $1 AND environment = $2 AND org_id = $3 AND status = 'deployed'
        ORDER BY finished_at DESC, id LIMIT 1`,
-      [pipelineId, environment],
+      [pipelineId, environment, orgId],
     );
     return rows[0] ?? null;
   }
@@ -154,17 +157,17 @@ export class DeploymentRepo {
    * The newest deployment whose files are in the environment's workspace: loaded by Dagster
    * (deployed) or written where no Dagster was asked (written). What a preview diffs against.
    */
-  async inPlace(pipelineId: string, environment: string): Promise<DeploymentRow | null> {
+  async inPlace(orgId: string, pipelineId: string, environment: string): Promise<DeploymentRow | null> {
     const rows = await this.db.query<DeploymentRow>(
-      `SELECT * FROM deployments WHERE pipeline_id = $1 AND environment = $2 AND status IN ('deployed', 'written')
+      `SELECT * FROM deployments WHERE pipeline_id = $1 AND environment = $2 AND org_id = $3 AND status IN ('deployed', 'written')
        ORDER BY finished_at DESC, id LIMIT 1`,
-      [pipelineId, environment],
+      [pipelineId, environment, orgId],
     );
     return rows[0] ?? null;
   }
 
   /** Environments the pipeline has any deployment in, for clean-up on delete. */
-  async environmentsOf(pipelineId: string): Promise<Array<{ environment: string; location_name: string }>> {
-    return this.db.query(`SELECT DISTINCT environment, location_name FROM deployments WHERE pipeline_id = $1`, [pipelineId]);
+  async environmentsOf(orgId: string, pipelineId: string): Promise<Array<{ environment: string; location_name: string }>> {
+    return this.db.query(`SELECT DISTINCT environment, location_name FROM deployments WHERE pipeline_id = $1 AND org_id = $2`, [pipelineId, orgId]);
   }
 }

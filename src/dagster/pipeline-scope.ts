@@ -40,7 +40,7 @@ export class PipelineScopes {
   /** The environment asked for, else the one the pipeline was last deployed to. */
   async environmentOf(principal: Principal, pipelineId: string, environment?: string): Promise<{ env: string; slug: string }> {
     const { slug } = await this.deps.pipelines.require(principal, pipelineId);
-    const env = environment ?? (await this.deps.deployments.latest(pipelineId))?.environment;
+    const env = environment ?? (await this.deps.deployments.latest(principal.orgId, pipelineId))?.environment;
     if (!env) throw new AppError('conflict:not_deployed', `Pipeline "${pipelineId}" has never been deployed, so it has no runs.`, { hint: 'Deploy it first.' });
     return { env, slug };
   }
@@ -63,7 +63,7 @@ export class PipelineScopes {
    */
   async liveJob(principal: Principal, pipelineId: string, opts: { environment?: string; job?: string; requestId?: string }): Promise<LiveJob> {
     const scope = await this.of(principal, pipelineId, opts.environment);
-    const live = await this.deps.deployments.live(pipelineId, scope.env);
+    const live = await this.deps.deployments.live(principal.orgId, pipelineId, scope.env);
     if (!live) {
       throw new AppError('conflict:not_deployed', `Pipeline "${pipelineId}" is not deployed to "${scope.env}".`, { hint: `Deploy it first: POST /dagster/pipelines/${pipelineId}/deploy/ with {"environment": "${scope.env}"}.` });
     }

@@ -36,7 +36,7 @@ export class PipelineStatusService {
 
   async of(principal: Principal, pipelineId: string): Promise<PipelineStatus> {
     const pipeline = await this.deps.pipelines.require(principal, pipelineId);
-    const deployment = await this.deps.deployments.latest(pipeline.id);
+    const deployment = await this.deps.deployments.latest(principal.orgId, pipeline.id);
     let run: RunView | null = null;
     let dagsterError: string | null = null;
     if (deployment && deployment.status !== 'pending') {
@@ -62,7 +62,7 @@ export class PipelineStatusService {
   /** Every pipeline with the status of its latest deployment: two store queries for the whole list. */
   async list(principal: Principal): Promise<PipelineSummary[]> {
     const rows = await this.deps.pipelines.list(principal);
-    const latest = await this.deps.deployments.latestOf(rows.map((p) => p.id));
+    const latest = await this.deps.deployments.latestOf(principal.orgId, rows.map((p) => p.id));
     return rows.map((pipeline) => {
       const deployment = latest.get(pipeline.id);
       return {

@@ -1,4 +1,5 @@
 import { LAUNCH_RUN, RUN, RUN_LOGS, RUNS_BY_TAGS, TERMINATE_RUN } from '../adapters/dagster/documents.ts';
+import { requireRole } from '../auth/roles.ts';
 import { dagsterRefusal } from '../adapters/dagster/dagster-errors.ts';
 import type { Principal } from '../auth/principal.ts';
 import { specJobId } from '../compile/naming.ts';
@@ -46,6 +47,7 @@ export class RunsService {
    * of one partition when `partition` is given (a partition of the job as Dagster lists it now).
    */
   async launch(principal: Principal, pipelineId: string, opts: { environment?: string; job?: string; partition?: string; requestId?: string }): Promise<RunView> {
+    requireRole(principal, 'run', 'Launching a run');
     const target = await this.deps.scopes.liveJob(principal, pipelineId, opts);
     const tags = { ...target.tags };
     if (opts.partition !== undefined) tags[PARTITION_TAG] = (await partitionsFor(target, { partition: opts.partition }))[0]!;
@@ -107,6 +109,7 @@ export class RunsService {
    * else where the pipeline was last deployed) has a policy that forbids destructive tools.
    */
   async terminate(principal: Principal, pipelineId: string, runId: string, opts: { environment?: string; by: Caller }): Promise<RunView> {
+    requireRole(principal, 'run', 'Terminating a run');
     const { env, slug } = await this.deps.scopes.environmentOf(principal, pipelineId, opts.environment);
     refuseDestructive(opts.by, [this.deps.connections.get(env)?.env], 'Stopping this run', 'A person can stop the run in the Dagster UI.');
     const scope = { env, slug, client: this.deps.scopes.clientFor(env) };

@@ -1,4 +1,5 @@
 import type { Principal } from '../auth/principal.ts';
+import { requireRole } from '../auth/roles.ts';
 import type { CompileService } from '../compile/compile-service.ts';
 import { AppError } from '../errors.ts';
 import type { PipelineService } from '../pipelines/pipeline-service.ts';
@@ -40,10 +41,11 @@ export class TriggerService {
 
   /** Pauses (`paused`) or resumes the pipeline's triggers in `environment`, or in every environment it is deployed to. */
   async set(principal: Principal, pipelineId: string, paused: boolean, opts: { environment?: string | undefined } = {}): Promise<TriggerStatesView> {
+    requireRole(principal, 'run', paused ? "Pausing a pipeline's schedules and sensors" : "Resuming a pipeline's schedules and sensors");
     await this.deps.pipelines.require(principal, pipelineId);
     const environments = opts.environment
       ? [this.deps.connections.require(opts.environment).env.name]
-      : [...new Set((await this.deps.deployments.environmentsOf(pipelineId)).map((e) => e.environment))].filter((name) => this.deps.connections.get(name));
+      : [...new Set((await this.deps.deployments.environmentsOf(principal.orgId, pipelineId)).map((e) => e.environment))].filter((name) => this.deps.connections.get(name));
     if (environments.length === 0) {
       throw new AppError('invalid:environment', 'This pipeline is not deployed anywhere, so there are no triggers to pause or resume.', {
         hint: `Name the environment (one of ${this.deps.connections.names().join(', ')}) to record the state its first deploy will apply.`,
@@ -60,7 +62,7 @@ export class TriggerService {
 
   private async apply(principal: Principal, pipelineId: string, environment: string, paused: boolean) {
     const verb = paused ? 'paused' : 'resumed';
-    const live = await this.deps.deployments.live(pipelineId, environment);
+    const live = await this.deps.deployments.live(principal.orgId, pipelineId, environment);
     const client = this.deps.connections.get(environment)?.client;
     if (!live || !client) {
       const why = !client ? 'no Dagster GraphQL URL is configured there' : 'no version is loaded in Dagster there';

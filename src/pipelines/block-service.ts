@@ -1,4 +1,5 @@
 import type { Principal } from '../auth/principal.ts';
+import { requireRole } from '../auth/roles.ts';
 import type { CatalogService } from '../catalog/catalog-service.ts';
 import { checkConfig } from '../catalog/config-validator.ts';
 import { AppError, notFound, type Issue } from '../errors.ts';
@@ -21,11 +22,13 @@ export class BlockService {
   }
 
   /** A pipeline built from placed blocks and the edges among them (the seed's POST /dagster/pipelines/). */
-  pipelineFrom(principal: Principal, request: FromBlocksRequest): Promise<PipelineView> {
+  async pipelineFrom(principal: Principal, request: FromBlocksRequest): Promise<PipelineView> {
+    requireRole(principal, 'edit', 'Creating a pipeline');
     return createPipelineFromBlocks(principal, request, { blocks: this.repo, pipelines: this.pipelines });
   }
 
   async create(principal: Principal, input: { name: string; block_type: string; config: Record<string, unknown> }): Promise<BlockRow> {
+    requireRole(principal, 'edit', 'Creating a block');
     const type = await this.catalog.require(principal, input.block_type);
     if (type.category === 'trigger') {
       throw new AppError('invalid:block_type', `"${type.ref}" is a trigger; triggers belong to a pipeline, not to the block canvas.`, {
@@ -37,6 +40,7 @@ export class BlockService {
   }
 
   async update(principal: Principal, id: string, changes: { name?: string; config?: Record<string, unknown> }): Promise<BlockRow> {
+    requireRole(principal, 'edit', 'Changing a block');
     const [current] = await this.repo.getBlocks(principal, [id]);
     if (!current) throw notFound('block', id);
     if (changes.config) {
@@ -59,11 +63,13 @@ export class BlockService {
   }
 
   async delete(principal: Principal, id: string): Promise<void> {
+    requireRole(principal, 'edit', 'Deleting a block');
     if (!(await this.repo.deleteBlock(principal, id))) throw notFound('block', id);
   }
 
   /** Joins an output port to an input port, after the same port checks a pipeline gets. */
   async connect(principal: Principal, input: NewEdge): Promise<EdgeRow> {
+    requireRole(principal, 'edit', 'Connecting blocks');
     // UUIDs are accepted in either case but stored (and compared below) in lower case.
     const edge = { ...input, source_block_id: input.source_block_id.toLowerCase(), target_block_id: input.target_block_id.toLowerCase() };
     const blocks = await this.repo.getBlocks(principal, [edge.source_block_id, edge.target_block_id]);
@@ -118,6 +124,7 @@ export class BlockService {
   }
 
   async disconnect(principal: Principal, id: string): Promise<void> {
+    requireRole(principal, 'edit', 'Deleting an edge');
     if (!(await this.repo.deleteEdge(principal, id))) throw notFound('edge', id);
   }
 }

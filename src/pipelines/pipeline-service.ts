@@ -1,4 +1,5 @@
 import fastJsonPatch from 'fast-json-patch';
+import { requireRole } from '../auth/roles.ts';
 import type { Principal } from '../auth/principal.ts';
 import type { CatalogService } from '../catalog/catalog-service.ts';
 import { AppError, notFound } from '../errors.ts';
@@ -33,6 +34,7 @@ export class PipelineService {
   }
 
   async create(principal: Principal, spec: unknown, origin: object = { kind: 'spec' }): Promise<PipelineView> {
+    requireRole(principal, 'edit', 'Creating a pipeline');
     const valid = await this.checked(principal, spec);
     const row = await this.repo.create(principal, valid, origin);
     if (!row) throw nameTaken(valid.name);
@@ -41,6 +43,7 @@ export class PipelineService {
 
   /** Replaces the whole spec as a new version. */
   async replace(principal: Principal, id: string, spec: unknown, baseVersion?: number): Promise<PipelineView> {
+    requireRole(principal, 'edit', 'Changing a pipeline');
     const current = await this.require(principal, id);
     requireBase(current, baseVersion);
     const valid = await this.checked(principal, spec);
@@ -52,6 +55,7 @@ export class PipelineService {
    * that cannot apply, or yields an invalid spec, stores nothing.
    */
   async patch(principal: Principal, id: string, ops: unknown, baseVersion?: number): Promise<PipelineView> {
+    requireRole(principal, 'edit', 'Changing a pipeline');
     const current = await this.require(principal, id);
     requireBase(current, baseVersion);
     const version = (await this.repo.version(id, current.current_version))!;
@@ -82,6 +86,7 @@ export class PipelineService {
   }
 
   async delete(principal: Principal, id: string): Promise<void> {
+    requireRole(principal, 'edit', 'Deleting a pipeline');
     if (!(await this.repo.delete(principal, id))) throw notFound('pipeline', id);
   }
 

@@ -9,8 +9,8 @@ export const scriptedModel = (llm: ScriptedLlm) => createLlm({ apiKey: 'test', b
 export const user = (id: string, text: string): UIMessage => ({ id, role: 'user', parts: [{ type: 'text', text }] });
 
 /** useChat's transport, its fetch answered by the app in-process. */
-export const appTransport = (t: TestApp) =>
-  new DefaultChatTransport<UIMessage>({ api: 'http://localhost/v1/chat', fetch: async (url, init) => t.app.request(String(url), init as RequestInit) });
+export const appTransport = (t: TestApp, headers?: Record<string, string>) =>
+  new DefaultChatTransport<UIMessage>({ api: 'http://localhost/v1/chat', ...(headers ? { headers } : {}), fetch: async (url, init) => t.app.request(String(url), init as RequestInit) });
 
 export interface Read {
   /** The last UIMessage readUIMessageStream produced. */
@@ -45,9 +45,9 @@ export async function readTurn(stream: ReadableStream<UIMessageChunk>, message?:
   return { message: last, chunks, error };
 }
 
-/** Sends messages as useChat does and reads the whole turn; fails on any stream error. */
-export async function sendTurn(t: TestApp, chatId: string, messages: UIMessage[], continuing?: UIMessage): Promise<Read> {
-  const stream = await appTransport(t).sendMessages({ chatId, messages, trigger: 'submit-message', messageId: continuing?.id, abortSignal: undefined });
+/** Sends messages as useChat does (with `headers`, e.g. a key's) and reads the whole turn; fails on any stream error. */
+export async function sendTurn(t: TestApp, chatId: string, messages: UIMessage[], continuing?: UIMessage, headers?: Record<string, string>): Promise<Read> {
+  const stream = await appTransport(t, headers).sendMessages({ chatId, messages, trigger: 'submit-message', messageId: continuing?.id, abortSignal: undefined });
   return readTurn(stream, continuing);
 }
 

@@ -5,6 +5,7 @@ import { createTestApp, type TestApp } from '../support/test-app.ts';
 
 const ROUTES: Record<string, string[]> = {
   '/health': ['get'],
+  '/v1/audit': ['get'],
   '/v1/block-types': ['get'],
   '/v1/block-types/{ref}': ['get'],
   '/v1/blocks': ['get', 'post'],
@@ -40,6 +41,9 @@ const ROUTES: Record<string, string[]> = {
   '/v1/api-keys/{id}/rotate': ['post'],
   '/v1/api-keys/{id}': ['delete'],
   '/v1/me': ['get'],
+  '/v1/approvals': ['get'],
+  '/v1/approvals/{id}/approve': ['post'],
+  '/v1/approvals/{id}/deny': ['post'],
 };
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'options', 'head', 'trace'];
 

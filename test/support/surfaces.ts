@@ -69,9 +69,9 @@ export async function mcpToolError(client: Client, name: string, args: Record<st
  * The error a chat turn showed for a tool call the (scripted) model made, read with the `ai`
  * package's own reader, and its whole text.
  */
-export async function chatToolError(t: TestApp, llm: ScriptedLlm, chatId: string, name: string, args: Record<string, unknown>): Promise<SeenError & { text: string }> {
+export async function chatToolError(t: TestApp, llm: ScriptedLlm, chatId: string, name: string, args: Record<string, unknown>, headers?: Record<string, string>): Promise<SeenError & { text: string }> {
   llm.script([{ toolCalls: [{ name, arguments: JSON.stringify(args), id: `call_${chatId}` }] }, { text: 'Reported.' }]);
-  const turn = await sendTurn(t, chatId, [user(`${chatId}-u1`, `please ${name}`)]);
+  const turn = await sendTurn(t, chatId, [user(`${chatId}-u1`, `please ${name}`)], undefined, headers);
   if (turn.error) throw turn.error;
   const part = toolParts(turn.message).find((p) => p.toolCallId === `call_${chatId}`);
   if (part?.state !== 'output-error') throw new Error(`${name} did not fail in chat: ${JSON.stringify(part)}`);
