@@ -5,4 +5,4 @@ import { readFileSync } from 'node:fs';
  * does (the snapshot test pins both), so a stored turn can say which prompt it ran under.
  */
 export const SYSTEM_PROMPT = readFileSync(new URL('./system.md', import.meta.url), 'utf8');
-export const PROMPT_VERSION = 'system-v3';
+export const PROMPT_VERSION = 'system-v4';

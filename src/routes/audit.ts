@@ -12,7 +12,7 @@ const entry = z
     surface: z.enum(['rest', 'mcp', 'chat', 'cli']),
     action: z.string().openapi({ example: 'POST /v1/pipelines/{id}/deploy' }),
     target: z.record(z.string(), z.unknown()),
-    outcome: z.string().openapi({ description: '"ok", "needs_confirmation", or the error code the caller saw', example: 'ok' }),
+    outcome: z.string().openapi({ description: '"ok", or the error code the caller saw (forbidden:approval_required while a call waits for a person)', example: 'ok' }),
     provenance: z.record(z.string(), z.unknown()),
     at: z.string(),
   })

@@ -40,8 +40,11 @@ interface Ids {
   /** A user of the org, and one of its API keys. */
   user: string;
   key: string;
+  /** A pending approval request of the org's. */
+  approval: string;
 }
 const fresh = (): Ids => ({
+  approval: `apr_${randomUUID().replace(/-/g, '').slice(0, 22)}`,
   block: randomUUID(),
   block2: randomUUID(),
   edge: randomUUID(),
@@ -63,7 +66,7 @@ function paramId(path: string, param: string, ids: Ids): string | null {
   if (param === 'backfill_id') return ids.backfill;
   if (param !== 'id') throw new Error(`${path}: say which object {${param}} names (paramId in two-orgs.test.ts)`);
   const collection = path.split('/')[2];
-  const byCollection: Record<string, string> = { 'api-keys': ids.key, blocks: ids.block, edges: ids.edge, pipelines: ids.pipeline, deployments: ids.deployment, chat: ids.chat, chats: ids.chat };
+  const byCollection: Record<string, string> = { approvals: ids.approval, 'api-keys': ids.key, blocks: ids.block, edges: ids.edge, pipelines: ids.pipeline, deployments: ids.deployment, chat: ids.chat, chats: ids.chat };
   const id = byCollection[collection!];
   if (!id) throw new Error(`${path}: say which object {id} names (paramId in two-orgs.test.ts)`);
   return id;
@@ -93,6 +96,8 @@ const BODIES: Record<string, { body?: (ids: Ids) => unknown; query?: (ids: Ids) 
   'POST /dagster/pipelines': { body: (ids) => ({ pipeline_name: 'B from blocks', block_ids: [ids.block, ids.block2] }), targets: true },
   'POST /dagster/pipelines/{pipeline_id}/deploy': { body: () => ({ environment: 'development' }) },
   'POST /v1/api-keys': { body: (ids) => ({ user_id: ids.user, kind: 'agent' }), targets: true },
+  'POST /v1/approvals/{id}/approve': { body: () => ({}) },
+  'POST /v1/approvals/{id}/deny': { body: () => ({}) },
   'POST /dagster/compile': { body: () => ({ repo_url: 'https://example.com/b.git', branch: 'main' }) },
 };
 
@@ -129,7 +134,7 @@ const TOOL_ARGS: Record<string, { args: (ids: Ids) => Record<string, unknown>; t
 function normalize(text: string, ids: Ids): string {
   let out = text;
   for (const [name, id] of Object.entries(ids)) out = out.split(id).join(`<${name}>`);
-  return out.replace(/"request_id":"[^"]*"/g, '"request_id":"…"').replace(/("confirmation_token":\s*")[^"]*"/g, '$1…"');
+  return out.replace(/"request_id":"[^"]*"/g, '"request_id":"…"').replace(/apr_[\w-]+/g, 'apr_…');
 }
 
 type Key = { key: string; orgId: string; userId: string };
@@ -169,8 +174,10 @@ describe('two orgs and an anonymous caller', () => {
     await t.services.catalogRepo.upsert([{ ...(manifest as BlockTypeManifest), slug: BLOCK_TYPE, name: 'Zanzibar private load', version: 1 }], a.orgId);
     expect((await t.call('GET', `/v1/block-types/${BLOCK_TYPE}`, undefined, asA)).status).toBe(200);
     const [aKey] = await t.services.keys.list(a.orgId);
-    A = { user: a.userId, key: aKey!.id, blockType: BLOCK_TYPE, block: block.id, block2: block2.id, edge: edge.id, pipeline: pipeline.id, deployment: deployment.id, chat, run: randomUUID(), backfill: 'zzzzzzzz' };
-    secrets = [a.key, A.key, BLOCK_TYPE, 'Zanzibar private load', A.block, A.block2, A.edge, A.pipeline, A.deployment, A.chat, NAME, BLOCK_NAME, CHAT_TEXT, a.orgId, a.userId, 'org-a', 'alice'];
+    const approval = await t.services.domain.approvals.open({ principal: principalOf(a), surface: 'mcp', action: 'delete_pipeline', args: { pipeline_id: pipeline.id }, summary: { what: 'Delete a pipeline' } });
+    A = {
+      approval, user: a.userId, key: aKey!.id, blockType: BLOCK_TYPE, block: block.id, block2: block2.id, edge: edge.id, pipeline: pipeline.id, deployment: deployment.id, chat, run: randomUUID(), backfill: 'zzzzzzzz' };
+    secrets = [a.key, A.key, A.approval, BLOCK_TYPE, 'Zanzibar private load', A.block, A.block2, A.edge, A.pipeline, A.deployment, A.chat, NAME, BLOCK_NAME, CHAT_TEXT, a.orgId, a.userId, 'org-a', 'alice'];
   }, 60_000);
   afterAll(async () => {
     await t?.close();
@@ -245,15 +252,19 @@ describe('two orgs and an anonymous caller', () => {
     expect((await t.call('GET', `/v1/chats/${A.chat}`, undefined, as(a.key))).status).toBe(200);
   });
 
-  /** What a tool call answered, as text, with whether it was an error. */
+  /**
+   * What a tool call answered, as text, with whether it was an error. An approval-gated tool opens
+   * an approval request first; the answer to that is compared too, then B's person approves it and
+   * the same call is made again, so what is compared last is what the call itself did.
+   */
   async function callTool(client: Awaited<ReturnType<typeof mcpClient>>['client'], name: string, args: Record<string, unknown>) {
     let result = (await client.callTool({ name, arguments: args })) as CallToolResult;
     let text = (result.content as Array<{ text: string }>)[0]!.text;
-    // An approval-gated tool asks first; the answer to the asking is compared too, then the call is confirmed.
-    const token = /"confirmation_token": "([^"]+)"/.exec(text)?.[1];
-    const asked = token ? text : null;
-    if (token) {
-      result = (await client.callTool({ name, arguments: { ...args, confirmation_token: token } })) as CallToolResult;
+    const approvalId = /^Error forbidden:approval_required:.*?(apr_[\w-]+)/.exec(text)?.[1];
+    const asked = approvalId ? text : null;
+    if (approvalId) {
+      await t.services.domain.approvals.decide(principalOf(b), approvalId, true);
+      result = (await client.callTool({ name, arguments: args })) as CallToolResult;
       text = (result.content as Array<{ text: string }>)[0]!.text;
     }
     return { isError: !!result.isError, text, asked };
@@ -270,6 +281,7 @@ describe('two orgs and an anonymous caller', () => {
         if (!entry!.targets) continue;
         expect(seen.isError, `${tool.name}: ${seen.text}`).toBe(true);
         expect(seen.text, tool.name).toMatch(/^Error not_found:/);
+        if (seen.asked) expect(seen.asked, tool.name).toMatch(/^Error forbidden:approval_required/);
         const other = fresh();
         const control = await callTool(mcp.client, tool.name, entry!.args(other));
         expect(normalize(seen.text, A), tool.name).toBe(normalize(control.text, other));
@@ -343,7 +355,7 @@ describe('two orgs and an anonymous caller', () => {
       expect(part!.errorText, tool.name).toMatch(/^Error not_found:/);
     }
   }, 60_000);
-  it("B cannot answer A's approvals: not A's chat approval, not A's confirmation token", async () => {
+  it("B cannot answer A's approvals: not A's chat approval, not A's approval request", async () => {
     // A's model asks to delete A's pipeline: the chat pauses for A's yes.
     llm.script([{ toolCalls: [{ name: 'delete_pipeline', arguments: JSON.stringify({ pipeline_id: A.pipeline }), id: 'call_a_delete' }] }]);
     const first = user('a-del-1', 'delete it');
@@ -357,19 +369,28 @@ describe('two orgs and an anonymous caller', () => {
     expect(answer.body.error.code).toBe('not_found:chat');
     expectNothingOfA(JSON.stringify(answer.body), 'B answering A\'s approval', 'a-approvals');
 
-    // A's confirmation token for a gated call is A's alone: B repeating the call with it is asked again.
+    // A's approval request for a gated call is A's alone: B can neither approve it nor use it.
     const mcpA = await mcpClient(t, principalOf(a));
     const mcpB = await mcpClient(t, principalOf(b));
     try {
       const args = { pipeline_id: A.pipeline, run_id: A.run };
       const issued = (await mcpA.client.callTool({ name: 'terminate_run', arguments: args })) as CallToolResult;
-      const token = /"confirmation_token": "([^"]+)"/.exec((issued.content as Array<{ text: string }>)[0]!.text)?.[1];
-      expect(token).toBeDefined();
-      const replayed = (await mcpB.client.callTool({ name: 'terminate_run', arguments: { ...args, confirmation_token: token } })) as CallToolResult;
+      const approvalId = /(apr_[\w-]+)/.exec((issued.content as Array<{ text: string }>)[0]!.text)?.[1];
+      expect(approvalId).toBeDefined();
+      const approve = await t.call('POST', `/v1/approvals/${approvalId}/approve`, {}, as(b.key));
+      const unknown = await t.call('POST', `/v1/approvals/apr_${'x'.repeat(22)}/approve`, {}, as(b.key));
+      expect(approve.status).toBe(404);
+      expect(normalize(JSON.stringify(approve.body), A)).toBe(normalize(JSON.stringify(unknown.body), A));
+      expectNothingOfA(JSON.stringify(approve.body), 'B approving A\'s request', approvalId!);
+      // Still pending for A; B making the same call opens B's own request and is refused.
+      expect((await t.call('GET', '/v1/approvals', undefined, as(a.key))).body.approvals.map((r: { status: string }) => r.status)).toContain('pending');
+      // B's list holds B's own requests (about ids B sent), none of A's.
+      expect((await t.call('GET', '/v1/approvals', undefined, as(b.key))).body.approvals.map((r: { user_id: string }) => r.user_id)).not.toContain(a.userId);
+      const replayed = (await mcpB.client.callTool({ name: 'terminate_run', arguments: args })) as CallToolResult;
       const text = (replayed.content as Array<{ text: string }>)[0]!.text;
-      expect(text).not.toMatch(/^Error not_found:run/); // it did not get past the approval to Dagster
-      expect(text).toMatch(/^Needs confirmation|^Error not_found:pipeline/);
-      expectNothingOfA(text, 'B replaying A\'s token', JSON.stringify(args));
+      expect(text).toMatch(/^Error forbidden:approval_required/);
+      expect(text).not.toContain(approvalId);
+      expectNothingOfA(text, 'B repeating A\'s gated call', JSON.stringify(args));
     } finally {
       await mcpA.close();
       await mcpB.close();

@@ -14,7 +14,7 @@ describe('system prompt', () => {
   });
 
   it('is the version the snapshot was taken at', () => {
-    expect(PROMPT_VERSION).toBe('system-v3');
+    expect(PROMPT_VERSION).toBe('system-v4');
   });
 
   it('names only tools, tool arguments, block types, config fields and spec fields that exist', async () => {
