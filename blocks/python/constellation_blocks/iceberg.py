@@ -135,7 +135,7 @@ def _upsert(table: Any, data: pa.Table, keys: list[str], config: Mapping[str, An
 
 
 def _load_table(catalog: Any, config: Mapping[str, Any], where: str, create_from: pa.Schema | None) -> Any:
-    from pyiceberg.exceptions import NoSuchNamespaceError, NoSuchTableError
+    from pyiceberg.exceptions import NoSuchNamespaceError, NoSuchTableError, TableAlreadyExistsError
 
     identifier = (*config["namespace"].split("."), config["table"])
     try:
@@ -159,7 +159,12 @@ def _load_table(catalog: Any, config: Mapping[str, Any], where: str, create_from
         raise dg.Failure(f"creating {_name(config)} in a SQL catalog needs {where}.warehouse, e.g. \"s3://lake/warehouse\".")
     with _storage(config, where, f"creating {_name(config)}"):
         catalog.create_namespace_if_not_exists(identifier[:-1])
-        return catalog.create_table(identifier, schema=arrow_schema_for_iceberg(create_from))
+        try:
+            return catalog.create_table(identifier, schema=arrow_schema_for_iceberg(create_from))
+        except TableAlreadyExistsError:
+            # Another run created it since we looked: a backfill's first runs start together.
+            # (A commit that meets another run's is retried by pyiceberg itself, on the table as it is then.)
+            return catalog.load_table(identifier)
 
 
 def _input_table(rows: Any) -> pa.Table:

@@ -6,7 +6,11 @@ read by files_to_table with declared column types. What a run committed is check
 directly, apart from the blocks.
 """
 
+import datetime
+import warnings
+
 import dagster as dg
+import pyarrow as pa
 import pytest
 from pyiceberg.catalog.sql import SqlCatalog
 
@@ -70,10 +74,11 @@ def step_error(result) -> str:
     return failure.step_failure_data.error.to_string()
 
 
-def catalog(s3, tmp_path, uri: str | None = None) -> SqlCatalog:
+def catalog(s3, tmp_path, uri: str | None = None, **extra) -> SqlCatalog:
     return SqlCatalog(
         "default",
         uri=uri or f"sqlite:///{tmp_path}/catalog.db",
+        **extra,
         **{"s3.endpoint": s3.url, "s3.access-key-id": s3.access_key_id, "s3.secret-access-key": s3.secret_access_key,
            "s3.region": "us-east-1", "s3.force-virtual-addressing": "false"},
     )
@@ -181,6 +186,43 @@ def test_a_partitioned_write_replaces_its_partition_idempotently(s3, bucket, ins
     read = run(data, instance, "read", partition_key="2024-01-01")
     assert read.success, step_error(read)
     assert ids(output(read, "read")) == [1, 2]
+
+
+def test_concurrent_partition_runs_each_land_their_partition(s3, bucket, instance, tmp_path, monkeypatch):
+    """What a backfill's runs starting together meet: the table created, then a commit made, by
+    another run between this run's look and its own act. Each race is staged exactly once, with
+    a second catalog acting as the other run."""
+    other = catalog(s3, tmp_path, warehouse=f"s3://{bucket}/warehouse")
+    other_day = pa.table({"id": pa.array([7], pa.int64()), "name": ["gus"], "day": [datetime.date(2024, 1, 2)], "amount": [7.0]})
+    create, commit = SqlCatalog.create_table, SqlCatalog.commit_table
+    staged = {"create": False, "commit": False}
+
+    def create_after_the_other_run(self, identifier, schema, *args, **kwargs):
+        if not staged["create"]:
+            staged["create"] = True
+            create(other, identifier, schema, *args, **kwargs)  # the other run won the race to create
+        return create(self, identifier, schema, *args, **kwargs)
+
+    def commit_after_the_other_run(self, table, requirements, updates):
+        if not staged["commit"]:
+            staged["commit"] = True
+            monkeypatch.setattr(SqlCatalog, "commit_table", commit)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+                other.load_table(("analytics", "orders")).overwrite(other_day, overwrite_filter="day = '2024-01-02'")
+            monkeypatch.setattr(SqlCatalog, "commit_table", commit_after_the_other_run)
+        return commit(self, table, requirements, updates)
+
+    monkeypatch.setattr(SqlCatalog, "create_table", create_after_the_other_run)
+    monkeypatch.setattr(SqlCatalog, "commit_table", commit_after_the_other_run)
+    data = partitioned(s3, bucket, tmp_path)
+    put(s3, bucket, FIRST)
+    result = run(data, instance, partition_key="2024-01-01")
+    assert result.success, step_error(result)
+    assert staged == {"create": True, "commit": True}
+    # This run's partition and the other run's both hold.
+    assert [r[0] for r in table_rows(s3, tmp_path)] == [1, 2, 7]
+    assert ids(output(result, "write")) == [1, 2]
 
 
 def test_a_partitioned_write_refuses_rows_outside_its_partition(s3, bucket, instance, tmp_path):
