@@ -5,7 +5,7 @@ import { createApp } from './app.ts';
 import { ensureLocalPrincipal } from './auth/principal.ts';
 import { Authenticator } from './auth/authenticate.ts';
 import { supabaseJwtFromConfig } from './auth/supabase-jwt.ts';
-import { newOperatorToken, writeServiceFiles } from './auth/operator.ts';
+import { newOperatorToken, readRunningService, writeServiceFiles } from './auth/operator.ts';
 import { loadManifests } from './catalog/load-manifests.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { loadEnvironments } from './dagster/environments.ts';
@@ -25,6 +25,14 @@ async function main() {
   if (warning) {
     process.stderr.write(`WARNING: ${warning}\n`);
     logger.warn({ host: config.HOST }, warning);
+  }
+  // The embedded store belongs to one process: a second service on it would write apart from the first.
+  const holder = config.DATABASE_URL ? null : readRunningService(config.DATA_DIR);
+  if (holder) {
+    throw new ConfigError(
+      `Refusing to start: another Constellation Agent (pid ${holder.pid}, ${holder.url}) holds the embedded store in DATA_DIR=${config.DATA_DIR}.\n` +
+        '  Use that one, stop it first, or give this one its own DATA_DIR (or a shared Postgres with DATABASE_URL).',
+    );
   }
   const db = await openDb({ ...(config.DATABASE_URL ? { databaseUrl: config.DATABASE_URL } : {}), dataDir: config.DATA_DIR });
   const environments = loadEnvironments({
@@ -72,6 +80,18 @@ async function main() {
         `Try:  curl '${base}/v1/block-types?q=postgres'\n` +
         `API:  ${base}/openapi.json   MCP: ${base}/mcp${config.MCP_READ_ONLY ? ' (read-only)' : ''}\n`,
     );
+  });
+
+  server.on('error', async (error: NodeJS.ErrnoException) => {
+    const taken = error.code === 'EADDRINUSE';
+    process.stderr.write(
+      taken
+        ? `Constellation Agent could not listen: ${config.HOST}:${config.PORT} is taken (another service?). Stop it, or set PORT to a free port.\n`
+        : `Constellation Agent could not listen on ${config.HOST}:${config.PORT}: ${error.message}\n`,
+    );
+    await services.worker.stop();
+    await db.close();
+    process.exit(1);
   });
 
   const stop = async () => {

@@ -106,6 +106,35 @@ describe('the real server entry', () => {
     expect(stderr).not.toMatch(/\n\s+at /);
   });
 
+  it('a second service on the same embedded store, or on a taken port, refuses to start and says why', async () => {
+    const first = start({});
+    try {
+      const { listening } = await first.settled;
+      expect(listening, first.output().stderr).toBe(true);
+      const port = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(first.output().stdout)![1]!;
+
+      const sameStore = start({});
+      expect(await sameStore.settled).toEqual({ code: 1, listening: false });
+      expect(sameStore.output().stderr).toContain(`another Constellation Agent (pid ${first.child.pid}, http://127.0.0.1:${port})`);
+      expect(sameStore.output().stderr).toContain(`DATA_DIR=${dataDir}`);
+
+      const otherDir = mkdtempSync(join(tmpdir(), 'constellation-listen-'));
+      try {
+        const samePort = start({ DATA_DIR: otherDir, PORT: port });
+        expect(await samePort.settled).toEqual({ code: 1, listening: false });
+        expect(samePort.output().stderr).toContain(`127.0.0.1:${port} is taken`);
+        expect(samePort.output().stderr).not.toMatch(/\n\s+at /);
+      } finally {
+        rmSync(otherDir, { recursive: true, force: true });
+      }
+      // The first is untouched.
+      expect((await fetch(`http://127.0.0.1:${port}/health`)).status).toBe(200);
+    } finally {
+      first.child.kill('SIGTERM');
+      await new Promise((done) => (first.child.exitCode !== null ? done(null) : first.child.once('exit', done)));
+    }
+  }, 60_000);
+
   it('with UNSAFE_ALLOW_REMOTE_WITHOUT_AUTH=true it starts, and warns on stderr and in the log', async () => {
     const run = start({ HOST: '0.0.0.0', UNSAFE_ALLOW_REMOTE_WITHOUT_AUTH: 'true' });
     try {
