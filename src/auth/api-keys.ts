@@ -43,13 +43,21 @@ export class ApiKeys {
     this.db = db;
   }
 
-  /** The principal a key speaks for; null for an unknown or revoked key. */
+  /**
+   * The principal a key speaks for; null for an unknown or revoked key. Every authenticated request
+   * comes through here, so `last_used_at` is written at most once a minute per key, not on each.
+   */
   async verify(key: string): Promise<Principal | null> {
     const rows = await this.db.query<{ id: string; org_id: string; user_id: string; kind: PrincipalKind; role: Role }>(
-      `UPDATE api_keys k SET last_used_at = now()
-         FROM users u
-        WHERE k.key_hash = $1 AND k.revoked_at IS NULL AND u.id = k.user_id
-        RETURNING k.id, k.org_id, k.user_id, k.kind, u.role`,
+      `WITH found AS (
+         SELECT k.id, k.org_id, k.user_id, k.kind, u.role, k.last_used_at
+           FROM api_keys k JOIN users u ON u.id = k.user_id
+          WHERE k.key_hash = $1 AND k.revoked_at IS NULL
+       ), touched AS (
+         UPDATE api_keys SET last_used_at = now()
+          WHERE id IN (SELECT id FROM found WHERE last_used_at IS NULL OR last_used_at < now() - interval '1 minute')
+       )
+       SELECT id, org_id, user_id, kind, role FROM found`,
       [hashKey(key)],
     );
     const row = rows[0];
