@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Makes sure what the tests need is on this machine: PostgreSQL and ClickHouse server binaries
 # (the tests start their own throwaway servers on free loopback ports) and the Python virtualenv
-# with the pinned Dagster. Installs Debian packages when running as root; otherwise says exactly
+# with the pinned Dagster, and chromium for the page's browser test. Installs Debian packages when running as root; otherwise says exactly
 # what to install. TEST_DATABASE_URL / TEST_CLICKHOUSE_URL skip the matching server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +14,8 @@ missing=()
 [ -n "${TEST_DATABASE_URL:-}" ] || [ -n "$(find_initdb)" ] || missing+=(postgresql)
 [ -n "${TEST_CLICKHOUSE_URL:-}" ] || command -v clickhouse-server >/dev/null || missing+=(clickhouse-server)
 command -v python3 >/dev/null || missing+=(python3 python3-venv)
+# The web page's browser test drives Debian's chromium (Playwright's own download fails offline).
+[ -n "${TEST_CHROMIUM:-}" ] || command -v chromium >/dev/null || missing+=(chromium)
 
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
@@ -34,4 +36,4 @@ MSG
 fi
 
 bash scripts/python-env.sh
-echo "test dependencies ready: PostgreSQL ($(find_initdb || echo "$TEST_DATABASE_URL")), ClickHouse, .venv with Dagster"
+echo "test dependencies ready: PostgreSQL ($(find_initdb || echo "$TEST_DATABASE_URL")), ClickHouse, chromium, .venv with Dagster"
