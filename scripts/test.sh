@@ -12,6 +12,8 @@ rm -f .test-results/vitest.json .test-results/pytest.xml .test-results/summary.t
 (cd blocks/python && ../../.venv/bin/python -m pytest -q -p no:cacheprovider --junitxml=../../.test-results/pytest.xml)
 pytest_status=$?
 
+node scripts/build-web.ts || exit 1
+
 vitest run --reporter=default --reporter=json --outputFile.json=.test-results/vitest.json
 status=$?
 [ $status -eq 0 ] && status=$pytest_status

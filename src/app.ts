@@ -20,6 +20,8 @@ import { Authenticator } from './auth/authenticate.ts';
 import { originGuard } from './routes/origin-guard.ts';
 import { pipelineRoutes } from './routes/pipelines.ts';
 import { createRouter } from './routes/router.ts';
+import { webPageRoutes } from './routes/web-page.ts';
+import { webAssetsFromDisk, type WebAssets } from './web-assets.ts';
 import type { AppDomain } from './app-domain.ts';
 import { DEFAULT_ALLOWED_HOSTS } from './config.ts';
 import { createMcpServer } from '../mcp-server/create-server.ts';
@@ -40,6 +42,8 @@ export interface AppDeps {
   allowedHosts?: readonly string[];
   /** The operator token the keys CLI sends while this service holds the embedded store (see auth/operator.ts). */
   operatorToken?: string;
+  /** The built web page served at / (web/dist by default). */
+  web?: WebAssets;
   mcp?: {
     readOnly: boolean;
     groups?: ReadonlySet<ToolGroup>;
@@ -50,8 +54,12 @@ export interface AppDeps {
   };
 }
 
-/** What anyone may read without a credential: liveness and the API's description. */
-export const PUBLIC_PATHS = ['/health', '/openapi.json'] as const;
+/**
+ * What anyone may read without a credential: liveness, the API's description, and the page (its
+ * HTML and files hold no data; the page asks for a key before it reads any).
+ */
+export const PUBLIC_PATHS = ['/health', '/openapi.json', '/'] as const;
+export const PUBLIC_PREFIXES = ['/assets/'] as const;
 
 /** The whole HTTP surface, built from explicit dependencies (no module-level clients). */
 export function createApp(deps: AppDeps) {
@@ -73,13 +81,14 @@ export function createApp(deps: AppDeps) {
   app.use('*', except(['/mcp'], originGuard(allowedHosts)));
   const auth = deps.auth ?? new Authenticator({ mode: 'local', keys: deps.domain.keys, local: deps.principal ?? LOCAL_PRINCIPAL });
   // Operator routes take the operator token instead (routes/operator.ts), never a key or a JWT.
-  const authn = authenticate(auth, PUBLIC_PATHS);
+  const authn = authenticate(auth, PUBLIC_PATHS, PUBLIC_PREFIXES);
   app.use('*', (c, next) => (c.req.path.startsWith(OPERATOR_PREFIX) ? next() : authn(c, next)));
   app.use('*', except(['/mcp'], auditWrites(deps.domain.audit)));
   app.use('*', limitBodies(deps.maxBodyBytes));
   app.use('*', except(['/mcp'], requireJsonBodies()));
   app.use('*', except(['/mcp'], guardInputs()));
 
+  app.route('/', webPageRoutes(deps.web ?? webAssetsFromDisk()));
   app.route('/', healthRoutes(deps.domain));
   app.route('/', blockTypeRoutes(deps.domain));
   app.route('/', blockRoutes(deps.domain));

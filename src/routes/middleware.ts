@@ -27,10 +27,11 @@ export function requestContext(logger: Logger): MiddlewareHandler<AppEnv> {
  * Every route but the public ones acts as the principal the Authorization header speaks for (or
  * the local user, in AUTH_MODE=local): a request without a good credential goes no further.
  */
-export function authenticate(auth: Authenticator, publicPaths: readonly string[]): MiddlewareHandler<AppEnv> {
+export function authenticate(auth: Authenticator, publicPaths: readonly string[], publicPrefixes: readonly string[] = []): MiddlewareHandler<AppEnv> {
   const open = new Set(publicPaths);
   return async (c, next) => {
-    if (open.has(c.req.path.replace(/(.)\/+$/, '$1'))) return next();
+    const path = c.req.path;
+    if (open.has(path.replace(/(.)\/+$/, '$1')) || publicPrefixes.some((prefix) => path.startsWith(prefix))) return next();
     c.set('principal', await auth.authenticate(c.req.header('authorization')));
     await next();
   };
