@@ -20,12 +20,16 @@ if (!env) {
   process.stderr.write(`No environment "${name}" is configured.\n`);
   process.exit(1);
 }
+const url = new URL(env.graphqlUrl ?? 'http://127.0.0.1:3000/graphql');
+// Said first: the Python environment may take a minute to install on a first run.
+process.stdout.write(
+  `Starting Dagster for "${name}" at ${url.origin} (its port follows ${config.DAGSTER_ENVIRONMENTS ? `graphql_url in ${config.DAGSTER_ENVIRONMENTS}` : 'DAGSTER_GRAPHQL_URL'}, where the service deploys)\n`,
+);
 if (spawnSync('bash', [join(root, 'scripts/python-env.sh')], { stdio: 'inherit' }).status !== 0) process.exit(1);
 
 const workspace = new Workspace(env);
 workspace.writeWorkspaceYaml();
 const home = resolve(config.DATA_DIR, 'dagster-home', name);
-const url = new URL(env.graphqlUrl ?? 'http://127.0.0.1:3000/graphql');
 const workspaceYaml = join(workspace.dir, 'workspace.yaml');
 const bin = (tool: string) => join(root, '.venv/bin', tool);
 // Values between assets go to the environment's table storage (Parquet under DATA_DIR/table-data by

@@ -19,6 +19,8 @@ const envSchema = z.object({
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// connection string')
     .optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** auto: readable lines when stderr is a terminal, JSON lines otherwise (a file, a pipe, a log collector). */
+  LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
   MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
   DAGSTER_ENVIRONMENTS: z.string().min(1).optional(),
   // Where `npm run dagster` serves; "none" means no Dagster for the default environment.

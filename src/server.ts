@@ -9,7 +9,7 @@ import { newOperatorToken, readRunningService, writeServiceFiles } from './auth/
 import { loadManifests } from './catalog/load-manifests.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { loadEnvironments } from './dagster/environments.ts';
-import { createLogger } from './logger.ts';
+import { createLogger, logFormat } from './logger.ts';
 import { createServices } from './services.ts';
 import { limitsFromConfig } from './auth/limits.ts';
 import { mcpOptions } from './mcp-options.ts';
@@ -21,7 +21,7 @@ async function main() {
   const config = loadConfig();
   // Before anything is opened: a refusal leaves nothing behind.
   const { warning } = checkListenAddress(config);
-  const logger = createLogger(config.LOG_LEVEL);
+  const logger = createLogger(config.LOG_LEVEL, undefined, logFormat(config.LOG_FORMAT, process.stderr.isTTY === true));
   if (warning) {
     process.stderr.write(`WARNING: ${warning}\n`);
     logger.warn({ host: config.HOST }, warning);

@@ -123,6 +123,7 @@ describe('the real server entry', () => {
         const samePort = start({ DATA_DIR: otherDir, PORT: port });
         expect(await samePort.settled).toEqual({ code: 1, listening: false });
         expect(samePort.output().stderr).toContain(`127.0.0.1:${port} is taken`);
+        expect(samePort.output().stderr).toContain('set PORT to a free port');
         expect(samePort.output().stderr).not.toMatch(/\n\s+at /);
       } finally {
         rmSync(otherDir, { recursive: true, force: true });
@@ -132,6 +133,35 @@ describe('the real server entry', () => {
     } finally {
       first.child.kill('SIGTERM');
       await new Promise((done) => (first.child.exitCode !== null ? done(null) : first.child.once('exit', done)));
+    }
+  }, 60_000);
+
+  it('logs are readable lines at a terminal (a real pty, through script(1)) and JSON lines through a pipe', async () => {
+    const otherDir = mkdtempSync(join(tmpdir(), 'constellation-listen-'));
+    // script(1) runs the server on a new pseudo-terminal and copies what it prints to our pipe.
+    const child = spawn('script', ['-qfec', `${NODE} ${join(ROOT, 'src/server.ts')}`, '/dev/null'], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', DATA_DIR: otherDir, PORT: '0', DAGSTER_GRAPHQL_URL: 'none', DEPLOY_WORKERS: '0', TERM: 'dumb' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+      detached: true,
+    });
+    let out = '';
+    try {
+      await new Promise<void>((done, fail) => {
+        child.stdout.on('data', (d: Buffer) => {
+          out += String(d);
+          if (/INFO.*started/.test(out.replace(/\x1b\[[0-9;]*m/g, ''))) done();
+        });
+        child.on('exit', () => fail(new Error(`exited before logging: ${out}`)));
+      });
+      const plain = out.replace(/\x1b\[[0-9;]*m/g, '');
+      // One line per event: time, level name, message, its fields.
+      expect(plain).toMatch(/^\[\d\d:\d\d:\d\d\] INFO: started \{"store":"pglite","block_types":\d+\}\r?$/m);
+      expect(plain).not.toContain('"level":30');
+    } finally {
+      process.kill(-child.pid!, 'SIGTERM');
+      await new Promise((done) => (child.exitCode !== null ? done(null) : child.once('exit', done)));
+      rmSync(otherDir, { recursive: true, force: true });
     }
   }, 60_000);
 
