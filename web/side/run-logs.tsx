@@ -6,6 +6,8 @@ import { isRunFinished } from './status.ts';
 import type { LogEvent, LogPage, Run } from './types.ts';
 import { usePolling } from './use-polling.ts';
 
+const TIME: Intl.DateTimeFormatOptions = { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false };
+
 /** Pages read per refresh: a long log arrives over a few ticks instead of one huge burst. */
 const PAGES_PER_TICK = 5;
 
@@ -41,7 +43,7 @@ export function RunLogs({ api, pipelineId, run }: { api: Api; pipelineId: string
       <ol>
         {events.map((e, i) => (
           <li key={i} className={e.error || e.level === 'ERROR' ? 'log-error' : undefined}>
-            <span className="log-time">{e.timestamp ? new Date(e.timestamp).toLocaleTimeString() : ''}</span>
+            <span className="log-time">{e.timestamp ? new Date(e.timestamp).toLocaleTimeString([], TIME) : ''}</span>
             <span className="log-type">{e.type}</span>
             {e.step ? <span className="log-step">{e.step}</span> : null}
             <span className="log-message">{e.error ?? e.message ?? ''}</span>
