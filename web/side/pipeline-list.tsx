@@ -1,3 +1,4 @@
+import { useEffect } from 'react';
 import type { Api } from '../api.ts';
 import { ErrorNote } from './error-note.tsx';
 import { FAST_POLL_MS, IDLE_POLL_MS, listInFlight } from './polling.ts';
@@ -18,11 +19,16 @@ interface Props {
  * status, and a request per pipeline every few seconds would not scale with the list).
  */
 export function PipelineList({ api, selected, onSelect }: Props) {
-  const { data, error } = usePolling(
+  const { data, error, refresh } = usePolling(
     () => api.get<{ pipelines: PipelineSummary[] }>('/dagster/pipelines'),
     (d) => (listInFlight(d.pipelines.map((p) => p.status)) ? FAST_POLL_MS : IDLE_POLL_MS),
     [api],
   );
+  // The chat selects a pipeline it has just created: list it now rather than at the next tick.
+  const unknownSelection = Boolean(selected && data && !data.pipelines.some((p) => p.pipeline_id === selected));
+  useEffect(() => {
+    if (unknownSelection) refresh();
+  }, [unknownSelection, selected, refresh]);
   return (
     <section className="side-block">
       <h2>Pipelines</h2>
