@@ -1,5 +1,11 @@
 import { createRoot } from 'react-dom/client';
 import { App } from './app.tsx';
+import { KeyGate } from './auth/key-gate.tsx';
 import './styles.css';
 
-createRoot(document.getElementById('root')!).render(<App />);
+// The gate asks the service whether a key is needed before the page (chat, side view) calls anything.
+createRoot(document.getElementById('root')!).render(
+  <KeyGate>
+    <App />
+  </KeyGate>,
+);

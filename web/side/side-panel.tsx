@@ -1,4 +1,8 @@
 import type { Api } from '../api.ts';
+import { PipelineDetail } from './pipeline-detail.tsx';
+import { PipelineList } from './pipeline-list.tsx';
+import { useUiBases } from './use-environments.ts';
+import './side.css';
 
 export interface SidePanelProps {
   api: Api;
@@ -7,6 +11,17 @@ export interface SidePanelProps {
   onSelectPipeline: (id: string) => void;
 }
 
-export function SidePanel(_props: SidePanelProps) {
-  return <section className="side">Pipelines</section>;
+/** The org's pipelines and, for the one selected here or by the chat, its deployments and runs. */
+export function SidePanel({ api, pipelineId, onSelectPipeline }: SidePanelProps) {
+  const uiBases = useUiBases(api);
+  return (
+    <section className="side">
+      <PipelineList api={api} selected={pipelineId} onSelect={onSelectPipeline} />
+      {pipelineId ? (
+        <PipelineDetail key={pipelineId} api={api} pipelineId={pipelineId} uiBases={uiBases} />
+      ) : (
+        <p className="side-muted">Select a pipeline to see its deployments and runs.</p>
+      )}
+    </section>
+  );
 }
