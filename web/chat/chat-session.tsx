@@ -26,8 +26,9 @@ export function ChatSession({ api, chatId, initialMessages, onPipeline, onNewCha
     id: chatId,
     messages: initialMessages,
     transport,
-    // A turn still running when the page (re)loaded is followed from its start.
-    resume: true,
+    // A turn still running when the page (re)loaded is followed from its start. A chat the
+    // server does not hold yet has no turn, and asking for one would be a 404 shown as an error.
+    resume: initialMessages.length > 0,
     // An approval answered in the chat is sent at once: the paused turn resumes with it.
     sendAutomaticallyWhen: lastAssistantMessageIsCompleteWithApprovalResponses,
     // Progress is transient (never part of a message): kept here while the call runs.
