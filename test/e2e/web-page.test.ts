@@ -10,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { flagship } from '../../evals/scenarios/flagship.ts';
 import { createLlm } from '../../src/agent/llm.ts';
 import { startScriptedLlm, type ScriptedLlm } from '../support/scripted-llm.ts';
-import { createTestApp, type TestApp } from '../support/test-app.ts';
+import { as, createTestApp, writeOnlyEnvironment, type TestApp } from '../support/test-app.ts';
+import { flagshipSpec } from '../compile/fixtures.ts';
 import { startPlatform, type Platform } from './platform.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -96,8 +97,12 @@ describe('the web page, in Chromium, builds and deploys the flagship by chat', (
       // A little delay per streamed piece, so a call's arguments visibly stream in the page.
       startScriptedLlm({ steps: flagship.policy(), tokenDelayMs: 2 }).then((l) => (llm = l)),
       chromium.launch({ executablePath: process.env.TEST_CHROMIUM ?? '/usr/bin/chromium', args: ['--no-sandbox'] }).then((b) => (browser = b)),
-      // A second service with no model endpoint, for the page without chat.
-      createTestApp('pglite', { llm: null }).then((a) => (off = a)),
+      // A second service with no model endpoint, for the page without chat, and an environment
+      // where an agent's deploy waits for a person.
+      createTestApp('pglite', {
+        llm: null,
+        environments: [writeOnlyEnvironment('production', { secrets: ['SOURCE_DB_URL', 'WAREHOUSE_URL'], policy: { approval_required_for_model_deploys: true, allow_destructive: true } })],
+      }).then((a) => (off = a)),
     ]);
     for (const s of started) if (s.status === 'rejected') throw s.reason;
     t = await createTestApp('postgres', {
@@ -207,6 +212,33 @@ describe('the web page, in Chromium, builds and deploys the flagship by chat', (
       await offPage.close();
       await served.close();
     }
+  });
+
+  it("lists an agent's deploy waiting for a person, and the person's Approve lets the agent's retry through", async () => {
+    const agent = await off.issueKey({ org: 'acme', user: 'claude', role: 'deployer', kind: 'agent' });
+    const person = await off.issueKey({ org: 'acme', user: 'ada', role: 'deployer' });
+    const created = await off.call('POST', '/v1/pipelines', flagshipSpec(), as(agent.key));
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const deploy = () => off.call('POST', `/v1/pipelines/${created.body.id}/deployments`, { environment: 'production' }, as(agent.key));
+    expect((await deploy()).body.error?.code).toBe('forbidden:approval_required');
+
+    const served = await listen(off);
+    const personPage = await browser.newPage();
+    try {
+      // The tab's key, where the page's key prompt keeps it.
+      await personPage.addInitScript((key) => sessionStorage.setItem('constellation.apiKey', key), person.key);
+      await personPage.goto(`${served.base}/`);
+      const row = personPage.getByTestId('pending-approval');
+      await row.waitFor({ timeout: 30_000 });
+      expect(await row.count()).toBe(1);
+      expect(await row.textContent()).toContain('production');
+      await row.getByTestId('approve').click();
+      await eventually('the answered request to leave the list', () => row.count(), (n) => n === 0, 15_000);
+    } finally {
+      await personPage.close();
+      await served.close();
+    }
+    expect((await deploy()).status).toBe(202);
   });
 
   it('loads the API reference at /docs', async () => {
