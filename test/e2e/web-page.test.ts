@@ -198,6 +198,26 @@ describe('the web page, in Chromium, builds and deploys the flagship by chat', (
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
   });
 
+  it('stops a running turn with Stop: the model request is aborted on the server, not only the stream', async () => {
+    // A new browser context: its own localStorage, so a new chat.
+    const stopPage = await browser.newPage();
+    try {
+      llm.script([{ hang: true, text: 'Thinking about it' }]);
+      const abortedBefore = llm.aborted;
+      await stopPage.goto(`${base}/`);
+      await stopPage.getByTestId('chat-input').fill('take your time');
+      await stopPage.getByTestId('send').click();
+      await stopPage.getByText('Thinking about it').waitFor({ timeout: 30_000 });
+      await stopPage.getByTestId('stop').click();
+      await stopPage.locator('[data-testid=chat][data-status=ready]').waitFor({ timeout: 15_000 });
+      await eventually('the model request to be aborted', async () => llm.aborted, (n) => n > abortedBefore, 15_000);
+      const chatId = await stopPage.evaluate(() => localStorage.getItem('constellation.chatId'));
+      await eventually('the turn to end on the server', async () => (await t.app.request(`/v1/chat/${chatId}/stream`)).status, (status) => status === 204, 15_000);
+    } finally {
+      await stopPage.close();
+    }
+  });
+
   it('without a model endpoint, says chat is off and which variables turn it on, and still draws', async () => {
     const served = await listen(off);
     const offPage = await browser.newPage();
