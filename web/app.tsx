@@ -1,5 +1,6 @@
 import { useState } from 'react';
 import { api } from './api.ts';
+import { PendingApprovals } from './approvals/pending-approvals.tsx';
 import { ChatPanel } from './chat/chat-panel.tsx';
 import { SidePanel } from './side/side-panel.tsx';
 
@@ -18,6 +19,7 @@ export function App() {
         </nav>
       </header>
       <main className="chat-area">
+        <PendingApprovals api={api} />
         <ChatPanel api={api} pipelineId={pipelineId} onPipeline={setPipelineId} />
       </main>
       <aside className="side-area">

@@ -13,6 +13,9 @@ import { writeChunks, type ChunkWriter } from './chunk-writer.ts';
 import type { TurnLog } from './turn-log.ts';
 import { TurnSaver } from './turn-saver.ts';
 
+/** What turns chat on: said by a refused POST and by GET /v1/chat/status. */
+export const LLM_HINT = 'Set OPENAI_API_KEY (plus OPENAI_BASE_URL for any other OpenAI-compatible endpoint, and OPENAI_MODEL), then restart. REST and MCP work without it.';
+
 export interface ChatRequest {
   id: string;
   messages: UIMessage[];
@@ -62,6 +65,11 @@ export class ChatService {
     return this.deps.llm !== null;
   }
 
+  /** Whether chat is on, and when it is off, what turns it on (the page says so beside the chat). */
+  status(): { enabled: boolean; hint: string | null } {
+    return { enabled: this.configured, hint: this.configured ? null : LLM_HINT };
+  }
+
   /**
    * Starts a turn; returns its id. Throws before anything is stored when the request is wrong. The
    * new user message is stored as the turn starts (see TurnSaver), not before it; a new chat's
@@ -72,7 +80,7 @@ export class ChatService {
     const llm = this.deps.llm;
     if (!llm) {
       throw new AppError('unavailable:llm', 'Chat needs a language model endpoint, and none is configured.', {
-        hint: 'Set OPENAI_API_KEY (plus OPENAI_BASE_URL for any other OpenAI-compatible endpoint, and OPENAI_MODEL), then restart. REST and MCP work without it.',
+        hint: LLM_HINT,
       });
     }
     const last = request.messages.at(-1);

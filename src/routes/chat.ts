@@ -39,6 +39,19 @@ const stop = createRoute({
   responses: { 200: jsonResponse(z.object({ stopped: z.boolean() }), 'Whether a turn was running'), ...errorResponses },
 });
 
+const status = createRoute({
+  method: 'get',
+  path: '/v1/chat/status',
+  summary: 'Whether chat is on (a language model endpoint is configured), and what turns it on when it is not',
+  responses: {
+    200: jsonResponse(
+      z.object({ enabled: z.boolean(), hint: z.string().nullable().openapi({ description: 'When chat is off: the variables that turn it on' }) }).openapi('ChatStatus'),
+      'Chat status',
+    ),
+    ...errorResponses,
+  },
+});
+
 const list = createRoute({
   method: 'get',
   path: '/v1/chats',
@@ -77,6 +90,7 @@ export function chatRoutes({ chat, chats }: AppDomain) {
       return (stream ? streamResponse(stream) : c.body(null, 204)) as never;
     })
     .openapi(stop, async (c) => c.json({ stopped: await chat.stop(c.var.principal, c.req.valid('param').id) }, 200))
+    .openapi(status, (c) => c.json(chat.status(), 200))
     .openapi(list, async (c) => {
       const rows = await chats.list(c.var.principal);
       return c.json({ chats: rows.map((r) => ({ id: r.id, title: r.title, created_at: iso(r.created_at), updated_at: iso(r.updated_at) })) }, 200);

@@ -24,7 +24,7 @@ export interface Platform {
   stop(): Promise<void>;
 }
 
-export async function startPlatform(opts: { customers?: number } = {}): Promise<Platform> {
+export async function startPlatform(opts: { customers?: number; /** The environment's policy (default: no approval needed, destructive tools allowed). */ policy?: Environment['policy'] } = {}): Promise<Platform> {
   // What is started so far, stopped in reverse if a later step fails: the caller gets no platform
   // to stop then, and a server left running would outlive the test run.
   const started: Array<() => Promise<void>> = [];
@@ -67,7 +67,7 @@ export async function startPlatform(opts: { customers?: number } = {}): Promise<
       graphqlUrl: dagster.graphqlUrl,
       secrets: ['SOURCE_DB_URL', 'WAREHOUSE_URL'],
       python: DEFAULT_PYTHON,
-      policy: { approval_required_for_model_deploys: false, allow_destructive: true },
+      policy: opts.policy ?? { approval_required_for_model_deploys: false, allow_destructive: true },
     };
     return { source, sourceUrl, clickhouse, dagster, environment, stop: stopAll };
   } catch (error) {

@@ -30,6 +30,7 @@ const ROUTES: Record<string, string[]> = {
   '/v1/chat': ['post'],
   '/v1/chat/{id}/stream': ['get'],
   '/v1/chat/{id}/stop': ['post'],
+  '/v1/chat/status': ['get'],
   '/v1/chats': ['get'],
   '/v1/chats/{id}': ['delete', 'get'],
   '/dagster/pipelines': ['get', 'post'],
