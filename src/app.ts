@@ -13,6 +13,8 @@ import { triggerRoutes } from './routes/triggers.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { auditWrites } from './routes/audit-writes.ts';
 import { healthRoutes } from './routes/health.ts';
+import { DOCS_PATH, DOCS_SCRIPT_PATH, docsRoutes } from './routes/docs.ts';
+import { NO_API_REFERENCE_SCRIPT, type ApiReferenceScript } from './docs/api-reference-script.ts';
 import { apiKeyRoutes } from './routes/api-keys.ts';
 import { OPERATOR_PREFIX, operatorRoutes } from './routes/operator.ts';
 import { authenticate, except, guardInputs, limitBodies, requestContext, requireJsonBodies } from './routes/middleware.ts';
@@ -40,6 +42,8 @@ export interface AppDeps {
   allowedHosts?: readonly string[];
   /** The operator token the keys CLI sends while this service holds the embedded store (see auth/operator.ts). */
   operatorToken?: string;
+  /** Scalar's bundle for the /docs page (findScalarBundle); without it /docs answers 503. */
+  apiReference?: ApiReferenceScript;
   mcp?: {
     readOnly: boolean;
     groups?: ReadonlySet<ToolGroup>;
@@ -50,8 +54,8 @@ export interface AppDeps {
   };
 }
 
-/** What anyone may read without a credential: liveness and the API's description. */
-export const PUBLIC_PATHS = ['/health', '/openapi.json'] as const;
+/** What anyone may read without a credential: liveness and the API's description (as JSON and as a page). */
+export const PUBLIC_PATHS = ['/health', '/openapi.json', DOCS_PATH, DOCS_SCRIPT_PATH] as const;
 
 /** The whole HTTP surface, built from explicit dependencies (no module-level clients). */
 export function createApp(deps: AppDeps) {
@@ -81,6 +85,7 @@ export function createApp(deps: AppDeps) {
   app.use('*', except(['/mcp'], guardInputs()));
 
   app.route('/', healthRoutes(deps.domain));
+  app.route('/', docsRoutes(deps.apiReference ?? NO_API_REFERENCE_SCRIPT));
   app.route('/', blockTypeRoutes(deps.domain));
   app.route('/', blockRoutes(deps.domain));
   app.route('/', pipelineRoutes(deps.domain));

@@ -15,6 +15,7 @@ import { limitsFromConfig } from './auth/limits.ts';
 import { mcpOptions } from './mcp-options.ts';
 import { allowedHosts, checkListenAddress } from './listen-policy.ts';
 import { llmFromConfig } from './agent/llm.ts';
+import { findScalarBundle } from './docs/scalar-bundle.ts';
 
 /** Node entry: read config, open and migrate the store, load the catalog, serve HTTP. */
 async function main() {
@@ -66,7 +67,9 @@ async function main() {
   let operator: { token: string; remove: () => void } | null = null;
   let operatorToken: string | undefined;
   if (db.kind === 'pglite') operatorToken = newOperatorToken();
-  const app = createApp({ domain: services.domain, logger, maxBodyBytes: config.MAX_BODY_BYTES, auth, allowedHosts: allowedHosts(config), mcp: mcpOptions(config), ...(operatorToken ? { operatorToken } : {}) });
+  const apiReference = findScalarBundle();
+  if ('missing' in apiReference) logger.warn({ missing: apiReference.missing }, '/docs answers 503: the API reference script is missing');
+  const app = createApp({ domain: services.domain, logger, maxBodyBytes: config.MAX_BODY_BYTES, auth, allowedHosts: allowedHosts(config), mcp: mcpOptions(config), apiReference, ...(operatorToken ? { operatorToken } : {}) });
   const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
     const base = `http://${config.HOST}:${info.port}`;
     if (operatorToken) operator = writeServiceFiles(config.DATA_DIR, `http://${connectHost(config.HOST)}:${info.port}`, operatorToken);
@@ -78,7 +81,7 @@ async function main() {
         `Auth: ${config.AUTH_MODE === 'local' ? 'local (requests without a key act as the local user; AUTH_MODE=required turns that off)' : 'required (Authorization: Bearer <key or JWT>; issue keys with npm run key -- create)'}${jwt ? `; Supabase JWTs accepted (${[config.SUPABASE_URL ? 'JWKS' : '', config.SUPABASE_JWT_SECRET ? 'HS256 secret' : ''].filter(Boolean).join(', ')})` : ''}\n` +
         `Chat: ${services.chat.configured ? `POST ${base}/v1/chat (model ${config.OPENAI_MODEL})` : 'off (set OPENAI_API_KEY to turn it on)'}\n` +
         `Try:  curl '${base}/v1/block-types?q=postgres'\n` +
-        `API:  ${base}/openapi.json   MCP: ${base}/mcp${config.MCP_READ_ONLY ? ' (read-only)' : ''}\n`,
+        `API:  ${base}/docs (${base}/openapi.json)   MCP: ${base}/mcp${config.MCP_READ_ONLY ? ' (read-only)' : ''}\n`,
     );
   });
 
