@@ -22,6 +22,7 @@ import { Authenticator } from './auth/authenticate.ts';
 import { originGuard } from './routes/origin-guard.ts';
 import { pipelineRoutes } from './routes/pipelines.ts';
 import { createRouter } from './routes/router.ts';
+import { serveOpenApiDocument } from './routes/openapi-doc.ts';
 import type { AppDomain } from './app-domain.ts';
 import { DEFAULT_ALLOWED_HOSTS } from './config.ts';
 import { createMcpServer } from '../mcp-server/create-server.ts';
@@ -109,14 +110,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', apiKeyRoutes(deps.domain));
   if (deps.operatorToken) app.route('/', operatorRoutes(deps.domain.operatorKeys, deps.operatorToken));
 
-  app.doc31('/openapi.json', {
-    openapi: '3.1.0',
-    info: {
-      title: 'Constellation Agent',
-      version: '0.1.0',
-      description: 'Build, deploy and watch Dagster pipelines. Paths answer with and without a trailing slash.',
-    },
-  });
+  serveOpenApiDocument(app);
 
   app.notFound((c) => {
     const error = new AppError('not_found:route', `No route ${c.req.method} ${c.req.path}.`, { hint: 'GET /openapi.json lists every route.' });

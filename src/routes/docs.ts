@@ -24,8 +24,9 @@ const CONTENT_SECURITY_POLICY = [
 
 /**
  * Scalar's options (data-configuration): system fonts instead of fonts.scalar.com, no telemetry,
- * no AI agent, no "Generate MCP" and no developer toolbar (each offers or calls Scalar's own
- * services; the policy above would refuse their requests anyway). /mcp is described in the document.
+ * no AI agent, no "Generate MCP", no developer toolbar and no "Open API Client" (each offers or
+ * calls Scalar's own services; the policy above would refuse their requests anyway). /mcp is
+ * described in the document, and "Test Request" sends requests from the page itself.
  */
 const SCALAR_CONFIGURATION = {
   withDefaultFonts: false,
@@ -33,6 +34,7 @@ const SCALAR_CONFIGURATION = {
   agent: { disabled: true },
   mcp: { disabled: true },
   showDeveloperTools: 'never',
+  hideClientButton: true,
 };
 
 const page = (scriptUrl: string) => `<!doctype html>
