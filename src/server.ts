@@ -16,6 +16,7 @@ import { mcpOptions } from './mcp-options.ts';
 import { allowedHosts, checkListenAddress } from './listen-policy.ts';
 import { llmFromConfig } from './agent/llm.ts';
 import { findScalarBundle } from './docs/scalar-bundle.ts';
+import { localServiceUrl } from './service-url.ts';
 
 /** Node entry: read config, open and migrate the store, load the catalog, serve HTTP. */
 async function main() {
@@ -72,7 +73,7 @@ async function main() {
   const app = createApp({ domain: services.domain, logger, maxBodyBytes: config.MAX_BODY_BYTES, auth, allowedHosts: allowedHosts(config), mcp: mcpOptions(config), apiReference, ...(operatorToken ? { operatorToken } : {}) });
   const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
     const base = `http://${config.HOST}:${info.port}`;
-    if (operatorToken) operator = writeServiceFiles(config.DATA_DIR, `http://${connectHost(config.HOST)}:${info.port}`, operatorToken);
+    if (operatorToken) operator = writeServiceFiles(config.DATA_DIR, localServiceUrl(config.HOST, info.port), operatorToken);
     logger.info({ store: db.kind, block_types: manifests.length }, 'started');
     const envs = services.connections.all().map((c) => `${c.env.name}: ${c.env.graphqlUrl ?? 'no Dagster'}, workspace ${c.workspace.dir}`);
     process.stdout.write(
@@ -107,9 +108,6 @@ async function main() {
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
 }
-
-/** Where a local client reaches a service listening on `host` (a wildcard address is not one). */
-const connectHost = (host: string) => (host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '[::1]' : host.includes(':') && !host.startsWith('[') ? `[${host}]` : host);
 
 main().catch((error) => {
   if (error instanceof ConfigError) {
