@@ -12,6 +12,7 @@ import { createLogger } from '../src/logger.ts';
 import { mcpOptions } from '../src/mcp-options.ts';
 import { createServices } from '../src/services.ts';
 import { limitsFromConfig } from '../src/auth/limits.ts';
+import { findServiceMcpUrl } from '../src/service-url.ts';
 import { createMcpServer } from './create-server.ts';
 import { bridgeHeaders, stdioPrincipal } from './stdio-principal.ts';
 
@@ -46,13 +47,13 @@ async function serveStore(databaseUrl: string) {
  * The embedded PGlite store belongs to one process (the running service), so this entry relays
  * the protocol to that service's /mcp instead of opening the store a second time.
  */
-async function bridge(url: string) {
+async function bridge({ url, from }: { url: string; from: string }) {
   const up = new StdioServerTransport();
   const down = new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: bridgeHeaders(config.CONSTELLATION_API_KEY) } });
   up.onmessage = (message: JSONRPCMessage) => {
     down.send(message).catch((error: Error) => {
       if ('id' in message && 'method' in message) {
-        void up.send({ jsonrpc: '2.0', id: message.id, error: { code: -32000, message: `No Constellation Agent answers at ${url} (${error.message}). Start it with npm start, or set DATABASE_URL to serve a Postgres store directly.` } });
+        void up.send({ jsonrpc: '2.0', id: message.id, error: { code: -32000, message: `No Constellation Agent answers at ${url} (found from ${from}: ${error.message}). Start it with npm start, or set DATABASE_URL to serve a Postgres store directly.` } });
       }
     });
   };
@@ -65,7 +66,7 @@ async function bridge(url: string) {
   await down.start();
   await up.start();
   closeOnEndOfInput(up);
-  say(`bridging to ${url} (the embedded store serves one process; set DATABASE_URL to open a Postgres store here instead)`);
+  say(`bridging to ${url} (found from ${from}; the embedded store serves one process, so set DATABASE_URL to open a Postgres store here instead)`);
 }
 
 /**
@@ -77,7 +78,7 @@ function closeOnEndOfInput(transport: StdioServerTransport) {
   process.stdin.once('end', () => void transport.close());
 }
 
-(config.DATABASE_URL ? serveStore(config.DATABASE_URL) : bridge(config.MCP_SERVICE_URL)).catch((error) => {
+(config.DATABASE_URL ? serveStore(config.DATABASE_URL) : bridge(findServiceMcpUrl(config))).catch((error) => {
   say(`failed to start: ${(error as Error).message}`);
   process.exit(1);
 });

@@ -13,6 +13,8 @@ import { triggerRoutes } from './routes/triggers.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { auditWrites } from './routes/audit-writes.ts';
 import { healthRoutes } from './routes/health.ts';
+import { DOCS_PATH, DOCS_SCRIPT_PATH, docsRoutes } from './routes/docs.ts';
+import { NO_API_REFERENCE_SCRIPT, type ApiReferenceScript } from './docs/api-reference-script.ts';
 import { apiKeyRoutes } from './routes/api-keys.ts';
 import { OPERATOR_PREFIX, operatorRoutes } from './routes/operator.ts';
 import { authenticate, except, guardInputs, limitBodies, requestContext, requireJsonBodies } from './routes/middleware.ts';
@@ -22,6 +24,7 @@ import { pipelineRoutes } from './routes/pipelines.ts';
 import { createRouter } from './routes/router.ts';
 import { webPageRoutes } from './routes/web-page.ts';
 import { webAssetsFromDisk, type WebAssets } from './web-assets.ts';
+import { serveOpenApiDocument } from './routes/openapi-doc.ts';
 import type { AppDomain } from './app-domain.ts';
 import { DEFAULT_ALLOWED_HOSTS } from './config.ts';
 import { createMcpServer } from '../mcp-server/create-server.ts';
@@ -44,6 +47,8 @@ export interface AppDeps {
   operatorToken?: string;
   /** The built web page served at / (web/dist by default). */
   web?: WebAssets;
+  /** Scalar's bundle for the /docs page (findScalarBundle); without it /docs answers 503. */
+  apiReference?: ApiReferenceScript;
   mcp?: {
     readOnly: boolean;
     groups?: ReadonlySet<ToolGroup>;
@@ -55,10 +60,10 @@ export interface AppDeps {
 }
 
 /**
- * What anyone may read without a credential: liveness, the API's description, and the page (its
- * HTML and files hold no data; the page asks for a key before it reads any).
+ * What anyone may read without a credential: liveness, the API's description (as JSON and as a
+ * page), and the web page (its HTML and files hold no data; the page asks for a key before it reads any).
  */
-export const PUBLIC_PATHS = ['/health', '/openapi.json', '/'] as const;
+export const PUBLIC_PATHS = ['/health', '/openapi.json', DOCS_PATH, DOCS_SCRIPT_PATH, '/'] as const;
 export const PUBLIC_PREFIXES = ['/assets/'] as const;
 
 /** The whole HTTP surface, built from explicit dependencies (no module-level clients). */
@@ -90,6 +95,7 @@ export function createApp(deps: AppDeps) {
 
   app.route('/', webPageRoutes(deps.web ?? webAssetsFromDisk()));
   app.route('/', healthRoutes(deps.domain));
+  app.route('/', docsRoutes(deps.apiReference ?? NO_API_REFERENCE_SCRIPT));
   app.route('/', blockTypeRoutes(deps.domain));
   app.route('/', blockRoutes(deps.domain));
   app.route('/', pipelineRoutes(deps.domain));
@@ -113,14 +119,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', apiKeyRoutes(deps.domain));
   if (deps.operatorToken) app.route('/', operatorRoutes(deps.domain.operatorKeys, deps.operatorToken));
 
-  app.doc31('/openapi.json', {
-    openapi: '3.1.0',
-    info: {
-      title: 'Constellation Agent',
-      version: '0.1.0',
-      description: 'Build, deploy and watch Dagster pipelines. Paths answer with and without a trailing slash.',
-    },
-  });
+  serveOpenApiDocument(app);
 
   app.notFound((c) => {
     const error = new AppError('not_found:route', `No route ${c.req.method} ${c.req.path}.`, { hint: 'GET /openapi.json lists every route.' });

@@ -64,8 +64,9 @@ const envSchema = z.object({
   // In local mode, listening beyond loopback hands the local user to anyone on the network: it is
   // refused unless the operator says, with this, that they accept it (see listen-policy.ts).
   UNSAFE_ALLOW_REMOTE_WITHOUT_AUTH: flag,
-  // Where the stdio entry bridges to when the store is the embedded one.
-  MCP_SERVICE_URL: z.url().default('http://127.0.0.1:8000/mcp'),
+  // Where the stdio entry bridges to when the store is the embedded one; unset, it finds the
+  // running service itself (src/service-url.ts).
+  MCP_SERVICE_URL: z.url().optional(),
   // The API key the stdio entry acts with: sent to the running service, or verified against the
   // store it opens itself. Unset: the local user (AUTH_MODE=local only).
   CONSTELLATION_API_KEY: z.string().min(1).optional(),

@@ -15,6 +15,8 @@ import { limitsFromConfig } from './auth/limits.ts';
 import { mcpOptions } from './mcp-options.ts';
 import { allowedHosts, checkListenAddress } from './listen-policy.ts';
 import { llmFromConfig } from './agent/llm.ts';
+import { findScalarBundle } from './docs/scalar-bundle.ts';
+import { localServiceUrl } from './service-url.ts';
 
 /** Node entry: read config, open and migrate the store, load the catalog, serve HTTP. */
 async function main() {
@@ -66,10 +68,12 @@ async function main() {
   let operator: { token: string; remove: () => void } | null = null;
   let operatorToken: string | undefined;
   if (db.kind === 'pglite') operatorToken = newOperatorToken();
-  const app = createApp({ domain: services.domain, logger, maxBodyBytes: config.MAX_BODY_BYTES, auth, allowedHosts: allowedHosts(config), mcp: mcpOptions(config), ...(operatorToken ? { operatorToken } : {}) });
+  const apiReference = findScalarBundle();
+  if ('missing' in apiReference) logger.warn({ missing: apiReference.missing }, '/docs answers 503: the API reference script is missing');
+  const app = createApp({ domain: services.domain, logger, maxBodyBytes: config.MAX_BODY_BYTES, auth, allowedHosts: allowedHosts(config), mcp: mcpOptions(config), apiReference, ...(operatorToken ? { operatorToken } : {}) });
   const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
     const base = `http://${config.HOST}:${info.port}`;
-    if (operatorToken) operator = writeServiceFiles(config.DATA_DIR, `http://${connectHost(config.HOST)}:${info.port}`, operatorToken);
+    if (operatorToken) operator = writeServiceFiles(config.DATA_DIR, localServiceUrl(config.HOST, info.port), operatorToken);
     logger.info({ store: db.kind, block_types: manifests.length }, 'started');
     const envs = services.connections.all().map((c) => `${c.env.name}: ${c.env.graphqlUrl ?? 'no Dagster'}, workspace ${c.workspace.dir}`);
     process.stdout.write(
@@ -78,7 +82,7 @@ async function main() {
         `Auth: ${config.AUTH_MODE === 'local' ? 'local (requests without a key act as the local user; AUTH_MODE=required turns that off)' : 'required (Authorization: Bearer <key or JWT>; issue keys with npm run key -- create)'}${jwt ? `; Supabase JWTs accepted (${[config.SUPABASE_URL ? 'JWKS' : '', config.SUPABASE_JWT_SECRET ? 'HS256 secret' : ''].filter(Boolean).join(', ')})` : ''}\n` +
         `Chat: ${services.chat.configured ? `POST ${base}/v1/chat (model ${config.OPENAI_MODEL})` : 'off (set OPENAI_API_KEY to turn it on)'}\n` +
         `Try:  curl '${base}/v1/block-types?q=postgres'\n` +
-        `API:  ${base}/openapi.json   MCP: ${base}/mcp${config.MCP_READ_ONLY ? ' (read-only)' : ''}\n`,
+        `API:  ${base}/docs (${base}/openapi.json)   MCP: ${base}/mcp${config.MCP_READ_ONLY ? ' (read-only)' : ''}\n`,
     );
   });
 
@@ -104,9 +108,6 @@ async function main() {
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
 }
-
-/** Where a local client reaches a service listening on `host` (a wildcard address is not one). */
-const connectHost = (host: string) => (host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '[::1]' : host.includes(':') && !host.startsWith('[') ? `[${host}]` : host);
 
 main().catch((error) => {
   if (error instanceof ConfigError) {

@@ -1,13 +1,17 @@
 import { z } from 'zod';
+import { portableSchema } from './portable-schema.ts';
 import type { ToolDefinition } from './tool.ts';
 
 type Schema = Record<string, unknown>;
 
-/** The JSON Schema a client sees for a tool's arguments (zod 4's own exporter). */
-export const inputJsonSchema = (tool: ToolDefinition): Schema => clean(z.toJSONSchema(tool.input, { io: 'input', unrepresentable: 'any' }) as Schema);
+/** zod 4's own export of a tool's arguments, before any rewriting. */
+const exportedInput = (tool: ToolDefinition): Schema => clean(z.toJSONSchema(tool.input, { io: 'input', unrepresentable: 'any' }) as Schema);
 
-/** The JSON Schema its structured result follows. */
-export const outputJsonSchema = (tool: ToolDefinition): Schema => clean(z.toJSONSchema(tool.output, { io: 'output', unrepresentable: 'any' }) as Schema);
+/** The JSON Schema an MCP client sees for a tool's arguments, in its portable spelling. */
+export const inputJsonSchema = (tool: ToolDefinition): Schema => portableSchema(exportedInput(tool));
+
+/** The JSON Schema its structured result follows, in the same spelling. */
+export const outputJsonSchema = (tool: ToolDefinition): Schema => portableSchema(clean(z.toJSONSchema(tool.output, { io: 'output', unrepresentable: 'any' }) as Schema));
 
 function clean(schema: Schema): Schema {
   const { $schema: _ignored, ...rest } = schema;
@@ -25,7 +29,9 @@ const DROPPED = ['default', 'examples', '$schema', 'minLength', 'maxLength', 'mi
  * which the tool runner parses back.
  */
 export function openAiFunction(tool: ToolDefinition) {
-  const input = inputJsonSchema(tool);
+  // From zod's own export: OpenAI's strict mode documents `type: [T, "null"]` for nullable fields,
+  // and "anything" there becomes a JSON string below either way.
+  const input = exportedInput(tool);
   const properties = (input.properties ?? {}) as Record<string, Schema>;
   const required = new Set((input.required as string[] | undefined) ?? []);
   const strictProps: Record<string, Schema> = {};

@@ -124,15 +124,18 @@ export interface EnvironmentOptions {
   defaultGraphqlUrl: string;
 }
 
+/** The one environment a service without DAGSTER_ENVIRONMENTS has. */
+export const DEFAULT_ENVIRONMENT = 'development';
+
 export function loadEnvironments(opts: EnvironmentOptions): Map<string, Environment> {
   if (!opts.file) {
     const dev = toEnvironment(
-      'development',
-      environmentSchema.parse({ workspace_dir: join(opts.dataDir, 'workspaces', 'development'), graphql_url: opts.defaultGraphqlUrl || null }),
+      DEFAULT_ENVIRONMENT,
+      environmentSchema.parse({ workspace_dir: join(opts.dataDir, 'workspaces', DEFAULT_ENVIRONMENT), graphql_url: opts.defaultGraphqlUrl || null }),
       process.cwd(),
       opts.dataDir,
     );
-    return new Map([['development', dev]]);
+    return new Map([[DEFAULT_ENVIRONMENT, dev]]);
   }
   let raw: unknown;
   try {

@@ -3,6 +3,7 @@ import type { Domain } from '../domain.ts';
 import { STORE_INT_MAX } from '../input-guard.ts';
 import { createRouter, errorResponses, jsonBody, jsonResponse, uuidParam } from './router.ts';
 import { blockResponse, edgeResponse } from './serialize.ts';
+import { EXAMPLE_BLOCK } from './examples.ts';
 
 const config = z.record(z.string(), z.unknown()).openapi({ description: "Settings checked against the block type's config_schema" });
 
@@ -45,6 +46,7 @@ const createBlock = createRoute({
       })
       .strict(),
     'The block to place',
+    EXAMPLE_BLOCK,
   ),
   responses: { 201: jsonResponse(blockSchema, 'The new block'), ...errorResponses },
 });

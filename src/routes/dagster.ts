@@ -3,6 +3,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { AppError } from '../errors.ts';
 import type { Domain } from '../domain.ts';
 import { createRouter, errorResponses, errorSchema, jsonBody, jsonResponse, uuidParam } from './router.ts';
+import { EXAMPLE_ENVIRONMENT } from './examples.ts';
 import { iso } from './serialize.ts';
 
 /**
@@ -30,7 +31,7 @@ const createPipeline = createRoute({
         configuration: z.record(z.string(), z.unknown()).default({}).openapi({
           description: 'Pipeline settings (description, environment, retry_policy, schedule, timezone, jobs, schedules, sensors) and per-block config overrides keyed by block UUID; see the operation description.',
           example: {
-            environment: 'staging',
+            environment: EXAMPLE_ENVIRONMENT,
             retry_policy: { max_retries: 3, delay_seconds: 10 },
             jobs: [
               { name: 'Daily full pipeline', blocks: ['3f0c8a52-8d7e-4a55-9d7a-0d6c2b1e9a10', '7b1e2c3d-4f5a-4b6c-8d9e-0a1b2c3d4e5f'] },
@@ -112,7 +113,7 @@ const deploy = createRoute({
   path: '/dagster/pipelines/{pipeline_id}/deploy',
   summary: 'Deploy the current version of a pipeline to an environment',
   description: 'Checked at once (environment, compile, secrets), then carried out in the background: follow it with GET …/status/.',
-  request: { params: uuidParam('pipeline_id'), ...jsonBody(z.object({ environment: z.string().min(1).openapi({ example: 'staging' }) }).strict(), 'Target environment') },
+  request: { params: uuidParam('pipeline_id'), ...jsonBody(z.object({ environment: z.string().min(1).openapi({ example: EXAMPLE_ENVIRONMENT }) }).strict(), 'Target environment') },
   responses: {
     202: jsonResponse(
       z.object({ pipeline_id: z.uuid(), message: z.string(), deployment_status: z.literal('in_progress') }).openapi('DeploymentStatusSchema'),

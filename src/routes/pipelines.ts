@@ -5,6 +5,7 @@ import { pipelineSpecSchema } from '../pipelines/spec-schema.ts';
 import type { Domain } from '../domain.ts';
 import { createRouter, errorResponses, errorSchema, jsonBody, jsonResponse, uuidParam, versionNumber, versionQuery } from './router.ts';
 import { iso, pipelineResponse } from './serialize.ts';
+import { EXAMPLE_SPEC } from './examples.ts';
 
 // Rebuilt from its shape rather than calling pipelineSpecSchema.openapi(): zod 4 copies methods
 // onto a schema when it is made, so one made before @hono/zod-openapi extended zod (whenever
@@ -38,7 +39,7 @@ const create = createRoute({
   method: 'post',
   path: '/v1/pipelines',
   summary: 'Create a pipeline from a full spec (version 1)',
-  request: jsonBody(specSchema, 'The pipeline spec'),
+  request: jsonBody(specSchema, 'The pipeline spec', EXAMPLE_SPEC),
   responses: { 201: jsonResponse(pipelineSchema, 'The pipeline at version 1'), ...errorResponses },
 });
 
@@ -71,6 +72,7 @@ const replace = createRoute({
     ...jsonBody(
       z.object({ spec: specSchema, base_version: versionNumber().optional().openapi({ description: 'Fail with 409 unless the pipeline is still at this version' }) }).strict(),
       'The new spec',
+      { spec: EXAMPLE_SPEC },
     ),
   },
   responses: { 200: jsonResponse(pipelineSchema, 'The pipeline at its new version'), ...errorResponses },
@@ -95,7 +97,7 @@ const validate = createRoute({
   method: 'post',
   path: '/v1/pipelines/validate',
   summary: 'Check a spec and report every problem, saving nothing',
-  request: jsonBody(z.record(z.string(), z.unknown()).openapi({ description: 'A PipelineSpec, possibly invalid' }), 'The spec to check'),
+  request: jsonBody(z.record(z.string(), z.unknown()).openapi({ description: 'A PipelineSpec, possibly invalid' }), 'The spec to check', EXAMPLE_SPEC),
   responses: { 200: jsonResponse(reportSchema, 'The report; valid is false when there are errors'), 400: errorResponses[400] },
 });
 

@@ -27,9 +27,9 @@ export function createRouter(options: { getPath?: (request: Request) => string }
   });
 }
 
-/** A required JSON request body. */
-export const jsonBody = <T extends z.ZodType>(schema: T, description: string) => ({
-  body: { content: { 'application/json': { schema } }, required: true, description },
+/** A required JSON request body, with the example a reader of the docs may send as it is (see examples.ts). */
+export const jsonBody = <T extends z.ZodType>(schema: T, description: string, example?: unknown) => ({
+  body: { content: { 'application/json': { schema, ...(example !== undefined ? { example } : {}) } }, required: true, description },
 });
 
 export const jsonResponse = <T extends z.ZodType>(schema: T, description: string) => ({

@@ -1,10 +1,11 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { triggerStatesView } from '../../tools/definitions/triggers.ts';
 import type { Domain } from '../domain.ts';
+import { EXAMPLE_ENVIRONMENT } from './examples.ts';
 import { createRouter, dagsterErrorResponses, errorResponses, jsonBody, jsonResponse, uuidParam } from './router.ts';
 
 const body = jsonBody(
-  z.object({ environment: z.string().min(1).optional().openapi({ description: 'One environment; every environment the pipeline is deployed to when omitted', example: 'staging' }) }).strict(),
+  z.object({ environment: z.string().min(1).optional().openapi({ description: 'One environment; every environment the pipeline is deployed to when omitted', example: EXAMPLE_ENVIRONMENT }) }).strict(),
   'Where',
 );
 const responses = {

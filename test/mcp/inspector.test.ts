@@ -87,6 +87,13 @@ describe('MCP Inspector CLI against the real app over Streamable HTTP', () => {
     expectToolList(await inspector([url, '--transport', 'http', ...listTools]));
   });
 
+  it('tools/list --strict finds nothing unportable in any tool schema', async () => {
+    // --strict prints each finding (path, issue) on stderr; without findings it prints none.
+    const out = await inspector([url, '--transport', 'http', ...listTools, '--strict']);
+    expect(out.code, out.stderr).toBe(0);
+    expect(out.stderr).not.toMatch(/Warning|Error|portability/);
+  });
+
   it('tools/call search_block_types query=postgres returns postgres_incremental_extract@1', async () => {
     expectPostgresSearch(await inspector([url, '--transport', 'http', ...searchPostgres]));
   });

@@ -157,11 +157,13 @@ describe('the stdio entry', () => {
 
   describe('without DATABASE_URL: a bridge to the running service', () => {
     let port: number;
+    let serviceDataDir: string;
     beforeAll(async () => {
       port = await freePort();
+      serviceDataDir = tempDir();
       const service = spawn(process.execPath, [join(ROOT, 'src/server.ts')], {
         cwd: ROOT,
-        env: { ...BASE_ENV, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: tempDir(), LOG_LEVEL: 'warn' },
+        env: { ...BASE_ENV, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: serviceDataDir, LOG_LEVEL: 'warn' },
         stdio: ['ignore', 'ignore', 'pipe'],
       });
       children.push(service);
@@ -191,6 +193,22 @@ describe('the stdio entry', () => {
       expect(failed.isError).toBe(true);
       expect(failed.content[0]!.text).toContain('Error invalid:arguments');
       await waitFor('the bridging notice', () => (s.stderr().includes(`bridging to http://127.0.0.1:${port}/mcp`) ? true : undefined));
+    });
+
+    // Not the default port: an entry that assumed :8000 would find no service (or someone else's).
+    it('without MCP_SERVICE_URL, finds the service that holds its DATA_DIR, on the port it listens on', async () => {
+      expect(port).not.toBe(8000);
+      const s = await stdioClient({ DATA_DIR: serviceDataDir });
+      await s.connect();
+      expect((await s.client.listTools()).tools).toHaveLength(17);
+      await waitFor('the bridging notice', () => (s.stderr().includes(`bridging to http://127.0.0.1:${port}/mcp (found from the service (pid `) ? true : undefined));
+    });
+
+    it('with no service in its DATA_DIR, goes where HOST and PORT say the service listens', async () => {
+      const s = await stdioClient({ PORT: String(port), HOST: '127.0.0.1' });
+      await s.connect();
+      expect((await s.client.listTools()).tools).toHaveLength(17);
+      await waitFor('the bridging notice', () => (s.stderr().includes(`bridging to http://127.0.0.1:${port}/mcp (found from HOST and PORT`) ? true : undefined));
     });
 
     it('relays only JSON-RPC on stdout, and exits when stdin closes', async () => {

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.ts';
+import { loadEnvironments } from '../../src/dagster/environments.ts';
 import { createTestApp, type TestApp } from '../support/test-app.ts';
 
 // The OpenAPI document is how clients (and models) learn the API: it must list every route served.
@@ -45,13 +47,15 @@ const ROUTES: Record<string, string[]> = {
   '/v1/approvals': ['get'],
   '/v1/approvals/{id}/approve': ['post'],
   '/v1/approvals/{id}/deny': ['post'],
+  '/mcp': ['delete', 'get', 'post'],
 };
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'options', 'head', 'trace'];
 
 type Doc = {
   openapi: string;
   info: { title: string; version: string };
-  paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: { $ref?: string; properties?: Record<string, unknown>; required?: string[] } }> }; responses: Record<string, unknown> }>>;
+  servers?: Array<{ url: string }>;
+  paths: Record<string, Record<string, { description?: string; requestBody?: { content: Record<string, { example?: any; schema: { $ref?: string; properties?: Record<string, unknown>; required?: string[] } }> }; responses: Record<string, unknown> }>>;
   components?: { schemas?: Record<string, { properties?: Record<string, unknown>; required?: string[] }> };
 };
 
@@ -101,5 +105,44 @@ describe('GET /openapi.json', () => {
     expect(Object.keys(created)).toEqual(expect.arrayContaining(['201', '400', '404', '409']));
     expect(Object.keys(doc.paths['/dagster/pipelines/{pipeline_id}/deploy']!.post!.responses)).toEqual(expect.arrayContaining(['202', '400', '404', '501']));
     expect(Object.keys(doc.paths['/dagster/compile']!.post!.responses)).toContain('501');
+  });
+
+  it('names this service as its server, relative, so /docs sends "Test Request" wherever the service listens', () => {
+    expect(doc.servers).toEqual([{ url: '/', description: expect.any(String) }]);
+  });
+
+  it('describes /mcp: POST, GET and DELETE of Streamable HTTP, linking the specification', () => {
+    const mcp = doc.paths['/mcp']!;
+    expect(Object.keys(mcp).filter((k) => METHODS.includes(k)).sort()).toEqual(['delete', 'get', 'post']);
+    expect(mcp.post!.description).toMatch(/Streamable HTTP[\s\S]*https:\/\/modelcontextprotocol\.io\/specification\//);
+    expect(mcp.post!.description).toMatch(/Bearer/);
+    expect(Object.keys(mcp.post!.responses)).toEqual(expect.arrayContaining(['200', '401', '403', '404']));
+  });
+
+  it("deploys its examples to an environment the default configuration has", () => {
+    const config = loadConfig({});
+    const environments = loadEnvironments({ dataDir: config.DATA_DIR, defaultGraphqlUrl: '' });
+    const deploy = doc.paths['/dagster/pipelines/{pipeline_id}/deploy']!.post!.requestBody!.content['application/json']!;
+    const example = deploy.example ?? (deploy.schema.properties!.environment as { example: string }).example;
+    expect(environments.has(example.environment ?? example)).toBe(true);
+    const create = doc.paths['/dagster/pipelines']!.post!.requestBody!.content['application/json']!.schema;
+    const resolved = create.$ref ? doc.components!.schemas![create.$ref.split('/').pop()!]! : create;
+    expect(environments.has((resolved.properties!.configuration as { example: { environment: string } }).example.environment)).toBe(true);
+  });
+
+  it('has request examples a fresh service accepts as they stand', async () => {
+    let sent = 0;
+    for (const [path, item] of Object.entries(doc.paths)) {
+      if (path.includes('{') || path === '/mcp') continue; // ids a fresh service does not have; /mcp is for MCP clients
+      for (const [method, op] of Object.entries(item)) {
+        const example = op.requestBody?.content['application/json']?.example;
+        if (example === undefined) continue;
+        const res = await t.call(method.toUpperCase(), path, example);
+        expect(res.status, `${method} ${path}: ${JSON.stringify(res.body)}`).toBeLessThan(400);
+        if (path === '/v1/pipelines/validate') expect(res.body.valid, JSON.stringify(res.body)).toBe(true);
+        sent++;
+      }
+    }
+    expect(sent).toBeGreaterThanOrEqual(3);
   });
 });
