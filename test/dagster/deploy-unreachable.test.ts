@@ -1,18 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PipelineSpec } from '../../src/pipelines/spec-schema.ts';
+import { oneBlockSpec } from '../compile/fixtures.ts';
 import { until } from '../e2e/platform.ts';
 import { freePort } from '../support/postgres-server.ts';
 import { createTestApp, writeOnlyEnvironment, type TestApp } from '../support/test-app.ts';
-
-/** The smallest pipeline that loads: one block, no secrets. */
-export const oneBlockSpec = (name: string): PipelineSpec => ({
-  name,
-  blocks: [{ id: 'read', type: 'duckdb_table_read@1', config: { database_path: '/tmp/nothing-here.duckdb', table: 'orders' } }],
-  edges: [],
-  jobs: [],
-  schedules: [],
-  sensors: [],
-});
 
 // Issue 16: a deploy before Dagster runs took 16.8 s of retries to answer `written`. Nothing
 // listens on the environment's port here (a real refused connection, not a fake): the deploy
@@ -30,11 +20,13 @@ describe('a deploy to an environment whose Dagster is not running', () => {
     t = await createTestApp('pglite', {
       environments: [writeOnlyEnvironment('development', { graphqlUrl: `http://127.0.0.1:${port}/graphql` })],
       graphql: { fetch: countingFetch },
+      // The background reconciler would ask the closed port too: this test counts the deploy's attempts alone.
+      reconcileMs: 0,
     });
   });
   afterAll(() => t.close());
 
-  it('answers written with the reason, after a single attempt to reach Dagster', async () => {
+  it('answers written with the reason, after a single attempt to reach Dagster, and stays written', async () => {
     const pipeline = await t.call('POST', '/v1/pipelines', oneBlockSpec('before dagster'));
     expect(pipeline.status, JSON.stringify(pipeline.body)).toBe(201);
     const requested = await t.call('POST', `/v1/pipelines/${pipeline.body.id}/deployments`, { environment: 'development' });
@@ -43,5 +35,12 @@ describe('a deploy to an environment whose Dagster is not running', () => {
     expect(done.status, JSON.stringify(done)).toBe('written');
     expect(done.message).toContain(`No Dagster webserver answers at http://127.0.0.1:${port}/graphql (ECONNREFUSED`);
     expect(attempts).toBe(1);
+
+    // A sweep while Dagster is still down asks once, and leaves it written; so does a run, which is refused.
+    await t.services.reconciler.sweep();
+    expect(attempts).toBe(2);
+    expect((await t.call('POST', `/v1/pipelines/${pipeline.body.id}/runs`, {})).status).toBe(409);
+    expect(attempts).toBe(3);
+    expect((await t.call('GET', `/v1/deployments/${requested.body.id}`)).body.status).toBe('written');
   });
 });
