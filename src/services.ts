@@ -23,6 +23,7 @@ import { DagsterConnections } from './dagster/dagster-connections.ts';
 import { DeployService } from './dagster/deploy-service.ts';
 import { DbtManifests } from './dagster/dbt-manifests.ts';
 import { DeployWorker } from './dagster/deploy-worker.ts';
+import { DeploymentReconciler } from './dagster/deployment-reconciler.ts';
 import { DeploymentRepo, type DeploymentRow } from './dagster/deployment-repo.ts';
 import { TriggerService } from './dagster/trigger-service.ts';
 import { TriggerStateRepo } from './dagster/trigger-state-repo.ts';
@@ -58,6 +59,7 @@ export interface Services {
   deploymentRepo: DeploymentRepo;
   deployments: DeployService;
   worker: DeployWorker;
+  reconciler: DeploymentReconciler;
   runs: RunsService;
   kv: Kv;
   approvals: ApprovalRequests;
@@ -77,6 +79,8 @@ export interface ServiceOptions {
   catalogFreshnessMs?: number;
   /** How often an idle deploy worker looks for work (it is also woken on each request). */
   pollMs?: number;
+  /** How often written deployments are checked against their Dagster in the background; 0: only when a run needs a live version. */
+  reconcileMs?: number;
   /** The chat's model endpoint; null: chat answers 503 (REST and MCP are unaffected). */
   llm?: Llm | null;
   kv?: Kv;
@@ -108,10 +112,12 @@ export function createServices(db: Db, opts: ServiceOptions): Services {
   // Parsed where the pipeline runs: with the Python of the environment it deploys to.
   const dbtManifests = new DbtManifests({ cacheDir: opts.dbtManifestDir ?? join(tmpdir(), 'constellation-dbt-manifests') });
   const pythonOf = (d: DeploymentRow) => opts.environments.get(d.environment)?.python ?? DEFAULT_PYTHON;
+  const reconciler = new DeploymentReconciler({ repo: deploymentRepo, connections, triggerStates, logger: opts.logger ?? createLogger('silent'), intervalMs: opts.reconcileMs ?? 5_000 });
   const worker = new DeployWorker({
     repo: deploymentRepo,
     connections,
     locks,
+    reconciler,
     triggerStates,
     compile: async (d) => {
       const compiled = await dbtManifests.withManifests(await compiler.compile({ orgId: d.org_id, userId: d.requested_by }, d.pipeline_id, d.version), pythonOf(d));
@@ -135,7 +141,7 @@ export function createServices(db: Db, opts: ServiceOptions): Services {
   const blocks = new BlockService(blockRepo, catalog, pipelines);
   const limits = new Limits(kv, opts.limits, opts.now);
   const deployments = new DeployService({ repo: deploymentRepo, pipelines, compiler, connections, worker, locks, approvals, limits });
-  const scopes = new PipelineScopes({ deployments: deploymentRepo, pipelines, compiler, connections });
+  const scopes = new PipelineScopes({ deployments: deploymentRepo, reconciler, pipelines, compiler, connections });
   const runs = new RunsService({ scopes, connections });
   const domain: Domain = {
     catalog,
@@ -147,7 +153,7 @@ export function createServices(db: Db, opts: ServiceOptions): Services {
     backfills: new BackfillService({ scopes }),
     environments: new EnvironmentService(connections),
     status: new PipelineStatusService({ pipelines, deployments: deploymentRepo, runs }),
-    triggers: new TriggerService({ states: triggerStates, deployments: deploymentRepo, pipelines, compiler, connections }),
+    triggers: new TriggerService({ states: triggerStates, deployments: deploymentRepo, reconciler, pipelines, compiler, connections }),
     limits,
     audit: new AuditLog(db, logger),
   };
@@ -174,6 +180,7 @@ export function createServices(db: Db, opts: ServiceOptions): Services {
     deploymentRepo,
     deployments,
     worker,
+    reconciler,
     runs,
     kv,
     approvals,

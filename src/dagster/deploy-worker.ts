@@ -11,8 +11,9 @@ import { outdatedMembers, removePipeline, shardFor, shardWith, unsettled, untilS
 import { onlyMembers, type ShardMember } from './shard-files.ts';
 import type { WorkspaceChange } from './workspace.ts';
 import type { Db } from '../adapters/store/db.ts';
-import { setTriggerStates, triggerNames } from './dagster-triggers.ts';
+import { keepPaused } from './keep-paused.ts';
 import type { TriggerStateRepo } from './trigger-state-repo.ts';
+import type { DeploymentReconciler } from './deployment-reconciler.ts';
 
 export interface DeployWorkerDeps {
   repo: DeploymentRepo;
@@ -26,6 +27,8 @@ export interface DeployWorkerDeps {
   checkers: ShardCheckers;
   /** Where pauses of a pipeline's triggers are recorded: a deploy applies them to the version it loads. */
   triggerStates?: TriggerStateRepo;
+  /** Moves written deployments to deployed once their Dagster loads them; runs while the worker runs. */
+  reconciler?: DeploymentReconciler;
   /** Fault injection for tests: deployments whose staged shard goes in unchecked, for Dagster itself to refuse. */
   uncheckedDeploy?: (d: DeploymentRow) => boolean;
   logger: Logger;
@@ -59,6 +62,9 @@ export class DeployWorker {
   }
 
   start(): void {
+    // Every entry (server, MCP stdio, tests, benchmarks) starts and stops the worker: the
+    // reconciler's background checks go with it, in a process that deploys or not.
+    this.deps.reconciler?.start();
     if (this.running || this.deps.concurrency === 0) return;
     this.running = true;
     this.loop = this.run();
@@ -71,6 +77,7 @@ export class DeployWorker {
 
   async stop(): Promise<void> {
     this.running = false;
+    await this.deps.reconciler?.stop();
     this.kick();
     await this.loop;
     await Promise.all(this.active);
@@ -213,11 +220,11 @@ export class DeployWorker {
       if (!(error instanceof DagsterUnavailableError)) throw error;
       // Keep the files: a Dagster started later (npm run dagster) loads them from workspace.yaml.
       await settle('commit');
-      return { status: 'written', ...done, message: `Written to ${where}${moved}, but it is not loaded: ${error.message}. Start Dagster (npm run dagster) and deploy again to verify.` };
+      return { status: 'written', ...done, message: `Written to ${where}${moved}, but it is not loaded: ${error.message}. It becomes deployed once Dagster loads it: start Dagster (npm run dagster).` };
     }
     if (loaded.ok) {
       await settle('commit');
-      const paused = await this.keepPaused(d, connection, shard, compiled);
+      const paused = await keepPaused(this.deps.triggerStates, connection.client, d, shard, compiled.files['pipeline.json']!);
       return { status: 'deployed', ...done, message: `Version ${d.version} is loaded in Dagster in code location ${shard}${moved}.${paused}` };
     }
     // Put the previous files back, on disk and in Dagster, and report Dagster's own words.
@@ -233,21 +240,6 @@ export class DeployWorker {
    * taking the pipeline's legacy location out in the same step. Waits while another deployment's
    * change of that shard is not settled: rolling it back would drop this one's.
    */
-  /**
-   * Pauses the loaded version's schedules and sensors when the pipeline's were paused in this
-   * environment: Dagster keeps the stopped ones stopped, but one this version adds would start
-   * RUNNING. What to add to the deployment's message (nothing when not paused).
-   */
-  private async keepPaused(d: DeploymentRow, connection: DagsterConnection, shard: string, compiled: Deployable): Promise<string> {
-    if (!connection.client || !(await this.deps.triggerStates?.paused(d.pipeline_id, d.environment))) return '';
-    try {
-      const triggers = await setTriggerStates(connection.client, shard, triggerNames(compiled.files['pipeline.json']!), true);
-      return triggers.length ? ` Its ${triggers.length} schedule(s) and sensor(s) stay paused.` : '';
-    } catch (error) {
-      return ` Its schedules and sensors were paused, but pausing them again failed (${toAppError(error).message}): pause them again.`;
-    }
-  }
-
   private async change(tx: Db, d: DeploymentRow, connection: DagsterConnection, compiled: Deployable, recompiled: Map<string, ShardMember>): Promise<Step | 'wait'> {
     const { workspace } = connection;
     await this.recover(connection, { tx, deploying: d.id });

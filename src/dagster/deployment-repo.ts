@@ -25,6 +25,12 @@ export interface DeploymentRow {
   finished_at: Date | null;
 }
 
+/** `d` is the newest deployment of its pipeline to its environment that did not fail. */
+const NEWEST_STANDING = `NOT EXISTS (
+  SELECT 1 FROM deployments n
+  WHERE n.pipeline_id = d.pipeline_id AND n.environment = d.environment AND n.id <> d.id
+    AND n.status <> 'failed' AND (n.created_at, n.id) > (d.created_at, d.id))`;
+
 /** Deployment records and their leases. All lease arithmetic uses the database's clock. */
 export class DeploymentRepo {
   private readonly db: Db;
@@ -162,6 +168,35 @@ export class DeploymentRepo {
       `SELECT * FROM deployments WHERE pipeline_id = $1 AND environment = $2 AND org_id = $3 AND status IN ('deployed', 'written')
        ORDER BY finished_at DESC, id LIMIT 1`,
       [pipelineId, environment, orgId],
+    );
+    return rows[0] ?? null;
+  }
+
+  /**
+   * Written deployments that may have become live since: in the given environments, each the
+   * newest deployment of its pipeline there that did not fail (an older written one's files were
+   * replaced). Every org's: the reconciler works for the service, not for a caller.
+   */
+  async writtenIn(environments: string[]): Promise<DeploymentRow[]> {
+    if (environments.length === 0) return [];
+    return this.db.query<DeploymentRow>(
+      `SELECT * FROM deployments d WHERE d.status = 'written' AND d.environment = ANY($1::text[]) AND ${NEWEST_STANDING}
+       ORDER BY d.environment, d.location_name, d.created_at`,
+      [environments],
+    );
+  }
+
+  /**
+   * Marks a written deployment deployed, once its Dagster loaded it, if it still is written at
+   * that version and no newer deployment of the pipeline to that environment stands (one pending,
+   * in progress or done replaces its files): any number of service instances may try at once,
+   * and none overwrites a newer deployment. Null when it did not apply.
+   */
+  async promoteWritten(id: string, version: number, message: string): Promise<DeploymentRow | null> {
+    const rows = await this.db.query<DeploymentRow>(
+      `UPDATE deployments d SET status = 'deployed', message = $3, error = NULL, updated_at = now()
+       WHERE d.id = $1 AND d.version = $2 AND d.status = 'written' AND ${NEWEST_STANDING} RETURNING *`,
+      [id, version, message],
     );
     return rows[0] ?? null;
   }

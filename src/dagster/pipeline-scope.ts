@@ -5,6 +5,7 @@ import { AppError } from '../errors.ts';
 import type { PipelineService } from '../pipelines/pipeline-service.ts';
 import type { DagsterConnections } from './dagster-connections.ts';
 import type { DeploymentRepo, DeploymentRow } from './deployment-repo.ts';
+import type { DeploymentReconciler } from './deployment-reconciler.ts';
 import { TAG } from './run-status.ts';
 
 /** Where a pipeline's runs and backfills are read: its environment, that environment's Dagster, and the pipeline's slug. */
@@ -24,7 +25,7 @@ export interface LiveJob extends Scope {
   tags: Record<string, string>;
 }
 
-type Deps = { deployments: DeploymentRepo; pipelines: PipelineService; compiler: CompileService; connections: DagsterConnections };
+type Deps = { deployments: DeploymentRepo; reconciler: DeploymentReconciler; pipelines: PipelineService; compiler: CompileService; connections: DagsterConnections };
 
 /**
  * The rules that say which environment, which Dagster and which job a run or a backfill of a
@@ -63,7 +64,8 @@ export class PipelineScopes {
    */
   async liveJob(principal: Principal, pipelineId: string, opts: { environment?: string; job?: string; requestId?: string }): Promise<LiveJob> {
     const scope = await this.of(principal, pipelineId, opts.environment);
-    const live = await this.deps.deployments.live(principal.orgId, pipelineId, scope.env);
+    // A written version its Dagster has loaded since is live: not "not deployed" until a sweep.
+    const live = await this.deps.reconciler.live(principal.orgId, pipelineId, scope.env);
     if (!live) {
       throw new AppError('conflict:not_deployed', `Pipeline "${pipelineId}" is not deployed to "${scope.env}".`, { hint: `Deploy it first: POST /dagster/pipelines/${pipelineId}/deploy/ with {"environment": "${scope.env}"}.` });
     }

@@ -5,6 +5,7 @@ import { AppError } from '../errors.ts';
 import type { PipelineService } from '../pipelines/pipeline-service.ts';
 import type { DagsterConnections } from './dagster-connections.ts';
 import { setTriggerStates, triggerNames, type TriggerState } from './dagster-triggers.ts';
+import type { DeploymentReconciler } from './deployment-reconciler.ts';
 import type { DeploymentRepo } from './deployment-repo.ts';
 import type { TriggerStateRepo } from './trigger-state-repo.ts';
 
@@ -30,6 +31,8 @@ export class TriggerService {
   private readonly deps: {
     states: TriggerStateRepo;
     deployments: DeploymentRepo;
+    /** The live deployment, a written one Dagster has loaded since included. */
+    reconciler: DeploymentReconciler;
     pipelines: PipelineService;
     compiler: CompileService;
     connections: DagsterConnections;
@@ -62,7 +65,7 @@ export class TriggerService {
 
   private async apply(principal: Principal, pipelineId: string, environment: string, paused: boolean) {
     const verb = paused ? 'paused' : 'resumed';
-    const live = await this.deps.deployments.live(principal.orgId, pipelineId, environment);
+    const live = await this.deps.reconciler.live(principal.orgId, pipelineId, environment);
     const client = this.deps.connections.get(environment)?.client;
     if (!live || !client) {
       const why = !client ? 'no Dagster GraphQL URL is configured there' : 'no version is loaded in Dagster there';

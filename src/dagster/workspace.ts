@@ -83,11 +83,16 @@ export class Workspace {
   /** Which pipeline (id and version) a shard's component holds, and the format of its pipeline.json; null when unreadable. */
   memberOf(shard: string, component: string): { pipelineId: string; version: number; format: number } | null {
     try {
-      const json = JSON.parse(readFileSync(join(this.locationDir(shard), shard, 'defs', component, 'pipeline.json'), 'utf8'));
+      const json = JSON.parse(this.pipelineJson(shard, component));
       return { pipelineId: String(json.pipeline.id), version: Number(json.pipeline.version), format: Number(json.format) };
     } catch {
       return null;
     }
+  }
+
+  /** The pipeline.json of a shard's component, as written; throws when it is not there. */
+  pipelineJson(shard: string, component: string): string {
+    return readFileSync(join(this.locationDir(shard), shard, 'defs', component, 'pipeline.json'), 'utf8');
   }
 
   /** The shard and component that hold a pipeline, looked up by the id in each pipeline.json. */

@@ -136,3 +136,15 @@ export function icebergSpec(): PipelineSpec {
     sensors: [],
   };
 }
+
+/** The smallest pipeline that loads in Dagster: one block, no secrets (a run of it fails: the file is not there). */
+export function oneBlockSpec(name: string): PipelineSpec {
+  return {
+    name,
+    blocks: [{ id: 'read', type: 'duckdb_table_read@1', config: { database_path: '/tmp/constellation-nothing-here.duckdb', table: 'orders' } }],
+    edges: [],
+    jobs: [],
+    schedules: [],
+    sensors: [],
+  };
+}

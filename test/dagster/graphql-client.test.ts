@@ -54,12 +54,29 @@ describe('Dagster GraphQL client', () => {
     expect(requests).toHaveLength(1);
   });
 
-  it('gives up on a webserver that is not there, saying where it looked', async () => {
+  it('gives up at once on a webserver that is not there (connection refused), saying where it looked', async () => {
     const port = await freePort();
-    const client = new DagsterGraphqlClient(`http://127.0.0.1:${port}/graphql`, fast);
+    let attempts = 0;
+    const counting: typeof fetch = (input, init) => {
+      attempts++;
+      return fetch(input, init);
+    };
+    const client = new DagsterGraphqlClient(`http://127.0.0.1:${port}/graphql`, { ...fast, fetch: counting });
     const error = await client.request('{ version }').catch((e) => e);
     expect(error).toBeInstanceOf(DagsterUnavailableError);
-    expect(error.message).toMatch(new RegExp(`127\\.0\\.0\\.1:${port}.*ECONNREFUSED after 4 tries`));
+    expect(error.message).toMatch(new RegExp(`127\\.0\\.0\\.1:${port}.*ECONNREFUSED after 1 try\\)`));
+    expect(attempts).toBe(1);
+  });
+
+  it('retries a connection the webserver resets mid-request (one restarting), and returns the answer that follows', async () => {
+    let resets = 0;
+    const { url } = await serve([{ status: 200, body: { data: { version: '1.13.27' } } }]);
+    server!.prependListener('request', (req) => {
+      if (resets++ === 0) req.socket.destroy();
+    });
+    expect(await new DagsterGraphqlClient(url, fast).request('{ version }')).toEqual({ version: '1.13.27' });
+    // The first request's connection was reset; the second was answered.
+    expect(resets).toBe(2);
   });
 });
 

@@ -29,7 +29,8 @@ describe('what interrupted deploys leave behind', () => {
   const tag = () => Math.random().toString(16).slice(2, 14).padEnd(12, '0');
   beforeAll(async () => {
     // No worker of its own: each test starts the workers it needs.
-    t = await createTestApp('pglite', { environments: [env], deployWorkers: 0 });
+    // No background sweep of written deployments: it would call the stand-in locations tests here put on the connection.
+    t = await createTestApp('pglite', { environments: [env], deployWorkers: 0, reconcileMs: 0 });
     workspace = t.services.connections.get('development')!.workspace;
     locks = new WorkspaceLocks(t.db);
   });

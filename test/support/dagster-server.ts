@@ -32,7 +32,7 @@ export interface DagsterServer {
  * to create it. `bin` is where dagster, dagster-webserver and dagster-daemon are (the .venv's).
  * Whatever fails on the way, what was started is stopped before the error is thrown.
  */
-export async function startDagster(workspaceYaml: string, env: Record<string, string> = {}, opts: { bin?: string } = {}): Promise<DagsterServer> {
+export async function startDagster(workspaceYaml: string, env: Record<string, string> = {}, opts: { bin?: string; /** A port the service was told before Dagster started; a free one by default. */ port?: number } = {}): Promise<DagsterServer> {
   const bin = opts.bin ?? VENV_BIN;
   const root = mkdtempSync(join(tmpdir(), 'constellation-dagster-'));
   const home = join(root, 'home');
@@ -52,7 +52,7 @@ export async function startDagster(workspaceYaml: string, env: Record<string, st
     ['dagster-webserver', 'dagster-daemon'].map((n) => `--- ${n}\n${safeRead(join(home, `${n}.log`)).slice(-4000)}`).join('\n');
   try {
     await prepareDagsterHome(home, bin, processEnv);
-    const port = await freePort();
+    const port = opts.port ?? (await freePort());
     const start = (name: string, args: string[]) => {
       const out = openSync(join(home, `${name}.log`), 'a');
       started.push(spawnServer(join(bin, name), args, { env: processEnv, stdio: ['ignore', out, out] }));

@@ -5,12 +5,12 @@ import { AppError } from '../../errors.ts';
  * mean, so REST, MCP and chat all report the same code, message and hint.
  */
 
-/** No webserver answered (refused, timed out, or a 5xx without a GraphQL answer), after retries. */
+/** No webserver answered: refused at once, or timed out or a 5xx without a GraphQL answer after retries. */
 export class DagsterUnavailableError extends AppError {
   override name = 'DagsterUnavailableError';
 
   constructor(url: string, problem: string, attempts: number) {
-    super('unavailable:dagster', `No Dagster webserver answers at ${url} (${problem} after ${attempts} tries)`, {
+    super('unavailable:dagster', `No Dagster webserver answers at ${url} (${problem} after ${attempts} ${attempts === 1 ? 'try' : 'tries'})`, {
       hint: "Check that the environment's Dagster webserver is running (npm run dagster for development).",
     });
   }
