@@ -81,6 +81,7 @@ async function main() {
         `Environments: ${envs.join('; ')}\n` +
         `Auth: ${config.AUTH_MODE === 'local' ? 'local (requests without a key act as the local user; AUTH_MODE=required turns that off)' : 'required (Authorization: Bearer <key or JWT>; issue keys with npm run key -- create)'}${jwt ? `; Supabase JWTs accepted (${[config.SUPABASE_URL ? 'JWKS' : '', config.SUPABASE_JWT_SECRET ? 'HS256 secret' : ''].filter(Boolean).join(', ')})` : ''}\n` +
         `Chat: ${services.chat.configured ? `POST ${base}/v1/chat (model ${config.OPENAI_MODEL})` : 'off (set OPENAI_API_KEY to turn it on)'}\n` +
+        `Page: ${base}/  (chat, the pipeline as a graph, approvals, deployments and runs)\n` +
         `Try:  curl '${base}/v1/block-types?q=postgres'\n` +
         `API:  ${base}/docs (${base}/openapi.json)   MCP: ${base}/mcp${config.MCP_READ_ONLY ? ' (read-only)' : ''}\n`,
     );

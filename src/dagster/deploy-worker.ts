@@ -198,6 +198,16 @@ export class DeployWorker {
       const { shard } = shardFor(workspace, compiled);
       return { status: 'failed', message: 'The deployment failed.', error: `Code location ${shard} is being changed by another deployment that has not finished; deploy again once it has.` };
     }
+    if (step.kind === 'refused' && step.unready) {
+      // Not the version's fault: nothing could load it there yet.
+      return {
+        status: 'failed',
+        contentHash: compiled.contentHash,
+        locationName: step.shard,
+        message: `Version ${d.version} was not deployed: environment "${d.environment}" cannot load pipelines yet (its Python, ${step.unready}, lacks Dagster or the block library); code location ${step.shard} is unchanged.`,
+        error: `${step.error}\nIf npm run dagster is still setting up the virtualenv, wait until it says where Dagster serves, then deploy again.`,
+      };
+    }
     if (step.kind === 'refused') {
       return { status: 'failed', contentHash: compiled.contentHash, locationName: step.shard, message: `Version ${d.version} does not load, so it was not deployed; code location ${step.shard} is unchanged.`, error: step.error };
     }
@@ -263,7 +273,7 @@ export class DeployWorker {
       const checking = workspace.stage(shard, onlyMembers(shard, next.files, next.written));
       const checked = await this.deps.checkers.for(connection.env.python).check(checking);
       workspace.discard(checking);
-      if (!checked.ok) return { kind: 'refused', shard, error: checked.error };
+      if (!checked.ok) return { kind: 'refused', shard, error: checked.error, ...(checked.unready ? { unready: connection.env.python } : {}) };
     }
     const staged = workspace.stage(shard, next.files);
     const legacy = workspace.hasLocation(compiled.legacyLocationName) ? [compiled.legacyLocationName] : [];
@@ -272,7 +282,7 @@ export class DeployWorker {
 }
 
 /** What a deploy did to the workspace; 'wait' when another deployment's change of the shard is not settled, or a member still needs recompiling. */
-type Step = { kind: 'swapped'; shard: string; isNew: boolean; change: WorkspaceChange } | { kind: 'refused'; shard: string; error: string };
+type Step = { kind: 'swapped'; shard: string; isNew: boolean; change: WorkspaceChange } | { kind: 'refused'; shard: string; error: string; /** The Python that could not run the check at all. */ unready?: string };
 
 function safeMessage(error: unknown): string {
   const e = toAppError(error);

@@ -44,3 +44,29 @@ describe('a deploy to an environment whose Dagster is not running', () => {
     expect((await t.call('GET', `/v1/deployments/${requested.body.id}`)).body.status).toBe('written');
   });
 });
+
+// The walkthrough's race: a deploy while `npm run dagster` is still installing the virtualenv. The
+// environment's Python cannot run the load check at all; the deploy says so, and does not call the
+// version broken.
+describe('a deploy to an environment whose Python is not set up yet', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    const port = await freePort();
+    t = await createTestApp('pglite', {
+      environments: [writeOnlyEnvironment('development', { graphqlUrl: `http://127.0.0.1:${port}/graphql`, python: 'python3' })],
+      reconcileMs: 0,
+    });
+  });
+  afterAll(() => t.close());
+
+  it('fails naming the environment and its Python and what to do, not the version', async () => {
+    const pipeline = await t.call('POST', '/v1/pipelines', oneBlockSpec('python not ready'));
+    const requested = await t.call('POST', `/v1/pipelines/${pipeline.body.id}/deployments`, { environment: 'development' });
+    expect(requested.status, JSON.stringify(requested.body)).toBe(202);
+    const done = await until(async () => (await t.call('GET', `/v1/deployments/${requested.body.id}`)).body, (d) => !['pending', 'in_progress'].includes(d.status), 60_000, 50);
+    expect(done.status).toBe('failed');
+    expect(done.message).toContain('environment "development" cannot load pipelines yet (its Python, python3, lacks Dagster or the block library)');
+    expect(done.message).not.toContain('does not load');
+    expect(done.error).toContain('wait until it says where Dagster serves, then deploy again');
+  }, 90_000);
+});

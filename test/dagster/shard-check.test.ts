@@ -91,6 +91,18 @@ describe('the shard load check (python -m constellation_blocks.check_shard)', ()
     expect(await oneShot.check(join(root, 'good'))).toEqual(await checker.check(join(root, 'good')));
     expect(oneShot.warmPid).toBeNull();
     const missing = new ShardChecker('/nonexistent/python', { serve: false });
-    expect(await missing.check(join(root, 'good'))).toEqual({ ok: false, error: expect.stringContaining('could not start /nonexistent/python') });
+    expect(await missing.check(join(root, 'good'))).toEqual({ ok: false, unready: true, error: expect.stringContaining('could not start /nonexistent/python') });
+  }, 60_000);
+
+  it('tells a Python that cannot run the check at all (no block library yet) from a shard that does not load', async () => {
+    // The machine's own python3, without the virtualenv's packages: as while npm run dagster installs them.
+    const bare = new ShardChecker('python3');
+    try {
+      expect(await bare.check(join(root, 'good'))).toEqual({ ok: false, unready: true, error: expect.stringMatching(/No module named '?constellation_blocks|finding module specification for 'constellation_blocks/) });
+    } finally {
+      bare.close();
+    }
+    const badShard = await checker.check(write(join(root, 'not-ready-bad'), broken(twoPipelines())));
+    expect(badShard.ok === false && badShard.unready).toBeFalsy();
   }, 60_000);
 });

@@ -11,7 +11,15 @@ export interface ShardDefinitions {
   sensors: string[];
 }
 
-export type ShardCheck = { ok: true; definitions: ShardDefinitions } | { ok: false; error: string };
+/**
+ * `unready`: the check could not run at all — the environment's Python is missing, or lacks Dagster
+ * or the block library (e.g. `npm run dagster` is still installing the virtualenv) — which says
+ * nothing about the shard.
+ */
+export type ShardCheck = { ok: true; definitions: ShardDefinitions } | { ok: false; error: string; unready?: true };
+
+/** Python's own words when the interpreter or the modules the check imports are not there. */
+const UNREADY = /No module named '?(constellation_blocks|dagster)\b|Error while finding module specification for 'constellation_blocks/;
 
 const MODULE = 'constellation_blocks.check_shard';
 
@@ -127,7 +135,7 @@ export class ShardChecker {
       child.stderr.on('data', (chunk) => keepTail(stderr, String(chunk)));
       child.on('error', (error) => {
         clearTimeout(timer);
-        resolve({ ok: false, error: `The load check could not start ${this.python}: ${error.message}` });
+        resolve({ ok: false, error: `The load check could not start ${this.python}: ${error.message}`, unready: true });
       });
       child.on('close', (code, signal) => {
         clearTimeout(timer);
@@ -135,7 +143,8 @@ export class ShardChecker {
         if (answer) resolve(answer);
         else {
           const why = signal === 'SIGKILL' ? `did not answer within ${Math.round(this.timeoutMs / 1000)} s` : `stopped (exit ${code ?? signal}) without an answer`;
-          resolve({ ok: false, error: `The load check ${why}: ${stderr.join('').trim().split('\n').slice(-5).join('\n')}`.trim() });
+          const said = stderr.join('').trim();
+          resolve({ ok: false, error: `The load check ${why}: ${said.split('\n').slice(-5).join('\n')}`.trim(), ...(UNREADY.test(said) ? { unready: true as const } : {}) });
         }
       });
     });
