@@ -70,6 +70,14 @@ const envSchema = z.object({
   // The API key the stdio entry acts with: sent to the running service, or verified against the
   // store it opens itself. Unset: the local user (AUTH_MODE=local only).
   CONSTELLATION_API_KEY: z.string().min(1).optional(),
+  // Code repositories the service clones (POST /dagster/compile/, src/code-repos): https always;
+  // file:// reads this machine's disk, so only an operator may switch it on. The allow-list is exact
+  // host names; unset means any public host (private, loopback and link-local addresses never).
+  CODE_REPO_ALLOW_FILE: flag,
+  CODE_REPO_ALLOWED_HOSTS: z
+    .string()
+    .regex(/^[a-z0-9.-]+(,[a-z0-9.-]+)*$/i, 'a comma-separated list of host names, e.g. github.com,gitlab.com')
+    .optional(),
 });
 
 export type Config = Omit<z.infer<typeof envSchema>, 'AUTH_MODE'> & { AUTH_MODE: 'local' | 'required' };
