@@ -22,6 +22,8 @@ export interface CloneOptions {
   lookup?: Lookup;
   /** Only for tests of the tunnel itself (see ConnectProxyOptions.forbidden). */
   forbidden?: ConnectProxyOptions['forbidden'];
+  /** A CA bundle git trusts instead of the system's (a test's own https git host). */
+  caFile?: string;
 }
 
 /**
@@ -47,7 +49,7 @@ export async function fetchRepo(url: CheckedRepoUrl, branch: string, policy: Rep
     if (url.scheme === 'https') {
       proxy = await startConnectProxy({ allowedPorts: policy.allowedPorts, allowedHosts: policy.allowedHosts, maxBytes: policy.maxBytes, lookup: opts.lookup, forbidden: opts.forbidden });
     }
-    const run = await runGit([...cloneConfig(policy, proxy?.url), 'clone', '--depth', '1', '--single-branch', '--branch', branch, '--no-tags', '--no-recurse-submodules', '--template=', '--', url.href, dir], {
+    const run = await runGit([...cloneConfig(policy, proxy?.url, opts.caFile), 'clone', '--depth', '1', '--single-branch', '--branch', branch, '--no-tags', '--no-recurse-submodules', '--template=', '--', url.href, dir], {
       cwd: root,
       home: root,
       timeoutMs: policy.timeoutMs,
@@ -75,7 +77,7 @@ export async function fetchRepo(url: CheckedRepoUrl, branch: string, policy: Rep
  * also after a redirect; credential helpers are reset to none; the repository's hooks, fsmonitor
  * and symlinks get no chance to run or point outside the checkout; objects are checked as they come.
  */
-function cloneConfig(policy: RepoPolicy, proxyUrl: string | undefined): string[] {
+function cloneConfig(policy: RepoPolicy, proxyUrl: string | undefined, caFile: string | undefined): string[] {
   const settings = [
     'protocol.allow=never',
     'protocol.https.allow=always',
@@ -85,6 +87,7 @@ function cloneConfig(policy: RepoPolicy, proxyUrl: string | undefined): string[]
     // repository still work; each redirect's target goes through the proxy's checks like any other.
     'http.followRedirects=initial',
     'http.sslVerify=true',
+    ...(caFile ? [`http.sslCAInfo=${caFile}`] : []),
     'credential.helper=',
     'core.hooksPath=/dev/null',
     'core.fsmonitor=false',
