@@ -10,7 +10,7 @@ import type { GitRun } from './run-git.ts';
  * address it refused and why. Then git's words, read for the usual cases; git's own last line
  * otherwise (it names the caller's URL and nothing of ours: git runs with an empty environment).
  */
-export function cloneError({ run, refusals, branch, policy }: { run: GitRun; refusals: string[]; branch: string; policy: RepoPolicy }): AppError | null {
+export function cloneError({ run, refusals, unreachable = [], branch, policy }: { run: GitRun; refusals: string[]; unreachable?: string[]; branch: string; policy: RepoPolicy }): AppError | null {
   if (refusals.length) {
     return repoUrlError(
       `could not be cloned: the connection to ${refusals[0]}`,
@@ -22,6 +22,9 @@ export function cloneError({ run, refusals, branch, policy }: { run: GitRun; ref
     return new AppError('upstream:code_repo', `Cloning repo_url did not finish within ${policy.timeoutMs / 1000} s.`, { hint: 'Try again; if it keeps happening the repository is too large or its host too slow.' });
   }
   if (run.code === 0) return null;
+  if (unreachable.length) {
+    return new AppError('upstream:code_repo', `Cloning repo_url failed: ${unreachable[0]} did not answer.`, { hint: 'Check that the host is up and reachable from this service; try again later.' });
+  }
   const said = run.stderr;
   if (run.code === null) return new AppError('unavailable:git', 'git could not be run on this service.', { hint: 'An operator must install git.' });
   if (/Remote branch .* not found|couldn't find remote ref/i.test(said)) return branchError(`"${branch}" does not exist in the repository`, 'Check the spelling; list the branches with git ls-remote --heads <repo_url>.');

@@ -58,7 +58,7 @@ export async function fetchRepo(url: CheckedRepoUrl, branch: string, policy: Rep
     // The tunnel cuts an oversized fetch before git's folder shows it (say so, not git's broken
     // pipe), and a clone may finish between two looks at the folder: one last look.
     if (proxy?.oversize || (run.code === 0 && (await folderBytes(dir)) > policy.maxBytes)) run.killed = 'size';
-    const failure = cloneError({ run, refusals: proxy?.refusals ?? [], branch, policy });
+    const failure = cloneError({ run, refusals: proxy?.refusals ?? [], unreachable: proxy?.unreachable, branch, policy });
     if (failure) throw failure;
     const head = await runGit(['rev-parse', '--verify', 'HEAD^{commit}'], { cwd: dir, home: root, timeoutMs: 10_000 });
     const commit = head.stdout.trim();

@@ -20,6 +20,8 @@ export interface ConnectProxy {
   port: number;
   /** Every tunnel refused or cut, in words a caller may see ("localhost:443: localhost resolves to 127.0.0.1, a loopback address"). */
   refusals: string[];
+  /** Targets whose address was allowed but did not answer ("github.com:443 (140.82.112.3)"). */
+  unreachable: string[];
   /** True once a tunnel was cut for bringing more than maxBytes. */
   readonly oversize: boolean;
   close(): Promise<void>;
@@ -35,6 +37,7 @@ export interface ConnectProxy {
 export async function startConnectProxy(opts: ConnectProxyOptions): Promise<ConnectProxy> {
   const refusals: string[] = [];
   const sockets = new Set<Socket>();
+  const unreachable: string[] = [];
   let received = 0;
   let oversize = false;
   const server = createServer((req, res) => {
@@ -49,9 +52,10 @@ export async function startConnectProxy(opts: ConnectProxyOptions): Promise<Conn
   server.on('connection', track);
 
   server.on('connect', async (req: IncomingMessage, client: Socket, head: Buffer) => {
-    const refuse = (reason: string, status = 403) => {
+    const answer = (status: string) => client.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    const refuse = (reason: string) => {
       refusals.push(`${String(req.url).slice(0, 200)}: ${reason}`);
-      client.end(`HTTP/1.1 ${status} ${status === 403 ? 'Forbidden' : 'Bad Gateway'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      answer('403 Forbidden');
     };
     const target = parseTarget(String(req.url));
     if (!target) return refuse('not a host:port target');
@@ -63,11 +67,15 @@ export async function startConnectProxy(opts: ConnectProxyOptions): Promise<Conn
     // The address just checked, never the name again: that second lookup is what rebinding targets.
     const upstream = connect({ host: resolved.address, port: target.port });
     track(upstream);
+    let connected = false;
     upstream.once('error', () => {
-      if (!client.writableEnded && upstream.bytesRead === 0) refuse(`could not connect to ${resolved.address}:${target.port}`, 502);
-      client.destroy();
+      // Before the tunnel is up the client still reads HTTP; after, only the far side's bytes.
+      if (connected) return void client.destroy();
+      unreachable.push(`${target.host}:${target.port} (${resolved.address})`);
+      answer('502 Bad Gateway');
     });
     upstream.once('connect', () => {
+      connected = true;
       client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
       if (head.length) upstream.write(head);
       upstream.on('data', (chunk: Buffer) => {
@@ -93,6 +101,7 @@ export async function startConnectProxy(opts: ConnectProxyOptions): Promise<Conn
     url: `http://127.0.0.1:${port}`,
     port,
     refusals,
+    unreachable,
     get oversize() {
       return oversize;
     },

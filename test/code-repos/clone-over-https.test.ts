@@ -7,7 +7,7 @@ import { fetchRepo } from '../../src/code-repos/clone-repo.ts';
 import { forbiddenReason } from '../../src/code-repos/forbidden-addresses.ts';
 import { DEFAULT_REPO_POLICY, type RepoPolicy } from '../../src/code-repos/repo-policy.ts';
 import { AppError } from '../../src/errors.ts';
-import { makeLocalhostCertificate, startHttpsGitServer } from './https-git-server.ts';
+import { closedPort, makeLocalhostCertificate, startHttpsGitServer } from './https-git-server.ts';
 
 // A real https clone end to end: git, our CONNECT proxy, TLS and git's smart-HTTP server. The git
 // host listens on loopback, so the proxy is told to let 127.0.0.1 (and only it) through; every
@@ -65,6 +65,15 @@ describe('an https clone through the proxy', () => {
     const error = await fetchRepo(at('/moved/blocks.git'), 'main', policy, { forbidden: onlyThisHost, caFile: certFile }).then(() => null, (e: unknown) => e);
     expect(error).toBeInstanceOf(AppError);
     expect((error as AppError).message).toBe(`repo_url could not be cloned: the connection to 127.0.0.2:${server.port}: 127.0.0.2 is a loopback address.`);
+    expect(readdirSync(workDir)).toEqual([]);
+  });
+
+  it('says which host did not answer, apart from refusals', async () => {
+    const port = await closedPort();
+    const url = { href: `https://localhost:${port}/blocks.git`, scheme: 'https' as const, host: 'localhost', port };
+    const error = await fetchRepo(url, 'main', { ...policy, allowedPorts: [port] }, { forbidden: onlyThisHost }).then(() => null, (e: unknown) => e);
+    expect(error).toBeInstanceOf(AppError);
+    expect(error).toMatchObject({ code: 'upstream:code_repo', message: `Cloning repo_url failed: localhost:${port} (127.0.0.1) did not answer.` });
     expect(readdirSync(workDir)).toEqual([]);
   });
 });

@@ -1,5 +1,6 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { closedPort } from './https-git-server.ts';
 import { parseTarget, startConnectProxy, type ConnectProxy, type ConnectProxyOptions } from '../../src/code-repos/connect-proxy.ts';
 
 const open: Array<{ close(): unknown }> = [];
@@ -92,6 +93,14 @@ describe('the CONNECT proxy every https clone goes through', () => {
     const echoed = new Promise<string>((resolve) => socket.once('data', (chunk) => resolve(String(chunk))));
     socket.write('hello');
     expect(await echoed).toBe('echo: hello');
+    expect(p.refusals).toEqual([]);
+  });
+
+  it('answers 502 for an allowed address that does not answer, and keeps it apart from refusals', async () => {
+    const port = await closedPort();
+    const p = await proxy({ allowedPorts: [port], forbidden: () => null });
+    expect((await tunnel(p.port, `localhost:${port}`)).status).toBe(502);
+    expect(p.unreachable).toEqual([`localhost:${port} (127.0.0.1)`]);
     expect(p.refusals).toEqual([]);
   });
 

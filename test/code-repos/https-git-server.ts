@@ -1,6 +1,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:https';
+import { createServer as createTcpServer } from 'node:net';
 import { join } from 'node:path';
 
 /** A self-signed certificate for "localhost", made by openssl in `dir`; returns the file paths. */
@@ -74,4 +75,13 @@ export async function startHttpsGitServer(opts: { projectRoot: string; certFile:
       server.close(() => resolve());
     }),
   };
+}
+
+/** A loopback port nothing listens on (something did a moment ago). */
+export async function closedPort(): Promise<number> {
+  const server = createTcpServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }
