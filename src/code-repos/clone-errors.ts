@@ -14,7 +14,7 @@ export function cloneError({ run, refusals, unreachable = [], branch, policy }: 
   if (refusals.length) {
     return repoUrlError(
       `could not be cloned: the connection to ${refusals[0]}`,
-      'Repositories are fetched only from public https hosts; a redirect or DNS answer pointing into a private, loopback or link-local network is refused.',
+      'Repositories are fetched only from public addresses on port 443 (and the hosts in CODE_REPO_ALLOWED_HOSTS, when set); a redirect or DNS answer leading anywhere else is refused.',
     );
   }
   if (run.killed === 'size') return repoUrlError(`is larger than this service clones (${Math.round(policy.maxBytes / 1024 / 1024)} MB for one branch's tip)`, 'Keep block code in a smaller repository.');

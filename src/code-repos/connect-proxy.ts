@@ -18,7 +18,7 @@ export interface ConnectProxy {
   /** http://127.0.0.1:<port>, for git's http.proxy. */
   url: string;
   port: number;
-  /** Every tunnel refused or cut, in words a caller may see ("localhost:443: localhost resolves to 127.0.0.1, a loopback address"). */
+  /** Every tunnel refused, in words a caller may see ("localhost:443: localhost resolves to 127.0.0.1, a loopback address"). */
   refusals: string[];
   /** Targets whose address was allowed but did not answer ("github.com:443 (140.82.112.3)"). */
   unreachable: string[];
@@ -36,8 +36,8 @@ export interface ConnectProxy {
  */
 export async function startConnectProxy(opts: ConnectProxyOptions): Promise<ConnectProxy> {
   const refusals: string[] = [];
-  const sockets = new Set<Socket>();
   const unreachable: string[] = [];
+  const sockets = new Set<Socket>();
   let received = 0;
   let oversize = false;
   const server = createServer((req, res) => {
