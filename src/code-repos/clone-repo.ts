@@ -14,6 +14,8 @@ export interface ClonedRepo {
   dir: string;
   /** The commit checked out (40 hex digits). */
   commit: string;
+  /** The URL as checked and cloned (normalised: what a catalog namespace should be derived from). */
+  repoUrl: string;
   /** Deletes the checkout; the caller calls it when done reading. */
   remove(): Promise<void>;
 }
@@ -63,7 +65,7 @@ export async function fetchRepo(url: CheckedRepoUrl, branch: string, policy: Rep
     const head = await runGit(['rev-parse', '--verify', 'HEAD^{commit}'], { cwd: dir, home: root, timeoutMs: 10_000 });
     const commit = head.stdout.trim();
     if (head.code !== 0 || !/^[0-9a-f]{40}$/.test(commit)) throw new AppError('internal', 'The cloned repository has no commit checked out.');
-    return { dir, commit, remove };
+    return { dir, commit, repoUrl: url.href, remove };
   } catch (error) {
     await remove();
     throw error;

@@ -49,6 +49,7 @@ describe('cloneRepo', () => {
     const cloned = await cloneRepo({ repoUrl: sourceUrl, branch: 'main' }, allowFile);
     try {
       expect(cloned.commit).toBe(mainCommit);
+      expect(cloned.repoUrl).toBe(sourceUrl);
       expect(readdirSync(cloned.dir).sort()).toEqual(['.git', 'block.json', 'block.py']);
       expect(readFileSync(join(cloned.dir, 'block.py'), 'utf8')).toContain('def run()');
     } finally {
