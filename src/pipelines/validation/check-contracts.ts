@@ -1,0 +1,69 @@
+import type { ColumnContract } from '../../catalog/manifest-schema.ts';
+import { neededColumns, producedColumns, type NeededColumn } from '../contracts.ts';
+import type { CheckInput, Findings } from './report.ts';
+
+const LISTED = 12;
+const list = (columns: ColumnContract[]) =>
+  columns.slice(0, LISTED).map((c) => c.name).join(', ') + (columns.length > LISTED ? ', …' : '');
+
+const whereNamed = (need: NeededColumn) =>
+  need.field?.defaulted ? ` (${need.field.name} defaults to "${need.name}")` : '';
+
+/**
+ * Each table edge whose producer declares its columns (see contracts.ts) must carry every column
+ * its consumer needs, of the declared type where both sides give one. An edge whose producer
+ * declares nothing is not checked: the run checks the real table instead. Edges with a wrong end
+ * or mismatched port types are checkPorts' to report, so they are skipped here.
+ */
+export function checkContracts({ spec, typeOf, indexOf }: CheckInput, findings: Findings): void {
+  spec.blocks.forEach((block, i) => {
+    const type = typeOf.get(block.id);
+    if (!type || !block.contracts) return;
+    const tableOutputs = type.outputs.filter((p) => p.type === 'table').map((p) => p.name);
+    for (const port of Object.keys(block.contracts)) {
+      if (tableOutputs.includes(port)) continue;
+      findings.errors.push({
+        code: 'invalid_contract',
+        path: `/blocks/${i}/contracts/${port}`,
+        message: `block "${block.id}" (${type.ref}) has no table output "${port}" to declare columns of`,
+        hint: tableOutputs.length
+          ? `Declare the columns under one of its table outputs (${tableOutputs.join(', ')}), or remove this entry.`
+          : 'Remove this entry: only table outputs carry column contracts.',
+      });
+    }
+  });
+
+  spec.edges.forEach((edge, i) => {
+    const fromIndex = indexOf.get(edge.from.block);
+    const toIndex = indexOf.get(edge.to.block);
+    const fromType = typeOf.get(edge.from.block);
+    const toType = typeOf.get(edge.to.block);
+    if (fromIndex === undefined || toIndex === undefined || !fromType || !toType) return;
+    const produced = producedColumns(spec.blocks[fromIndex]!, fromType, edge.from.port);
+    if (!produced) return;
+    const have = new Map(produced.map((c) => [c.name, c]));
+    const source = `"${edge.from.block}" produces on port ${edge.from.port}`;
+    const declareHint = `If the table has it, add it to blocks/${fromIndex}/contracts/${edge.from.port}/columns; otherwise put a transform between the blocks that produces it.`;
+    for (const need of neededColumns(spec.blocks[toIndex]!, toType, toIndex, edge.to.port)) {
+      const got = have.get(need.name);
+      const path = need.path ?? `/edges/${i}`;
+      if (!got) {
+        findings.errors.push({
+          code: 'contract_mismatch',
+          path,
+          message: `column "${need.name}"${whereNamed(need)} is not among the columns ${source} (${list(produced)})`,
+          hint: need.field
+            ? `Set ${need.field.name} to columns among those. ${declareHint}`
+            : `Input "${edge.to.block}.${edge.to.port}" (${toType.ref}) always needs it. ${declareHint}`,
+        });
+      } else if (need.type && got.type && need.type !== got.type) {
+        findings.errors.push({
+          code: 'contract_mismatch',
+          path,
+          message: `column "${need.name}" must be ${need.type} for "${edge.to.block}", but ${source} it as ${got.type}`,
+          hint: `Convert it with a transform between the blocks, or correct its type in blocks/${fromIndex}/contracts/${edge.from.port}/columns if that is wrong.`,
+        });
+      }
+    }
+  });
+}
