@@ -43,7 +43,11 @@ export const portSchema = z
     multiple: z.boolean().default(false),
     /** Table ports: columns the output guarantees, or the input needs. */
     columns: z.array(columnContractSchema).optional(),
-    /** Table inputs only: config fields (a column name or a list of them) naming columns the input needs, e.g. ["order_by"]. */
+    /**
+     * Table ports: config fields (a column name or a list of them) naming columns. On an input, the
+     * columns it needs (e.g. ["order_by"]); on an output, the columns it carries when one is set
+     * (a source's column selection; unset, its columns are unknown).
+     */
     column_fields: z.array(z.string().min(1)).min(1).optional(),
     /** Inputs only: the block types (slugs) whose outputs may feed it, when its type alone says too little (dbt_test reads a dbt_run's models). */
     from_blocks: z.array(identifier).min(1).optional(),

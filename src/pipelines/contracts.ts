@@ -17,15 +17,26 @@ export interface NeededColumn extends ColumnContract {
   field: { name: string; defaulted: boolean } | null;
 }
 
+/** What an output is known to carry, and the JSON pointer of the list to extend when a column is missing (null: its manifest's). */
+export interface ProducedColumns {
+  columns: ColumnContract[];
+  declaredAt: string | null;
+}
+
 /**
- * The columns `port` of `block` is known to carry: what the spec declares of it (the user knows
- * their source), else what its block type guarantees. Undefined when nobody declared any: an
- * unknown table is not a wrong one, so nothing downstream of it is checked.
+ * The columns `port` of `block` (at `blockIndex`) is known to carry: what the spec declares of it
+ * (the user knows their source), else the columns its config selects (the fields its type lists
+ * in `column_fields`, e.g. an extract's `columns`), else what its block type guarantees.
+ * Undefined when none says: an unknown table is not a wrong one, so nothing it feeds is checked.
  */
-export function producedColumns(block: BlockInstance, type: BlockType, port: string): ColumnContract[] | undefined {
+export function producedColumns(block: BlockInstance, type: BlockType, blockIndex: number, port: string): ProducedColumns | undefined {
   const output = type.outputs.find((p) => p.name === port);
   if (output?.type !== 'table') return undefined;
-  return block.contracts?.[port]?.columns ?? output.columns;
+  const declared = block.contracts?.[port]?.columns;
+  if (declared) return { columns: declared, declaredAt: `/blocks/${blockIndex}/contracts/${port}/columns` };
+  const selected = namedInConfig(block, type, blockIndex, output.column_fields ?? []);
+  if (selected.length) return { columns: selected.map(({ name }) => ({ name })), declaredAt: `/blocks/${blockIndex}/config/${selected[0]!.field!.name}` };
+  return output.columns ? { columns: output.columns, declaredAt: null } : undefined;
 }
 
 /**
@@ -37,9 +48,14 @@ export function neededColumns(block: BlockInstance, type: BlockType, blockIndex:
   const input = type.inputs.find((p) => p.name === port);
   if (input?.type !== 'table') return [];
   const declared = (input.columns ?? []).map((c) => ({ ...c, path: null, field: null }));
-  if (!input.column_fields) return declared;
+  return [...declared, ...namedInConfig(block, type, blockIndex, input.column_fields ?? [])];
+}
+
+/** Each column name the config fields `fields` hold (defaults filled in), with the JSON pointer of the value. */
+function namedInConfig(block: BlockInstance, type: BlockType, blockIndex: number, fields: string[]): Array<NeededColumn & { path: string }> {
+  if (!fields.length) return [];
   const config = applyConfigDefaults(type.config_schema, block.config);
-  const fromConfig = input.column_fields.flatMap((name): NeededColumn[] => {
+  return fields.flatMap((name) => {
     const value = config[name];
     const path = `/blocks/${blockIndex}/config/${name}`;
     const field = { name, defaulted: block.config[name] === undefined };
@@ -47,7 +63,6 @@ export function neededColumns(block: BlockInstance, type: BlockType, blockIndex:
     if (!Array.isArray(value)) return [];
     return value.flatMap((v, k) => (typeof v === 'string' ? [{ name: v, path: `${path}/${k}`, field }] : []));
   });
-  return [...declared, ...fromConfig];
 }
 
 /** The needs of an input as pipeline.json carries them: each column once, its type or null. */

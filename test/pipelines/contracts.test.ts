@@ -1,8 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { LOCAL_PRINCIPAL } from '../../src/auth/principal.ts';
+import type { BlockType } from '../../src/catalog/block-type.ts';
 import { createLogger } from '../../src/logger.ts';
+import { pipelineSpecSchema } from '../../src/pipelines/spec-schema.ts';
+import { checkContracts } from '../../src/pipelines/validation/check-contracts.ts';
+import { emptyFindings } from '../../src/pipelines/validation/report.ts';
 import { TOOLS, type Tool } from '../../tools/index.ts';
 import { runTool } from '../../tools/run-tool.ts';
+import { typesFor } from '../compile/fixtures.ts';
 import { edge, extract, load, validatorWithCatalog, where } from './spec-fixtures.ts';
 
 // Edge contracts: what a producer declares of a table output against what its consumer needs
@@ -49,6 +54,17 @@ describe('validation of edge contracts', () => {
     expect(await report({ ...spec, blocks: [spec.blocks[0], load('load', { table: 'customers', order_by: ['no_such_column'] })] })).toMatchObject({ valid: true, errors: [] });
   });
 
+  it('takes an extract\'s column selection as what it produces, and points the hint at it', async () => {
+    const spec = contracted({});
+    spec.blocks[0] = extract('extract', { table: 'public.customers', columns: ['id', 'name'] });
+    const found = await errors(spec);
+    expect(where(found)).toEqual(['contract_mismatch /blocks/1/config/version_column']);
+    expect(found[0]!.message).toBe('column "updated_at" (version_column defaults to "updated_at") is not among the columns "extract" produces on port rows (id, name)');
+    expect(found[0]!.hint).toContain('add it to /blocks/0/config/columns');
+    spec.blocks[0] = extract('extract', { table: 'public.customers', columns: ['id', 'name', 'updated_at'] });
+    expect(await report(spec)).toMatchObject({ valid: true, errors: [] });
+  });
+
   it('refuses a contract on a port that is not a table output of the block', async () => {
     const found = await errors(contracted({ ...rows('id', 'updated_at'), out: { columns: [{ name: 'id' }] } }));
     expect(where(found)).toEqual(['invalid_contract /blocks/0/contracts/out']);
@@ -59,6 +75,26 @@ describe('validation of edge contracts', () => {
     const result = await report(contracted({ rows: { columns: [{ name: 'id', type: 'varchar' }] } }));
     expect(result.valid).toBe(false);
     expect(result.errors.map((e) => e.path)).toEqual(['/blocks/0/contracts/rows/columns/0/type']);
+  });
+});
+
+describe('typed contracts', () => {
+  // No built-in input declares typed columns yet: a ClickHouse load whose type needs an integer id.
+  const typedLoad = (type: BlockType): BlockType => ({ ...type, inputs: type.inputs.map((p) => ({ ...p, columns: [{ name: 'id', type: 'integer' as const }] })) });
+  function check(idType: string) {
+    const spec = pipelineSpecSchema.parse(contracted({ rows: { columns: [{ name: 'id', type: idType }, { name: 'updated_at' }] } }));
+    const types = typesFor(spec);
+    types.set('load', typedLoad(types.get('load')!));
+    const findings = emptyFindings();
+    checkContracts({ spec, typeOf: types, indexOf: new Map([['extract', 0], ['load', 1]]) }, findings);
+    return findings.errors;
+  }
+
+  it('names a column whose declared type differs from the needed one, at the edge', () => {
+    expect(check('string')).toEqual([
+      expect.objectContaining({ code: 'contract_mismatch', path: '/edges/0', message: 'column "id" must be integer for "load", but "extract" declares it string on port rows' }),
+    ]);
+    expect(check('integer')).toEqual([]);
   });
 });
 

@@ -39,11 +39,13 @@ export function checkContracts({ spec, typeOf, indexOf }: CheckInput, findings: 
     const fromType = typeOf.get(edge.from.block);
     const toType = typeOf.get(edge.to.block);
     if (fromIndex === undefined || toIndex === undefined || !fromType || !toType) return;
-    const produced = producedColumns(spec.blocks[fromIndex]!, fromType, edge.from.port);
-    if (!produced) return;
+    const known = producedColumns(spec.blocks[fromIndex]!, fromType, fromIndex, edge.from.port);
+    if (!known) return;
+    const produced = known.columns;
     const have = new Map(produced.map((c) => [c.name, c]));
     const source = `"${edge.from.block}" produces on port ${edge.from.port}`;
-    const declareHint = `If the table has it, add it to blocks/${fromIndex}/contracts/${edge.from.port}/columns; otherwise put a transform between the blocks that produces it.`;
+    const declaredAt = known.declaredAt ?? `/blocks/${fromIndex}/contracts/${edge.from.port}/columns`;
+    const declareHint = `If the table has it, add it to ${declaredAt}; otherwise put a transform between the blocks that produces it.`;
     for (const need of neededColumns(spec.blocks[toIndex]!, toType, toIndex, edge.to.port)) {
       const got = have.get(need.name);
       const path = need.path ?? `/edges/${i}`;
@@ -60,8 +62,8 @@ export function checkContracts({ spec, typeOf, indexOf }: CheckInput, findings: 
         findings.errors.push({
           code: 'contract_mismatch',
           path,
-          message: `column "${need.name}" must be ${need.type} for "${edge.to.block}", but ${source} it as ${got.type}`,
-          hint: `Convert it with a transform between the blocks, or correct its type in blocks/${fromIndex}/contracts/${edge.from.port}/columns if that is wrong.`,
+          message: `column "${need.name}" must be ${need.type} for "${edge.to.block}", but "${edge.from.block}" declares it ${got.type} on port ${edge.from.port}`,
+          hint: `Convert it with a transform between the blocks, or correct its type at ${declaredAt} if that is wrong.`,
         });
       }
     }
