@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { compilePipeline } from '../../src/compile/compile-pipeline.ts';
 import type { PipelineSpec } from '../../src/pipelines/spec-schema.ts';
-import { PIPELINE, flagshipSpec, typesFor } from './fixtures.ts';
+import { PIPELINE, featuresSpec, flagshipSpec, typesFor } from './fixtures.ts';
 
 // What a table input needs of the tables it receives travels in pipeline.json, for the block
 // library to check at run time (see test/pipelines/contracts.test.ts for validation).
@@ -13,6 +13,10 @@ describe('compiled contracts', () => {
     expect(inputsOf(flagshipSpec(), 'load_customers')).toEqual([
       { port: 'rows', upstream: ['extract_customers'], multiple: false, columns: [{ name: 'id', type: null }, { name: 'updated_at', type: null }] },
     ]);
+  });
+
+  it('carries the entity key and time column a feature block reads', () => {
+    expect(inputsOf(featuresSpec(), 'customer_features')[0].columns).toEqual([{ name: 'customer_id', type: null }, { name: 'created_at', type: null }]);
   });
 
   it('writes no columns for an input that needs none, so such a pipeline compiles as before', () => {
