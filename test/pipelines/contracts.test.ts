@@ -37,6 +37,12 @@ describe('validation of edge contracts', () => {
     expect(found[0]!.hint).toContain('blocks/0/contracts/rows/columns');
   });
 
+  it('reports a repeated edge\'s contract once (the repetition is duplicate_edge)', async () => {
+    const spec = contracted(rows('name', 'updated_at'));
+    const found = await errors({ ...spec, edges: [...spec.edges, ...spec.edges] });
+    expect(where(found)).toEqual(['duplicate_edge /edges/1', 'contract_mismatch /blocks/1/config/order_by/0']);
+  });
+
   it('checks a defaulted version column too, and reports every missing column at once', async () => {
     const found = await errors(contracted(rows('name')));
     expect(where(found)).toEqual(['contract_mismatch /blocks/1/config/order_by/0', 'contract_mismatch /blocks/1/config/version_column']);

@@ -33,7 +33,12 @@ export function checkContracts({ spec, typeOf, indexOf }: CheckInput, findings: 
     }
   });
 
+  const seen = new Set<string>();
   spec.edges.forEach((edge, i) => {
+    // A repeated edge is checkPorts' duplicate_edge; its contract is reported once, for the first.
+    const key = JSON.stringify([edge.from, edge.to]);
+    if (seen.has(key)) return;
+    seen.add(key);
     const fromIndex = indexOf.get(edge.from.block);
     const toIndex = indexOf.get(edge.to.block);
     const fromType = typeOf.get(edge.from.block);
@@ -55,7 +60,7 @@ export function checkContracts({ spec, typeOf, indexOf }: CheckInput, findings: 
           path,
           message: `column "${need.name}"${whereNamed(need)} is not among the columns ${source} (${list(produced)})`,
           hint: need.field
-            ? `Set ${need.field.name} to columns among those. ${declareHint}`
+            ? `Name only columns among those in ${need.field.name}. ${declareHint}`
             : `Input "${edge.to.block}.${edge.to.port}" (${toType.ref}) always needs it. ${declareHint}`,
         });
       } else if (need.type && got.type && need.type !== got.type) {
