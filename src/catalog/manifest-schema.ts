@@ -19,10 +19,16 @@ const identifier = z
   .string()
   .regex(ID_PATTERN, 'use lower snake_case starting with a letter, e.g. "customer_rows"');
 
+/**
+ * The logical column types a contract may name: few enough that a Parquet file's Arrow types map
+ * onto them unambiguously, so both validation and the run can compare them.
+ */
+export const COLUMN_TYPES = ['string', 'integer', 'float', 'boolean', 'timestamp', 'date', 'json'] as const;
+
 export const columnContractSchema = z
   .object({
-    name: z.string().min(1).describe('Column name as it appears in the table'),
-    type: z.string().min(1).describe('Logical type, e.g. "integer", "text", "timestamp"'),
+    name: z.string().min(1).describe('Column name as it appears in the table, e.g. "id"'),
+    type: z.enum(COLUMN_TYPES).optional().describe('Logical type; omitted means any type'),
   })
   .strict();
 
@@ -37,6 +43,12 @@ export const portSchema = z
     multiple: z.boolean().default(false),
     /** Table ports: columns the output guarantees, or the input needs. */
     columns: z.array(columnContractSchema).optional(),
+    /**
+     * Table ports: config fields (a column name or a list of them) naming columns. On an input, the
+     * columns it needs (e.g. ["order_by"]); on an output, the columns it carries when one is set
+     * (a source's column selection; unset, its columns are unknown).
+     */
+    column_fields: z.array(z.string().min(1)).min(1).optional(),
     /** Inputs only: the block types (slugs) whose outputs may feed it, when its type alone says too little (dbt_test reads a dbt_run's models). */
     from_blocks: z.array(identifier).min(1).optional(),
   })
@@ -126,5 +138,7 @@ export const manifestSchema = z
 
 export type BlockTypeManifest = z.infer<typeof manifestSchema>;
 export type Port = z.infer<typeof portSchema>;
+export type ColumnContract = z.infer<typeof columnContractSchema>;
+export type ColumnType = (typeof COLUMN_TYPES)[number];
 export type Category = z.infer<typeof categorySchema>;
 export type PortType = z.infer<typeof portTypeSchema>;

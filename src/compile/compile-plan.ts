@@ -1,5 +1,6 @@
 import type { BlockType } from '../catalog/block-type.ts';
 import { AppError, type Issue } from '../errors.ts';
+import { neededColumns, runtimeNeeds } from '../pipelines/contracts.ts';
 import type { PipelineSpec } from '../pipelines/spec-schema.ts';
 import { implementedBlockTypes, isImplementedSensor, recipeFor, type BlockRecipe } from './block-recipes.ts';
 import { dagsterNames, defaultJobId, type DagsterNames, type PipelineSlugs } from './naming.ts';
@@ -10,8 +11,11 @@ export interface AssetPlan {
   recipe: BlockRecipe;
   /** The key of the block's connection resource, when it needs one. */
   resourceKey: string | null;
-  /** Port name → upstream asset ids, in edge order; `multiple` ports get a list. */
-  inputs: Array<{ port: string; upstream: string[]; multiple: boolean }>;
+  /**
+   * Port name → upstream asset ids, in edge order; `multiple` ports get a list. `columns`: what a
+   * table input needs of every table it receives, which the library checks before the step runs.
+   */
+  inputs: Array<{ port: string; upstream: string[]; multiple: boolean; columns?: Array<{ name: string; type: string | null }> }>;
 }
 
 export interface CompilePlan {
@@ -62,7 +66,12 @@ export function planCompile(spec: PipelineSpec, types: Map<string, BlockType>, s
         port: port.name,
         multiple: port.multiple,
         upstream: [...new Set(spec.edges.filter((e) => e.to.block === block.id && e.to.port === port.name).map((e) => e.from.block))],
+        columns: runtimeNeeds(neededColumns(block, type, i, port.name)),
       }))
+      // Only an input with needs carries `columns` (the library reads none as none): the
+      // pipeline.json, and so the content hash, of every pipeline without contracts stays as it
+      // was, and redeploying it changes nothing.
+      .map(({ columns, ...input }) => (columns.length ? { ...input, columns } : input))
       .filter((input) => input.upstream.length > 0);
     const resourceKey = recipe.resource ? names.resourceKey(block.id, recipe.resource.keySuffix) : null;
     assets.push({ id: block.id, recipe, resourceKey, inputs });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { columnContractSchema } from '../catalog/manifest-schema.ts';
 
 /**
  * A pipeline version's spec: what the model proposes, what validation checks and what compiles
@@ -25,6 +26,10 @@ export const blockInstanceSchema = z
     description: z.string().max(4000).optional(),
     config: z.record(z.string(), z.unknown()).default({}).describe("Settings, checked against the block type's config_schema"),
     retry_policy: retryPolicySchema.optional().describe('Overrides the pipeline retry policy for this block'),
+    contracts: z
+      .record(z.string(), z.object({ columns: z.array(columnContractSchema).min(1).describe('Columns the output carries') }).strict())
+      .optional()
+      .describe('What you know of this block\'s table outputs, by output port name, e.g. {"rows": {"columns": [{"name": "id", "type": "integer"}]}}; validation checks the blocks they feed need nothing else'),
   })
   .strict();
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import dagster as dg
 
-from constellation_blocks import block_types, table_io, triggers
+from constellation_blocks import block_types, column_contracts, table_io, triggers
 from constellation_blocks.building import BlockContext, BuiltBlock
 from constellation_blocks.pipeline import Pipeline, PipelineFileError
 
@@ -89,6 +89,11 @@ def step_asset(ctx: BlockContext, step: Any, resource_key: str | None, resource_
     # No return annotation: Dagster would check the step's dg.Output against it.
     def materialize(context: dg.AssetExecutionContext, **values: Any):
         resources = [getattr(context.resources, resource_key)] if resource_key else []
+        # Before the step touches anything: a source changed since deploy fails here, naming the
+        # column, not midway through a sink's write with the database's error.
+        for port in ports:
+            for u in port.upstream:
+                column_contracts.check_input(block_id, port.port, u, values[u], port.columns)
         arguments = {
             port.port: [values[u] for u in port.upstream] if port.multiple else values[port.upstream[0]] for port in ports
         }

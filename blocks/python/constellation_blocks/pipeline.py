@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import dagster as dg
 
 from constellation_blocks import block_types, dagster_settings, duckdb_steps
+from constellation_blocks.column_contracts import NeededColumn
 from constellation_blocks.pipeline_checks import FORMATS, PipelineFileError, check
 
 if TYPE_CHECKING:
@@ -68,6 +69,8 @@ class Input:
     port: str
     upstream: tuple[str, ...]
     multiple: bool
+    columns: tuple[NeededColumn, ...] = ()
+    """Columns every table arriving here must have (pipeline.json's edge contracts; none when absent)."""
 
 
 @dataclass(frozen=True)
@@ -213,7 +216,15 @@ class Pipeline:
         """The block's connected input ports (format 2; format 1 wires them in definitions.py)."""
         raw = self._raw_block(block_id)
         self._require_format(2, f"blocks.{block_id}.inputs")
-        return [Input(port["port"], tuple(port["upstream"]), port["multiple"]) for port in raw["inputs"]]
+        return [
+            Input(
+                port["port"],
+                tuple(port["upstream"]),
+                port["multiple"],
+                tuple(NeededColumn(c["name"], c.get("type")) for c in port.get("columns") or []),
+            )
+            for port in raw["inputs"]
+        ]
 
     def resource_key(self, block_id: str) -> str | None:
         """The key of the block's connection resource (format 2), None when its type takes none."""

@@ -119,6 +119,12 @@ class _Format2:
                 self._fail(f"{at}.multiple", f"must be true or false, got {multiple!r}")
             if not multiple and len(upstream) != 1:
                 self._fail(f"{at}.upstream", f"must name exactly one block for a port that takes one input, got {len(upstream)}")
+            # Optional: the compiler writes it only for an input with edge contracts.
+            for position, column in enumerate(self._list(port.get("columns") or [], f"{at}.columns")):
+                column = self._object(column, f"{at}.columns[{position}]")
+                self._text(self._key(column, "name", f"{at}.columns[{position}]"), f"{at}.columns[{position}].name")
+                if column.get("type") is not None:
+                    self._text(column["type"], f"{at}.columns[{position}].type")
         resource_key = self._key(block, "resource_key", where)
         if block_types.takes_resource(block_type):
             self._text(resource_key, f"{where}.resource_key")

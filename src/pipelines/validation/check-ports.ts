@@ -38,9 +38,8 @@ const mismatchHint = (out: Port, inp: Port): string =>
 
 /**
  * Every edge must join an existing output port to an existing input port of the same type (or a
- * sink's table into a tables input, see `fits`) (and,
- * for tables with column contracts, carry the columns the input needs; from a block of a type the
- * input names, when it names some); every required input
+ * sink's table into a tables input, see `fits`) (and from a block of a type the input names,
+ * when it names some; column contracts are check-contracts.ts'); every required input
  * must be connected; an input takes one edge unless its type says `multiple`.
  */
 export function checkPorts({ spec, typeOf, indexOf }: CheckInput, findings: Findings): void {
@@ -116,18 +115,6 @@ export function checkPorts({ spec, typeOf, indexOf }: CheckInput, findings: Find
         hint: `Connect the ${inp.from_blocks.join(' or ')} block whose output it reads.`,
       });
       return;
-    }
-    if (inp.columns?.length && out.columns?.length) {
-      const have = new Set(out.columns.map((c) => c.name));
-      const missing = inp.columns.filter((c) => !have.has(c.name)).map((c) => c.name);
-      if (missing.length) {
-        findings.errors.push({
-          code: 'incompatible_ports',
-          path: `/edges/${i}`,
-          message: `input "${edge.to.block}.${inp.name}" needs column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} that "${edge.from.block}.${out.name}" does not provide`,
-          hint: 'Add a transform that produces those columns, or connect another output.',
-        });
-      }
     }
   });
 

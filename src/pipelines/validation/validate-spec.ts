@@ -2,6 +2,7 @@ import { fromZodIssues } from '../../issues.ts';
 import { pipelineSpecSchema, type PipelineSpec } from '../spec-schema.ts';
 import { checkBlockRefs } from './check-block-refs.ts';
 import { checkBlockTypes } from './check-blocks.ts';
+import { checkContracts } from './check-contracts.ts';
 import { checkGraph } from './check-graph.ts';
 import { checkIds } from './check-ids.ts';
 import { checkPorts } from './check-ports.ts';
@@ -34,6 +35,7 @@ export async function validateSpec(
   const { typeOf, refs } = await checkBlockTypes(spec, source, findings);
   const input_ = { spec, typeOf, indexOf };
   checkPorts(input_, findings);
+  checkContracts(input_, findings);
   checkGraph(input_, findings);
   checkTriggers(input_, findings);
   checkBlockRefs(refs, input_, findings);

@@ -1,7 +1,10 @@
 import fc from 'fast-check';
 import type { BlockType } from '../../../src/catalog/block-type.ts';
 import { loadManifests } from '../../../src/catalog/load-manifests.ts';
+import { applyConfigDefaults } from '../../../src/catalog/config-validator.ts';
 import { recipeFor } from '../../../src/compile/block-recipes.ts';
+import { producedColumns } from '../../../src/pipelines/contracts.ts';
+import type { BlockInstance } from '../../../src/pipelines/spec-schema.ts';
 import { BLOCK_CONFIGS, SENSOR_CONFIGS, TABLES_MADE_BY } from './block-configs.ts';
 import { hostileText } from './text.ts';
 
@@ -179,7 +182,8 @@ function wire(drafts: BlockDraft[], ids: string[]): Pick<Spec, 'blocks' | 'edges
       }
     });
     const config = configs[type.ref] ?? missingConfig(type.ref);
-    blocks.push({ id, type: type.ref, config: namingAnUpstreamTable(config, edges.filter((e) => e.to.block === id), blocks), ...text });
+    const inbound = edges.filter((e) => e.to.block === id);
+    blocks.push({ id, type: type.ref, config: namingUpstreamColumns(namingAnUpstreamTable(config, inbound, blocks), type, inbound, blocks), ...text });
     outputs.push(...type.outputs.map((port) => ({ block: id, port: port.name, type: port.type, slug: type.slug })));
   });
   return { blocks, edges };
@@ -190,6 +194,36 @@ function namingAnUpstreamTable(config: Record<string, unknown>, inbound: Spec['e
   const upstream = blocks.find((b) => b.id === inbound[0]?.from.block);
   const tables = upstream && typeof config.table === 'string' ? TABLES_MADE_BY[upstream.type]?.(upstream.config as Record<string, unknown>) : undefined;
   return tables?.length ? { ...config, table: tables[(config.table as string).length % tables.length] } : config;
+}
+
+/**
+ * A config whose column fields (a ClickHouse load's order_by and version_column, defaults
+ * included) name columns every upstream of that input is known to produce (an extract's column
+ * selection), so the edge's contract holds. (No drawn block declares `contracts`, and no built-in
+ * input needs columns of its own, so these are the only contracts a drawn spec carries.)
+ */
+function namingUpstreamColumns(config: Record<string, unknown>, type: BlockType, inbound: Spec['edges'], blocks: Spec['blocks']): Record<string, unknown> {
+  const next = { ...config };
+  for (const port of type.inputs.filter((p) => p.column_fields)) {
+    const known = inbound
+      .filter((e) => e.to.port === port.name)
+      .map((e) => {
+        const index = blocks.findIndex((b) => b.id === e.from.block);
+        const upstream = IMPLEMENTED_TYPES.find((t) => t.ref === blocks[index]!.type)!;
+        return producedColumns(blocks[index] as unknown as BlockInstance, upstream, index, e.from.port)?.columns.map((c) => c.name);
+      })
+      .filter((names) => names !== undefined);
+    const names = known.length ? known.reduce((all, more) => all.filter((n) => more.includes(n))) : [];
+    if (!names.length) continue;
+    const pick = (v: string) => (names.includes(v) ? v : names[v.length % names.length]!);
+    const withDefaults = applyConfigDefaults(type.config_schema, next);
+    for (const field of port.column_fields!) {
+      const value = withDefaults[field];
+      if (typeof value === 'string') next[field] = pick(value);
+      else if (Array.isArray(value)) next[field] = [...new Set(value.map((v) => pick(String(v))))];
+    }
+  }
+  return next;
 }
 
 /** Whether an output may feed an input: same type, and from a block type the input names when it names some. */
