@@ -29,6 +29,9 @@ export function loadManifests(dir: string = MANIFEST_DIR): BlockTypeManifest[] {
     }
     const manifest = parsed.data;
     if (`${manifest.slug}.json` !== file) problems.push(`${file}: file name must be "${manifest.slug}.json"`);
+    // Built-ins run the library's own code; a repository's package and origin come only from a compile.
+    if (!manifest.python.callable.startsWith('constellation_blocks.')) problems.push(`${file}: /python/callable: use "constellation_blocks.module:function"`);
+    if (manifest.origin) problems.push(`${file}: /origin: only block types registered from a code repository have an origin`);
     try {
       compileConfigSchema(manifest.config_schema);
     } catch (error) {

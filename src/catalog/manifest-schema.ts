@@ -113,6 +113,27 @@ function markersIn(node: unknown, path: PropertyKey[]): Array<{ path: PropertyKe
   return [...found, ...Object.entries(node).flatMap(([key, child]) => (key === BLOCK_REF ? [] : markersIn(child, [...path, Array.isArray(node) ? Number(key) : key])))];
 }
 
+/**
+ * The library's own modules, or a registered repository commit's package
+ * (`constellation_repo_<namespace>_<commit12>`): the only two places a step function is imported from.
+ */
+export const REPO_PACKAGE = /^constellation_repo_[a-z][a-z0-9_]*_[0-9a-f]{12}$/;
+const PYTHON_CALLABLE = /^(constellation_blocks|constellation_repo_[a-z][a-z0-9_]*_[0-9a-f]{12})(\.[a-z_][a-z0-9_]*)+:[a-z_][a-z0-9_]*$/;
+
+/** Where a repository block type came from, and what its code needs (docs/code-repositories.md). */
+export const repoOriginSchema = z
+  .object({
+    repo_url: z.string().min(1),
+    branch: z.string().min(1),
+    commit: z.string().regex(/^[0-9a-f]{40}$/),
+    /** The commit's package import name, e.g. constellation_repo_etl_blocks_3f2a9c1d0e4b. */
+    package: z.string().regex(REPO_PACKAGE),
+    /** requirements.txt lines of the repository, checked against the environment at compile. */
+    requirements: z.array(z.string().min(1)).default([]),
+    compile_id: z.string().uuid(),
+  })
+  .strict();
+
 export const manifestSchema = z
   .object({
     slug: identifier,
@@ -129,15 +150,18 @@ export const manifestSchema = z
       .object({
         callable: z
           .string()
-          .regex(/^constellation_blocks(\.[a-z_][a-z0-9_]*)+:[a-z_][a-z0-9_]*$/, 'use "constellation_blocks.module:function"'),
+          .regex(PYTHON_CALLABLE, 'use "constellation_blocks.module:function"'),
       })
       .strict(),
     compiles_to: compilesToSchema,
+    /** Set on block types registered from a code repository (docs/code-repositories.md); absent on built-ins. */
+    origin: repoOriginSchema.optional(),
   })
   .strict();
 
 export type BlockTypeManifest = z.infer<typeof manifestSchema>;
 export type Port = z.infer<typeof portSchema>;
+export type RepoOrigin = z.infer<typeof repoOriginSchema>;
 export type ColumnContract = z.infer<typeof columnContractSchema>;
 export type ColumnType = (typeof COLUMN_TYPES)[number];
 export type Category = z.infer<typeof categorySchema>;
