@@ -1,13 +1,17 @@
 import type { DagsterConnections } from './dagster-connections.ts';
 import type { Environment } from './environments.ts';
 import { deployNeedsApproval, type Caller } from './policy.ts';
+import { allowedSecrets } from './required-secrets.ts';
 
 /** An environment as every surface shows it: secret names only, never values. */
 export interface EnvironmentView {
   name: string;
   dagster_url: string | null;
   workspace_dir: string;
-  secrets: Environment['secrets'];
+  /** The secret names its pipelines may use (with "inherit": the names the built-in block types declare). */
+  secrets: string[];
+  /** Where those names come from: the environment's own list, or "inherit". */
+  secrets_from: 'list' | 'inherit';
   policy: Environment['policy'];
 }
 
@@ -24,7 +28,8 @@ export class EnvironmentService {
       name: env.name,
       dagster_url: env.graphqlUrl ? env.graphqlUrl.replace(/\/graphql\/?$/, '') : null,
       workspace_dir: env.workspaceDir,
-      secrets: env.secrets,
+      secrets: [...allowedSecrets(env)],
+      secrets_from: env.secrets === 'inherit' ? 'inherit' : 'list',
       policy: env.policy,
     }));
   }

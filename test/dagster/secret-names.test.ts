@@ -25,6 +25,17 @@ describe('secret names an environment allows', () => {
   const preview = async (id: string, environment: string) => (await t.services.domain.deployments.preview(LOCAL_PRINCIPAL, id, { environment })).missing_secrets;
   const deploy = (id: string, environment: string) => t.call('POST', `/v1/pipelines/${id}/deployments`, { environment });
 
+  it('lists the names each environment allows, "inherit" spelled out as the built-in block types\' names, never a value', async () => {
+    vi.stubEnv('POSTGRES_URL', 'postgres://user:hunter2@db/x');
+    const listed = (await t.call('GET', '/v1/environments')).body.environments;
+    const development = listed.find((e: any) => e.name === 'development');
+    expect(development.secrets_from).toBe('inherit');
+    expect(development.secrets).toEqual(expect.arrayContaining(['POSTGRES_URL', 'CLICKHOUSE_URL', 'AWS_ACCESS_KEY_ID']));
+    expect(development.secrets).not.toContain('OPENAI_API_KEY');
+    expect(listed.find((e: any) => e.name === 'staging')).toMatchObject({ secrets: ['SOURCE_DB_URL', 'WAREHOUSE_URL'], secrets_from: 'list' });
+    expect(JSON.stringify(listed)).not.toContain('hunter2');
+  });
+
   it('answers a name of the service\'s own environment exactly as it answers a name set nowhere', async () => {
     vi.stubEnv('OPENAI_API_KEY', 'sk-not-for-pipelines');
     vi.stubEnv('CLICKHOUSE_URL', 'http://clickhouse:8123');

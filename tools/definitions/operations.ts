@@ -125,7 +125,7 @@ export const listEnvironments = {
       z.object({
         name: z.string(),
         dagster_url: z.string().nullable(),
-        secrets: z.union([z.array(z.string()), z.literal('inherit')]),
+        secrets: z.array(z.string()).describe('Secret names a block config may name here (e.g. as connection_secret)'),
         approval_required_for_model_deploys: z.boolean(),
         allow_destructive: z.boolean(),
       }),
