@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import { compress } from 'hono/compress';
 import type { AppEnv } from './router.ts';
 import type { WebAssets } from '../web-assets.ts';
 
@@ -31,7 +32,8 @@ export function webPageRoutes(assets: WebAssets) {
       }
       return c.html(html);
     })
-    .get('/assets/:name', async (c) => {
+    // The page's bundle is most of a first visit's bytes; gzip where the browser takes it.
+    .get('/assets/:name', compress(), async (c) => {
       const file = await assets.asset(c.req.param('name'));
       if (!file) return c.notFound();
       c.header('content-type', file.type);

@@ -58,6 +58,11 @@ describe('GET /docs', () => {
     expect(script.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
     const body = Buffer.from(await script.arrayBuffer());
     expect(body.equals(readFileSync(join(SCALAR, 'dist/browser/standalone.js')))).toBe(true);
+    // Gzipped for a browser that takes it (a quarter of the bytes), the same script once inflated.
+    const zipped = await t.app.request(src, { headers: { 'accept-encoding': 'gzip, deflate, br' } });
+    expect(zipped.headers.get('content-encoding')).toBe('gzip');
+    const inflated = Buffer.from(await new Response(zipped.body!.pipeThrough(new DecompressionStream('gzip'))).arrayBuffer());
+    expect(inflated.equals(body)).toBe(true);
     // Another version's URL (a page from before an upgrade) gets today's script, not cached.
     const stale = await t.app.request('/docs/scalar.js?v=0.0.1');
     expect(stale.status).toBe(200);

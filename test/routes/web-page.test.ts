@@ -13,6 +13,7 @@ describe('the web page and its files', () => {
     mkdirSync(join(dist, 'assets'));
     writeFileSync(join(dist, 'index.html'), '<!doctype html><script type="module" src="/assets/app-ABC.js"></script>');
     writeFileSync(join(dist, 'assets', 'app-ABC.js'), 'console.log(1)');
+    writeFileSync(join(dist, 'assets', 'big-DEF.js'), `console.log(${JSON.stringify('x'.repeat(20_000))})`);
     writeFileSync(join(dist, '.sources-hash'), 'secret-ish');
     // Authentication on: the page and its files are public, nothing else is.
     t = await createTestApp('pglite', { authMode: 'required', web: webAssetsFromDisk(dist) });
@@ -40,6 +41,10 @@ describe('the web page and its files', () => {
     expect(res.headers.get('content-type')).toMatch(/^text\/javascript/);
     expect(res.headers.get('cache-control')).toContain('immutable');
     expect(await res.text()).toBe('console.log(1)');
+    // A bundle worth compressing goes gzipped to a browser that takes it.
+    const big = await t.app.request('/assets/big-DEF.js', { headers: { 'accept-encoding': 'gzip' } });
+    expect(big.headers.get('content-encoding')).toBe('gzip');
+    expect(await new Response(big.body!.pipeThrough(new DecompressionStream('gzip'))).text()).toBe(`console.log(${JSON.stringify('x'.repeat(20_000))})`);
     for (const path of ['/assets/..%2Findex.html', '/assets/.sources-hash', '/assets/nope.js', '/assets/app-ABC.exe']) {
       expect((await t.app.request(path)).status, path).toBe(404);
     }
