@@ -3,8 +3,8 @@ import { getBlockType, searchBlockTypes } from './definitions/catalog.ts';
 import { deployPipeline, getRunLogs, launchRun, listEnvironments, pipelineStatusTool, terminateRun } from './definitions/operations.ts';
 import { compilePipelineTool, deletePipeline, editPipeline, getPipeline, listPipelines, proposePipeline, validatePipeline } from './definitions/pipelines.ts';
 import { runGetBlockType, runSearchBlockTypes } from './execute/catalog.ts';
-import { runDeployPipeline, runGetRunLogs, runLaunchRun, runListEnvironments, runPipelineStatus, runTerminateRun } from './execute/operations.ts';
-import { runCompilePipeline, runDeletePipeline, runEditPipeline, runGetPipeline, runListPipelines, runProposePipeline, runValidatePipeline } from './execute/pipelines.ts';
+import { checkRunsPipelineExists, runDeployPipeline, runGetRunLogs, runLaunchRun, runListEnvironments, runPipelineStatus, runTerminateRun } from './execute/operations.ts';
+import { checkPipelineExists, runCompilePipeline, runDeletePipeline, runEditPipeline, runGetPipeline, runListPipelines, runProposePipeline, runValidatePipeline } from './execute/pipelines.ts';
 import { setTriggerState } from './definitions/triggers.ts';
 import { backfillPipeline } from './definitions/backfills.ts';
 import { runBackfillPipeline } from './execute/backfills.ts';
@@ -15,8 +15,9 @@ import type { Tool, ToolContext, ToolDefinition } from './tool.ts';
 function tool<I extends z.ZodObject, O extends z.ZodObject>(
   definition: ToolDefinition<I, O>,
   execute: (input: z.infer<I>, ctx: ToolContext) => Promise<z.input<O>>,
+  precheck?: (input: z.infer<I>, ctx: ToolContext) => Promise<void>,
 ): Tool {
-  return { ...definition, execute: execute as Tool['execute'] } as unknown as Tool;
+  return { ...definition, execute: execute as Tool['execute'], ...(precheck ? { precheck } : {}) } as unknown as Tool;
 }
 
 /** Every tool, in the order a model should meet them: find blocks, shape a pipeline, ship it, watch it. */
@@ -35,9 +36,9 @@ export const TOOLS: Tool[] = [
   tool(backfillPipeline, runBackfillPipeline),
   tool(pipelineStatusTool, runPipelineStatus),
   tool(getRunLogs, runGetRunLogs),
-  tool(terminateRun, runTerminateRun),
+  tool(terminateRun, runTerminateRun, checkRunsPipelineExists),
   tool(setTriggerState, runSetTriggerState),
-  tool(deletePipeline, runDeletePipeline),
+  tool(deletePipeline, runDeletePipeline, checkPipelineExists),
 ];
 
 export type { Tool, ToolContext, ToolDefinition, ToolGroup } from './tool.ts';

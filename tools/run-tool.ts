@@ -63,6 +63,13 @@ async function runUnaudited(tool: Tool, rawArgs: unknown, ctx: ToolContext, opts
   const input = parsed.data as Record<string, unknown>;
 
   const gated = typeof tool.needsApproval === 'function' ? tool.needsApproval(input as never, ctx) : tool.needsApproval && ctx.caller === 'model';
+  if (gated && tool.precheck) {
+    try {
+      await tool.precheck(input as never, ctx);
+    } catch (error) {
+      return failure(toAppError(error), rawArgs);
+    }
+  }
   let personApproved = false;
   if (gated && opts.confirm) {
     // Asking can fail (no answer before the request times out, a client that errors): that is

@@ -56,6 +56,11 @@ export interface ToolDefinition<I extends z.ZodObject = z.ZodObject, O extends z
 
 export interface Tool<I extends z.ZodObject = z.ZodObject, O extends z.ZodObject = z.ZodObject> extends ToolDefinition<I, O> {
   execute(input: z.infer<I>, ctx: ToolContext): Promise<z.infer<O>>;
+  /**
+   * What must hold before a person is asked about a gated call (the pipeline or run it names
+   * exists and is the caller's): a call that would fail anyway opens no approval request.
+   */
+  precheck?(input: z.infer<I>, ctx: ToolContext): Promise<void>;
 }
 
 export const READ_ONLY: ToolAnnotations = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false };

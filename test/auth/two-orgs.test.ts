@@ -385,14 +385,14 @@ describe('two orgs and an anonymous caller', () => {
       expect(approve.status).toBe(404);
       expect(normalize(JSON.stringify(approve.body), A)).toBe(normalize(JSON.stringify(unknown.body), A));
       expectNothingOfA(JSON.stringify(approve.body), 'B approving A\'s request', approvalId!);
-      // Still pending for A; B making the same call opens B's own request and is refused.
+      // Still pending for A; B making the same call is told there is no such pipeline, before any request opens.
       expect((await t.call('GET', '/v1/approvals', undefined, as(a.key))).body.approvals.map((r: { status: string }) => r.status)).toContain('pending');
       // B's list holds B's own requests (about ids B sent), none of A's.
       expect((await t.call('GET', '/v1/approvals', undefined, as(b.key))).body.approvals.map((r: { user_id: string }) => r.user_id)).not.toContain(a.userId);
       const replayed = (await mcpB.client.callTool({ name: 'terminate_run', arguments: args })) as CallToolResult;
       const text = (replayed.content as Array<{ text: string }>)[0]!.text;
-      expect(text).toMatch(/^Error forbidden:approval_required/);
-      expect(text).not.toContain(approvalId);
+      expect(text).toMatch(/^Error not_found:pipeline/);
+      expect(text).not.toMatch(/apr_/);
       expectNothingOfA(text, 'B repeating A\'s gated call', JSON.stringify(args));
     } finally {
       await mcpA.close();

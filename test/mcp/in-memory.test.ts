@@ -302,6 +302,15 @@ describe('MCP server in memory, with the SDK client', () => {
   });
 
   describe('errors', () => {
+    it('a gated call on a pipeline that is not there is refused as not found, asking no one to approve it', async () => {
+      const before = (await t.services.approvals.pending(LOCAL_PRINCIPAL)).length;
+      const r = await call('delete_pipeline', { pipeline_id: MISSING_ID });
+      expect(r.isError).toBe(true);
+      expect(text(r)).toMatch(/^Error not_found/);
+      expect(idIn(r)).toBeUndefined();
+      expect(await t.services.approvals.pending(LOCAL_PRINCIPAL)).toHaveLength(before);
+    });
+
     it('a wrong type is an error result with the path, a hint and what was sent', async () => {
       const r = await call('search_block_types', { query: 'postgres', limit: 'ten' });
       expect(r.isError).toBe(true);

@@ -76,6 +76,14 @@ export async function runGetRunLogs(input: In<typeof getRunLogs>, ctx: ToolConte
   return ctx.domain.runs.logs(ctx.principal, input.pipeline_id, input.run_id, { ...(input.cursor ? { cursor: input.cursor } : {}), limit: input.limit });
 }
 
+/**
+ * A run of a pipeline that is not there (or is another org's) is refused before anyone is asked to
+ * approve stopping it. The run itself is looked up when the call goes through: that needs Dagster.
+ */
+export async function checkRunsPipelineExists(input: In<typeof terminateRun>, ctx: ToolContext): Promise<void> {
+  await ctx.domain.pipelines.get(ctx.principal, input.pipeline_id);
+}
+
 export async function runTerminateRun(input: In<typeof terminateRun>, ctx: ToolContext) {
   return run(await ctx.domain.runs.terminate(ctx.principal, input.pipeline_id, input.run_id, { by: ctx.caller }));
 }

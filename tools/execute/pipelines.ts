@@ -58,6 +58,11 @@ const summary = (compiled: CompiledVersion) => ({
   dagster_jobs: compiled.dagsterJobs,
 });
 
+/** A pipeline that is not there (or is another org's) is refused before anyone is asked to approve deleting it. */
+export async function checkPipelineExists(input: In<typeof deletePipeline>, ctx: ToolContext): Promise<void> {
+  await ctx.domain.pipelines.get(ctx.principal, input.pipeline_id);
+}
+
 export async function runDeletePipeline(input: In<typeof deletePipeline>, ctx: ToolContext) {
   await ctx.domain.deployments.deletePipeline(ctx.principal, input.pipeline_id, ctx.caller);
   return { deleted: true, pipeline_id: input.pipeline_id };
