@@ -59,14 +59,14 @@ def _read_request(path: str) -> dict[str, Any]:
     try:
         request = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
-        raise SystemExit(f"check_repo: cannot read the request {path}: {error}") from None
+        raise ValueError(f"check_repo: cannot read the request {path}: {error}") from None
     problems = [
         key
         for key, kind in (("root", str), ("package", str), ("requirements", list), ("blocks", list))
         if not isinstance(request.get(key) if isinstance(request, dict) else None, kind)
     ]
     if problems:
-        raise SystemExit(f"check_repo: the request {path} lacks or mistypes {', '.join(problems)}.")
+        raise ValueError(f"check_repo: the request {path} lacks or mistypes {', '.join(problems)}.")
     return request
 
 
@@ -76,7 +76,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("request", help="the request JSON file")
     args = parser.parse_args(argv)
     limit_memory(args.memory_mb)
-    request = _read_request(args.request)
+    try:
+        request = _read_request(args.request)
+    except ValueError as error:
+        print(error, file=sys.stderr)
+        return 2
     answers = os.fdopen(os.dup(1), "w", encoding="utf-8")
     sys.stdout.flush()
     os.dup2(2, 1)
