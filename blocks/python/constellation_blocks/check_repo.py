@@ -30,6 +30,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from constellation_blocks.repo_check_blocks import BlockChecker
+from constellation_blocks.repo_check_requirements import check_line
+
 
 def limit_memory(megabytes: int) -> None:
     """Caps the process's address space, so an allocation past it raises MemoryError."""
@@ -44,13 +47,8 @@ def check(request: dict[str, Any], memory_mb: int | None = None) -> dict[str, An
     """The answer for one request: each requirement line's and each block's verdict."""
     # Requirements first: they read the environment's installed distributions, before the
     # repository's folder is on sys.path (its files must not pass for installed packages).
-    from constellation_blocks.repo_check_requirements import check_line
-
     lines = [line for line in request["requirements"] if line.split("#", 1)[0].strip()]
     requirements = [check_line(line) for line in lines]
-
-    from constellation_blocks.repo_check_blocks import BlockChecker
-
     checker = BlockChecker(Path(request["root"]), request["package"], memory_mb)
     return {"requirements": requirements, "blocks": [checker.check(block) for block in request["blocks"]]}
 
@@ -65,6 +63,9 @@ def _read_request(path: str) -> dict[str, Any]:
         for key, kind in (("root", str), ("package", str), ("requirements", list), ("blocks", list))
         if not isinstance(request.get(key) if isinstance(request, dict) else None, kind)
     ]
+    if not problems:
+        problems += ["requirements[]"] if not all(isinstance(line, str) for line in request["requirements"]) else []
+        problems += ["blocks[]"] if not all(isinstance(block, dict) for block in request["blocks"]) else []
     if problems:
         raise ValueError(f"check_repo: the request {path} lacks or mistypes {', '.join(problems)}.")
     return request
@@ -91,4 +92,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    status = main()
+    sys.stdout.flush()  # what repository code printed: fd 1 is stderr by now
+    sys.stderr.flush()
+    # Not sys.exit: a thread a repository module started and never stops would keep the process
+    # alive until the service's timeout, after the answer is out.
+    os._exit(status)

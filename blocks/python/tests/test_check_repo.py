@@ -18,7 +18,7 @@ def run_check(tmp_path: Path, request: dict, memory_mb: int = 1024) -> subproces
     path.write_text(json.dumps(request))
     return subprocess.run(
         [sys.executable, "-m", "constellation_blocks.check_repo", "--memory-mb", str(memory_mb), str(path)],
-        capture_output=True, text=True, timeout=180, cwd=tmp_path, env={"PYTHONPATH": str(LIBRARY), "PATH": "/usr/bin:/bin"},
+        capture_output=True, text=True, timeout=120, cwd=tmp_path, env={"PYTHONPATH": str(LIBRARY), "PATH": "/usr/bin:/bin"},
     )
 
 
@@ -126,3 +126,12 @@ def test_requirement_lines_in_process():
     assert check_line("thing @ file:thing.whl")["error"] == (
         "thing @ file:thing.whl is refused: requirements.txt may not hold direct references; name a package installed in the environment."
     )
+
+
+def test_a_thread_left_running_by_a_module_does_not_keep_the_check_alive(tmp_path):
+    package = write_package(tmp_path, "0123456789ab", {
+        "busy.py": "import threading, time\n\nthreading.Thread(target=time.sleep, args=(600,)).start()\n\n\ndef f(context, block):\n    pass\n",
+    })
+    result = run_check(tmp_path, {"root": str(tmp_path), "package": package, "requirements": [], "blocks": [block("busy", "busy:f")]})
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["blocks"] == [{"name": "busy", "ok": True}]
