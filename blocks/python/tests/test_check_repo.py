@@ -37,7 +37,7 @@ def test_each_block_and_requirement_gets_its_verdict_and_stdout_is_one_json_line
         "hog.py": "BUFFER = bytearray(2 * 1024 ** 3)\n",
         "typo.py": "def f(context, block:\n    pass\n",
         "helpers/__init__.py": "",
-        "helpers/io.py": "def load(context, block, *, tables):\n    return tables\n",
+        "helpers/io.py": "from ..greeting import WORD  # a sibling module, imported relatively\n\n\ndef load(context, block, *, tables):\n    return tables\n",
     })
     pyarrow = metadata.version("pyarrow")
     request = {
