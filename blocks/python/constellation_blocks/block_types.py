@@ -10,6 +10,9 @@ The defaults repeat the ``default`` values of each manifest's ``config_schema`` 
 the compiler fills them in already, but a pipeline.json written by hand or by an older compiler
 may lack a key, and a block must then behave as its manifest promises. A test compares these
 with the manifests so the two cannot drift apart.
+
+A pipeline may also use block types from a code repository (``repo_blocks``): they are the
+pipeline's own, so each function here takes the pipeline's ``repo_types`` as ``repo``.
 """
 
 import copy
@@ -18,6 +21,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
+
+from constellation_blocks import repo_blocks
+from constellation_blocks.repo_blocks import RepoBlockType
 
 BLOCK_TYPES: Mapping[str, Mapping[str, Any]] = MappingProxyType(
     {
@@ -186,23 +192,39 @@ BLOCK_TYPES: Mapping[str, Mapping[str, Any]] = MappingProxyType(
 )
 
 
-def is_known(block_type: str) -> bool:
-    """Whether this version of the library implements ``block_type`` (e.g. "duckdb_load@1")."""
-    return block_type in BLOCK_TYPES
+NO_REPO_TYPES: Mapping[str, RepoBlockType] = MappingProxyType({})
+"""A pipeline without repository block types (``repo``, below, is the pipeline's ``repo_types``)."""
 
 
-def with_defaults(block_type: str, config: Mapping[str, Any]) -> dict[str, Any]:
+def _entry(block_type: str, repo: Mapping[str, RepoBlockType]) -> Mapping[str, Any]:
+    """The registry entry of ``block_type``: a built-in one, or one of the pipeline's repository types.
+
+    A repository type is one asset from a step function, kind "python", no connection resource
+    (its code reads its own secrets: repo_blocks.secret) and no defaults (the compiler fills in
+    its manifest's defaults; there is no older compiler to make up for).
+    """
+    if block_type in repo:
+        return {"kind": "python", "repo_step": repo[block_type].callable, "resource": None, "defaults": {}}
+    return BLOCK_TYPES[block_type]
+
+
+def is_known(block_type: str, repo: Mapping[str, RepoBlockType] = NO_REPO_TYPES) -> bool:
+    """Whether this version of the library implements ``block_type`` (e.g. "duckdb_load@1"), or ``repo`` holds it."""
+    return block_type in BLOCK_TYPES or block_type in repo
+
+
+def with_defaults(block_type: str, config: Mapping[str, Any], repo: Mapping[str, RepoBlockType] = NO_REPO_TYPES) -> dict[str, Any]:
     """The block's config with the manifest defaults under every key it leaves out."""
-    defaults = BLOCK_TYPES[block_type]["defaults"]
+    defaults = _entry(block_type, repo)["defaults"]
     # Copy list and dict defaults so that no caller can change the registry through a block's config.
     merged = {key: copy.deepcopy(value) if isinstance(value, (list, dict)) else value for key, value in defaults.items()}
     merged.update(config)
     return merged
 
 
-def kind(block_type: str) -> str:
+def kind(block_type: str, repo: Mapping[str, RepoBlockType] = NO_REPO_TYPES) -> str:
     """The Dagster kind shown on the asset, e.g. "postgres"."""
-    return BLOCK_TYPES[block_type]["kind"]
+    return _entry(block_type, repo)["kind"]
 
 
 @dataclass(frozen=True)
@@ -213,26 +235,29 @@ class ResourceSpec:
     secret_field: str
 
 
-def step(block_type: str) -> Callable[..., Any]:
+def step(block_type: str, repo: Mapping[str, RepoBlockType] = NO_REPO_TYPES) -> Callable[..., Any]:
     """The step function of ``block_type``, called as ``step(context, block, [resource], **ports)``."""
-    module, name = BLOCK_TYPES[block_type]["step"]
+    entry = _entry(block_type, repo)
+    if "repo_step" in entry:
+        return repo_blocks.resolve(entry["repo_step"])
+    module, name = entry["step"]
     return getattr(_module(module), name)
 
 
-def builder(block_type: str) -> Callable[..., Any] | None:
+def builder(block_type: str, repo: Mapping[str, RepoBlockType] = NO_REPO_TYPES) -> Callable[..., Any] | None:
     """The builder of ``block_type`` (``build(BlockContext) -> BuiltBlock``), None for a one-asset step type."""
-    entry = BLOCK_TYPES[block_type].get("build")
+    entry = _entry(block_type, repo).get("build")
     return getattr(_module(entry[0]), entry[1]) if entry else None
 
 
-def takes_resource(block_type: str) -> bool:
+def takes_resource(block_type: str, repo: Mapping[str, RepoBlockType] = NO_REPO_TYPES) -> bool:
     """Whether ``block_type`` needs a connection resource (without importing its module)."""
-    return BLOCK_TYPES[block_type]["resource"] is not None
+    return _entry(block_type, repo)["resource"] is not None
 
 
-def resource(block_type: str) -> ResourceSpec | None:
+def resource(block_type: str, repo: Mapping[str, RepoBlockType] = NO_REPO_TYPES) -> ResourceSpec | None:
     """The connection resource ``block_type`` needs, or None when it needs none."""
-    entry = BLOCK_TYPES[block_type]["resource"]
+    entry = _entry(block_type, repo)["resource"]
     if entry is None:
         return None
     class_name, secret_field = entry
@@ -240,7 +265,7 @@ def resource(block_type: str) -> ResourceSpec | None:
 
 
 def _module_name(block_type: str) -> str:
-    """The library module implementing ``block_type``: its step function's, or its builder's."""
+    """The library module implementing the built-in ``block_type``: its step function's, or its builder's."""
     entry = BLOCK_TYPES[block_type]
     return (entry.get("step") or entry["build"])[0]
 

@@ -14,7 +14,9 @@ The project is loaded as a code server loads the workspace entry ``python_module
 ``LoadedRepositories`` (a private API, so this module follows the pinned Dagster version), under
 the same error boundary, with every definition resolved. The error reported is Dagster's, without
 the wrapper that only says "Error occurred during the loading of Dagster definitions", followed by
-the exceptions that caused it.
+the exceptions that caused it. The project's root is on sys.path while it loads (Dagster puts the
+working directory there), which is how the code repositories' packages beside the root module
+(``<project>/constellation_repo_*``) are imported.
 
 A served check imports the shard afresh each time (its modules are dropped from ``sys.modules``
 before and after), while Dagster and the block library stay imported: that is what makes a warm
@@ -29,6 +31,8 @@ import sys
 import tomllib
 from pathlib import Path
 from typing import Any, TextIO
+
+from constellation_blocks import repo_blocks
 
 IMPLICIT_JOB_PREFIX = "__ASSET_JOB"
 """Dagster's own job over all assets of a location (not one the spec declares)."""
@@ -125,9 +129,15 @@ def load(project_dir: str | Path):
 
 
 def _forget(root: str) -> None:
-    """Drops the shard's modules, so that the next import reads its files again."""
-    for name in [name for name in sys.modules if name == root or name.startswith(f"{root}.")]:
-        del sys.modules[name]
+    """Drops the shard's modules, so that the next import reads its files again.
+
+    Code repositories' packages (``constellation_repo_*``, beside the root module at the project's
+    root) go too: left imported, a shard lacking a package folder its pipelines name would pass.
+    """
+    tops = {name: name.split(".")[0] for name in sys.modules}
+    for name, top in tops.items():
+        if top == root or repo_blocks.PACKAGE.match(top):
+            del sys.modules[name]
 
 
 def _listing(repository) -> dict[str, Any]:

@@ -63,7 +63,7 @@ def build_blocks(pipeline: Pipeline, resources: dict[str, Any]) -> dict[str, Bui
     """Each block's Dagster definitions, upstream blocks first, so a block sees what its upstreams made."""
     built: dict[str, BuiltBlock] = {}
     for block_id in pipeline.topological_block_ids():
-        build = block_types.builder(pipeline.block(block_id).type) or single_asset
+        build = block_types.builder(pipeline.block(block_id).type, pipeline.repo_types) or single_asset
         built[block_id] = build(BlockContext(pipeline, block_id, resources, dict(built)))
     return built
 
@@ -71,7 +71,7 @@ def build_blocks(pipeline: Pipeline, resources: dict[str, Any]) -> dict[str, Bui
 def single_asset(ctx: BlockContext) -> BuiltBlock:
     """The one asset of a block whose type has a step function: calls it with its resource and input ports."""
     resource_key = ctx.resource_key
-    return step_asset(ctx, block_types.step(ctx.block.type), resource_key, ctx.resource_defs())
+    return step_asset(ctx, block_types.step(ctx.block.type, ctx.pipeline.repo_types), resource_key, ctx.resource_defs())
 
 
 def step_asset(ctx: BlockContext, step: Any, resource_key: str | None, resource_defs: dict[str, Any] | None) -> BuiltBlock:
@@ -121,7 +121,7 @@ def _resources(pipeline: Pipeline) -> dict[str, Any]:
     resources: dict[str, Any] = {}
     for block_id in pipeline.block_ids:
         resource_key = pipeline.resource_key(block_id)
-        spec = block_types.resource(pipeline.block(block_id).type)
+        spec = block_types.resource(pipeline.block(block_id).type, pipeline.repo_types)
         if not resource_key or not spec:
             continue
         resource = spec.cls(url=pipeline.secret(block_id, spec.secret_field))

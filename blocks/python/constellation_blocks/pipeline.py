@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import dagster as dg
 
-from constellation_blocks import block_types, dagster_settings, duckdb_steps
+from constellation_blocks import block_types, dagster_settings, duckdb_steps, repo_blocks
 from constellation_blocks.column_contracts import NeededColumn
 from constellation_blocks.pipeline_checks import FORMATS, PipelineFileError, check
 
@@ -56,6 +56,8 @@ class Block:
     downstream: list[str]
     key_prefix: tuple[str, ...] = ()
     pipeline_id: str | None = None
+    secrets: tuple[tuple[str, str | None], ...] = ()
+    """A repository block type's manifest secrets: (name, config field or None); see repo_blocks.secret."""
 
     def asset_key(self, block_id: str | None = None) -> dg.AssetKey:
         """The asset key of this block, or of the block ``block_id`` of the same pipeline."""
@@ -93,6 +95,8 @@ class Pipeline:
         self.format = check(data, source)
         self._data = data
         self._source = source
+        self.repo_types = repo_blocks.parse(data.get("repo_block_types")) if self.format >= 2 else {}
+        """The repository block types this pipeline uses, by type ref (pipeline.json's ``repo_block_types``)."""
 
     @classmethod
     def load(cls, path: str | Path) -> Pipeline:
@@ -206,10 +210,11 @@ class Pipeline:
             type=raw["type"],
             name=raw.get("name") or block_id,
             description=raw.get("description"),
-            config=block_types.with_defaults(raw["type"], raw.get("config") or {}),
+            config=block_types.with_defaults(raw["type"], raw.get("config") or {}, self.repo_types),
             downstream=list(raw.get("downstream") or []),
             key_prefix=self.key_prefix,
             pipeline_id=self.id,
+            secrets=self.repo_types[raw["type"]].secrets if raw["type"] in self.repo_types else (),
         )
 
     def inputs(self, block_id: str) -> list[Input]:
@@ -238,7 +243,7 @@ class Pipeline:
         args: dict[str, Any] = {
             "description": block.description or block.name,
             "metadata": {"constellation/block_type": block.type, "constellation/name": block.name},
-            "kinds": {block_types.kind(block.type)},
+            "kinds": {block_types.kind(block.type, self.repo_types)},
             "group_name": self.group,
         }
         policy = dagster_settings.retry_policy(self._raw_block(block_id).get("retry_policy"))

@@ -9,7 +9,7 @@ legacy locations must load exactly as they did.
 from collections.abc import Mapping
 from typing import Any
 
-from constellation_blocks import block_types
+from constellation_blocks import block_types, repo_blocks
 
 FORMATS = (1, 2)
 """The pipeline.json formats this library reads; the compiler writes the one it made as ``"format"``."""
@@ -64,9 +64,11 @@ class _Format2:
             self._text(part, f"namespace.asset_key_prefix[{index}]")
         self._text(self._key(namespace, "group", "namespace"), "namespace.group")
 
+        # Optional: the compiler writes it only for a pipeline using a code repository's block types.
+        repo_types = self._repo_types(data.get("repo_block_types") or {})
         blocks = self._object(data["blocks"], "blocks")
         for block_id, block in blocks.items():
-            self._block(block_id, self._object(block, f"blocks.{block_id}"), blocks)
+            self._block(block_id, self._object(block, f"blocks.{block_id}"), blocks, repo_types)
         jobs = self._object(data["jobs"], "jobs")
         for job_id, job in jobs.items():
             where = f"jobs.{job_id}"
@@ -95,11 +97,37 @@ class _Format2:
             self._key(self._object(data["partitions"], "partitions"), "type", "partitions")
         self._object(data["run_tags"], "run_tags")
 
-    def _block(self, block_id: str, block: Mapping[str, Any], blocks: Mapping[str, Any]) -> None:
+    def _repo_types(self, raw: Any) -> dict[str, repo_blocks.RepoBlockType]:
+        for block_type, entry in self._object(raw, "repo_block_types").items():
+            where = f"repo_block_types.{block_type}"
+            if block_types.is_known(block_type):
+                self._fail(where, "is a built-in block type; a code repository's type cannot replace it")
+            entry = self._object(entry, where)
+            path = self._text(self._key(entry, "callable", where), f"{where}.callable")
+            if not repo_blocks.CALLABLE.match(path):
+                self._fail(
+                    f"{where}.callable",
+                    f'must name a function of a code repository\'s package, "{repo_blocks.CALLABLE_SHAPE}", got {path!r}',
+                )
+            for index, secret in enumerate(self._list(entry.get("secrets") or [], f"{where}.secrets")):
+                at = f"{where}.secrets[{index}]"
+                secret = self._object(secret, at)
+                self._text(self._key(secret, "name", at), f"{at}.name")
+                if secret.get("config_field") is not None:
+                    self._text(secret["config_field"], f"{at}.config_field")
+        return repo_blocks.parse(raw)
+
+    def _block(
+        self, block_id: str, block: Mapping[str, Any], blocks: Mapping[str, Any], repo_types: Mapping[str, repo_blocks.RepoBlockType]
+    ) -> None:
         where = f"blocks.{block_id}"
         block_type = self._text(self._key(block, "type", where), f"{where}.type")
-        if not block_types.is_known(block_type):
-            self._fail(f"{where}.type", f'is "{block_type}", a block type this version of constellation_blocks does not implement')
+        if not block_types.is_known(block_type, repo_types):
+            self._fail(
+                f"{where}.type",
+                f'is "{block_type}", a block type this version of constellation_blocks does not implement '
+                "and repo_block_types does not name",
+            )
         self._object(block.get("config") or {}, f"{where}.config")
         for index, downstream in enumerate(self._list(self._key(block, "downstream", where), f"{where}.downstream")):
             self._known(downstream, blocks, f"{where}.downstream[{index}]", "block")
@@ -126,7 +154,7 @@ class _Format2:
                 if column.get("type") is not None:
                     self._text(column["type"], f"{at}.columns[{position}].type")
         resource_key = self._key(block, "resource_key", where)
-        if block_types.takes_resource(block_type):
+        if block_types.takes_resource(block_type, repo_types):
             self._text(resource_key, f"{where}.resource_key")
         elif resource_key is not None:
             self._fail(f"{where}.resource_key", f"must be null: {block_type} takes no connection resource")
