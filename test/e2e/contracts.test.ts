@@ -34,6 +34,8 @@ function spec(): PipelineSpec {
       },
     ],
     edges: [{ from: { block: 'extract_customers', port: 'rows' }, to: { block: 'load_customers', port: 'rows' } }],
+    // As the flagship's: a failed step is retried, but not one whose input breaks its contract.
+    retry_policy: { max_retries: 2, delay_seconds: 1 },
     jobs: [],
     schedules: [],
     sensors: [],
@@ -94,6 +96,7 @@ describe('a source column dropped after deploy, on a real Dagster', () => {
     expect(events.filter((e) => e.type === 'STEP_SUCCESS').map((e) => e.step)).toEqual([expect.stringContaining('extract_customers')]);
     const failures = events.filter((e) => e.type === 'STEP_FAILURE');
     expect(failures.map((e) => e.step), JSON.stringify(events)).toEqual([expect.stringContaining('load_customers')]);
+    expect(events.filter((e) => e.type === 'STEP_UP_FOR_RETRY')).toEqual([]);
     expect(`${failures[0]!.message}\n${failures[0]!.error}`).toContain(
       'load_customers: input rows from extract_customers lacks column "revision" (it has: id, name, email, score, created_at, updated_at)',
     );
