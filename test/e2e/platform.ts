@@ -99,14 +99,19 @@ export async function until<T>(read: () => Promise<T>, done: (value: T) => boole
   return value;
 }
 
-/** Launches the pipeline's default job through the API and waits for the run to end; expects it completed. */
-export async function runToEnd(t: TestApp, platform: Platform, pipelineId: string): Promise<any> {
+/** Launches the pipeline's default job through the API and waits for the run to end; the pipeline's status then, whatever the run's outcome. */
+export async function launchAndWait(t: TestApp, pipelineId: string): Promise<any> {
   const launched = await t.call('POST', `/v1/pipelines/${pipelineId}/runs`, {});
   expect(launched.status, JSON.stringify(launched.body)).toBe(201);
-  const status = await until(
+  return until(
     async () => (await t.call('GET', `/dagster/pipelines/${pipelineId}/status/`)).body,
     (s) => s.run?.run_id === launched.body.run_id && s.status !== 'running',
   );
+}
+
+/** Launches the pipeline's default job through the API and waits for the run to end; expects it completed. */
+export async function runToEnd(t: TestApp, platform: Platform, pipelineId: string): Promise<any> {
+  const status = await launchAndWait(t, pipelineId);
   expect(status.status, `${JSON.stringify(status)}\n${platform.dagster.logs()}`).toBe('completed');
   return status;
 }

@@ -49,7 +49,11 @@ class NeededColumn:
 
 
 def check_input(block_id: str, port: str, upstream: str, value: Any, needed: Sequence[NeededColumn]) -> None:
-    """Raise ``dg.Failure`` when ``value`` (what ``upstream`` sent to ``port``) lacks a needed column or has it with another type."""
+    """Raise ``dg.Failure`` when ``value`` (what ``upstream`` sent to ``port``) lacks a needed column or has it with another type.
+
+    Not retried whatever the block's retry policy: a retry is given the same upstream output, so
+    it would fail the same way, only later.
+    """
     have = _columns(value)
     if not needed or have is None:
         return  # not a table (a list of files, metrics): contracts are about tables
@@ -57,12 +61,13 @@ def check_input(block_id: str, port: str, upstream: str, value: Any, needed: Seq
     if missing:
         listed = ", ".join(list(have)[:_LISTED]) + (", …" if len(have) > _LISTED else "") or "no columns"
         what = f'column "{missing[0]}"' if len(missing) == 1 else "columns " + ", ".join(f'"{name}"' for name in missing)
-        raise dg.Failure(f"{block_id}: input {port} from {upstream} lacks {what} (it has: {listed})")
+        raise dg.Failure(f"{block_id}: input {port} from {upstream} lacks {what} (it has: {listed})", allow_retries=False)
     for column in needed:
         actual = have[column.name]
         if column.type and actual and actual != column.type:
             raise dg.Failure(
-                f'{block_id}: input {port} from {upstream} has column "{column.name}" as {actual}, but it must be {column.type}'
+                f'{block_id}: input {port} from {upstream} has column "{column.name}" as {actual}, but it must be {column.type}',
+                allow_retries=False,
             )
 
 

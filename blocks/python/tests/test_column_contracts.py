@@ -71,3 +71,13 @@ def test_a_malformed_needs_list_is_refused_when_the_pipeline_loads(tmp_path, sou
     data = read_then_load(tmp_path, source, [{"type": "integer"}])
     with pytest.raises(PipelineFileError, match=r"blocks.load_customers.inputs\[0\].columns\[0\].name is missing"):
         Pipeline(data)
+
+
+def test_a_missing_column_is_not_retried(tmp_path, source, instance):
+    # A retry reads the same upstream output again: it cannot find the column either, and would
+    # only delay the failure by the policy's delays.
+    data = read_then_load(tmp_path, source, [{"name": "updated_at", "type": None}])
+    data["blocks"]["load_customers"]["retry_policy"] = {"max_retries": 2, "delay_seconds": 0, "backoff": None, "jitter": None}
+    result = run(data, instance)
+    assert 'lacks column "updated_at"' in step_error(result)
+    assert [e.event_type_value for e in result.all_events if e.event_type_value == "STEP_UP_FOR_RETRY"] == []
