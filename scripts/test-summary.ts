@@ -7,12 +7,15 @@ const add = (counts: Counts) => {
   total.passed += counts.passed;
   total.failed += counts.failed;
 };
-const vitest = '.test-results/vitest.json';
-if (existsSync(vitest)) {
-  add(vitestCounts(JSON.parse(readFileSync(vitest, 'utf8'))));
-} else {
-  total.failed += 1;
-  console.error('vitest wrote no report');
+// One report per vitest project: scripts/test.sh runs the two projects side by side.
+for (const project of ['unit', 'e2e']) {
+  const vitest = `.test-results/vitest-${project}.json`;
+  if (existsSync(vitest)) {
+    add(vitestCounts(JSON.parse(readFileSync(vitest, 'utf8'))));
+  } else {
+    total.failed += 1;
+    console.error(`vitest (${project}) wrote no report`);
+  }
 }
 const pytest = '.test-results/pytest.xml';
 if (existsSync(pytest)) {
