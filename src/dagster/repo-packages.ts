@@ -16,7 +16,7 @@ export interface PackageSource {
  * (dbt-manifests.ts), the deploy adds them before the shard is staged. A package the source does
  * not hold fails the deploy, naming the block types that need it, before anything is written.
  */
-export async function withPackages<T extends ShardMember>(member: T, source: PackageSource): Promise<T> {
+export async function withPackages<T extends ShardMember>(member: T, source: PackageSource): Promise<T & { packageFiles?: ShardFiles }> {
   const packages = member.packages ?? [];
   if (packages.length === 0) return member;
   const fetched = await source.packageFiles(packages);
