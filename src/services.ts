@@ -22,6 +22,8 @@ import type { GraphqlClientOptions } from './adapters/dagster/graphql-client.ts'
 import { DagsterConnections } from './dagster/dagster-connections.ts';
 import { DeployService } from './dagster/deploy-service.ts';
 import { DbtManifests } from './dagster/dbt-manifests.ts';
+import { withPackages, type PackageSource } from './dagster/repo-packages.ts';
+import { AppError } from './errors.ts';
 import { DeployWorker } from './dagster/deploy-worker.ts';
 import { DeploymentReconciler } from './dagster/deployment-reconciler.ts';
 import { DeploymentRepo, type DeploymentRow } from './dagster/deployment-repo.ts';
@@ -97,7 +99,22 @@ export interface ServiceOptions {
   now?: () => number;
   /** Where parsed dbt manifests are cached, by project content (see DbtManifests). */
   dbtManifestDir?: string;
+  /** Where deploys get the code of code-repository packages (default: none stored, see noPackageStore). */
+  packageSource?: PackageSource;
 }
+
+/**
+ * Until the code-repository store (src/code-repos/) is wired in: answers a pipeline that runs no
+ * package, and refuses one that does, naming the packages, before anything is written.
+ */
+const noPackageStore: PackageSource = {
+  async packageFiles(packages) {
+    if (packages.length === 0) return {};
+    throw new AppError('invalid:deployment', `This service stores no code-repository packages yet, so ${packages.join(', ')} cannot be deployed; nothing was changed.`, {
+      hint: 'Deploy a version of the pipeline that uses only built-in block types.',
+    });
+  },
+};
 
 export function createServices(db: Db, opts: ServiceOptions): Services {
   const catalogRepo = new CatalogRepo(db);
@@ -112,6 +129,9 @@ export function createServices(db: Db, opts: ServiceOptions): Services {
   // Parsed where the pipeline runs: with the Python of the environment it deploys to.
   const dbtManifests = new DbtManifests({ cacheDir: opts.dbtManifestDir ?? join(tmpdir(), 'constellation-dbt-manifests') });
   const pythonOf = (d: DeploymentRow) => opts.environments.get(d.environment)?.python ?? DEFAULT_PYTHON;
+  // A compiled version with what the deploy adds to it beside the component: dbt manifests, and its code-repository packages.
+  const packages = opts.packageSource ?? noPackageStore;
+  const shipped = async <T extends CompiledPipeline>(compiled: T, d: DeploymentRow) => withPackages(await dbtManifests.withManifests(compiled, pythonOf(d)), packages);
   const reconciler = new DeploymentReconciler({ repo: deploymentRepo, connections, triggerStates, logger: opts.logger ?? createLogger('silent'), intervalMs: opts.reconcileMs ?? 5_000 });
   const worker = new DeployWorker({
     repo: deploymentRepo,
@@ -120,11 +140,11 @@ export function createServices(db: Db, opts: ServiceOptions): Services {
     reconciler,
     triggerStates,
     compile: async (d) => {
-      const compiled = await dbtManifests.withManifests(await compiler.compile({ orgId: d.org_id, userId: d.requested_by }, d.pipeline_id, d.version), pythonOf(d));
+      const compiled = await shipped(await compiler.compile({ orgId: d.org_id, userId: d.requested_by }, d.pipeline_id, d.version), d);
       return opts.alterCompiled ? opts.alterCompiled(compiled, d) : compiled;
     },
     // Another pipeline of the shard, on the deployment's org (a shard holds one org's pipelines).
-    recompile: async (pipelineId, version, d) => dbtManifests.withManifests(await compiler.compileDeployed({ orgId: d.org_id, userId: d.requested_by }, pipelineId, version), pythonOf(d)),
+    recompile: async (pipelineId, version, d) => shipped(await compiler.compileDeployed({ orgId: d.org_id, userId: d.requested_by }, pipelineId, version), d),
     checkers: new ShardCheckers(),
     ...(opts.uncheckedDeploy ? { uncheckedDeploy: opts.uncheckedDeploy } : {}),
     logger: opts.logger ?? createLogger('silent'),

@@ -1,13 +1,18 @@
+import type { BlockType } from '../catalog/block-type.ts';
+
 /**
- * What compile needs to know of each block type the Python library implements: whether it takes
- * a connection resource (whose key naming.ts makes from `keySuffix`), and the packages its code
- * imports. How each type runs, and which config field names its secret, is the library's own
- * registry. The catalog is wider than the library; compile refuses a type that is not here, by name.
+ * What compile needs to know of each block type it can build: whether it takes a connection
+ * resource (whose key naming.ts makes from `keySuffix`), the packages its code imports, and, for
+ * a type registered from a code repository, the commit's package its code ships in. How each
+ * built-in type runs, and which config field names its secret, is the library's own registry. The
+ * catalog is wider than the library; compile refuses a type that has no recipe, by name.
  */
 export interface BlockRecipe {
   resource?: { keySuffix: string };
   /** Pinned packages the block's code imports, beyond dagster and the block library. */
   requirements: string[];
+  /** A repository type's package import name (constellation_repo_<ns>_<commit12>), which travels into the shard. */
+  repoPackage?: string;
 }
 
 const RECIPES: Record<string, BlockRecipe> = {
@@ -40,7 +45,18 @@ const RECIPES: Record<string, BlockRecipe> = {
   'iceberg_table_write@1': { requirements: ['pyiceberg[sql-sqlite,sql-postgres,pyarrow]==0.12.0', 'pyarrow==26.0.1'] },
 };
 
+/** The block library's recipe for a built-in type, by ref. */
 export const recipeFor = (ref: string): BlockRecipe | undefined => RECIPES[ref];
+
+/**
+ * How any block type is built, the one place that decides it: a type registered from a code
+ * repository (its manifest has `origin`) is its commit's own step function, with no resource and
+ * the repository's requirements (docs/code-repositories.md); any other is the library's, or none.
+ */
+export function recipeOf(type: Pick<BlockType, 'ref' | 'origin'>): BlockRecipe | undefined {
+  if (type.origin) return { requirements: [...type.origin.requirements], repoPackage: type.origin.package };
+  return recipeFor(type.ref);
+}
 
 /** The block types the library implements, for a refusal's hint. */
 export const implementedBlockTypes = (): string[] => Object.keys(RECIPES).sort();

@@ -21,6 +21,12 @@ export interface CompiledPipeline {
   format: number;
   /** Pinned packages its blocks import, beyond dagster and the library; the shard writes one requirements file for all. */
   requirements: string[];
+  /**
+   * The import names of the code-repository packages its blocks run (constellation_repo_<ns>_<commit12>),
+   * sorted; the deploy fetches their files into the shard. pipeline.json names each (repo_block_types),
+   * so the content hash changes with them.
+   */
+  packages: string[];
   /** Spec job ids (what users and tools name), the default job last. */
   jobs: string[];
   /** The spec-level id of the job that runs every block, when the spec needs one. */
@@ -39,6 +45,7 @@ export function compilePipeline(pipeline: PipelineIdentity, spec: PipelineSpec, 
   const slugs = { org: pipeline.orgSlug, pipeline: pipeline.slug };
   const plan = planCompile(spec, types, slugs);
   const requirements = [...new Set(plan.assets.flatMap((a) => a.recipe.requirements))].sort();
+  const packages = [...new Set(plan.assets.flatMap((a) => (a.recipe.repoPackage ? [a.recipe.repoPackage] : [])))].sort();
   const files: Record<string, string> = {
     'defs.yaml': defsYaml(pipeline.id, pipeline.version),
     'pipeline.json': pipelineJson(pipeline, spec, types, plan),
@@ -53,6 +60,7 @@ export function compilePipeline(pipeline: PipelineIdentity, spec: PipelineSpec, 
     contentHash: hash.digest('hex'),
     format: PIPELINE_FORMAT,
     requirements,
+    packages,
     jobs: plan.jobs.map((j) => j.id),
     defaultJob: plan.defaultJob,
     dagsterJobs: Object.fromEntries(plan.jobs.map((j) => [j.id, j.name])),

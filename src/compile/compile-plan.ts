@@ -2,7 +2,7 @@ import type { BlockType } from '../catalog/block-type.ts';
 import { AppError, type Issue } from '../errors.ts';
 import { neededColumns, runtimeNeeds } from '../pipelines/contracts.ts';
 import type { PipelineSpec } from '../pipelines/spec-schema.ts';
-import { implementedBlockTypes, isImplementedSensor, recipeFor, type BlockRecipe } from './block-recipes.ts';
+import { implementedBlockTypes, isImplementedSensor, recipeOf, type BlockRecipe } from './block-recipes.ts';
 import { dagsterNames, defaultJobId, type DagsterNames, type PipelineSlugs } from './naming.ts';
 
 /** One block's asset: how the library runs it, its resource key if any, and its inputs by port. */
@@ -51,13 +51,13 @@ export function planCompile(spec: PipelineSpec, types: Map<string, BlockType>, s
   const assets: AssetPlan[] = [];
   spec.blocks.forEach((block, i) => {
     const type = types.get(block.id);
-    const recipe = type && recipeFor(type.ref);
+    const recipe = type && recipeOf(type);
     if (!type || !recipe) {
       issues.push({
         code: 'not_implemented',
         path: `/blocks/${i}/type`,
         message: `block "${block.id}" uses ${block.type}, which the block library does not implement yet`,
-        hint: `Implemented today: ${implementedBlockTypes().join(', ')}.`,
+        hint: `Implemented today: ${implementedBlockTypes().join(', ')}; and every block type your org registered from a code repository.`,
       });
       return;
     }

@@ -29,6 +29,7 @@ const retry = (policy: RetryPolicy | undefined) =>
  */
 export function pipelineJson(pipeline: PipelineIdentity, spec: PipelineSpec, types: Map<string, BlockType>, plan: CompilePlan): string {
   const assets = new Map(plan.assets.map((a) => [a.id, a]));
+  const repoTypes = repoBlockTypes(spec, types);
   const blocks = Object.fromEntries(
     spec.blocks.map((block) => [
       block.id,
@@ -73,5 +74,25 @@ export function pipelineJson(pipeline: PipelineIdentity, spec: PipelineSpec, typ
     partitions,
     // On every run of every job, so runs started by schedules carry them as launched ones do.
     run_tags: { 'constellation/pipeline_id': pipeline.id, 'constellation/pipeline_version': String(pipeline.version) },
+    // Only when the pipeline uses one: every other pipeline keeps its bytes, and so its content hash.
+    ...(Object.keys(repoTypes).length ? { repo_block_types: repoTypes } : {}),
   });
+}
+
+/**
+ * Ref → how the block library runs each block type registered from a code repository that the
+ * pipeline uses: the step function in the commit's package, and the secrets whose variable a
+ * config field may name (constellation_blocks.repo_blocks.secret reads them at run time).
+ */
+function repoBlockTypes(spec: PipelineSpec, types: Map<string, BlockType>): Record<string, { callable: string; secrets?: Array<{ name: string; config_field: string | null }> }> {
+  const used = spec.blocks.map((block) => types.get(block.id)!).filter((type) => type.origin);
+  return Object.fromEntries(
+    used.map((type) => [
+      type.ref,
+      {
+        callable: type.python.callable,
+        ...(type.secrets.length ? { secrets: type.secrets.map((s) => ({ name: s.name, config_field: s.config_field ?? null })) } : {}),
+      },
+    ]),
+  );
 }

@@ -1,13 +1,22 @@
 import { BASE_REQUIREMENTS } from '../compile/block-recipes.ts';
+import { REPO_PACKAGE } from '../catalog/manifest-schema.ts';
 
 /**
- * What one pipeline puts into a shard: its compiled component folder (defs.yaml + pipeline.json)
- * and the pinned packages its blocks import. A CompiledPipeline is one.
+ * What one pipeline puts into a shard: its compiled component folder (defs.yaml + pipeline.json),
+ * the pinned packages its blocks import, and the code-repository packages its blocks run. A
+ * CompiledPipeline is one, once the deploy has added its packages' files (repo-packages.ts).
  */
 export interface ShardMember {
   componentName: string;
   files: Record<string, string>;
   requirements: string[];
+  /** Import names of the code-repository packages its blocks run (constellation_repo_<ns>_<commit12>); none when absent. */
+  packages?: string[];
+  /**
+   * Those packages' files, `<package>/<path>` from the shard project's root. A package already in
+   * the shard may be left out: a package is one commit's code, the same wherever it comes from.
+   */
+  packageFiles?: ShardFiles;
 }
 
 /** A shard project's files: path relative to the shard's folder ('/'-separated) → content. */
@@ -15,6 +24,13 @@ export type ShardFiles = Record<string, string>;
 
 /** Each member's requirements stay beside its component, so that the shard's union can be recomputed when one leaves. */
 const MEMBER_REQUIREMENTS = 'requirements.txt';
+
+/**
+ * And the code-repository packages it runs, for the same reason: a package's folder stays at the
+ * shard's root while any member lists it. Written only by members that run one, so the shards of
+ * every other pipeline keep their bytes.
+ */
+const MEMBER_PACKAGES = 'packages.txt';
 
 const SHARD_NAME = /^([a-z][a-z0-9_]*)_shard_([1-9][0-9]*)$/;
 
@@ -39,48 +55,87 @@ export function componentsOf(shard: string, files: ShardFiles): string[] {
   return [...new Set(names)].sort();
 }
 
-/** The shard with `member`'s component folder written (replacing what it had there). */
+/**
+ * The shard with `member`'s component folder written (replacing what it had there), and its
+ * packages at the shard's root, beside pyproject.toml (the workspace's working_directory is that
+ * root, so they import by name); packages no member runs any more leave.
+ */
 export function withMember(shard: string, current: ShardFiles, member: ShardMember): ShardFiles {
   const dir = componentDir(shard, member.componentName);
-  const members: ShardFiles = dropComponent(shard, current, member.componentName);
-  for (const [name, content] of Object.entries(member.files)) members[`${dir}${name}`] = content;
-  members[`${dir}${MEMBER_REQUIREMENTS}`] = requirementsFile(`pipeline component ${member.componentName}`, member.requirements);
-  return withTemplate(shard, members);
+  const body: ShardFiles = dropComponent(shard, current, member.componentName);
+  for (const [name, content] of Object.entries(member.files)) body[`${dir}${name}`] = content;
+  body[`${dir}${MEMBER_REQUIREMENTS}`] = requirementsFile(`pipeline component ${member.componentName}`, member.requirements);
+  const packages = member.packages ?? [];
+  if (packages.length) body[`${dir}${MEMBER_PACKAGES}`] = packagesFile(member.componentName, packages);
+  for (const pkg of packages) {
+    const inFolder = ([path]: [string, string]) => path.startsWith(`${pkg}/`);
+    const given = Object.entries(member.packageFiles ?? {}).filter(inFolder);
+    const files = given.length ? given : Object.entries(current).filter(inFolder);
+    // The deploy fetches every package a member runs (repo-packages.ts); this keeps a bug from writing a shard that cannot import.
+    if (!files.length) throw new Error(`withMember: component ${member.componentName} runs package ${pkg}, whose files are neither given nor in shard ${shard}`);
+    // Replaced whole: a file the package no longer has must not linger.
+    for (const path of Object.keys(body)) if (path.startsWith(`${pkg}/`)) delete body[path];
+    for (const [path, content] of files) body[path] = content;
+  }
+  return withTemplate(shard, body);
 }
 
-/** The shard without `component`'s folder; null when no component is left (the shard leaves the workspace). */
+/** The shard without `component`'s folder (and the packages only it ran); null when no component is left (the shard leaves the workspace). */
 export function withoutMember(shard: string, current: ShardFiles, component: string): ShardFiles | null {
-  const members = dropComponent(shard, current, component);
-  return componentsOf(shard, members).length ? withTemplate(shard, members) : null;
+  const body = dropComponent(shard, current, component);
+  return componentsOf(shard, body).length ? withTemplate(shard, body) : null;
 }
 
 /**
- * The shard project with only `components`' folders: what a deploy checks before it swaps. The
- * members it leaves out already load (they are in place), and none can clash with another (every
- * name Dagster sees is prefixed with its pipeline's slug), so checking what changed checks the
- * shard, in the time one pipeline takes to load instead of all of them.
+ * The shard project with only `components`' folders and the packages they run: what a deploy
+ * checks before it swaps. The members it leaves out already load (they are in place), and none
+ * can clash with another (every name Dagster sees is prefixed with its pipeline's slug), so
+ * checking what changed checks the shard, in the time one pipeline takes to load instead of all
+ * of them.
  */
 export function onlyMembers(shard: string, files: ShardFiles, components: string[]): ShardFiles {
-  const keep = components.map((component) => componentDir(shard, component));
-  return withTemplate(shard, Object.fromEntries(Object.entries(files).filter(([path]) => keep.some((dir) => path.startsWith(dir)))));
+  const dirs = components.map((component) => componentDir(shard, component));
+  const kept = Object.fromEntries(Object.entries(files).filter(([path]) => dirs.some((dir) => path.startsWith(dir))));
+  return withTemplate(shard, { ...kept, ...packageFolders(shard, files, kept) });
 }
 
-/** Only the component folders of `files`, without `component`'s. */
+/** The component folders of `files`, without `component`'s, and the package folders the rest run. */
 function dropComponent(shard: string, files: ShardFiles, component: string): ShardFiles {
   const drop = componentDir(shard, component);
   const keep = `${shard}/defs/`;
-  return Object.fromEntries(Object.entries(files).filter(([path]) => path.startsWith(keep) && !path.startsWith(drop) && path !== `${keep}__init__.py`));
+  const members = Object.fromEntries(Object.entries(files).filter(([path]) => path.startsWith(keep) && !path.startsWith(drop) && path !== `${keep}__init__.py`));
+  return { ...members, ...packageFolders(shard, files, members) };
+}
+
+/** The files of `files`' package folders that a component of `members` lists in its packages.txt. */
+function packageFolders(shard: string, files: ShardFiles, members: ShardFiles): ShardFiles {
+  const used = new Set(
+    Object.entries(members)
+      .filter(([path]) => path.startsWith(`${shard}/defs/`) && path.endsWith(`/${MEMBER_PACKAGES}`))
+      .flatMap(([, content]) => listed(content)),
+  );
+  return Object.fromEntries(Object.entries(files).filter(([path]) => used.has(path.split('/')[0]!)));
+}
+
+/** The lines of a requirements or packages file, comments and blanks left out. */
+const listed = (content: string) => content.split('\n').map((line) => line.trim()).filter((line) => line && !line.startsWith('#'));
+
+function packagesFile(component: string, packages: string[]): string {
+  for (const pkg of packages) if (!REPO_PACKAGE.test(pkg)) throw new Error(`packagesFile: ${JSON.stringify(pkg)} is not a code-repository package name`);
+  return `# Code-repository packages pipeline component ${component} runs, at the shard's root.\n${[...new Set(packages)].sort().join('\n')}\n`;
 }
 
 /**
- * The fixed project files around the component folders, rewritten on every change so that a
- * shard always carries the current template. Nothing in them comes from a user: the shard's name
- * is made of the org slug and a number, and requirements are pinned package names.
+ * The fixed project files around the component and package folders, rewritten on every change so
+ * that a shard always carries the current template. Nothing in them comes from a user: the
+ * shard's name is made of the org slug and a number, and requirements are pinned package names
+ * or repository lines checked against the environment when the repository compiled.
  */
 function withTemplate(shard: string, members: ShardFiles): ShardFiles {
+  // A package's own files may be called requirements.txt too: only the components' count.
   const requirements = Object.entries(members)
-    .filter(([path]) => path.endsWith(`/${MEMBER_REQUIREMENTS}`))
-    .flatMap(([, content]) => content.split('\n').map((line) => line.trim()).filter((line) => line && !line.startsWith('#')));
+    .filter(([path]) => path.startsWith(`${shard}/defs/`) && path.endsWith(`/${MEMBER_REQUIREMENTS}`))
+    .flatMap(([, content]) => listed(content));
   return {
     'pyproject.toml': pyprojectToml(shard),
     'requirements.txt': requirementsFile(`code location ${shard}: the block library and what its pipelines' blocks import`, requirements),

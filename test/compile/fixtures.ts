@@ -148,3 +148,69 @@ export function oneBlockSpec(name: string): PipelineSpec {
     sensors: [],
   };
 }
+
+/** The package of commit 3f2a9c1d0e4b… of the repository etl-blocks (docs/code-repositories.md). */
+export const REPO_PACKAGE_NAME = 'constellation_repo_etl_blocks_3f2a9c1d0e4b';
+
+/**
+ * A block type registered from a code repository, as the catalog hands it out: `greeting_rows`
+ * of etl-blocks, a source whose step function is `<package>.greeting:make_rows`; `opts.secrets`
+ * gives it an API token read through a config field.
+ */
+export function repoBlockType(opts: { slug?: string; version?: number; pkg?: string; secrets?: boolean; requirements?: string[] } = {}): BlockType {
+  const slug = opts.slug ?? 'etl_blocks__greeting_rows';
+  const version = opts.version ?? 1;
+  const pkg = opts.pkg ?? REPO_PACKAGE_NAME;
+  return {
+    slug,
+    version,
+    ref: `${slug}@${version}`,
+    builtin: false,
+    name: 'Greeting rows',
+    description: 'Makes one row per name, greeting each; a repository block used to test shipping code.',
+    category: 'source',
+    tags: [],
+    inputs: [],
+    outputs: [{ name: 'rows', type: 'table', description: 'One greeting per name.', required: true, multiple: false }],
+    config_schema: {
+      type: 'object',
+      properties: { names: { type: 'array', items: { type: 'string' }, default: ['Ada', 'Grace'] }, token_env: { type: 'string' } },
+    },
+    secrets: opts.secrets ? [{ name: 'GREETING_API_TOKEN', description: 'Token of the greeting API.', config_field: 'token_env' }] : [],
+    python: { callable: `${pkg}.greeting:make_rows` },
+    compiles_to: 'asset',
+    origin: {
+      repo_url: 'https://git.example.com/acme/etl-blocks.git',
+      branch: 'main',
+      commit: `${pkg.slice(-12)}${'0'.repeat(28)}`,
+      package: pkg,
+      requirements: opts.requirements ?? [],
+      compile_id: '0e6f1c2d-0000-4000-8000-0000000000aa',
+    },
+  };
+}
+
+/** A repository block's greetings loaded into DuckDB. */
+export function repoSpec(type: BlockType = repoBlockType()): PipelineSpec {
+  return {
+    name: 'Greetings',
+    blocks: [
+      { id: 'greet', type: type.ref, config: {} },
+      { id: 'load', type: 'duckdb_load@1', config: { database_path: '/tmp/greetings.duckdb', table: 'greetings' } },
+    ],
+    edges: [{ from: { block: 'greet', port: 'rows' }, to: { block: 'load', port: 'rows' } }],
+    jobs: [],
+    schedules: [],
+    sensors: [],
+  };
+}
+
+/** `typesFor`, with the repository types given placed where the spec uses their refs. */
+export function typesWith(spec: PipelineSpec, repoTypes: BlockType[]): Map<string, BlockType> {
+  const types = typesFor(spec);
+  for (const block of spec.blocks) {
+    const repo = repoTypes.find((t) => t.ref === block.type);
+    if (repo) types.set(block.id, repo);
+  }
+  return types;
+}

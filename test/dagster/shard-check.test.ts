@@ -1,11 +1,12 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ShardChecker } from '../../src/adapters/dagster/shard-check.ts';
 import { compilePipeline } from '../../src/compile/compile-pipeline.ts';
 import { DEFAULT_PYTHON } from '../../src/dagster/environments.ts';
 import { withMember, type ShardFiles } from '../../src/dagster/shard-files.ts';
+import { writeShard } from '../support/shard-dir.ts';
 import { PIPELINE, flagshipSpec, typesFor } from '../compile/fixtures.ts';
 
 const SHARD = 'local_shard_1';
@@ -16,15 +17,6 @@ function twoPipelines(): ShardFiles {
   const one = compilePipeline(PIPELINE, spec, typesFor(spec));
   const two = compilePipeline({ ...PIPELINE, id: '6f1c2d3e-0000-4000-8000-000000000002', slug: 'customers_copy' }, spec, typesFor(spec));
   return withMember(SHARD, withMember(SHARD, {}, one), two);
-}
-
-function write(dir: string, files: ShardFiles): string {
-  rmSync(dir, { recursive: true, force: true });
-  for (const [path, content] of Object.entries(files)) {
-    mkdirSync(dirname(join(dir, path)), { recursive: true });
-    writeFileSync(join(dir, path), content);
-  }
-  return dir;
 }
 
 const broken = (files: ShardFiles) => {
@@ -47,7 +39,7 @@ describe('the shard load check (python -m constellation_blocks.check_shard)', ()
   });
 
   it('lists what a shard that loads defines: each pipeline under its own prefix and names', async () => {
-    const answer = await checker.check(write(join(root, 'good'), twoPipelines()));
+    const answer = await checker.check(writeShard(join(root, 'good'), twoPipelines()));
     expect(answer).toMatchObject({ ok: true });
     if (!answer.ok) return;
     expect(answer.definitions.assets).toEqual([
@@ -62,7 +54,7 @@ describe('the shard load check (python -m constellation_blocks.check_shard)', ()
   }, 60_000);
 
   it("answers Dagster's error for a shard one of whose pipelines does not load", async () => {
-    const answer = await checker.check(write(join(root, 'broken'), broken(twoPipelines())));
+    const answer = await checker.check(writeShard(join(root, 'broken'), broken(twoPipelines())));
     expect(answer.ok).toBe(false);
     if (answer.ok) return;
     expect(answer.error).toMatch(/customers_copy\/pipeline\.json: blocks\.extract_customers\.config\.connection_secret must name an environment variable/);
@@ -70,16 +62,16 @@ describe('the shard load check (python -m constellation_blocks.check_shard)', ()
 
   it('reads the files afresh on every check, and is fast once warm', async () => {
     const dir = join(root, 'changing');
-    expect((await checker.check(write(dir, twoPipelines()))).ok).toBe(true);
-    expect((await checker.check(write(dir, broken(twoPipelines())))).ok).toBe(false);
+    expect((await checker.check(writeShard(dir, twoPipelines()))).ok).toBe(true);
+    expect((await checker.check(writeShard(dir, broken(twoPipelines())))).ok).toBe(false);
     const started = Date.now();
-    expect((await checker.check(write(dir, twoPipelines()))).ok).toBe(true);
+    expect((await checker.check(writeShard(dir, twoPipelines()))).ok).toBe(true);
     expect(Date.now() - started).toBeLessThan(1500);
   }, 60_000);
 
   it('starts the warm checker again when it dies, and answers checks given at once in turn', async () => {
-    const good = write(join(root, 'again'), twoPipelines());
-    const bad = write(join(root, 'again-bad'), broken(twoPipelines()));
+    const good = writeShard(join(root, 'again'), twoPipelines());
+    const bad = writeShard(join(root, 'again-bad'), broken(twoPipelines()));
     await checker.check(good);
     process.kill(checker.warmPid!, 'SIGKILL');
     const answers = await Promise.all([checker.check(good), checker.check(bad), checker.check(good)]);
@@ -102,7 +94,7 @@ describe('the shard load check (python -m constellation_blocks.check_shard)', ()
     } finally {
       bare.close();
     }
-    const badShard = await checker.check(write(join(root, 'not-ready-bad'), broken(twoPipelines())));
+    const badShard = await checker.check(writeShard(join(root, 'not-ready-bad'), broken(twoPipelines())));
     expect(badShard.ok === false && badShard.unready).toBeFalsy();
   }, 60_000);
 });

@@ -70,4 +70,57 @@ describe('a shard project\'s files', () => {
     expect(checked).toEqual(withMember(shard, {}, member('sales')));
     expect(componentsOf(shard, onlyMembers(shard, all, ['sales', 'orders']))).toEqual(['orders', 'sales']);
   });
+
+  describe('with code-repository packages', () => {
+    const A = 'constellation_repo_etl_blocks_aaaaaaaaaaaa';
+    const B = 'constellation_repo_etl_blocks_bbbbbbbbbbbb';
+    const code = (pkg: string, body = 'def make_rows(context, block): ...\n') => ({ [`${pkg}/greeting.py`]: body, [`${pkg}/helpers/__init__.py`]: '' });
+    const running = (componentName: string, packages: string[], packageFiles: Record<string, string> = {}): ShardMember => ({ ...member(componentName), packages, packageFiles });
+    const packagesIn = (files: Record<string, string>) => [...new Set(Object.keys(files).filter((p) => p.startsWith('constellation_repo_')).map((p) => p.split('/')[0]))].sort();
+
+    it('places a member\'s packages at the shard\'s root, beside pyproject.toml, and records them in its folder', () => {
+      const files = withMember(shard, withMember(shard, {}, member('plain')), running('greets', [A], code(A)));
+      expect(files[`${A}/greeting.py`]).toBe('def make_rows(context, block): ...\n');
+      expect(files[`${A}/helpers/__init__.py`]).toBe('');
+      expect(files['acme_shard_1/defs/greets/packages.txt']).toBe(`# Code-repository packages pipeline component greets runs, at the shard's root.\n${A}\n`);
+      // A member without packages writes no packages.txt: shards of other pipelines keep their bytes.
+      expect(Object.keys(files).filter((p) => p.startsWith('acme_shard_1/defs/plain/'))).toEqual(['acme_shard_1/defs/plain/defs.yaml', 'acme_shard_1/defs/plain/pipeline.json', 'acme_shard_1/defs/plain/requirements.txt']);
+      expect(withMember(shard, {}, member('plain'))).toEqual(withoutMember(shard, files, 'greets'));
+    });
+
+    it('keeps a package while any member runs it, and drops it when the last one leaves or moves on', () => {
+      const both = withMember(shard, withMember(shard, {}, running('one', [A], code(A))), running('two', [A, B], { ...code(A), ...code(B) }));
+      expect(packagesIn(both)).toEqual([A, B]);
+      const oneLeft = withoutMember(shard, both, 'two')!;
+      expect(packagesIn(oneLeft)).toEqual([A]);
+      expect(oneLeft[`${A}/greeting.py`]).toBe(both[`${A}/greeting.py`]);
+      // "one" redeployed on commit B: A has no member left.
+      const movedOn = withMember(shard, oneLeft, running('one', [B], code(B)));
+      expect(packagesIn(movedOn)).toEqual([B]);
+      expect(withoutMember(shard, movedOn, 'one')).toBeNull();
+    });
+
+    it('keeps a package in place when a member running it is written without its files, and replaces it whole when given', () => {
+      const start = withMember(shard, {}, running('one', [A], { ...code(A), [`${A}/old.sql`]: 'select 1' }));
+      const again = withMember(shard, start, running('two', [A]));
+      expect(again[`${A}/old.sql`]).toBe('select 1');
+      const replaced = withMember(shard, start, running('one', [A], code(A, 'def make_rows(context, block): return 2\n')));
+      expect(replaced[`${A}/old.sql`]).toBeUndefined();
+      expect(replaced[`${A}/greeting.py`]).toBe('def make_rows(context, block): return 2\n');
+      expect(() => withMember(shard, {}, running('three', [B]))).toThrow(`runs package ${B}`);
+    });
+
+    it('gives the load check the packages of the components it checks, and only those', () => {
+      const all = withMember(shard, withMember(shard, withMember(shard, {}, running('one', [A], code(A))), running('two', [B], code(B))), member('three'));
+      expect(packagesIn(onlyMembers(shard, all, ['one']))).toEqual([A]);
+      expect(onlyMembers(shard, all, ['one'])).toEqual(withMember(shard, {}, running('one', [A], code(A))));
+      expect(packagesIn(onlyMembers(shard, all, ['two', 'three']))).toEqual([B]);
+      expect(packagesIn(onlyMembers(shard, all, ['three']))).toEqual([]);
+    });
+
+    it('counts only the components\' requirements, not a package\'s own requirements.txt', () => {
+      const files = withMember(shard, {}, running('one', [A], { ...code(A), [`${A}/data/requirements.txt`]: 'evil==6.6.6\n' }));
+      expect(files['requirements.txt']).not.toContain('evil');
+    });
+  });
 });
