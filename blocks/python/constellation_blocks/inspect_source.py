@@ -46,6 +46,7 @@ MAX_SAMPLE_ROWS = 20
 MAX_TABLES = 200
 _VALUE_CHARS = 200
 """A sample value longer than this (text, JSON, bytes) is cut, ending in "…"."""
+_STATEMENT_TIMEOUT_MS = 30_000
 
 
 class InspectionError(Exception):
@@ -87,7 +88,10 @@ def _postgres(config: dict[str, Any], table: str | None, sample_rows: int, max_t
     except psycopg.OperationalError as error:
         raise InspectionError(f"cannot connect to the Postgres database in {name}: {_first_line(error)}") from None
     with conn:
-        conn.read_only = True
+        # Autocommit statements run outside psycopg's transactions, so read-only is the session's
+        # default; a view that is slow to read ends the inspection rather than stall it.
+        conn.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+        conn.execute(f"SET statement_timeout = {_STATEMENT_TIMEOUT_MS}")
         found = conn.execute(
             "SELECT table_schema || '.' || table_name FROM information_schema.tables"
             " WHERE table_schema NOT IN ('pg_catalog', 'information_schema') ORDER BY 1 LIMIT %s",

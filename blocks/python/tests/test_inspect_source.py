@@ -46,6 +46,17 @@ def test_lists_tables_and_describes_the_configured_table_with_logical_types_and_
     json.dumps(answer, allow_nan=False)  # JSON-safe as it is
 
 
+def test_the_session_is_read_only(pg_url):
+    customers.create(pg_url)
+    # Reading a sequence's nextval writes; a read-only session refuses it, so the sample fails.
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("CREATE SEQUENCE s; CREATE VIEW public.bumps AS SELECT nextval('s') AS n")
+    answer = inspect(PG, {**CONFIG, "table": "public.bumps"}, environ={"SOURCE_URL": pg_url})
+    assert not answer["ok"] and "read-only transaction" in answer["error"]
+    with psycopg.connect(pg_url) as conn:
+        assert conn.execute("SELECT last_value, is_called FROM s").fetchone() == (1, False)
+
+
 def test_another_table_and_the_limits(pg_url):
     customers.create(pg_url)
     with psycopg.connect(pg_url, autocommit=True) as conn:
