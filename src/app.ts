@@ -10,6 +10,7 @@ import { deploymentRoutes } from './routes/deployments.ts';
 import { approvalRoutes } from './routes/approvals.ts';
 import { backfillRoutes } from './routes/backfills.ts';
 import { triggerRoutes } from './routes/triggers.ts';
+import { inspectionRoutes } from './routes/inspection.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { auditWrites } from './routes/audit-writes.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -111,6 +112,7 @@ export function createApp(deps: AppDeps) {
 
   app.route('/', deploymentRoutes(deps.domain));
   app.route('/', triggerRoutes(deps.domain));
+  app.route('/', inspectionRoutes(deps.domain));
   app.route('/', backfillRoutes(deps.domain));
   app.route('/', approvalRoutes(deps.domain));
   app.route('/', chatRoutes(deps.domain));

@@ -9,6 +9,8 @@ import { setTriggerState } from './definitions/triggers.ts';
 import { backfillPipeline } from './definitions/backfills.ts';
 import { runBackfillPipeline } from './execute/backfills.ts';
 import { runSetTriggerState } from './execute/triggers.ts';
+import { inspectSource } from './definitions/inspection.ts';
+import { runInspectSource } from './execute/inspection.ts';
 import type { Tool, ToolContext, ToolDefinition } from './tool.ts';
 
 /** Pairs a definition with its behaviour, checking that the two agree on input and output. */
@@ -24,6 +26,7 @@ function tool<I extends z.ZodObject, O extends z.ZodObject>(
 export const TOOLS: Tool[] = [
   tool(searchBlockTypes, runSearchBlockTypes),
   tool(getBlockType, runGetBlockType),
+  tool(inspectSource, runInspectSource),
   tool(validatePipeline, runValidatePipeline),
   tool(proposePipeline, runProposePipeline),
   tool(editPipeline, runEditPipeline),

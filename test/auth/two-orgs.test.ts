@@ -64,6 +64,7 @@ function paramId(path: string, param: string, ids: Ids): string | null {
   if (param === 'pipeline_id') return ids.pipeline;
   if (param === 'run_id') return ids.run;
   if (param === 'backfill_id') return ids.backfill;
+  if (param === 'env') return 'development'; // an environment is the deployment's, not an org's
   if (param !== 'id') throw new Error(`${path}: say which object {${param}} names (paramId in two-orgs.test.ts)`);
   const collection = path.split('/')[2];
   const byCollection: Record<string, string> = { approvals: ids.approval, 'api-keys': ids.key, blocks: ids.block, edges: ids.edge, pipelines: ids.pipeline, deployments: ids.deployment, chat: ids.chat, chats: ids.chat };
@@ -98,6 +99,7 @@ const BODIES: Record<string, { body?: (ids: Ids) => unknown; query?: (ids: Ids) 
   'POST /v1/api-keys': { body: (ids) => ({ user_id: ids.user, kind: 'agent' }), targets: true },
   'POST /v1/approvals/{id}/approve': { body: () => ({}) },
   'POST /v1/approvals/{id}/deny': { body: () => ({}) },
+  'POST /v1/environments/{env}/inspect-source': { body: (ids) => ({ block_type: ids.blockType, config: {} }), targets: true },
   'POST /dagster/compile': { body: () => ({ repo_url: 'https://example.com/b.git', branch: 'main' }) },
 };
 
@@ -128,6 +130,7 @@ const TOOL_ARGS: Record<string, { args: (ids: Ids) => Record<string, unknown>; t
   terminate_run: { args: (ids) => ({ pipeline_id: ids.pipeline, run_id: ids.run }), targets: true },
   set_trigger_state: { args: (ids) => ({ pipeline_id: ids.pipeline, state: 'paused' }), targets: true },
   delete_pipeline: { args: (ids) => ({ pipeline_id: ids.pipeline }), targets: true },
+  inspect_source: { args: (ids) => ({ block_type: ids.blockType, config: {}, environment: 'development' }), targets: true },
 };
 
 /** `text` with each id of `ids` replaced by its role, so answers about A's ids and fresh ones compare. */

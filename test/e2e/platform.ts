@@ -18,13 +18,23 @@ import type { TestApp } from '../support/test-app.ts';
 export interface Platform {
   source: pg.Client;
   sourceUrl: string;
+  /** SOURCE_DB_URL as Dagster's processes have it: sourceUrl, with `sourcePassword` when one was asked for. */
+  sourceSecret: string;
   clickhouse: ClickHouseServer;
   dagster: DagsterServer;
   environment: Environment;
   stop(): Promise<void>;
 }
 
-export async function startPlatform(opts: { customers?: number; /** The environment's policy (default: no approval needed, destructive tools allowed). */ policy?: Environment['policy'] } = {}): Promise<Platform> {
+export async function startPlatform(
+  opts: {
+    customers?: number;
+    /** The environment's policy (default: no approval needed, destructive tools allowed). */
+    policy?: Environment['policy'];
+    /** A password for SOURCE_DB_URL, for a test to look for; the test server trusts every login. Ignored when the server's URL has a password of its own. */
+    sourcePassword?: string;
+  } = {},
+): Promise<Platform> {
   // What is started so far, stopped in reverse if a later step fails: the caller gets no platform
   // to stop then, and a server left running would outlive the test run.
   const started: Array<() => Promise<void>> = [];
@@ -48,6 +58,10 @@ export async function startPlatform(opts: { customers?: number; /** The environm
       [n],
     );
 
+    const secretUrl = new URL(sourceUrl);
+    if (opts.sourcePassword && !secretUrl.password) secretUrl.password = opts.sourcePassword;
+    const sourceSecret = secretUrl.toString();
+
     const clickhouse = await startClickHouse();
     started.push(() => clickhouse.stop());
     const workspaceDir = mkdtempSync(join(tmpdir(), 'constellation-e2e-ws-'));
@@ -59,7 +73,7 @@ export async function startPlatform(opts: { customers?: number; /** The environm
     });
     writeFileSync(join(workspaceDir, 'workspace.yaml'), 'load_from: []\n');
     // The secrets live where the code runs: in Dagster's environment, under the names the blocks use.
-    const dagster = await startDagster(join(workspaceDir, 'workspace.yaml'), { SOURCE_DB_URL: sourceUrl, WAREHOUSE_URL: clickhouse.url });
+    const dagster = await startDagster(join(workspaceDir, 'workspace.yaml'), { SOURCE_DB_URL: sourceSecret, WAREHOUSE_URL: clickhouse.url });
     started.push(() => dagster.stop());
     const environment: Environment = {
       name: 'development',
@@ -69,7 +83,7 @@ export async function startPlatform(opts: { customers?: number; /** The environm
       python: DEFAULT_PYTHON,
       policy: opts.policy ?? { approval_required_for_model_deploys: false, allow_destructive: true },
     };
-    return { source, sourceUrl, clickhouse, dagster, environment, stop: stopAll };
+    return { source, sourceUrl, sourceSecret, clickhouse, dagster, environment, stop: stopAll };
   } catch (error) {
     await stopAll();
     throw error;

@@ -69,10 +69,10 @@ describe('MCP server in memory, with the SDK client', () => {
   });
 
   describe('tools/list', () => {
-    it('lists all 15 tools with object input schemas, output schemas and annotations', async () => {
+    it('lists all the tools with object input schemas, output schemas and annotations', async () => {
       const { tools } = await client.listTools();
       expect(tools.map((x) => x.name)).toEqual([
-        'search_block_types', 'get_block_type', 'validate_pipeline', 'propose_pipeline', 'edit_pipeline', 'get_pipeline', 'list_pipelines', 'compile_pipeline',
+        'search_block_types', 'get_block_type', 'inspect_source', 'validate_pipeline', 'propose_pipeline', 'edit_pipeline', 'get_pipeline', 'list_pipelines', 'compile_pipeline',
         'list_environments', 'deploy_pipeline', 'launch_run', 'backfill_pipeline', 'pipeline_status', 'get_run_logs', 'terminate_run', 'set_trigger_state', 'delete_pipeline',
       ]);
       for (const listed of tools) {
@@ -443,7 +443,7 @@ describe('MCP server in memory, with the SDK client', () => {
     });
 
     it('fences untrusted outputs and leaves the others plain', async () => {
-      const fenced = ['search_block_types', 'get_block_type', 'propose_pipeline', 'edit_pipeline', 'get_pipeline', 'list_pipelines', 'compile_pipeline', 'deploy_pipeline', 'pipeline_status', 'get_run_logs'];
+      const fenced = ['search_block_types', 'get_block_type', 'propose_pipeline', 'edit_pipeline', 'get_pipeline', 'list_pipelines', 'compile_pipeline', 'deploy_pipeline', 'pipeline_status', 'get_run_logs', 'inspect_source'];
       expect(TOOLS.filter((x) => x.untrustedOutput).map((x) => x.name).sort()).toEqual(fenced.sort());
       const envs = await call('list_environments', {});
       expect(text(envs)).not.toContain('<untrusted-data-');
@@ -568,7 +568,7 @@ describe('MCP server in memory, with the SDK client', () => {
       const ro = await connect({ readOnly: true });
       const { tools } = await ro.listTools();
       expect(tools.map((x) => x.name).sort()).toEqual(TOOLS.filter((x) => x.annotations.readOnlyHint).map((x) => x.name).sort());
-      expect(tools.length).toBe(9);
+      expect(tools.length).toBe(10);
       for (const listed of tools) expect(listed.annotations?.readOnlyHint).toBe(true);
       expect(tools.map((x) => x.name)).not.toContain('deploy_pipeline');
 
@@ -594,7 +594,7 @@ describe('MCP server in memory, with the SDK client', () => {
 
     it('groups and read-only combine', async () => {
       const c = await connect({ readOnly: true, groups: new Set(['deploy', 'runs']) });
-      expect((await c.listTools()).tools.map((x) => x.name).sort()).toEqual(['get_run_logs', 'list_environments', 'pipeline_status']);
+      expect((await c.listTools()).tools.map((x) => x.name).sort()).toEqual(['get_run_logs', 'inspect_source', 'list_environments', 'pipeline_status']);
     });
   });
 

@@ -29,6 +29,7 @@ const ROUTES: Record<string, string[]> = {
   '/v1/pipelines/{id}/triggers/pause': ['post'],
   '/v1/pipelines/{id}/triggers/resume': ['post'],
   '/v1/environments': ['get'],
+  '/v1/environments/{env}/inspect-source': ['post'],
   '/v1/chat': ['post'],
   '/v1/chat/{id}/stream': ['get'],
   '/v1/chat/{id}/stop': ['post'],

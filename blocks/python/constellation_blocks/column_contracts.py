@@ -75,13 +75,19 @@ def _columns(value: Any) -> dict[str, str | None] | None:
     """Column name → logical type (None when it has none here) of a table value; None for anything else."""
     if isinstance(value, ExtractedRows):
         types = value.column_types or [None] * len(value.columns)
-        return {name: _FAMILY_TYPES.get(column_types.family(t)) if t else None for name, t in zip(value.columns, types)}
+        return {name: postgres_logical_type(t) if t else None for name, t in zip(value.columns, types)}
     if isinstance(value, pa.Table):
-        return {field.name: _arrow_type(field.type) for field in value.schema}
+        return {field.name: arrow_logical_type(field.type) for field in value.schema}
     return None
 
 
-def _arrow_type(arrow: pa.DataType) -> str | None:
+def postgres_logical_type(pg_type: str) -> str | None:
+    """The logical type of a Postgres column type as ``format_type`` spells it; None when it has none (interval, bytea, time)."""
+    return _FAMILY_TYPES.get(column_types.family(pg_type))
+
+
+def arrow_logical_type(arrow: pa.DataType) -> str | None:
+    """The logical type of an Arrow column type; None when it has none."""
     checks = [
         (pa.types.is_boolean, "boolean"),
         (pa.types.is_integer, "integer"),

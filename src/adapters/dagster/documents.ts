@@ -71,7 +71,8 @@ export const RUN = `query Run($runId: ID!) {
   }
 }`;
 
-export const RUN_LOGS = `query RunLogs($runId: ID!, $afterCursor: String, $limit: Int) {
+/** A page of a run's events with `fields` selected, failures' errors always. */
+const runEvents = (name: string, fields: string) => `query ${name}($runId: ID!, $afterCursor: String, $limit: Int) {
   logsForRun(runId: $runId, afterCursor: $afterCursor, limit: $limit) {
     __typename
     ... on EventConnection {
@@ -79,7 +80,7 @@ export const RUN_LOGS = `query RunLogs($runId: ID!, $afterCursor: String, $limit
       hasMore
       events {
         __typename
-        ... on MessageEvent { message timestamp level stepKey eventType }
+        ${fields}
         ... on ExecutionStepFailureEvent { error { message } }
         ... on RunFailureEvent { error { message } }
       }
@@ -87,6 +88,8 @@ export const RUN_LOGS = `query RunLogs($runId: ID!, $afterCursor: String, $limit
     ... on Error { message }
   }
 }`;
+
+export const RUN_LOGS = runEvents('RunLogs', '... on MessageEvent { message timestamp level stepKey eventType }');
 
 export const TERMINATE_RUN = `mutation TerminateRun($runId: String!) {
   terminateRun(runId: $runId, terminatePolicy: SAFE_TERMINATE) {
@@ -186,3 +189,6 @@ export const BACKFILL = `query Backfill($backfillId: String!) {
     ... on Error { message }
   }
 }`;
+
+// What a run's step outputs carry as JSON metadata: the source inspection job's answer (inspect_source.py).
+export const RUN_OUTPUT_METADATA = runEvents('RunOutputMetadata', '... on ExecutionStepOutputEvent { stepKey metadataEntries { label ... on JsonMetadataEntry { jsonString } } }');
