@@ -18,6 +18,9 @@ import { TurnLog } from './chat/turn-log.ts';
 import { CatalogRepo } from './catalog/catalog-repo.ts';
 import { CatalogService } from './catalog/catalog-service.ts';
 import { CompileService } from './compile/compile-service.ts';
+import { CodeCompileService, type CodeCompileOptions } from './code-repos/code-compile-service.ts';
+import { CodeRepoStore } from './code-repos/code-repo-store.ts';
+import { DEFAULT_REPO_POLICY } from './code-repos/repo-policy.ts';
 import type { GraphqlClientOptions } from './adapters/dagster/graphql-client.ts';
 import { DagsterConnections } from './dagster/dagster-connections.ts';
 import { DeployService } from './dagster/deploy-service.ts';
@@ -29,7 +32,7 @@ import { TriggerService } from './dagster/trigger-service.ts';
 import { TriggerStateRepo } from './dagster/trigger-state-repo.ts';
 import type { CompiledPipeline } from './compile/compile-pipeline.ts';
 import { ShardCheckers } from './adapters/dagster/shard-check.ts';
-import { DEFAULT_PYTHON, type Environment } from './dagster/environments.ts';
+import { DEFAULT_ENVIRONMENT, DEFAULT_PYTHON, type Environment } from './dagster/environments.ts';
 import { EnvironmentService } from './dagster/environment-service.ts';
 import { PipelineStatusService } from './dagster/pipeline-status.ts';
 import { RunsService } from './dagster/runs-service.ts';
@@ -55,6 +58,8 @@ export interface Services {
   blocks: BlockService;
   pipelines: PipelineService;
   compiler: CompileService;
+  codeRepoStore: CodeRepoStore;
+  codeRepos: CodeCompileService;
   connections: DagsterConnections;
   deploymentRepo: DeploymentRepo;
   deployments: DeployService;
@@ -97,6 +102,8 @@ export interface ServiceOptions {
   now?: () => number;
   /** Where parsed dbt manifests are cached, by project content (see DbtManifests). */
   dbtManifestDir?: string;
+  /** Compiling code repositories: what may be cloned (default: https only), and the Python check's environment and time limit. */
+  codeRepos?: Partial<Pick<CodeCompileOptions, 'policy' | 'pythonEnv' | 'checkTimeoutMs' | 'clone'>>;
 }
 
 export function createServices(db: Db, opts: ServiceOptions): Services {
@@ -105,6 +112,16 @@ export function createServices(db: Db, opts: ServiceOptions): Services {
   const blockRepo = new BlockRepo(db);
   const pipelines = new PipelineService(new PipelineRepo(db), catalog);
   const compiler = new CompileService(pipelines, catalog);
+  const codeRepoStore = new CodeRepoStore(db);
+  // Repository blocks are checked with the Python that runs pipelines: the default environment's.
+  const codeRepos = new CodeCompileService({
+    store: codeRepoStore,
+    catalog: catalogRepo,
+    policy: DEFAULT_REPO_POLICY,
+    python: opts.environments.get(DEFAULT_ENVIRONMENT)?.python ?? DEFAULT_PYTHON,
+    logger: opts.logger ?? createLogger('silent'),
+    ...opts.codeRepos,
+  });
   const connections = new DagsterConnections(opts.environments, opts.graphql);
   const deploymentRepo = new DeploymentRepo(db);
   const locks = new WorkspaceLocks(db);
@@ -148,6 +165,7 @@ export function createServices(db: Db, opts: ServiceOptions): Services {
     blocks,
     pipelines,
     compiler,
+    codeRepos,
     deployments,
     runs,
     backfills: new BackfillService({ scopes }),
@@ -176,6 +194,8 @@ export function createServices(db: Db, opts: ServiceOptions): Services {
     blocks,
     pipelines,
     compiler,
+    codeRepoStore,
+    codeRepos,
     connections,
     deploymentRepo,
     deployments,

@@ -81,6 +81,12 @@ export class CodeRepoStore {
     return out;
   }
 
+  /** One package's files and requirements, or null when it is not stored. */
+  async packageContent(pkg: string): Promise<{ files: Record<string, string>; requirements: string[] } | null> {
+    const [row] = await this.db.query<{ files: Record<string, string>; requirements: string[] }>('SELECT files, requirements FROM code_packages WHERE package = $1', [pkg]);
+    return row ?? null;
+  }
+
   /** Stores a commit's package once; a second compile of the same commit keeps the first row. */
   async savePackage(input: PackageInput): Promise<void> {
     await this.db.query(
