@@ -4,7 +4,7 @@ import { blockTypeRef, parseBlockTypeRef } from '../catalog/block-type.ts';
 import type { CatalogRepo } from '../catalog/catalog-repo.ts';
 import { applyConfigDefaults } from '../catalog/config-validator.ts';
 import { manifestSchema, type BlockTypeManifest } from '../catalog/manifest-schema.ts';
-import { AppError, notFound } from '../errors.ts';
+import { AppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { checkBranch } from './check-branch.ts';
 import { checkInPython, type PythonCheckBlock } from './check-python.ts';
@@ -69,7 +69,9 @@ export class CodeCompileService {
   async get(principal: Principal, id: string): Promise<CompileRow> {
     requireRole(principal, 'read', 'Reading a code compile');
     const row = /^[0-9a-f-]{36}$/i.test(id) ? await this.opts.store.compile(principal.orgId, id) : null;
-    if (!row) throw notFound('code_compile', id);
+    if (!row) {
+      throw new AppError('not_found:code_compile', `No code compile with id "${id}" exists here.`, { hint: 'Use the compile_id that POST /dagster/compile/ (or compile_code_repository) answered.' });
+    }
     return row;
   }
 
