@@ -31,6 +31,9 @@ export interface CodeCompileOptions {
   logger: Logger;
 }
 
+/** The Python check's wall-clock limit (docs/code-repositories.md: 60 s per repository). */
+const CHECK_TIMEOUT_MS = 60_000;
+
 /** What POST /dagster/compile/ answers, exactly as the seed writes it. */
 export interface CompileStarted {
   compile_id: string;
@@ -71,6 +74,13 @@ export class CodeCompileService {
     const row = /^[0-9a-f-]{36}$/i.test(id) ? await this.opts.store.compile(principal.orgId, id) : null;
     if (!row) {
       throw new AppError('not_found:code_compile', `No code compile with id "${id}" exists here.`, { hint: 'Use the compile_id that POST /dagster/compile/ (or compile_code_repository) answered.' });
+    }
+    // Work is in memory: a compile still in progress long past every time limit lost its process.
+    const limitMs = this.opts.policy.timeoutMs + (this.opts.checkTimeoutMs ?? CHECK_TIMEOUT_MS) + 300_000;
+    if (row.status === 'in_progress' && !this.running.has(row.id) && Date.now() - row.created_at.getTime() > limitMs) {
+      const lost = { status: 'failed' as const, commit: row.commit, registered: [], errors: [{ message: 'The compile was interrupted (the service restarted while it ran); nothing was registered.', hint: 'Compile the repository again.' }] };
+      await this.opts.store.finishCompile(row.id, lost);
+      return { ...row, ...lost, finished_at: new Date() };
     }
     return row;
   }
@@ -195,7 +205,7 @@ export class CodeCompileService {
 
     const check = await checkInPython(
       { package: pkg, files: layout.files, requirements, blocks: candidates.map(({ manifest, repoManifest }) => pythonBlock(manifest, repoManifest)) },
-      { python: this.opts.python, timeoutMs: this.opts.checkTimeoutMs ?? 60_000, memoryMb: 1024, ...(this.opts.pythonEnv ? { env: this.opts.pythonEnv } : {}) },
+      { python: this.opts.python, timeoutMs: this.opts.checkTimeoutMs ?? CHECK_TIMEOUT_MS, memoryMb: 1024, ...(this.opts.pythonEnv ? { env: this.opts.pythonEnv } : {}) },
     );
     if (!check.ok) return failed([...errors, { message: `The Python check of the repository failed: ${check.error}`, hint: 'Make the modules import quickly and without side effects (docs/code-repositories.md, "The Python contract").' }]);
     const unmet = check.answer.requirements.filter((r) => !r.ok);

@@ -149,7 +149,8 @@ export class CodeRepoStore {
 
   async finishCompile(id: string, outcome: { status: Exclude<CompileStatus, 'in_progress'>; commit: string | null; registered: string[]; errors: CompileError[] }): Promise<void> {
     await this.db.query(
-      `UPDATE code_compiles SET status = $2, commit = $3, registered = $4::jsonb, errors = $5::jsonb, finished_at = now() WHERE id = $1`,
+      // Only once: an outcome, once written, stays.
+      `UPDATE code_compiles SET status = $2, commit = $3, registered = $4::jsonb, errors = $5::jsonb, finished_at = now() WHERE id = $1 AND status = 'in_progress'`,
       [id, outcome.status, outcome.commit, JSON.stringify(outcome.registered), JSON.stringify(outcome.errors)],
     );
   }

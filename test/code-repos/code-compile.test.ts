@@ -133,6 +133,10 @@ describe('compiling a code repository', () => {
     expect(refused.body.error.issues).toEqual([
       expect.objectContaining({ code: 'retired_block_type', path: '/blocks/0/type', message: expect.stringContaining('etl_blocks__greeting_rows@2'), hint: expect.stringContaining('etl_blocks__greeting_rows@1') }),
     ]);
+    // An edit writes a new version: it may not keep the retired type either.
+    const edited = await t.call('PUT', `/v1/pipelines/${pinned.pipeline.id}`, { spec: { ...pinned.version.spec, description: 'edited' } });
+    expect(edited.status).toBe(400);
+    expect(edited.body.error.issues).toEqual([expect.objectContaining({ code: 'retired_block_type', path: '/blocks/0/type' })]);
     // Unpinned, a new pipeline takes the latest version not retired.
     const unpinned = await t.services.pipelines.create(me, { name: 'newer greets', blocks: [{ id: 'greet', type: 'etl_blocks__greeting_rows', config: {} }], edges: [] });
     expect(unpinned.version.spec.blocks[0]!.type).toBe('etl_blocks__greeting_rows@1');
@@ -177,6 +181,15 @@ describe('compiling a code repository', () => {
   it('says which branch does not exist, as the outcome of the compile', async () => {
     const { outcome } = await compile({ repo_url: repo.url, branch: 'nope' });
     expect(outcome).toMatchObject({ status: 'failed', commit: null, registered: [], errors: [expect.objectContaining({ path: '/branch', message: expect.stringContaining('"nope"') })] });
+  });
+
+  it('reports a compile whose process was lost as failed, once past every time limit', async () => {
+    const row = await t.services.codeRepoStore.insertCompile({ orgId: me.orgId, userId: me.userId, repoUrl: repo.url, branch: 'main' });
+    expect((await t.call('GET', `/dagster/compile/${row.id}`)).body.status).toBe('in_progress');
+    await t.db.query(`UPDATE code_compiles SET created_at = now() - interval '1 hour' WHERE id = $1`, [row.id]);
+    const res = await t.call('GET', `/dagster/compile/${row.id}`);
+    expect(res.body).toMatchObject({ status: 'failed', registered: [], errors: [expect.objectContaining({ message: expect.stringContaining('interrupted') })] });
+    expect(res.body.finished_at).toEqual(expect.any(String));
   });
 
   it('answers the same through the MCP tool as through REST', async () => {
