@@ -1,4 +1,5 @@
 import type { Db } from '../adapters/store/db.ts';
+import { AppError } from '../errors.ts';
 import { blockTypeRef, summarize, type BlockType, type BlockTypeSummary } from './block-type.ts';
 import type { BlockTypeManifest, Category, PortType } from './manifest-schema.ts';
 import type { SearchDocument } from './search-index.ts';
@@ -58,8 +59,12 @@ export class CatalogRepo {
     this.writeListeners.push(listener);
   }
 
-  /** Inserts or refreshes block types in one statement and one transaction; `orgId` null = built-in. */
-  async upsert(manifests: BlockTypeManifest[], orgId: string | null = null): Promise<void> {
+  /**
+   * Inserts or refreshes block types in one statement and one transaction; `orgId` null = built-in.
+   * With `onlyNew`, a version that exists already is never rewritten: nothing is written and a
+   * conflict is thrown (two compiles of one repository numbering the same version at once).
+   */
+  async upsert(manifests: BlockTypeManifest[], orgId: string | null = null, opts: { onlyNew?: boolean } = {}): Promise<void> {
     if (manifests.length === 0) return;
     const rows = manifests.map((m) => ({
       slug: m.slug,
@@ -76,14 +81,18 @@ export class CatalogRepo {
     const recordset = `jsonb_to_recordset($1::jsonb) AS x(slug text, version int, name text, description text, category text,
       tags text[], input_types text[], output_types text[], summary jsonb, manifest jsonb)`;
     await this.db.transaction(async (tx) => {
-      await tx.query(
+      const written = await tx.query(
         `INSERT INTO block_types (slug, version, org_id, category, input_types, output_types)
          SELECT x.slug, x.version, $2::uuid, x.category, x.input_types, x.output_types FROM ${recordset}
-         ON CONFLICT (slug, version) DO UPDATE SET
+         ON CONFLICT (slug, version) DO ${opts.onlyNew ? 'NOTHING' : `UPDATE SET
            category = EXCLUDED.category, input_types = EXCLUDED.input_types, output_types = EXCLUDED.output_types,
-           updated_at = now()`,
+           updated_at = now()`}
+         RETURNING slug`,
         [JSON.stringify(rows), orgId],
       );
+      if (written.length < rows.length) {
+        throw new AppError('conflict:block_type_version', 'A version this write would register exists already; nothing was written.', { hint: 'Another compile registered it meanwhile: compile again.' });
+      }
       await tx.query(
         `INSERT INTO block_type_manifests (slug, version, summary, manifest) SELECT x.slug, x.version, x.summary, x.manifest FROM ${recordset}
          ON CONFLICT (slug, version) DO UPDATE SET summary = EXCLUDED.summary, manifest = EXCLUDED.manifest`,

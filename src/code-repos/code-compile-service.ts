@@ -222,7 +222,8 @@ export class CodeCompileService {
     const fresh = good.filter((c) => c.changed).map((c) => c.manifest);
     if (fresh.length) {
       await this.opts.store.savePackage({ package: pkg, orgId: principal.orgId, repoId: repo.id, commit, files: layout.files, requirements });
-      await this.opts.catalog.upsert(fresh, principal.orgId);
+      // Never rewrites a version: the numbering is serialized here, not between instances.
+      await this.opts.catalog.upsert(fresh, principal.orgId, { onlyNew: true });
     }
     return { status: 'completed' as const, registered: fresh.map((m) => blockTypeRef(m.slug, m.version)), errors };
   }

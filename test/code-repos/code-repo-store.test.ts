@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../src/adapters/store/db.ts';
 import { ensureLocalPrincipal, LOCAL_PRINCIPAL } from '../../src/auth/principal.ts';
+import { CatalogRepo } from '../../src/catalog/catalog-repo.ts';
+import { loadManifests } from '../../src/catalog/load-manifests.ts';
 import { CodeRepoStore } from '../../src/code-repos/code-repo-store.ts';
 import { freshDb } from '../support/databases.ts';
 
@@ -33,5 +35,14 @@ describe('CodeRepoStore', () => {
     const theirs = await store.claimRepo(other, 'file:///y/etl-blocks.git', ['etl_blocks', 'etl_blocks_beef']);
     expect(theirs.namespace).toBe('etl_blocks_beef');
     expect((await store.claimRepo(other, 'file:///y/etl-blocks.git', ['something_else'])).namespace).toBe('etl_blocks_beef');
+  });
+
+  it('registers a compiled version only when it is new: a version is never rewritten', async () => {
+    const catalog = new CatalogRepo(db);
+    const base = loadManifests().find((m) => m.slug === 'duckdb_load')!;
+    const v1 = { ...base, slug: 'race_blocks__load', name: 'first' };
+    await catalog.upsert([v1], LOCAL_PRINCIPAL.orgId, { onlyNew: true });
+    await expect(catalog.upsert([{ ...v1, name: 'second' }, { ...v1, version: 2, name: 'second' }], LOCAL_PRINCIPAL.orgId, { onlyNew: true })).rejects.toMatchObject({ code: 'conflict:block_type_version' });
+    expect((await catalog.lookup(LOCAL_PRINCIPAL.orgId, ['race_blocks__load'])).map((t) => [t.version, t.name])).toEqual([[1, 'first']]);
   });
 });
