@@ -62,7 +62,10 @@ export class CodeCompileService {
     const url = await checkRepoUrl(input.repo_url, this.opts.policy, this.opts.clone?.lookup);
     const branch = await checkBranch(input.branch);
     const row = await this.opts.store.insertCompile({ orgId: principal.orgId, userId: principal.userId, repoUrl: url.href, branch });
-    const work = this.serialized(`${principal.orgId} ${url.href}`, () => this.run(principal, row, url, branch));
+    // run() stores every outcome itself; only failing to store one (the store gone) lands here.
+    const work = this.serialized(`${principal.orgId} ${url.href}`, () => this.run(principal, row, url, branch)).catch((error: unknown) => {
+      this.opts.logger.error({ err: error, compile_id: row.id }, 'code compile could not record its outcome');
+    });
     this.running.set(row.id, work);
     void work.finally(() => this.running.delete(row.id));
     return { compile_id: row.id, message: 'Code compilation initiated.', status: 'in_progress' };
