@@ -4,6 +4,7 @@ import { AppError, toAppError } from './errors.ts';
 import type { Logger } from './logger.ts';
 import { blockRoutes } from './routes/blocks.ts';
 import { blockTypeRoutes } from './routes/block-types.ts';
+import { codeRepoRoutes } from './routes/code-repos.ts';
 import { chatRoutes } from './routes/chat.ts';
 import { dagsterRoutes } from './routes/dagster.ts';
 import { deploymentRoutes } from './routes/deployments.ts';
@@ -98,6 +99,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', healthRoutes(deps.domain));
   app.route('/', docsRoutes(deps.apiReference ?? NO_API_REFERENCE_SCRIPT));
   app.route('/', blockTypeRoutes(deps.domain));
+  app.route('/', codeRepoRoutes(deps.domain));
   app.route('/', blockRoutes(deps.domain));
   app.route('/', pipelineRoutes(deps.domain));
   const mcp = deps.mcp ?? { readOnly: false };

@@ -2,6 +2,7 @@ import type { AuditLog } from './auth/audit-log.ts';
 import type { BackfillService } from './dagster/backfill-service.ts';
 import type { CatalogService } from './catalog/catalog-service.ts';
 import type { CompileService } from './compile/compile-service.ts';
+import type { CodeCompileService } from './code-repos/code-compile-service.ts';
 import type { DeployService } from './dagster/deploy-service.ts';
 import type { EnvironmentService } from './dagster/environment-service.ts';
 import type { PipelineStatusService } from './dagster/pipeline-status.ts';
@@ -25,6 +26,8 @@ export interface Domain {
   /** Deleting a pipeline is deployments.deletePipeline: it takes the pipeline out of Dagster first. */
   pipelines: Omit<PipelineService, 'delete'>;
   compiler: CompileService;
+  /** Code repositories compiled into the org's block types (POST /dagster/compile/). */
+  codeRepos: CodeCompileService;
   deployments: DeployService;
   runs: RunsService;
   /** Backfills of partitioned pipelines (a run per partition, by Dagster's daemon). */

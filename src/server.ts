@@ -11,6 +11,7 @@ import { ConfigError, loadConfig } from './config.ts';
 import { loadEnvironments } from './dagster/environments.ts';
 import { createLogger, logFormat } from './logger.ts';
 import { createServices } from './services.ts';
+import { repoPolicyFromConfig } from './code-repos/repo-policy.ts';
 import { limitsFromConfig } from './auth/limits.ts';
 import { mcpOptions } from './mcp-options.ts';
 import { allowedHosts, checkListenAddress } from './listen-policy.ts';
@@ -52,6 +53,7 @@ async function main() {
     chatTurnTimeoutMs: config.CHAT_TURN_TIMEOUT_SECONDS * 1000,
     dbtManifestDir: join(config.DATA_DIR, 'dbt-manifests'),
     limits: limitsFromConfig(config),
+    codeRepos: { policy: repoPolicyFromConfig(config) },
   });
   const principal = await ensureLocalPrincipal(db);
   const manifests = loadManifests();
@@ -103,6 +105,7 @@ async function main() {
     operator?.remove();
     server.close();
     await services.worker.stop();
+    await services.codeRepos.idle();
     await db.close();
     process.exit(0);
   };

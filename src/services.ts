@@ -18,6 +18,9 @@ import { TurnLog } from './chat/turn-log.ts';
 import { CatalogRepo } from './catalog/catalog-repo.ts';
 import { CatalogService } from './catalog/catalog-service.ts';
 import { CompileService } from './compile/compile-service.ts';
+import { CodeCompileService, type CodeCompileOptions } from './code-repos/code-compile-service.ts';
+import { CodeRepoStore } from './code-repos/code-repo-store.ts';
+import { DEFAULT_REPO_POLICY } from './code-repos/repo-policy.ts';
 import type { GraphqlClientOptions } from './adapters/dagster/graphql-client.ts';
 import { DagsterConnections } from './dagster/dagster-connections.ts';
 import { DeployService } from './dagster/deploy-service.ts';
@@ -32,7 +35,7 @@ import { SourceInspectionService } from './dagster/source-inspection.ts';
 import { TriggerStateRepo } from './dagster/trigger-state-repo.ts';
 import type { CompiledPipeline } from './compile/compile-pipeline.ts';
 import { ShardCheckers } from './adapters/dagster/shard-check.ts';
-import { DEFAULT_PYTHON, type Environment } from './dagster/environments.ts';
+import { DEFAULT_ENVIRONMENT, DEFAULT_PYTHON, type Environment } from './dagster/environments.ts';
 import { EnvironmentService } from './dagster/environment-service.ts';
 import { PipelineStatusService } from './dagster/pipeline-status.ts';
 import { RunsService } from './dagster/runs-service.ts';
@@ -58,6 +61,8 @@ export interface Services {
   blocks: BlockService;
   pipelines: PipelineService;
   compiler: CompileService;
+  codeRepoStore: CodeRepoStore;
+  codeRepos: CodeCompileService;
   connections: DagsterConnections;
   deploymentRepo: DeploymentRepo;
   deployments: DeployService;
@@ -100,22 +105,11 @@ export interface ServiceOptions {
   now?: () => number;
   /** Where parsed dbt manifests are cached, by project content (see DbtManifests). */
   dbtManifestDir?: string;
-  /** Where deploys get the code of code-repository packages (default: none stored, see noPackageStore). */
+  /** Where deploys get the code of code-repository packages (default: the store's, CodeRepoStore). */
   packageSource?: PackageSource;
+  /** Compiling code repositories: what may be cloned (default: https only), and the Python check's environment and time limit. */
+  codeRepos?: Partial<Pick<CodeCompileOptions, 'policy' | 'pythonEnv' | 'checkTimeoutMs' | 'clone'>>;
 }
-
-/**
- * Until the code-repository store (src/code-repos/) is wired in: answers a pipeline that runs no
- * package, and refuses one that does, naming the packages, before anything is written.
- */
-const noPackageStore: PackageSource = {
-  async packageFiles(packages) {
-    if (packages.length === 0) return {};
-    throw new AppError('invalid:deployment', `This service stores no code-repository packages yet, so ${packages.join(', ')} cannot be deployed; nothing was changed.`, {
-      hint: 'Deploy a version of the pipeline that uses only built-in block types.',
-    });
-  },
-};
 
 export function createServices(db: Db, opts: ServiceOptions): Services {
   const catalogRepo = new CatalogRepo(db);
@@ -123,6 +117,16 @@ export function createServices(db: Db, opts: ServiceOptions): Services {
   const blockRepo = new BlockRepo(db);
   const pipelines = new PipelineService(new PipelineRepo(db), catalog);
   const compiler = new CompileService(pipelines, catalog);
+  const codeRepoStore = new CodeRepoStore(db);
+  // Repository blocks are checked with the Python that runs pipelines: the default environment's.
+  const codeRepos = new CodeCompileService({
+    store: codeRepoStore,
+    catalog: catalogRepo,
+    policy: DEFAULT_REPO_POLICY,
+    python: opts.environments.get(DEFAULT_ENVIRONMENT)?.python ?? DEFAULT_PYTHON,
+    logger: opts.logger ?? createLogger('silent'),
+    ...opts.codeRepos,
+  });
   const connections = new DagsterConnections(opts.environments, opts.graphql);
   const deploymentRepo = new DeploymentRepo(db);
   const locks = new WorkspaceLocks(db);
@@ -131,7 +135,7 @@ export function createServices(db: Db, opts: ServiceOptions): Services {
   const dbtManifests = new DbtManifests({ cacheDir: opts.dbtManifestDir ?? join(tmpdir(), 'constellation-dbt-manifests') });
   const pythonOf = (d: DeploymentRow) => opts.environments.get(d.environment)?.python ?? DEFAULT_PYTHON;
   // A compiled version with what the deploy adds to it beside the component: dbt manifests, and its code-repository packages.
-  const packages = opts.packageSource ?? noPackageStore;
+  const packages = opts.packageSource ?? codeRepoStore;
   const shipped = async <T extends CompiledPipeline>(compiled: T, d: DeploymentRow) => withPackages(await dbtManifests.withManifests(compiled, pythonOf(d)), packages);
   const reconciler = new DeploymentReconciler({ repo: deploymentRepo, connections, triggerStates, logger: opts.logger ?? createLogger('silent'), intervalMs: opts.reconcileMs ?? 5_000 });
   const worker = new DeployWorker({
@@ -169,6 +173,7 @@ export function createServices(db: Db, opts: ServiceOptions): Services {
     blocks,
     pipelines,
     compiler,
+    codeRepos,
     deployments,
     runs,
     backfills: new BackfillService({ scopes }),
@@ -198,6 +203,8 @@ export function createServices(db: Db, opts: ServiceOptions): Services {
     blocks,
     pipelines,
     compiler,
+    codeRepoStore,
+    codeRepos,
     connections,
     deploymentRepo,
     deployments,

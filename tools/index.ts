@@ -1,8 +1,10 @@
 import type { z } from 'zod';
 import { getBlockType, searchBlockTypes } from './definitions/catalog.ts';
+import { compileCodeRepository, getCodeCompile } from './definitions/code-repos.ts';
 import { deployPipeline, getRunLogs, launchRun, listEnvironments, pipelineStatusTool, terminateRun } from './definitions/operations.ts';
 import { compilePipelineTool, deletePipeline, editPipeline, getPipeline, listPipelines, proposePipeline, validatePipeline } from './definitions/pipelines.ts';
 import { runGetBlockType, runSearchBlockTypes } from './execute/catalog.ts';
+import { runCompileCodeRepository, runGetCodeCompile } from './execute/code-repos.ts';
 import { checkRunsPipelineExists, runDeployPipeline, runGetRunLogs, runLaunchRun, runListEnvironments, runPipelineStatus, runTerminateRun } from './execute/operations.ts';
 import { checkPipelineExists, runCompilePipeline, runDeletePipeline, runEditPipeline, runGetPipeline, runListPipelines, runProposePipeline, runValidatePipeline } from './execute/pipelines.ts';
 import { setTriggerState } from './definitions/triggers.ts';
@@ -27,6 +29,8 @@ export const TOOLS: Tool[] = [
   tool(searchBlockTypes, runSearchBlockTypes),
   tool(getBlockType, runGetBlockType),
   tool(inspectSource, runInspectSource),
+  tool(compileCodeRepository, runCompileCodeRepository),
+  tool(getCodeCompile, runGetCodeCompile),
   tool(validatePipeline, runValidatePipeline),
   tool(proposePipeline, runProposePipeline),
   tool(editPipeline, runEditPipeline),

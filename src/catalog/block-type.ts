@@ -5,10 +5,12 @@ export type BlockType = BlockTypeManifest & {
   /** "slug@version", the form pipeline specs and blocks use. */
   ref: string;
   builtin: boolean;
+  /** Set on a retired version: search and "latest" skip it, a pipeline pinning it keeps working. */
+  retired?: true;
 };
 
 /** What search returns: enough to choose a block (ports, secrets, description), without the config schema. */
-export type BlockTypeSummary = Omit<BlockType, 'config_schema' | 'python'>;
+export type BlockTypeSummary = Omit<BlockType, 'config_schema' | 'python' | 'retired'>;
 
 export function summarize(manifest: BlockTypeManifest): Omit<BlockTypeSummary, 'ref' | 'builtin'> {
   const { config_schema: _schema, python: _python, ...summary } = manifest;

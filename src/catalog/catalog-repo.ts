@@ -1,4 +1,5 @@
 import type { Db } from '../adapters/store/db.ts';
+import { AppError } from '../errors.ts';
 import { blockTypeRef, summarize, type BlockType, type BlockTypeSummary } from './block-type.ts';
 import type { BlockTypeManifest, Category, PortType } from './manifest-schema.ts';
 import type { SearchDocument } from './search-index.ts';
@@ -16,13 +17,14 @@ export interface SearchHit {
   score: number;
 }
 
-type Row = { manifest: BlockTypeManifest; org_id: string | null };
+type Row = { manifest: BlockTypeManifest; org_id: string | null; retired_at: Date | null };
 type SummaryRow = { summary: Omit<BlockTypeSummary, 'ref' | 'builtin'>; org_id: string | null };
 
 const toBlockType = (row: Row): BlockType => ({
   ...row.manifest,
   ref: blockTypeRef(row.manifest.slug, row.manifest.version),
   builtin: row.org_id === null,
+  ...(row.retired_at ? { retired: true as const } : {}),
 });
 
 const toSummary = (row: SummaryRow): BlockTypeSummary => ({
@@ -31,7 +33,17 @@ const toSummary = (row: SummaryRow): BlockTypeSummary => ({
   builtin: row.org_id === null,
 });
 
-const FULL = `SELECT m.manifest, t.org_id FROM block_types t JOIN block_type_manifests m USING (slug, version)`;
+const FULL = `SELECT m.manifest, t.org_id, t.retired_at FROM block_types t JOIN block_type_manifests m USING (slug, version)`;
+
+/** The latest version of each slug is its highest one not retired (none, when every one is). */
+async function markLatest(tx: Db, slugs: string[]): Promise<void> {
+  await tx.query(
+    `UPDATE block_types b SET is_latest = coalesce(b.version = m.latest, false)
+     FROM (SELECT slug, max(version) FILTER (WHERE retired_at IS NULL) AS latest FROM block_types WHERE slug = ANY($1::text[]) GROUP BY slug) m
+     WHERE b.slug = m.slug`,
+    [slugs],
+  );
+}
 
 /** The catalog's rows: upserts from manifests, lookups, and what the search index is built from. */
 export class CatalogRepo {
@@ -47,8 +59,12 @@ export class CatalogRepo {
     this.writeListeners.push(listener);
   }
 
-  /** Inserts or refreshes block types in one statement and one transaction; `orgId` null = built-in. */
-  async upsert(manifests: BlockTypeManifest[], orgId: string | null = null): Promise<void> {
+  /**
+   * Inserts or refreshes block types in one statement and one transaction; `orgId` null = built-in.
+   * With `onlyNew`, a version that exists already is never rewritten: nothing is written and a
+   * conflict is thrown (two compiles of one repository numbering the same version at once).
+   */
+  async upsert(manifests: BlockTypeManifest[], orgId: string | null = null, opts: { onlyNew?: boolean } = {}): Promise<void> {
     if (manifests.length === 0) return;
     const rows = manifests.map((m) => ({
       slug: m.slug,
@@ -65,28 +81,46 @@ export class CatalogRepo {
     const recordset = `jsonb_to_recordset($1::jsonb) AS x(slug text, version int, name text, description text, category text,
       tags text[], input_types text[], output_types text[], summary jsonb, manifest jsonb)`;
     await this.db.transaction(async (tx) => {
-      await tx.query(
+      const written = await tx.query(
         `INSERT INTO block_types (slug, version, org_id, category, input_types, output_types)
          SELECT x.slug, x.version, $2::uuid, x.category, x.input_types, x.output_types FROM ${recordset}
-         ON CONFLICT (slug, version) DO UPDATE SET
+         ON CONFLICT (slug, version) DO ${opts.onlyNew ? 'NOTHING' : `UPDATE SET
            category = EXCLUDED.category, input_types = EXCLUDED.input_types, output_types = EXCLUDED.output_types,
-           updated_at = now()`,
+           updated_at = now()`}
+         RETURNING slug`,
         [JSON.stringify(rows), orgId],
       );
+      if (written.length < rows.length) {
+        throw new AppError('conflict:block_type_version', 'A version this write would register exists already; nothing was written.', { hint: 'Another compile registered it meanwhile: compile again.' });
+      }
       await tx.query(
         `INSERT INTO block_type_manifests (slug, version, summary, manifest) SELECT x.slug, x.version, x.summary, x.manifest FROM ${recordset}
          ON CONFLICT (slug, version) DO UPDATE SET summary = EXCLUDED.summary, manifest = EXCLUDED.manifest`,
         [JSON.stringify(rows)],
       );
-      await tx.query(
-        `UPDATE block_types b SET is_latest = (b.version = m.latest)
-         FROM (SELECT slug, max(version) AS latest FROM block_types WHERE slug = ANY($1::text[]) GROUP BY slug) m
-         WHERE b.slug = m.slug`,
-        [[...new Set(rows.map((r) => r.slug))]],
-      );
+      await markLatest(tx, [...new Set(rows.map((r) => r.slug))]);
       await tx.query('UPDATE catalog_state SET revision = revision + 1 WHERE id = 1');
     });
     for (const listener of this.writeListeners) listener();
+  }
+
+  /**
+   * Retires one version of a block type the org owns (built-ins are never an org's to retire);
+   * false when it has no such version. Retiring twice keeps the first date.
+   */
+  async retire(orgId: string, slug: string, version: number): Promise<boolean> {
+    const done = await this.db.transaction(async (tx) => {
+      const hit = await tx.query(
+        `UPDATE block_types SET retired_at = coalesce(retired_at, now()), updated_at = now() WHERE slug = $1 AND version = $2 AND org_id = $3 RETURNING slug`,
+        [slug, version, orgId],
+      );
+      if (!hit.length) return false;
+      await markLatest(tx, [slug]);
+      await tx.query('UPDATE catalog_state SET revision = revision + 1 WHERE id = 1');
+      return true;
+    });
+    if (done) for (const listener of this.writeListeners) listener();
+    return done;
   }
 
   /** Changes whenever any block type is written; cheap enough to read before every search. */
@@ -119,7 +153,7 @@ export class CatalogRepo {
     return rows[0] ? toBlockType(rows[0]) : null;
   }
 
-  /** Every version of these slugs that the org may use, in one query (validation's lookup). */
+  /** Every version of these slugs that the org may use, retired ones flagged, in one query (validation's lookup). */
   async lookup(orgId: string, slugs: string[]): Promise<BlockType[]> {
     if (slugs.length === 0) return [];
     const rows = await this.db.query<Row>(

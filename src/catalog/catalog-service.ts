@@ -1,5 +1,5 @@
 import type { Principal } from '../auth/principal.ts';
-import { AppError } from '../errors.ts';
+import { AppError, type Issue } from '../errors.ts';
 import type { PipelineSpec } from '../pipelines/spec-schema.ts';
 import type { BlockTypeSource } from '../pipelines/validation/report.ts';
 import { blockTypeRef, parseBlockTypeRef, type BlockType } from './block-type.ts';
@@ -54,13 +54,37 @@ export class CatalogService {
     };
   }
 
+  /**
+   * Issues for the retired block type versions a spec (already pinned) names. Checked when a new
+   * pipeline version is written, never when a stored one is compiled or deployed: a pipeline that
+   * pins a retired version keeps deploying until someone edits it.
+   */
+  async retiredIn(principal: Principal, spec: PipelineSpec): Promise<Issue[]> {
+    const uses = [...spec.blocks.map((b, i) => ({ ref: b.type, path: `/blocks/${i}/type` })), ...spec.sensors.map((s, i) => ({ ref: s.type, path: `/sensors/${i}/type` }))];
+    const slugs = [...new Set(uses.map((u) => parseBlockTypeRef(u.ref)?.slug).filter((s): s is string => !!s))];
+    const types = await this.repo.lookup(principal.orgId, slugs);
+    const issues: Issue[] = [];
+    for (const { ref, path } of uses) {
+      if (!types.some((t) => t.ref === ref && t.retired)) continue;
+      const slug = parseBlockTypeRef(ref)!.slug;
+      const current = types.filter((t) => t.slug === slug && !t.retired).sort((a, b) => b.version - a.version)[0];
+      issues.push({
+        code: 'retired_block_type',
+        path,
+        message: `block type "${ref}" is retired`,
+        hint: current ? `Use "${current.ref}", its latest version that is not retired.` : `Every version of "${slug}" is retired; search the catalog for a block type that does this.`,
+      });
+    }
+    return issues;
+  }
+
   /** Rewrites "slug" to "slug@latest" so a stored version never changes meaning later. */
   async pinTypes(principal: Principal, spec: PipelineSpec): Promise<PipelineSpec> {
     const unpinned = [...spec.blocks.map((b) => b.type), ...spec.sensors.map((s) => s.type)].filter((r) => !r.includes('@'));
     if (unpinned.length === 0) return spec;
     const latest = new Map<string, number>();
     for (const t of await this.repo.lookup(principal.orgId, [...new Set(unpinned)])) {
-      latest.set(t.slug, Math.max(latest.get(t.slug) ?? 0, t.version));
+      if (!t.retired) latest.set(t.slug, Math.max(latest.get(t.slug) ?? 0, t.version));
     }
     const pin = (ref: string) => (ref.includes('@') ? ref : blockTypeRef(ref, latest.get(ref)!));
     return {

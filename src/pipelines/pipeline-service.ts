@@ -116,18 +116,21 @@ export class PipelineService {
     return this.view(principal, current.id);
   }
 
-  /** Validates and returns the spec with every block type pinned to "slug@version". */
+  /** Validates and returns the spec with every block type pinned to "slug@version", none of them retired. */
   private async checked(principal: Principal, spec: unknown): Promise<PipelineSpec> {
     const source = this.catalog.sourceFor(principal);
     const report = await validateSpec(spec, source);
-    if (!report.valid || !report.spec) {
-      const n = report.errors.length;
+    const pinned = report.valid && report.spec ? await this.catalog.pinTypes(principal, report.spec) : null;
+    // A new version may not take up a retired block type (stored versions that pin one still compile).
+    const errors = pinned ? await this.catalog.retiredIn(principal, pinned) : report.errors;
+    if (!pinned || errors.length) {
+      const n = errors.length;
       throw new AppError('invalid:pipeline', `The pipeline spec has ${n} problem${n === 1 ? '' : 's'}; nothing was saved.`, {
         hint: 'Fix every issue listed (each has a JSON path into the spec) and send it again.',
-        issues: report.errors,
+        issues: errors,
       });
     }
-    return this.catalog.pinTypes(principal, report.spec);
+    return pinned;
   }
 }
 

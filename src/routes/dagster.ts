@@ -1,6 +1,6 @@
 import { callerOf } from '../dagster/policy.ts';
 import { createRoute, z } from '@hono/zod-openapi';
-import { AppError } from '../errors.ts';
+import { compileOutcome } from '../code-repos/code-compile-service.ts';
 import type { Domain } from '../domain.ts';
 import { createRouter, errorResponses, errorSchema, jsonBody, jsonResponse, uuidParam } from './router.ts';
 import { EXAMPLE_ENVIRONMENT } from './examples.ts';
@@ -127,13 +127,52 @@ const deploy = createRoute({
 const compile = createRoute({
   method: 'post',
   path: '/dagster/compile',
-  summary: 'Compile a code repository into block types (not built yet: 501)',
-  request: jsonBody(z.object({ repo_url: z.string().min(1), branch: z.string().min(1) }).strict(), 'Repository and branch'),
-  responses: { 501: jsonResponse(z.object({}).passthrough(), 'Not implemented yet'), 400: errorResponses[400] },
+  summary: 'Compile a code repository into block types',
+  description: [
+    'Clones the branch, checks each block type it holds (blocks/<name>.json manifests, python/ code, requirements.txt; see docs/code-repositories.md) and registers the good ones in your org\'s catalog as `<namespace>__<name>@<version>`.',
+    'The URL and branch are checked at once (https only, public hosts; a bad one answers 400 naming the field); the rest runs in the background: follow it with GET /dagster/compile/{compile_id}.',
+  ].join('\n'),
+  request: jsonBody(
+    z.object({ repo_url: z.string().min(1).openapi({ example: 'https://github.com/acme/etl-blocks.git' }), branch: z.string().min(1).openapi({ example: 'main' }) }).strict(),
+    'Repository and branch',
+  ),
+  responses: {
+    202: jsonResponse(
+      z.object({ compile_id: z.uuid(), message: z.string(), status: z.literal('in_progress') }).openapi('CompileResponseSchema'),
+      'Compilation initiated',
+    ),
+    ...errorResponses,
+  },
 });
 
+const compileStatus = createRoute({
+  method: 'get',
+  path: '/dagster/compile/{compile_id}',
+  summary: 'The outcome of a code repository compile',
+  description: '`status` is in_progress, completed (at least one block type registered, or nothing changed since the last compile) or failed (nothing usable). `registered` lists the block type versions this compile added; `errors` every problem, each naming the file, field or block.',
+  request: { params: uuidParam('compile_id') },
+  responses: {
+    200: jsonResponse(
+      z
+        .object({
+          compile_id: z.uuid(),
+          status: z.enum(['in_progress', 'completed', 'failed']),
+          repo_url: z.string(),
+          branch: z.string(),
+          commit: z.string().nullable(),
+          registered: z.array(z.string()),
+          errors: z.array(z.object({ file: z.string().optional(), path: z.string().optional(), block: z.string().optional(), message: z.string(), hint: z.string().optional() })),
+          created_at: z.string(),
+          finished_at: z.string().nullable(),
+        })
+        .openapi('CompileStatusSchema'),
+      'The compile',
+    ),
+    ...errorResponses,
+  },
+});
 
-export function dagsterRoutes({ blocks, status: statuses, deployments }: Domain) {
+export function dagsterRoutes({ blocks, status: statuses, deployments, codeRepos }: Domain) {
   return createRouter()
     .openapi(createPipeline, async (c) => {
       const view = await blocks.pipelineFrom(c.var.principal, c.req.valid('json'));
@@ -170,9 +209,6 @@ export function dagsterRoutes({ blocks, status: statuses, deployments }: Domain)
       await deployments.request(c.var.principal, pipeline_id, { environment: c.req.valid('json').environment, requestId: c.var.requestId }, { surface: 'rest' });
       return c.json({ pipeline_id, message: 'Pipeline deployment initiated.', deployment_status: 'in_progress' as const }, 202);
     })
-    .openapi(compile, async () => {
-      throw new AppError('not_implemented:compile', 'Compiling code repositories is not built yet.', {
-        hint: 'Block types come from the built-in catalog for now (GET /v1/block-types).',
-      });
-    });
+    .openapi(compile, async (c) => c.json(await codeRepos.start(c.var.principal, c.req.valid('json')), 202))
+    .openapi(compileStatus, async (c) => c.json(compileOutcome(await codeRepos.get(c.var.principal, c.req.valid('param').compile_id)), 200));
 }

@@ -42,6 +42,8 @@ interface Ids {
   key: string;
   /** A pending approval request of the org's. */
   approval: string;
+  /** A code repository compile of the org's. */
+  compile: string;
 }
 const fresh = (): Ids => ({
   approval: `apr_${randomUUID().replace(/-/g, '').slice(0, 22)}`,
@@ -56,11 +58,14 @@ const fresh = (): Ids => ({
   blockType: `nothing_${randomUUID().slice(0, 8)}_load`,
   user: randomUUID(),
   key: randomUUID(),
+  compile: randomUUID(),
 });
 
 /** Which of the ids a path parameter takes (by the collection the path names). */
 function paramId(path: string, param: string, ids: Ids): string | null {
-  if (param === 'ref') return ids.blockType;
+  // Retiring names one version.
+  if (param === 'ref') return path.endsWith('/retire') ? `${ids.blockType}@1` : ids.blockType;
+  if (param === 'compile_id') return ids.compile;
   if (param === 'pipeline_id') return ids.pipeline;
   if (param === 'run_id') return ids.run;
   if (param === 'backfill_id') return ids.backfill;
@@ -100,7 +105,8 @@ const BODIES: Record<string, { body?: (ids: Ids) => unknown; query?: (ids: Ids) 
   'POST /v1/approvals/{id}/approve': { body: () => ({}) },
   'POST /v1/approvals/{id}/deny': { body: () => ({}) },
   'POST /v1/environments/{env}/inspect-source': { body: (ids) => ({ block_type: ids.blockType, config: {} }), targets: true },
-  'POST /dagster/compile': { body: () => ({ repo_url: 'https://example.com/b.git', branch: 'main' }) },
+  // Refused before any network (a loopback address): B's compile reaches nothing of A's either way.
+  'POST /dagster/compile': { body: () => ({ repo_url: 'https://127.0.0.1/b.git', branch: 'main' }) },
 };
 
 /**
@@ -115,6 +121,8 @@ const NOT_LIKE_FRESH = new Set(['POST /v1/chat']);
 const TOOL_ARGS: Record<string, { args: (ids: Ids) => Record<string, unknown>; targets?: boolean }> = {
   search_block_types: { args: () => ({ query: 'zanzibar orders' }) },
   get_block_type: { args: (ids) => ({ ref: ids.blockType }), targets: true },
+  compile_code_repository: { args: () => ({ repo_url: 'https://127.0.0.1/b.git', branch: 'main' }) },
+  get_code_compile: { args: (ids) => ({ compile_id: ids.compile }), targets: true },
   validate_pipeline: { args: () => ({ spec: spec('B check') }) },
   propose_pipeline: { args: (ids) => ({ spec: spec('B over A'), pipeline_id: ids.pipeline }), targets: true },
   edit_pipeline: { args: (ids) => ({ pipeline_id: ids.pipeline, patch: [{ op: 'replace', path: '/name', value: 'renamed by B' }] }), targets: true },
@@ -178,9 +186,11 @@ describe('two orgs and an anonymous caller', () => {
     expect((await t.call('GET', `/v1/block-types/${BLOCK_TYPE}`, undefined, asA)).status).toBe(200);
     const [aKey] = await t.services.keys.list(a.orgId);
     const approval = await t.services.domain.approvals.open({ principal: principalOf(a), surface: 'mcp', action: 'delete_pipeline', args: { pipeline_id: pipeline.id }, summary: { what: 'Delete a pipeline' } });
+    // A compile of A's, as POST /dagster/compile/ stores it before its background work.
+    const compile = await t.services.codeRepoStore.insertCompile({ orgId: a.orgId, userId: a.userId, repoUrl: 'https://git.example.com/zanzibar/blocks.git', branch: 'main' });
     A = {
-      approval, user: a.userId, key: aKey!.id, blockType: BLOCK_TYPE, block: block.id, block2: block2.id, edge: edge.id, pipeline: pipeline.id, deployment: deployment.id, chat, run: randomUUID(), backfill: 'zzzzzzzz' };
-    secrets = [a.key, A.key, A.approval, BLOCK_TYPE, 'Zanzibar private load', A.block, A.block2, A.edge, A.pipeline, A.deployment, A.chat, NAME, BLOCK_NAME, CHAT_TEXT, a.orgId, a.userId, 'org-a', 'alice'];
+      compile: compile.id, approval, user: a.userId, key: aKey!.id, blockType: BLOCK_TYPE, block: block.id, block2: block2.id, edge: edge.id, pipeline: pipeline.id, deployment: deployment.id, chat, run: randomUUID(), backfill: 'zzzzzzzz' };
+    secrets = [a.key, A.key, A.approval, A.compile, 'zanzibar/blocks.git', BLOCK_TYPE, 'Zanzibar private load', A.block, A.block2, A.edge, A.pipeline, A.deployment, A.chat, NAME, BLOCK_NAME, CHAT_TEXT, a.orgId, a.userId, 'org-a', 'alice'];
   }, 60_000);
   afterAll(async () => {
     await t?.close();

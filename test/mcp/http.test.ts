@@ -86,7 +86,7 @@ describe('MCP over Streamable HTTP on a real socket', () => {
     expect(client.getServerVersion()).toMatchObject({ name: 'constellation-agent' });
     expect(client.getInstructions()).toContain('search_block_types');
     const { tools } = await client.listTools();
-    expect(tools).toHaveLength(18);
+    expect(tools).toHaveLength(20);
     const result = (await client.callTool({ name: 'search_block_types', arguments: { query: 'clickhouse', limit: 2 } })) as { isError?: boolean; structuredContent?: any };
     expect(result.isError).toBeFalsy();
     expect(result.structuredContent.results.length).toBeGreaterThan(0);
@@ -107,7 +107,7 @@ describe('MCP over Streamable HTTP on a real socket', () => {
     ]);
     expect((ra as any).structuredContent.results[0].block_type.ref).toMatch(/^postgres/);
     expect((rb as any).structuredContent.block_type.ref).toBe('postgres_incremental_extract@1');
-    expect(la.tools).toHaveLength(18);
+    expect(la.tools).toHaveLength(20);
     expect((lb as any).structuredContent.environments.map((e: { name: string }) => e.name)).toEqual(['development', 'production']);
   });
 

@@ -69,10 +69,10 @@ describe('MCP server in memory, with the SDK client', () => {
   });
 
   describe('tools/list', () => {
-    it('lists all the tools with object input schemas, output schemas and annotations', async () => {
+    it('lists all 20 tools with object input schemas, output schemas and annotations', async () => {
       const { tools } = await client.listTools();
       expect(tools.map((x) => x.name)).toEqual([
-        'search_block_types', 'get_block_type', 'inspect_source', 'validate_pipeline', 'propose_pipeline', 'edit_pipeline', 'get_pipeline', 'list_pipelines', 'compile_pipeline',
+        'search_block_types', 'get_block_type', 'inspect_source', 'compile_code_repository', 'get_code_compile', 'validate_pipeline', 'propose_pipeline', 'edit_pipeline', 'get_pipeline', 'list_pipelines', 'compile_pipeline',
         'list_environments', 'deploy_pipeline', 'launch_run', 'backfill_pipeline', 'pipeline_status', 'get_run_logs', 'terminate_run', 'set_trigger_state', 'delete_pipeline',
       ]);
       for (const listed of tools) {
@@ -443,7 +443,7 @@ describe('MCP server in memory, with the SDK client', () => {
     });
 
     it('fences untrusted outputs and leaves the others plain', async () => {
-      const fenced = ['search_block_types', 'get_block_type', 'propose_pipeline', 'edit_pipeline', 'get_pipeline', 'list_pipelines', 'compile_pipeline', 'deploy_pipeline', 'pipeline_status', 'get_run_logs', 'inspect_source'];
+      const fenced = ['search_block_types', 'get_block_type', 'compile_code_repository', 'get_code_compile', 'propose_pipeline', 'edit_pipeline', 'get_pipeline', 'list_pipelines', 'compile_pipeline', 'deploy_pipeline', 'pipeline_status', 'get_run_logs', 'inspect_source'];
       expect(TOOLS.filter((x) => x.untrustedOutput).map((x) => x.name).sort()).toEqual(fenced.sort());
       const envs = await call('list_environments', {});
       expect(text(envs)).not.toContain('<untrusted-data-');
@@ -584,10 +584,10 @@ describe('MCP server in memory, with the SDK client', () => {
       expect((await call('search_block_types', { query: 'postgres' }, ro)).isError).toBeFalsy();
     });
 
-    it('tool groups: a catalog-only server lists and runs only the two catalog tools', async () => {
+    it('tool groups: a catalog-only server lists and runs only the catalog tools', async () => {
       const catalog = await connect({ groups: new Set(['catalog']) });
       const { tools } = await catalog.listTools();
-      expect(tools.map((x) => x.name)).toEqual(['search_block_types', 'get_block_type']);
+      expect(tools.map((x) => x.name)).toEqual(['search_block_types', 'get_block_type', 'compile_code_repository', 'get_code_compile']);
       expect((await call('get_block_type', { ref: 'postgres_incremental_extract' }, catalog)).structuredContent.block_type.ref).toBe('postgres_incremental_extract@1');
       await expect(catalog.callTool({ name: 'deploy_pipeline', arguments: {} })).rejects.toBeInstanceOf(McpError);
     });

@@ -20,7 +20,7 @@ describe('MCP over Streamable HTTP at /mcp (through the app, no socket)', () => 
   it('lists every tool with schemas and annotations', async () => {
     const { tools } = await client.listTools();
     expect(tools.map((x) => x.name)).toContain('search_block_types');
-    expect(tools).toHaveLength(18);
+    expect(tools).toHaveLength(20);
   });
 
   it('searches the catalog with structured content', async () => {

@@ -111,7 +111,7 @@ describe('the stdio entry', () => {
       const s = await stdioClient({ DATABASE_URL: databaseUrl });
       await s.connect();
       const { tools } = await s.client.listTools();
-      expect(tools).toHaveLength(18);
+      expect(tools).toHaveLength(20);
       const result = (await s.client.callTool({ name: 'search_block_types', arguments: { query: 'incremental postgres', limit: 1 } })) as { isError?: boolean; structuredContent?: any };
       expect(result.isError).toBeFalsy();
       expect(result.structuredContent.results[0].block_type.ref).toBe('postgres_incremental_extract@1');
@@ -146,7 +146,7 @@ describe('the stdio entry', () => {
       raw.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
       raw.send({ jsonrpc: '2.0', id: 2, method: 'tools/list', params: {} });
       raw.send({ jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'get_block_type', arguments: { ref: 'nope@9' } } });
-      expect((await raw.answer(2)).result.tools).toHaveLength(18);
+      expect((await raw.answer(2)).result.tools).toHaveLength(20);
       expect((await raw.answer(3)).result).toMatchObject({ isError: true, content: [{ type: 'text', text: expect.stringMatching(/^Error not_found/) }] });
 
       expect(await raw.end()).toEqual({ code: 0, signal: null });
@@ -185,7 +185,7 @@ describe('the stdio entry', () => {
       await s.connect();
       expect(s.client.getServerVersion()).toMatchObject({ name: 'constellation-agent' });
       const { tools } = await s.client.listTools();
-      expect(tools).toHaveLength(18);
+      expect(tools).toHaveLength(20);
       const result = (await s.client.callTool({ name: 'search_block_types', arguments: { query: 'clickhouse' } })) as { isError?: boolean; structuredContent?: any };
       expect(result.isError).toBeFalsy();
       expect(result.structuredContent.results[0].block_type.ref).toMatch(/clickhouse/);
@@ -200,14 +200,14 @@ describe('the stdio entry', () => {
       expect(port).not.toBe(8000);
       const s = await stdioClient({ DATA_DIR: serviceDataDir });
       await s.connect();
-      expect((await s.client.listTools()).tools).toHaveLength(18);
+      expect((await s.client.listTools()).tools).toHaveLength(20);
       await waitFor('the bridging notice', () => (s.stderr().includes(`bridging to http://127.0.0.1:${port}/mcp (found from the service (pid `) ? true : undefined));
     });
 
     it('with no service in its DATA_DIR, goes where HOST and PORT say the service listens', async () => {
       const s = await stdioClient({ PORT: String(port), HOST: '127.0.0.1' });
       await s.connect();
-      expect((await s.client.listTools()).tools).toHaveLength(18);
+      expect((await s.client.listTools()).tools).toHaveLength(20);
       await waitFor('the bridging notice', () => (s.stderr().includes(`bridging to http://127.0.0.1:${port}/mcp (found from HOST and PORT`) ? true : undefined));
     });
 

@@ -348,10 +348,10 @@ describe.each(STORE_KINDS)('Dagster seed API on %s', (kind) => {
   });
 
   describe('POST /dagster/compile/', () => {
-    it('is not built yet: 501', async () => {
-      const res = await t.call('POST', '/dagster/compile/', { repo_url: 'https://github.com/acme/pipelines.git', branch: 'main' });
-      expect(res.status).toBe(501);
-      expect(res.body.error).toMatchObject({ code: 'not_implemented:compile', message: expect.any(String) });
+    it('refuses a repository it may not fetch with 400 naming repo_url (the compile itself: test/code-repos/code-compile.test.ts)', async () => {
+      const res = await t.call('POST', '/dagster/compile/', { repo_url: 'http://github.com/acme/pipelines.git', branch: 'main' });
+      expect(res.status).toBe(400);
+      expect(res.body.error).toMatchObject({ code: 'invalid:repo_url', issues: [expect.objectContaining({ path: '/repo_url' })] });
     });
 
     it('needs a branch', async () => {

@@ -12,8 +12,8 @@ import { expectNoLeak, smallSpec, storeCounts } from './hostile.ts';
 // huge integers, deep nesting, quotes and long strings among the leaves. No answer may be a 500,
 // carry a stack trace or the store's own words, or follow a refusal with a changed store.
 //
-// Two 5xx answers are designed and allowed, each with its own code: 501 not_implemented (the
-// seed's /dagster/compile, until it is built) and 503 unavailable:dagster (runs in an environment
+// Two 5xx answers are designed and allowed, each with its own code: 501 not_implemented (a block
+// the block library does not implement yet) and 503 unavailable:dagster (runs in an environment
 // with no Dagster, as here).
 
 const RUNS_PER_ROUTE = 8;
@@ -90,7 +90,8 @@ describe(`fuzzing every REST route (seed ${SEED}; replay with FUZZ_SEED=${SEED})
     'POST /v1/chat': { id: 'fuzz-new', messages: [user('m1', 'hello')], trigger: 'submit-message' },
     'POST /dagster/pipelines': { pipeline_name: 'seed', block_ids: [ids.block], configuration: { schedule: '0 * * * *' } },
     'POST /dagster/pipelines/{pipeline_id}/deploy': { environment: 'development' },
-    'POST /dagster/compile': { repo_url: 'https://example.com/r.git', branch: 'main' },
+    // Refused before any network: a fuzz run must not clone (the compile itself: test/code-repos).
+    'POST /dagster/compile': { repo_url: 'https://127.0.0.1/r.git', branch: 'main' },
   });
 
   function operations(): Operation[] {

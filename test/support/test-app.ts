@@ -93,6 +93,7 @@ export async function createTestApp(
     },
     async close() {
       await services.worker.stop();
+      await services.codeRepos.idle();
       await db.close();
     },
   };

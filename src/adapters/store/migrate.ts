@@ -7,6 +7,7 @@ import slugs from './migrations/0005-slugs.ts';
 import triggerStates from './migrations/0006-trigger-states.ts';
 import principals from './migrations/0007-principals.ts';
 import approvalRequests from './migrations/0008-approval-requests.ts';
+import codeRepos from './migrations/0009-code-repos.ts';
 
 /** Ordered, append-only. Both stores run exactly these. */
 export const MIGRATIONS: ReadonlyArray<{ id: string; sql: string }> = [
@@ -18,6 +19,7 @@ export const MIGRATIONS: ReadonlyArray<{ id: string; sql: string }> = [
   { id: '0006-trigger-states', sql: triggerStates },
   { id: '0007-principals', sql: principals },
   { id: '0008-approval-requests', sql: approvalRequests },
+  { id: '0009-code-repos', sql: codeRepos },
 ];
 
 // Any constant: instances starting together take turns instead of racing on DDL.

@@ -39,7 +39,12 @@ export async function checkBlockTypes(
         },
       };
     }
-    const latest = versions.reduce((a, b) => (b.version > a.version ? b : a));
+    // "Latest" skips retired versions; a pinned retired version still resolves (stored pipelines keep it).
+    const current = versions.filter((v) => !v.retired);
+    const latest = current.length ? current.reduce((a, b) => (b.version > a.version ? b : a)) : undefined;
+    if (parsed.version === undefined && !latest) {
+      return { issue: { code: 'retired_block_type', path, message: `every version of block type "${parsed.slug}" is retired`, hint: 'Search the catalog for a block type that does this.' } };
+    }
     const type = parsed.version === undefined ? latest : versions.find((v) => v.version === parsed.version);
     if (!type) {
       return {
@@ -47,7 +52,7 @@ export async function checkBlockTypes(
           code: 'unknown_block_type',
           path,
           message: `block type "${parsed.slug}" has no version ${parsed.version}`,
-          hint: `Versions: ${versions.map((v) => v.version).join(', ')}; the latest is "${latest.ref}".`,
+          hint: `Versions: ${versions.map((v) => v.version).join(', ')}${latest ? `; the latest is "${latest.ref}"` : ''}.`,
         },
       };
     }
