@@ -209,7 +209,7 @@ describe('MCP over Streamable HTTP on a real socket', () => {
     await client.connect(transport);
     clients.push({ client, transport });
     const { tools } = await client.listTools();
-    expect(tools.length).toBe(10);
+    expect(tools.length).toBe(11);
     expect(tools.every((x) => x.annotations?.readOnlyHint === true)).toBe(true);
     const pid = (await t.services.pipelines.list(LOCAL_PRINCIPAL))[0]!.id;
     const result = (await client.callTool({ name: 'deploy_pipeline', arguments: { pipeline_id: pid, environment: 'development', dry_run: false } })) as { isError?: boolean; content: Array<{ text: string }> };

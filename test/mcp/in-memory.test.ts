@@ -568,7 +568,7 @@ describe('MCP server in memory, with the SDK client', () => {
       const ro = await connect({ readOnly: true });
       const { tools } = await ro.listTools();
       expect(tools.map((x) => x.name).sort()).toEqual(TOOLS.filter((x) => x.annotations.readOnlyHint).map((x) => x.name).sort());
-      expect(tools.length).toBe(10);
+      expect(tools.length).toBe(11);
       for (const listed of tools) expect(listed.annotations?.readOnlyHint).toBe(true);
       expect(tools.map((x) => x.name)).not.toContain('deploy_pipeline');
 
