@@ -1,6 +1,8 @@
 import type { Principal } from '../src/auth/principal.ts';
+import { applyConfigDefaults } from '../src/catalog/config-validator.ts';
 import type { PipelineSpec } from '../src/pipelines/spec-schema.ts';
 import type { Services } from '../src/services.ts';
+import { qualified, type InspectionCall } from './source-stand-in.ts';
 
 /**
  * Checks on the RESULT of a conversation, never on its transcript: what is stored, compiled and
@@ -16,6 +18,8 @@ export interface GradeContext {
   answer: string;
   /** What the scenario's setup recorded, for graders that compare before and after. */
   setup: SetupRecord;
+  /** The inspect_source calls the scenario's source stand-in answered, in order (none without one). */
+  inspections: InspectionCall[];
 }
 
 export interface SetupRecord {
@@ -266,6 +270,69 @@ export function triggers(kind: 'schedule' | 'sensor', trigger: string, runs: str
         return extra.length ? fail(`${t.id} runs ${what}, which also has ${extra.join(', ')}`) : ok(`${t.id} runs ${what}`);
       });
       return verdicts.find((v) => v.pass) ?? verdicts[0]!;
+    },
+  };
+}
+
+/**
+ * The model looked before it proposed: an inspection of `table` with a `blockType` block answered
+ * ok (so with the right secret, too) before the pipeline's first version was saved. The one grader
+ * that asks about the path, because "seen, not guessed" is about when a column became known.
+ */
+export function inspectedBeforeProposing(blockType: string, table: string): Grader {
+  const slug = blockType.split('@')[0]!;
+  return {
+    name: `inspected ${table} before proposing`,
+    async grade(ctx) {
+      if (!ctx.pipelineId) return NO_PIPELINE;
+      const { versions } = await ctx.services.pipelines.get(ctx.principal, ctx.pipelineId);
+      const proposed = Math.min(...versions.map((v) => new Date(v.created_at).getTime()));
+      const of = ctx.inspections.filter((c) => c.request.block_type.split('@')[0] === slug && c.answer.ok && c.answer.table && qualified(c.answer.table) === qualified(table));
+      if (of.length === 0) {
+        const tried = ctx.inspections.map((c) => `${c.request.block_type} ${JSON.stringify(c.request.config)}: ${c.answer.ok ? `ok, table ${c.answer.table ?? 'none'}` : c.answer.error}`);
+        return fail(ctx.inspections.length ? `no inspection of ${table} with ${slug} succeeded; calls: ${tried.join('; ')}` : 'inspect_source was never called');
+      }
+      const before = of.find((c) => c.at.getTime() <= proposed);
+      return before ? ok(`inspected with ${JSON.stringify(before.request.config)} before version 1 was saved`) : fail(`${table} was inspected only after the pipeline was proposed`);
+    },
+  };
+}
+
+/**
+ * Every column the current spec names is one an inspection showed (with the same logical type,
+ * where a contract gives one): the config fields `fields` lists per block type, defaults filled
+ * in (a block reads its default column as surely as a written one, so leaving `updated_at` in
+ * place is a guess too), and every block's declared contracts.
+ */
+export function columnsSeen(fields: Record<string, string[]>): Grader {
+  return {
+    name: 'columns seen, not guessed',
+    async grade(ctx) {
+      const current = await currentSpec(ctx);
+      if (!current) return NO_PIPELINE;
+      const seen = new Map(ctx.inspections.flatMap((c) => (c.answer.ok ? (c.answer.columns ?? []) : [])).map((c) => [c.name, c.type]));
+      const named: Array<{ path: string; name: string; type?: string | undefined; defaulted?: boolean }> = [];
+      for (const [i, block] of current.spec.blocks.entries()) {
+        for (const [port, contract] of Object.entries(block.contracts ?? {})) {
+          for (const [k, column] of contract.columns.entries()) named.push({ path: `/blocks/${i}/contracts/${port}/columns/${k}`, name: column.name, type: column.type });
+        }
+        const listed = fields[block.type];
+        if (!listed) continue;
+        const config = applyConfigDefaults((await ctx.services.catalog.require(ctx.principal, block.type)).config_schema, block.config);
+        for (const field of listed) {
+          const value = config[field];
+          const defaulted = block.config[field] === undefined;
+          if (typeof value === 'string') named.push({ path: `/blocks/${i}/config/${field}`, name: value, defaulted });
+          if (Array.isArray(value)) value.forEach((v, k) => named.push({ path: `/blocks/${i}/config/${field}/${k}`, name: String(v), defaulted }));
+        }
+      }
+      const guessed = named.filter((c) => !seen.has(c.name) || (c.type !== undefined && c.type !== seen.get(c.name)));
+      const shown = seen.size ? `the inspection showed ${[...seen].map(([name, type]) => `${name} (${type ?? 'no logical type'})`).join(', ')}` : 'no inspection showed any column';
+      if (guessed.length) {
+        const what = (c: (typeof named)[number]) => `${c.path} "${c.name}"${c.type ? ` as ${c.type}` : ''}${c.defaulted ? ' (the default)' : ''}`;
+        return fail(`not seen: ${guessed.map(what).join(', ')}; ${shown}`);
+      }
+      return named.length ? ok(`${named.length} column name(s), all seen: ${[...new Set(named.map((c) => c.name))].join(', ')}`) : fail('the spec names no column');
     },
   };
 }

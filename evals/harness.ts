@@ -9,6 +9,7 @@ import { createApp } from '../src/app.ts';
 import { ensureLocalPrincipal, type Principal } from '../src/auth/principal.ts';
 import { loadManifests } from '../src/catalog/load-manifests.ts';
 import type { DeploymentRow } from '../src/dagster/deployment-repo.ts';
+import type { SourceInspection } from '../src/dagster/source-inspection.ts';
 import { DEFAULT_PYTHON, type Environment } from '../src/dagster/environments.ts';
 import { createLogger } from '../src/logger.ts';
 import type { PipelineSpec } from '../src/pipelines/spec-schema.ts';
@@ -21,7 +22,11 @@ export const ENVIRONMENT = 'development';
 
 export type { Llm };
 
-/** The whole service over a fresh in-memory PGlite store and one write-only environment (no Dagster). */
+/**
+ * The whole service over a fresh in-memory PGlite store and one write-only environment (no
+ * Dagster). With no Dagster, inspect_source can only answer through `inspection`, a stand-in
+ * (evals/source-stand-in.ts); without one it says the environment has no Dagster, as it would.
+ */
 export interface Harness {
   services: Services;
   app: ReturnType<typeof createApp>;
@@ -33,7 +38,7 @@ export interface Harness {
 
 const manifests = loadManifests();
 
-export async function startHarness(llm: Llm | null, opts: { stepLimit?: number } = {}): Promise<Harness> {
+export async function startHarness(llm: Llm | null, opts: { stepLimit?: number; inspection?: SourceInspection } = {}): Promise<Harness> {
   const db = await openDb({});
   const environment: Environment = {
     name: ENVIRONMENT,
@@ -51,6 +56,7 @@ export async function startHarness(llm: Llm | null, opts: { stepLimit?: number }
     pollMs: 100,
     llm,
     ...(opts.stepLimit ? { chatStepLimit: opts.stepLimit } : {}),
+    ...(opts.inspection ? { inspection: opts.inspection } : {}),
   });
   const principal = await ensureLocalPrincipal(db);
   await services.catalogRepo.upsert(manifests);

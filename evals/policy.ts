@@ -83,3 +83,19 @@ export function lastUserText(request: ChatRequest): string {
 
 /** A step decided from the request. */
 export const react = (decide: (request: ChatRequest) => ScriptStep): ScriptStep => decide;
+
+/** The ref ("slug@version") of block type `slug` among the results of every catalog search so far; throws when none found it. */
+export function searchedRef(request: ChatRequest, slug: string): string {
+  const results = resultsOf<{ results: Array<{ block_type: { ref: string } }> }>(request, 'search_block_types').flatMap((r) => r.results);
+  const hit = results.find((r) => r.block_type.ref.startsWith(`${slug}@`));
+  if (!hit) throw new Error(`policy: no search found ${slug}: ${results.map((r) => r.block_type.ref).join(', ')}`);
+  return hit.block_type.ref;
+}
+
+/** The step after validate_pipeline: save the spec just validated, as sent (already a JSON string); throws when it was invalid. */
+export const proposeValidated = (): ScriptStep =>
+  react((request) => {
+    const report = resultOf<{ valid: boolean; errors: unknown[] }>(request, 'validate_pipeline');
+    if (!report.valid) throw new Error(`policy: the spec is invalid: ${JSON.stringify(report.errors)}`);
+    return call('propose_pipeline', { spec: argumentsOf(request, 'validate_pipeline').spec });
+  });

@@ -3,6 +3,7 @@ import { createLlm } from '../src/agent/llm.ts';
 import type { StepUsage } from '../src/agent/run-agent.ts';
 import { startScriptedLlm, type ScriptStep } from '../test/support/scripted-llm.ts';
 import type { Grader, SetupRecord } from './graders.ts';
+import { sourceStandIn, type SourceTable } from './source-stand-in.ts';
 import { sendMessage, startHarness, textOf, userMessage, type Harness, type Llm, type TurnResult } from './harness.ts';
 
 /** One thing a user asks of the agent, and how to tell whether it was done. */
@@ -12,6 +13,8 @@ export interface Scenario {
   messages: string[];
   /** What exists before the conversation (e.g. a deployed pipeline); its record feeds the graders. */
   setup?: (h: Harness) => Promise<SetupRecord>;
+  /** The source table inspect_source shows the model (a stand-in answers it; graders get its calls). */
+  source?: SourceTable;
   /** What a good model does, as a scripted model for CI: the steps of every turn, in order. */
   policy: () => ScriptStep[];
   graders: Grader[];
@@ -45,12 +48,14 @@ export function tokensOf(turns: TurnResult[]): Tokens {
 /**
  * Runs a scenario on a fresh service (in-memory PGlite, write-only environment) against a model:
  * 'scripted' plays the scenario's policy (or `opts.policy`) on a scripted OpenAI-compatible
- * server; otherwise the given real model. Then grades what it left behind.
+ * server; otherwise the given real model. Then grades what it left behind. A scenario with a
+ * `source` gets a stand-in inspection answering from it.
  */
 export async function runScenario(scenario: Scenario, model: 'scripted' | Llm, opts: { policy?: ScriptStep[] } = {}): Promise<ScenarioResult> {
   const scripted = model === 'scripted' ? await startScriptedLlm({ steps: opts.policy ?? scenario.policy() }) : null;
   const llm: Llm = scripted ? createLlm({ apiKey: 'scripted', baseURL: scripted.baseUrl, model: 'scripted', maxRetries: 0 }) : (model as Llm);
-  const h = await startHarness(llm);
+  const inspection = scenario.source ? sourceStandIn(scenario.source) : null;
+  const h = await startHarness(llm, inspection ? { inspection } : {});
   const turns: TurnResult[] = [];
   let error: string | null = null;
   try {
@@ -68,7 +73,7 @@ export async function runScenario(scenario: Scenario, model: 'scripted' | Llm, o
     const pipelineId = setup.pipelineId ?? (await h.services.pipelines.list(h.principal))[0]?.id ?? null;
     const checks = [];
     for (const grader of scenario.graders) {
-      const check = await grader.grade({ services: h.services, principal: h.principal, pipelineId, answer, setup }).catch((e: Error) => ({ pass: false, detail: `grader failed: ${e.message}` }));
+      const check = await grader.grade({ services: h.services, principal: h.principal, pipelineId, answer, setup, inspections: inspection?.calls ?? [] }).catch((e: Error) => ({ pass: false, detail: `grader failed: ${e.message}` }));
       checks.push({ grader: grader.name, ...check });
     }
     const passed = checks.filter((c) => c.pass).length;

@@ -8,9 +8,11 @@ import {
   answerMentions,
   blockConfig,
   blocks,
+  columnsSeen,
   compiles,
   deployed,
   edges,
+  inspectedBeforeProposing,
   noNewDeployment,
   noNewVersion,
   partitions,
@@ -22,14 +24,16 @@ import {
   type Grader,
   type SetupRecord,
 } from './graders.ts';
-import { createPipeline, deploy, startHarness, type Harness } from './harness.ts';
+import { createPipeline, deploy, ENVIRONMENT, startHarness, type Harness } from './harness.ts';
 import { call, react, resultOf } from './policy.ts';
 import { runScenario, scoreTable } from './scenario.ts';
 import { buildAndDeploy } from './scenarios/build.ts';
 import { FLAGSHIP_PLAN, flagship } from './scenarios/flagship.ts';
+import { ACCOUNTS, COLUMN_FIELDS, inspectFirst, inspectThenPropose } from './scenarios/inspect-first.ts';
 import { SCENARIOS } from './scenarios/index.ts';
 import { LAKE_PLAN, LAKE_SEED, lake } from './scenarios/lake.ts';
 import { proposeStack } from './scenarios/stack.ts';
+import { sourceStandIn, type InspectionCall } from './source-stand-in.ts';
 
 const EXTRACT = 'postgres_incremental_extract@1';
 const CLICKHOUSE = 'clickhouse_replacing_merge_tree_load@1';
@@ -106,6 +110,24 @@ describe('eval scenarios, played by their scripted policies (write-only environm
     expect(JSON.parse(proposed!.input.spec).edges).toEqual(LAKE_SEED.edges);
   });
 
+  it('inspect-first: a model that guesses id, created_at and updated_at instead of inspecting fails on what it guessed, though its spec validates', async () => {
+    const guess = inspectThenPropose({ guess: { key: 'id', created: 'created_at', version: 'updated_at' } })();
+    const result = await runScenario(inspectFirst, 'scripted', { policy: guess });
+    expect(result.error).toBeNull();
+    const failed = result.checks.filter((c) => !c.pass);
+    expect(failed.map((c) => c.grader)).toEqual([
+      'inspected public.accounts before proposing',
+      'columns seen, not guessed',
+      expect.stringMatching(/^config: public\.accounts/),
+      expect.stringMatching(/^config: accounts ordered by account_id/),
+      'answer: the key account_id',
+    ]);
+    expect(failed[0]!.detail).toBe('inspect_source was never called');
+    expect(failed[1]!.detail).toMatch(/^not seen: \/blocks\/0\/config\/primary_key\/0 "id", .*\/blocks\/1\/config\/version_column "updated_at"; no inspection showed any column$/);
+    // Without a contract from an inspection, validation has nothing to hold the guesses against.
+    expect(result.checks.find((c) => c.grader === 'validates')!.pass).toBe(true);
+  });
+
   it('fails the deploy grader when the model saves the pipeline but never deploys it', async () => {
     const saveOnly = [
       ...FLAGSHIP_STEPS_UNTIL_PROPOSE(),
@@ -134,7 +156,7 @@ describe('graders fail a wrong result', () => {
     edit(s);
     return s;
   };
-  const ctx = (pipelineId: string | null, extra: Partial<GradeContext> = {}): GradeContext => ({ services: h.services, principal: h.principal, pipelineId, answer: '', setup: {}, ...extra });
+  const ctx = (pipelineId: string | null, extra: Partial<GradeContext> = {}): GradeContext => ({ services: h.services, principal: h.principal, pipelineId, answer: '', setup: {}, inspections: [], ...extra });
   const grade = (grader: Grader, c: GradeContext) => grader.grade(c);
 
   it('compiles: passes a stored pipeline; fails with no pipeline or when compiling throws', async () => {
@@ -270,6 +292,82 @@ describe('graders fail a wrong result', () => {
     const jobless = await createPipeline(h, withJobs(undefined));
     expect((await grade(triggers('sensor', RELEASES, [EXTRACT, CLICKHOUSE]), ctx(jobless))).pass).toBe(true);
     expect(await grade(triggers('sensor', RELEASES, [EXTRACT], { namesJob: true }), ctx(jobless))).toEqual({ pass: false, detail: 'on_release targets no job' });
+  });
+
+  /** The inspect-first scenario's pipeline: the accounts table into ClickHouse, with the columns the inspection shows unless `edit` says otherwise. */
+  const accountsSpec = (edit: (s: PipelineSpec) => void = () => {}): PipelineSpec => {
+    const s = {
+      name: `accounts ${++n}`,
+      blocks: [
+        {
+          id: 'extract_accounts',
+          type: EXTRACT,
+          config: { table: 'public.accounts', connection_secret: 'SOURCE_DB_URL', primary_key: ['account_id'], created_at_column: 'created_on', updated_at_column: 'modified_on' },
+          contracts: { rows: { columns: ACCOUNTS.columns.map((c) => ({ name: c.name, type: c.type! })) } },
+        },
+        { id: 'load_accounts', type: CLICKHOUSE, config: { table: 'accounts', order_by: ['account_id'], version_column: 'modified_on' } },
+      ],
+      edges: [{ from: { block: 'extract_accounts', port: 'rows' }, to: { block: 'load_accounts', port: 'rows' } }],
+    } as unknown as PipelineSpec;
+    edit(s);
+    return s;
+  };
+  const inspect = async (config: Record<string, unknown>, table?: string): Promise<InspectionCall> => {
+    const standIn = sourceStandIn(ACCOUNTS);
+    await standIn.inspect(h.principal, ENVIRONMENT, { block_type: EXTRACT, config, ...(table ? { table } : {}) });
+    return standIn.calls[0]!;
+  };
+  const RIGHT = { table: 'public.accounts', connection_secret: 'SOURCE_DB_URL' };
+  // Versions are stamped in milliseconds: a pause keeps "before" and "after" apart.
+  const pause = () => new Promise((r) => setTimeout(r, 10));
+
+  it('inspectedBeforeProposing: fails without an inspection, with a failed one or one of another table, and with one made after the proposal', async () => {
+    const grader = inspectedBeforeProposing(EXTRACT, 'public.accounts');
+    const before = await inspect({ table: 'accounts', connection_secret: 'SOURCE_DB_URL' });
+    const wrongSecret = await inspect({ table: 'public.accounts', connection_secret: 'POSTGRES_URL' });
+    const otherTable = await inspect(RIGHT, 'public.users');
+    await pause();
+    const id = await createPipeline(h, accountsSpec());
+    await pause();
+    const after = await inspect(RIGHT);
+    expect(before.answer).toMatchObject({ ok: true, table: 'accounts', columns: ACCOUNTS.columns });
+    expect(await grade(grader, ctx(id, { inspections: [before] }))).toEqual({ pass: true, detail: 'inspected with {"table":"accounts","connection_secret":"SOURCE_DB_URL"} before version 1 was saved' });
+    expect(await grade(grader, ctx(id))).toEqual({ pass: false, detail: 'inspect_source was never called' });
+    const failed = await grade(grader, ctx(id, { inspections: [wrongSecret, otherTable] }));
+    expect(failed.pass).toBe(false);
+    expect(failed.detail).toContain('the database in POSTGRES_URL has no table public.accounts');
+    expect(failed.detail).toContain('table "public.users" does not exist');
+    expect(await grade(grader, ctx(id, { inspections: [after] }))).toEqual({ pass: false, detail: 'public.accounts was inspected only after the pipeline was proposed' });
+    expect((await grade(inspectedBeforeProposing('duckdb_table_read@1', 'public.accounts'), ctx(id, { inspections: [before] }))).pass).toBe(false);
+  });
+
+  it('columnsSeen: fails a guessed key, a default version column left in place, and a contract column not seen or of another type', async () => {
+    const grader = columnsSeen(COLUMN_FIELDS);
+    const seen = [await inspect(RIGHT)];
+    const right = await createPipeline(h, accountsSpec());
+    expect(await grade(grader, ctx(right, { inspections: seen }))).toEqual({ pass: true, detail: '9 column name(s), all seen: account_id, display_name, created_on, modified_on' });
+    expect(await grade(grader, ctx(right))).toMatchObject({ pass: false, detail: expect.stringMatching(/^not seen: \/blocks\/0\/contracts\/rows\/columns\/0 "account_id" as integer, .*; no inspection showed any column$/) });
+    // Without a contract, validation takes these; the grader does not.
+    const guessedKey = await createPipeline(h, accountsSpec((s) => {
+      delete s.blocks[0]!.contracts;
+      s.blocks[1]!.config.order_by = ['id'];
+    }));
+    expect(await grade(grader, ctx(guessedKey, { inspections: seen }))).toEqual({
+      pass: false,
+      detail: 'not seen: /blocks/1/config/order_by/0 "id"; the inspection showed account_id (integer), display_name (string), created_on (timestamp), modified_on (timestamp)',
+    });
+    const defaulted = await createPipeline(h, accountsSpec((s) => {
+      delete s.blocks[0]!.contracts;
+      delete s.blocks[0]!.config.created_at_column;
+      delete s.blocks[1]!.config.version_column;
+    }));
+    const check = await grade(grader, ctx(defaulted, { inspections: seen }));
+    expect(check.pass).toBe(false);
+    expect(check.detail).toMatch(/^not seen: \/blocks\/0\/config\/created_at_column "created_at" \(the default\), \/blocks\/1\/config\/version_column "updated_at" \(the default\);/);
+    const badContract = await createPipeline(h, accountsSpec((s) => {
+      s.blocks[0]!.contracts!.rows!.columns = [{ name: 'account_id', type: 'string' }, { name: 'modified_on', type: 'timestamp' }, { name: 'updated_at' }];
+    }));
+    expect((await grade(grader, ctx(badContract, { inspections: seen }))).detail).toMatch(/^not seen: \/blocks\/0\/contracts\/rows\/columns\/0 "account_id" as string, \/blocks\/0\/contracts\/rows\/columns\/2 "updated_at";/);
   });
 
   it('answerMentions: fails an answer that does not say it', async () => {

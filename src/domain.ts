@@ -8,7 +8,7 @@ import type { EnvironmentService } from './dagster/environment-service.ts';
 import type { PipelineStatusService } from './dagster/pipeline-status.ts';
 import type { RunsService } from './dagster/runs-service.ts';
 import type { TriggerService } from './dagster/trigger-service.ts';
-import type { SourceInspectionService } from './dagster/source-inspection.ts';
+import type { SourceInspection } from './dagster/source-inspection.ts';
 import type { Limits } from './auth/limits.ts';
 import type { BlockService } from './pipelines/block-service.ts';
 import type { PipelineService } from './pipelines/pipeline-service.ts';
@@ -37,7 +37,7 @@ export interface Domain {
   /** Pausing and resuming a pipeline's schedules and sensors. */
   triggers: TriggerService;
   /** Looking at a source's tables, columns and rows from inside an environment. */
-  inspection: SourceInspectionService;
+  inspection: SourceInspection;
   /** Rate limits per user: the tool runner counts each call (see tools/run-tool.ts). */
   limits: Limits;
   /** Where every state-changing action is recorded (the tool runner writes a tool call's entry). */

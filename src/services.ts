@@ -31,7 +31,7 @@ import { DeployWorker } from './dagster/deploy-worker.ts';
 import { DeploymentReconciler } from './dagster/deployment-reconciler.ts';
 import { DeploymentRepo, type DeploymentRow } from './dagster/deployment-repo.ts';
 import { TriggerService } from './dagster/trigger-service.ts';
-import { SourceInspectionService } from './dagster/source-inspection.ts';
+import { SourceInspectionService, type SourceInspection } from './dagster/source-inspection.ts';
 import { TriggerStateRepo } from './dagster/trigger-state-repo.ts';
 import type { CompiledPipeline } from './compile/compile-pipeline.ts';
 import { ShardCheckers } from './adapters/dagster/shard-check.ts';
@@ -109,6 +109,8 @@ export interface ServiceOptions {
   packageSource?: PackageSource;
   /** Compiling code repositories: what may be cloned (default: https only), and the Python check's environment and time limit. */
   codeRepos?: Partial<Pick<CodeCompileOptions, 'policy' | 'pythonEnv' | 'checkTimeoutMs' | 'clone'>>;
+  /** Source inspection in place of the Dagster job (evals: a write-only environment has no Dagster to run it in). */
+  inspection?: SourceInspection;
 }
 
 export function createServices(db: Db, opts: ServiceOptions): Services {
@@ -179,7 +181,7 @@ export function createServices(db: Db, opts: ServiceOptions): Services {
     backfills: new BackfillService({ scopes }),
     environments: new EnvironmentService(connections),
     status: new PipelineStatusService({ pipelines, deployments: deploymentRepo, runs }),
-    inspection: new SourceInspectionService({ connections, catalog }),
+    inspection: opts.inspection ?? new SourceInspectionService({ connections, catalog }),
     triggers: new TriggerService({ states: triggerStates, deployments: deploymentRepo, reconciler, pipelines, compiler, connections }),
     limits,
     audit: new AuditLog(db, logger),

@@ -1,7 +1,7 @@
 import type { Category, PortType } from '../../src/catalog/manifest-schema.ts';
 import type { ScriptStep } from '../../test/support/scripted-llm.ts';
 import { ENVIRONMENT } from '../harness.ts';
-import { argumentsOf, call, react, resultOf, resultsOf } from '../policy.ts';
+import { call, proposeValidated, react, resultOf, resultsOf, searchedRef } from '../policy.ts';
 
 /** What get_block_type returns, as far as a policy reads it. */
 export interface BlockTypeCard {
@@ -38,15 +38,10 @@ export interface BuildPlan {
  * tests of the graders with a model that gets something wrong).
  */
 export function buildAndDeploy(plan: BuildPlan, alter: (spec: Record<string, any>) => Record<string, any> = (s) => s): () => ScriptStep[] {
-  const pick = (results: Array<{ block_type: { ref: string } }>, slug: string) => {
-    const found = results.find((r) => r.block_type.ref.startsWith(`${slug}@`));
-    if (!found) throw new Error(`policy: search found no ${slug}: ${results.map((r) => r.block_type.ref).join(', ')}`);
-    return found.block_type.ref;
-  };
   return () => [
     call('search_block_types', { query: plan.search, limit: 5 }),
-    react((req) => call('get_block_type', { ref: pick(resultOf(req, 'search_block_types').results, plan.source) })),
-    react((req) => call('get_block_type', { ref: pick(resultOf(req, 'search_block_types').results, plan.sink) })),
+    react((req) => call('get_block_type', { ref: searchedRef(req, plan.source) })),
+    react((req) => call('get_block_type', { ref: searchedRef(req, plan.sink) })),
     react((req) => {
       const read = resultsOf<{ block_type: BlockTypeCard }>(req, 'get_block_type').map((r) => r.block_type);
       const source = read.find((b) => b.ref.startsWith(`${plan.source}@`));
@@ -72,12 +67,7 @@ export function buildAndDeploy(plan: BuildPlan, alter: (spec: Record<string, any
       };
       return call('validate_pipeline', { spec: alter(spec) });
     }),
-    react((req) => {
-      const report = resultOf<{ valid: boolean; errors: unknown[] }>(req, 'validate_pipeline');
-      if (!report.valid) throw new Error(`policy: the spec is invalid: ${JSON.stringify(report.errors)}`);
-      // The spec just validated, as sent (already a JSON string).
-      return call('propose_pipeline', { spec: argumentsOf(req, 'validate_pipeline').spec });
-    }),
+    proposeValidated(),
     react((req) => call('compile_pipeline', { pipeline_id: resultOf(req, 'propose_pipeline').pipeline_id })),
     react((req) => {
       const compiled = resultOf<{ files: Record<string, string> }>(req, 'compile_pipeline');

@@ -1,7 +1,7 @@
 import type { PipelineSpec } from '../../src/pipelines/spec-schema.ts';
 import { fits } from '../../src/pipelines/validation/check-ports.ts';
 import type { ScriptStep } from '../../test/support/scripted-llm.ts';
-import { argumentsOf, call, react, resultOf, resultsOf } from '../policy.ts';
+import { call, proposeValidated, react, resultOf, resultsOf, searchedRef } from '../policy.ts';
 import type { BlockTypeCard } from './build.ts';
 
 /** One block of a stack, by catalog slug; its ref and port names come from what the catalog says. */
@@ -39,15 +39,9 @@ export interface StackPlan {
 export function proposeStack(plan: StackPlan): () => ScriptStep[] {
   const parts = [...plan.blocks, ...plan.sensors];
   const slugs = [...new Set(parts.map((p) => p.slug))];
-  const found = (req: Parameters<typeof resultOf>[0], slug: string): string => {
-    const results = resultsOf<{ results: Array<{ block_type: { ref: string } }> }>(req, 'search_block_types').flatMap((r) => r.results);
-    const hit = results.find((r) => r.block_type.ref.startsWith(`${slug}@`));
-    if (!hit) throw new Error(`policy: no search found ${slug}: ${results.map((r) => r.block_type.ref).join(', ')}`);
-    return hit.block_type.ref;
-  };
   return () => [
     ...plan.searches.map((s) => call('search_block_types', { ...s, limit: 10 })),
-    ...slugs.map((slug) => react((req) => call('get_block_type', { ref: found(req, slug) }))),
+    ...slugs.map((slug) => react((req) => call('get_block_type', { ref: searchedRef(req, slug) }))),
     react((req) => {
       const cards = new Map(resultsOf<{ block_type: BlockTypeCard }>(req, 'get_block_type').map(({ block_type: card }) => [card.ref.split('@')[0]!, card]));
       const card = (slug: string) => cards.get(slug) ?? fail(`${slug} was not read`);
@@ -77,11 +71,7 @@ export function proposeStack(plan: StackPlan): () => ScriptStep[] {
       };
       return call('validate_pipeline', { spec });
     }),
-    react((req) => {
-      const report = resultOf<{ valid: boolean; errors: unknown[] }>(req, 'validate_pipeline');
-      if (!report.valid) fail(`the spec is invalid: ${JSON.stringify(report.errors)}`);
-      return call('propose_pipeline', { spec: argumentsOf(req, 'validate_pipeline').spec });
-    }),
+    proposeValidated(),
     react((req) => {
       const saved = resultOf(req, 'propose_pipeline');
       return { text: `I saved "${saved.name}" (version ${saved.version}): ${plan.summary}. It validates; deploy it when you are ready.`, chunkSize: 12 };

@@ -58,6 +58,9 @@ export interface InspectRequest {
   requestId?: string | undefined;
 }
 
+/** What the domain offers of source inspection: the service's method, which evals answer with a stand-in (evals/source-stand-in.ts). */
+export type SourceInspection = Pick<SourceInspectionService, 'inspect'>;
+
 type Deps = { connections: DagsterConnections; catalog: CatalogService; timeoutMs?: number; pollMs?: number };
 
 /**
