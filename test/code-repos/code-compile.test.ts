@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,11 +9,8 @@ import { createTestApp, type TestApp } from '../support/test-app.ts';
 import { GitFixture, greetingModule, repoManifest } from './git-fixture.ts';
 
 // A code repository compiled end to end: real git repositories cloned over file://, the real
-// store, and the block library's check in the project's Python (the Python helper's worktree when
-// it is there, since that is where check_repo is being written).
+// store, and the block library's check (check_repo) in the project's Python.
 
-const PY_WORKTREE = '/work/wt-repo-py/blocks/python';
-const pythonEnv = existsSync(`${PY_WORKTREE}/constellation_blocks/check_repo.py`) ? { ...process.env, PYTHONPATH: PY_WORKTREE } : process.env;
 const SLOW = 240_000;
 
 describe('compiling a code repository', () => {
@@ -36,7 +32,7 @@ describe('compiling a code repository', () => {
 
   beforeAll(async () => {
     t = await createTestApp('pglite', {
-      codeRepos: { policy: repoPolicyFromConfig({ CODE_REPO_ALLOW_FILE: true, CODE_REPO_ALLOWED_HOSTS: undefined }), pythonEnv, checkTimeoutMs: 180_000 },
+      codeRepos: { policy: repoPolicyFromConfig({ CODE_REPO_ALLOW_FILE: true, CODE_REPO_ALLOWED_HOSTS: undefined }), checkTimeoutMs: 180_000 },
     });
     other = await t.issueKey({ org: 'other-org', user: 'someone', role: 'admin' });
     repo = new GitFixture('etl-blocks.git');
