@@ -59,6 +59,7 @@ export interface Services {
   pipelines: PipelineService;
   compiler: CompileService;
   connections: DagsterConnections;
+  locks: WorkspaceLocks;
   deploymentRepo: DeploymentRepo;
   deployments: DeployService;
   worker: DeployWorker;
@@ -174,7 +175,7 @@ export function createServices(db: Db, opts: ServiceOptions): Services {
     backfills: new BackfillService({ scopes }),
     environments: new EnvironmentService(connections),
     status: new PipelineStatusService({ pipelines, deployments: deploymentRepo, runs }),
-    inspection: new SourceInspectionService({ connections, catalog }),
+    inspection: new SourceInspectionService({ connections, catalog, locks }),
     triggers: new TriggerService({ states: triggerStates, deployments: deploymentRepo, reconciler, pipelines, compiler, connections }),
     limits,
     audit: new AuditLog(db, logger),
@@ -199,6 +200,7 @@ export function createServices(db: Db, opts: ServiceOptions): Services {
     pipelines,
     compiler,
     connections,
+    locks,
     deploymentRepo,
     deployments,
     worker,
