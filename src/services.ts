@@ -64,6 +64,7 @@ export interface Services {
   codeRepoStore: CodeRepoStore;
   codeRepos: CodeCompileService;
   connections: DagsterConnections;
+  locks: WorkspaceLocks;
   deploymentRepo: DeploymentRepo;
   deployments: DeployService;
   worker: DeployWorker;
@@ -181,7 +182,7 @@ export function createServices(db: Db, opts: ServiceOptions): Services {
     backfills: new BackfillService({ scopes }),
     environments: new EnvironmentService(connections),
     status: new PipelineStatusService({ pipelines, deployments: deploymentRepo, runs }),
-    inspection: opts.inspection ?? new SourceInspectionService({ connections, catalog }),
+    inspection: opts.inspection ?? new SourceInspectionService({ connections, catalog, locks }),
     triggers: new TriggerService({ states: triggerStates, deployments: deploymentRepo, reconciler, pipelines, compiler, connections }),
     limits,
     audit: new AuditLog(db, logger),
@@ -208,6 +209,7 @@ export function createServices(db: Db, opts: ServiceOptions): Services {
     codeRepoStore,
     codeRepos,
     connections,
+    locks,
     deploymentRepo,
     deployments,
     worker,

@@ -167,12 +167,6 @@ const pyprojectToml = (shard: string) =>
 
 // The defs package is imported eagerly and the definitions built once, at module level: a
 // @dg.definitions function would be called twice per load (DAGSTER.md, "Components in shared locations").
-// Every shard also carries the block library's source inspection job (inspect_source.py): it must
-// run where the environment's pipelines run, with that Dagster's variables, so the secret a
-// source's config names is read there and never by the service. A shard is already such a place;
-// a location of its own would be one more process per environment, and one more entry to keep in
-// workspace.yaml, for a job a few lines long. The job's name is not a pipeline's (those start with
-// their pipeline's slug and "__"), and any of an environment's shards runs it the same way.
 const definitionsPy = (shard: string) =>
   [
     `"""Code location ${shard}: written by Constellation Agent. Each folder under defs/ is one pipeline."""`,
@@ -181,14 +175,9 @@ const definitionsPy = (shard: string) =>
     '',
     'import dagster as dg',
     '',
-    'from constellation_blocks import inspect_source',
-    '',
     `import ${shard}.defs  # noqa: F401`,
     '',
-    'defs = dg.Definitions.merge(',
-    '    dg.load_from_defs_folder(path_within_project=Path(__file__).parent),',
-    '    inspect_source.definitions(),',
-    ')',
+    'defs = dg.load_from_defs_folder(path_within_project=Path(__file__).parent)',
     '',
   ].join('\n');
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { LAUNCH_RUN, RUN, RUN_OUTPUT_METADATA, WORKSPACE_LOCATIONS } from '../adapters/dagster/documents.ts';
+import { LAUNCH_RUN, RUN, RUN_OUTPUT_METADATA } from '../adapters/dagster/documents.ts';
 import { dagsterRefusal } from '../adapters/dagster/dagster-errors.ts';
 import type { DagsterGraphqlClient } from '../adapters/dagster/graphql-client.ts';
 import type { Principal } from '../auth/principal.ts';
@@ -13,9 +13,10 @@ import type { DagsterConnections } from './dagster-connections.ts';
 import { secretIssues } from './required-secrets.ts';
 import { FINISHED, TAG } from './run-status.ts';
 import { executionTags } from './pipeline-scope.ts';
-import { parseShardName } from './shard-files.ts';
+import { loadedSystemLocation } from './system-location.ts';
+import type { WorkspaceLocks } from './workspace-lock.ts';
 
-/** The block library's inspection job and its op (blocks/python/constellation_blocks/inspect_source.py). */
+/** The block library's inspection job and its op (blocks/python/constellation_blocks/inspect_source.py), in the system location. */
 export const INSPECTION_JOB = 'constellation_inspect_source';
 const INSPECTION_OP = 'inspect_source';
 const RESULT_LABEL = 'inspection';
@@ -61,11 +62,12 @@ export interface InspectRequest {
 /** What the domain offers of source inspection: the service's method, which evals answer with a stand-in (evals/source-stand-in.ts). */
 export type SourceInspection = Pick<SourceInspectionService, 'inspect'>;
 
-type Deps = { connections: DagsterConnections; catalog: CatalogService; timeoutMs?: number; pollMs?: number };
+type Deps = { connections: DagsterConnections; catalog: CatalogService; locks: WorkspaceLocks; timeoutMs?: number; pollMs?: number };
 
 /**
- * Source inspection: launches the block library's inspection job in the environment's Dagster with
- * a source block's config, waits for it (bounded) and reads its answer back over GraphQL. The job
+ * Source inspection: launches the block library's inspection job in the environment's Dagster, in
+ * its system code location (loaded first if Dagster has not yet: system-location.ts), with a source
+ * block's config, waits for it (bounded) and reads its answer back over GraphQL. The job
  * reads the secret the config names from its own environment, where the pipelines run: this
  * service checks that the environment provides the name, and never sees the value.
  */
@@ -79,7 +81,8 @@ export class SourceInspectionService {
   async inspect(principal: Principal, environment: string, request: InspectRequest): Promise<InspectionView> {
     // It launches a run in the environment's Dagster, with the environment's credentials.
     requireRole(principal, 'run', 'Inspecting a source');
-    const { env, client } = this.deps.connections.require(environment, '/environment');
+    const connection = this.deps.connections.require(environment, '/environment');
+    const { env, client } = connection;
     const type = await this.deps.catalog.require(principal, request.block_type);
     if (type.category !== 'source') {
       throw new AppError('invalid:block_type', `${type.ref} is a ${type.category} block; only a source block can be inspected.`, {
@@ -96,7 +99,7 @@ export class SourceInspectionService {
     if (issues.length) throw new AppError('invalid:config', `The ${type.ref} config cannot be inspected in "${env.name}": ${issues[0]!.message}.`, { issues });
     if (!client) throw new AppError('unavailable:dagster', `Environment "${env.name}" has no Dagster GraphQL URL, so nothing can run there.`, { hint: 'Set graphql_url for it in DAGSTER_ENVIRONMENTS.' });
 
-    const location = await this.location(client, env.name);
+    const location = await loadedSystemLocation(connection, this.deps.locks);
     const runConfig = {
       block_type: type.ref,
       config: request.config,
@@ -112,31 +115,11 @@ export class SourceInspectionService {
       },
     });
     const result = launched.launchRun;
-    if (result.__typename !== 'LaunchRunSuccess') throw dagsterRefusal(result, 'Dagster did not launch the inspection', 'A shard written before source inspection existed has no inspection job until a pipeline of it is deployed again.');
+    if (result.__typename !== 'LaunchRunSuccess') throw dagsterRefusal(result, 'Dagster did not launch the inspection');
     const runId: string = result.run.runId;
     const status = await this.waitFor(client, runId);
     const answer = await this.answerOf(client, runId, status);
     return { ...answer, environment: env.name, block_type: type.ref, run_id: runId };
-  }
-
-  /**
-   * A shard location Dagster has loaded: every shard defines the inspection job, and every shard of
-   * an environment runs in its Dagster with the same variables, so any loaded one will do.
-   */
-  private async location(client: DagsterGraphqlClient, env: string): Promise<string> {
-    const data = await client.request(WORKSPACE_LOCATIONS);
-    const workspace = data.workspaceOrError;
-    if (workspace.__typename !== 'Workspace') throw dagsterRefusal(workspace, 'Dagster could not list its code locations');
-    const loaded = (workspace.locationEntries as Array<{ name: string; locationOrLoadError: { __typename: string } | null }>)
-      .filter((e) => parseShardName(e.name) && e.locationOrLoadError?.__typename === 'RepositoryLocation')
-      .map((e) => e.name)
-      .sort();
-    if (!loaded[0]) {
-      throw new AppError('conflict:no_location', `Environment "${env}" has no loaded code location to run the inspection in.`, {
-        hint: 'The inspection job ships with every shard location: deploy any pipeline to this environment first, then inspect again.',
-      });
-    }
-    return loaded[0];
   }
 
   private async waitFor(client: DagsterGraphqlClient, runId: string): Promise<string> {
@@ -171,7 +154,7 @@ export class SourceInspectionService {
     }
     // The op never raises (it answers ok: false instead), so this is Dagster failing to run it.
     throw new AppError('upstream:inspection', `The inspection run ${runId} ended ${status} without an answer${failures[0] ? `: ${failures[0].split('\n')[0]}` : ''}.`, {
-      hint: "The run's page in Dagster shows why; a location deployed before source inspection lacks the job until its next deploy.",
+      hint: "The run's page in Dagster shows why.",
     });
   }
 }

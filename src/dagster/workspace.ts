@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import type { Environment } from './environments.ts';
 import { parseShardName, type ShardFiles } from './shard-files.ts';
 import type { ShardSlot } from './shard-placement.ts';
@@ -23,13 +24,23 @@ export interface KeptCopy {
   deploymentId: string | null;
 }
 
+/**
+ * The environment's system code location: the block library's own jobs (source inspection), a
+ * module of the installed library (blocks/python/constellation_blocks/system_location.py), so it
+ * has no folder here. One per environment, in every workspace.yaml, so that what it runs runs where
+ * the environment's pipelines run, with that Dagster's variables, before any pipeline is deployed
+ * and in no org's shard.
+ */
+export const SYSTEM_LOCATION = 'constellation_system';
+const SYSTEM_MODULE = 'constellation_blocks.system_location';
+
 const tag = () => randomBytes(6).toString('hex');
 // .previous/<location>-<tag>[-<deployment id>]; location names (<org slug>_shard_<n>, pipeline_<hex>) have no "-".
 const KEPT_NAME = /^([^-]+)-[0-9a-f]{12}(?:-([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}))?$/;
 
 /**
  * One environment's workspace directory:
- *   workspace.yaml            what Dagster loads, derived from the folders below
+ *   workspace.yaml            what Dagster loads: the system location, then one entry per folder below
  *   locations/<org>_shard_<n>/  a shared code location: a project with one component per pipeline
  *   locations/pipeline_<hex>/   a pipeline deployed before shards, in its own location
  *   .staging/, .previous/     where a location is written, and where the one it replaced waits
@@ -205,7 +216,7 @@ export class Workspace {
     rmSync(trash, { recursive: true, force: true });
   }
 
-  /** workspace.yaml from the location folders present, written atomically (temp file + rename). */
+  /** workspace.yaml from the location folders present, after the system location, written atomically (temp file + rename). */
   writeWorkspaceYaml(): void {
     mkdirSync(this.dir, { recursive: true });
     const names = this.entries('locations').filter((n) => this.hasLocation(n)).sort();
@@ -213,6 +224,8 @@ export class Workspace {
     // scalars are safe. A shard is a project loaded as a module from its folder; a pipeline
     // deployed before shards keeps its own location (its definitions.py) until it is deployed again.
     const python = JSON.stringify(this.env.python);
+    // The system location is a module of the installed block library: no working directory of ours.
+    const system = `  - python_module:\n      module_name: ${SYSTEM_MODULE}\n      location_name: ${SYSTEM_LOCATION}\n      executable_path: ${python}\n`;
     // Dagster rebases a python_file entry's working_directory on workspace.yaml's folder, but takes
     // a python_module entry's as it is (relative to the webserver's and daemon's own working
     // directory), so a shard's is written absolute.
@@ -223,10 +236,30 @@ export class Workspace {
         : `  - python_file:\n      relative_path: locations/${name}/definitions.py\n      working_directory: locations/${name}\n` +
           `      location_name: ${name}\n      executable_path: ${python}\n`,
     );
-    const yaml = `# Written by Constellation Agent: one entry per code location (an org's shard of pipelines, or one pipeline deployed before shards). Do not edit by hand.\nload_from:${entries.length ? `\n${entries.join('')}` : ' []\n'}`;
+    const yaml = `# Written by Constellation Agent: the system location (the block library's own jobs), then one entry per code location (an org's shard of pipelines, or one pipeline deployed before shards). Do not edit by hand.\nload_from:\n${[system, ...entries].join('')}`;
     const temp = join(this.dir, `.workspace.yaml.${tag()}`);
     writeFileSync(temp, yaml);
     renameSync(temp, join(this.dir, 'workspace.yaml'));
+  }
+
+  /**
+   * Rewrites workspace.yaml when it lacks the system location (one written before there was one,
+   * or by hand); true when it did. Call it under the environment's workspace lock, as every writer.
+   */
+  addSystemEntry(): boolean {
+    if (this.locationNamesInYaml().includes(SYSTEM_LOCATION)) return false;
+    this.writeWorkspaceYaml();
+    return true;
+  }
+
+  /** The location names workspace.yaml lists; none when it is missing or unreadable. */
+  private locationNamesInYaml(): string[] {
+    try {
+      const entries = parseYaml(readFileSync(join(this.dir, 'workspace.yaml'), 'utf8'))?.load_from;
+      return Array.isArray(entries) ? entries.flatMap((e) => Object.values(e ?? {}).map((target: any) => String(target?.location_name))) : [];
+    } catch {
+      return [];
+    }
   }
 
   private putBack(kept: string, name: string): void {

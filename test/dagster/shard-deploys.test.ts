@@ -64,12 +64,13 @@ describe('deploying pipelines into an org\'s shards (pipelines_per_shard: 2)', (
     expect(placed).toBe('local_shard_3');
   });
 
-  it('lists each shard in workspace.yaml as a module loaded from its project folder', () => {
-    expect(yamlEntries()).toEqual(
-      ['local_shard_1', 'local_shard_2', 'local_shard_3'].map((shard) => ({
+  it('lists each shard in workspace.yaml as a module loaded from its project folder, after the system location', () => {
+    expect(yamlEntries()).toEqual([
+      { python_module: { module_name: 'constellation_blocks.system_location', location_name: 'constellation_system', executable_path: env.python } },
+      ...['local_shard_1', 'local_shard_2', 'local_shard_3'].map((shard) => ({
         python_module: { module_name: `${shard}.definitions`, working_directory: join(env.workspaceDir, 'locations', shard), location_name: shard, executable_path: env.python },
       })),
-    );
+    ]);
     expect(existsSync(join(env.workspaceDir, 'locations', 'local_shard_1', 'pyproject.toml'))).toBe(true);
   });
 
@@ -82,7 +83,7 @@ describe('deploying pipelines into an org\'s shards (pipelines_per_shard: 2)', (
     const { placed } = await deploy(id);
     expect(placed).toBe('local_shard_3');
     expect(existsSync(workspace.locationDir(legacy))).toBe(false);
-    expect(yamlEntries().map((e) => e.python_module.location_name)).toEqual(['local_shard_1', 'local_shard_2', 'local_shard_3']);
+    expect(yamlEntries().map((e) => e.python_module.location_name)).toEqual(['constellation_system', 'local_shard_1', 'local_shard_2', 'local_shard_3']);
     ids.push(id);
   });
 
@@ -93,7 +94,7 @@ describe('deploying pipelines into an org\'s shards (pipelines_per_shard: 2)', (
     expect((await deploy(newcomer)).placed).toBe('local_shard_1');
     for (const id of ids.slice(2, 4)) expect((await t.call('DELETE', `/v1/pipelines/${id}`)).status).toBe(200);
     expect(workspace.shardsOf('local').map((s) => s.n)).toEqual([1, 3]);
-    expect(yamlEntries().map((e) => e.python_module.location_name)).toEqual(['local_shard_1', 'local_shard_3']);
+    expect(yamlEntries().map((e) => e.python_module.location_name)).toEqual(['constellation_system', 'local_shard_1', 'local_shard_3']);
     // No half-written, kept or deleted folders are left behind.
     for (const sub of ['.staging', '.previous', '.trash']) expect(existsSync(join(env.workspaceDir, sub)) ? readdirSync(join(env.workspaceDir, sub)) : []).toEqual([]);
   });

@@ -38,8 +38,8 @@ describe('a shard project\'s files', () => {
     expect(two['pyproject.toml']).toContain('root_module = "acme_shard_1"');
     expect(two['acme_shard_1/definitions.py']).toContain('import acme_shard_1.defs');
     expect(two['acme_shard_1/definitions.py']).toContain('dg.load_from_defs_folder(path_within_project=Path(__file__).parent)');
-    // Every shard carries the source inspection job, so an environment's shards can each run it.
-    expect(two['acme_shard_1/definitions.py']).toContain('inspect_source.definitions()');
+    // Shards hold their pipelines only: the source inspection job is the environment's system location's.
+    expect(two['acme_shard_1/definitions.py']).not.toContain('inspect_source');
     const lines = (text: string) => text.split('\n').filter((l) => l && !l.startsWith('#'));
     expect(lines(two['requirements.txt']!)).toEqual(['constellation-blocks==0.1.0', 'dagster==1.13.27', 'duckdb==1.5.6', 'psycopg[binary]==3.3.9']);
     expect(componentsOf(shard, two)).toEqual(['orders', 'sales_sync']);

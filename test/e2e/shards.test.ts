@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DagsterGraphqlClient } from '../../src/adapters/dagster/graphql-client.ts';
 import { LOCAL_PRINCIPAL } from '../../src/auth/principal.ts';
 import { locationNameFor } from '../../src/compile/compile-pipeline.ts';
+import { SYSTEM_LOCATION } from '../../src/dagster/workspace.ts';
 import type { PipelineSpec } from '../../src/pipelines/spec-schema.ts';
 import { flagshipSpec } from '../compile/fixtures.ts';
 import { withSecretNamed } from '../support/broken-component.ts';
@@ -126,7 +127,9 @@ describe('pipelines as components of shared code locations, on a real Dagster', 
     const entries = (data.assetOrError.assetMaterializations[0]?.metadataEntries ?? []) as Array<{ label: string; intValue?: number }>;
     return Object.fromEntries(entries.filter((e) => e.intValue !== undefined).map((e) => [e.label, e.intValue]));
   };
-  const locations = async () => (await gql.request(LOCATIONS)).workspaceOrError.locationEntries as Array<{ name: string; locationOrLoadError: { __typename: string; message?: string } }>;
+  const everyLocation = async () => (await gql.request(LOCATIONS)).workspaceOrError.locationEntries as Array<{ name: string; locationOrLoadError: { __typename: string; message?: string } }>;
+  // The pipelines' locations: every workspace also has the system location (source inspection's), checked once below.
+  const locations = async () => (await everyLocation()).filter((l) => l.name !== SYSTEM_LOCATION);
   const listing = async (location: string) => {
     const data = await gql.request(LISTING, { selector: { repositoryLocationName: location, repositoryName: '__repository__' } });
     expect(data.repositoryOrError.__typename, JSON.stringify(data)).toBe('Repository');
@@ -144,6 +147,8 @@ describe('pipelines as components of shared code locations, on a real Dagster', 
     }
     expect(shard).toBe('local_shard_1');
     expect(await locations()).toEqual([{ name: shard, loadStatus: 'LOADED', locationOrLoadError: { __typename: 'RepositoryLocation' } }]);
+    // The first deploy's workspace reload loaded the system location beside the shard.
+    expect((await everyLocation()).find((l) => l.name === SYSTEM_LOCATION)?.locationOrLoadError.__typename).toBe('RepositoryLocation');
     const all = await Promise.all(['first', 'second'].flatMap((k) => ['extract_customers', 'load_customers'].map((b) => keyOf(ids[k]!, b))));
     expect(new Set(all.map((k) => k.join('/'))).size).toBe(4);
     const collisions = await gql.request(COLLISIONS, { keys: all.map((path) => ({ path })) });

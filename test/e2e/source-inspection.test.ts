@@ -1,10 +1,9 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { flagshipSpec } from '../compile/fixtures.ts';
 import { mcpClient } from '../support/surfaces.ts';
 import { createTestApp, type TestApp } from '../support/test-app.ts';
-import { deployToDevelopment, startPlatform, type Platform } from './platform.ts';
+import { startPlatform, type Platform } from './platform.ts';
 
 const CONFIG = { table: 'public.customers', connection_secret: 'SOURCE_DB_URL' };
 const COLUMNS = [
@@ -19,7 +18,9 @@ const COLUMNS = [
 /**
  * Issue 17's third "done means": the flagship's Postgres source inspected through a real Dagster
  * webserver and daemon, from the route and the tool, and the secret nowhere but in Dagster's own
- * environment: not in an answer, a log line of the service, or a row of its store.
+ * environment: not in an answer, a log line of the service, or a row of its store. The
+ * environment is fresh: Dagster started on an empty workspace.yaml and no pipeline is deployed
+ * (look before you build), so the first inspection loads the system location.
  */
 describe('source inspection of the flagship Postgres source, on a real Dagster', () => {
   let platform: Platform;
@@ -36,18 +37,15 @@ describe('source inspection of the flagship Postgres source, on a real Dagster',
     password = new URL(secret).password;
     expect(password).not.toBe('');
     t = await createTestApp('postgres', { environments: [platform.environment] });
-    // The inspection job ships with every shard: the flagship deployed, its shard is there.
-    const created = await t.call('POST', '/v1/pipelines', flagshipSpec());
-    expect(created.status, JSON.stringify(created.body)).toBe(201);
-    const deployed = await deployToDevelopment(t, created.body.id);
-    expect(deployed.status, `${JSON.stringify(deployed)}\n${platform.dagster.logs()}`).toBe('deployed');
   });
   afterAll(async () => {
     await t?.close();
     await platform?.stop();
   });
 
-  it('lists customers with its columns and a few rows through the route', async () => {
+  it('lists customers with its columns and a few rows through the route, before any pipeline is deployed', async () => {
+    const workspaceYaml = () => readFileSync(join(platform.environment.workspaceDir, 'workspace.yaml'), 'utf8');
+    expect(workspaceYaml()).toBe('load_from: []\n');
     const res = await t.call('POST', '/v1/environments/development/inspect-source', { block_type: 'postgres_incremental_extract', config: CONFIG, sample_rows: 3 });
     answers.push(JSON.stringify(res.body));
     expect(res.status, `${JSON.stringify(res.body)}\n${platform.dagster.logs()}`).toBe(200);
@@ -55,6 +53,11 @@ describe('source inspection of the flagship Postgres source, on a real Dagster',
     expect(res.body.tables).toContain('public.customers');
     expect(res.body.rows).toHaveLength(3);
     for (const row of res.body.rows) expect(row[1]).toBe(`customer ${row[0]}`);
+    // It ran in the system location, the only one there is: added to workspace.yaml and loaded for it.
+    expect(workspaceYaml()).toContain('location_name: constellation_system');
+    expect(await t.db.query('SELECT 1 FROM deployments')).toEqual([]);
+    const gql = await fetch(platform.dagster.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: `{ runOrError(runId: "${res.body.run_id}") { ... on Run { repositoryOrigin { repositoryLocationName } } } }` }) });
+    expect((await gql.json()).data.runOrError.repositoryOrigin.repositoryLocationName).toBe('constellation_system');
   });
 
   it('answers the same through the tool, and names a missing table without the secret', async () => {

@@ -1,3 +1,6 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { LOCAL_PRINCIPAL } from '../../src/auth/principal.ts';
 import { SourceInspectionService } from '../../src/dagster/source-inspection.ts';
@@ -25,24 +28,25 @@ describe('source inspection: POST /v1/environments/{env}/inspect-source, inspect
   let dagster: StandIn;
   let runStatus: string;
   let events: unknown[];
-  let locations: Array<{ name: string; loaded: boolean }>;
+  /** What Dagster lists (`error`: the location did not load), and what it lists once asked to reload. */
+  let locations: Array<{ name: string; error?: string }>;
+  let afterReload: typeof locations;
   const launches = () => dagster.received.map((r) => r.body as { query: string; variables: any }).filter((b) => b.query.includes('launchRun'));
 
   beforeAll(async () => {
     dagster = await startStandIn((req) => {
       const { query, variables } = req.body as { query: string; variables: any };
       const answer = (data: unknown) => ({ json: { data } });
-      if (query.includes('workspaceOrError')) {
-        return answer({
-          workspaceOrError: {
-            __typename: 'Workspace',
-            locationEntries: locations.map(({ name, loaded }) => ({
-              name,
-              loadStatus: 'LOADED',
-              locationOrLoadError: loaded ? { __typename: 'RepositoryLocation', name, repositories: [{ name: '__repository__' }] } : { __typename: 'PythonError', message: 'broken', stack: [], errorChain: [] },
-            })),
-          },
-        });
+      const entry = ({ name, error }: { name: string; error?: string }) => ({
+        __typename: 'WorkspaceLocationEntry',
+        name,
+        loadStatus: 'LOADED',
+        locationOrLoadError: error ? { __typename: 'PythonError', message: error, stack: [], errorChain: [] } : { __typename: 'RepositoryLocation', name, repositories: [{ name: '__repository__' }] },
+      });
+      if (query.includes('workspaceOrError')) return answer({ workspaceOrError: { __typename: 'Workspace', locationEntries: locations.map(entry) } });
+      if (query.includes('reloadWorkspace')) {
+        locations = afterReload;
+        return answer({ reloadWorkspace: { __typename: 'Workspace', locationEntries: locations.map(entry) } });
       }
       if (query.includes('launchRun')) return answer({ launchRun: { __typename: 'LaunchRunSuccess', run: { runId: 'insp1', status: 'QUEUED' } } });
       if (query.includes('runOrError')) return answer({ runOrError: { __typename: 'Run', runId: variables.runId, status: runStatus, jobName: 'constellation_inspect_source', startTime: null, endTime: null, updateTime: null, tags: [] } });
@@ -62,18 +66,19 @@ describe('source inspection: POST /v1/environments/{env}/inspect-source, inspect
       { __typename: 'RunStartEvent' },
       { __typename: 'ExecutionStepOutputEvent', stepKey: 'inspect_source', metadataEntries: [{ label: 'inspection', jsonString: JSON.stringify(ANSWER) }] },
     ];
-    // A legacy location and a shard that failed to load are passed over for the first loaded shard.
-    locations = [{ name: 'pipeline_0123456789ab', loaded: true }, { name: 'acme_shard_1', loaded: false }, { name: 'beta_shard_2', loaded: true }];
+    // Shards load beside it, and sort before it: the job runs in the system location only.
+    locations = [{ name: 'acme_shard_1' }, { name: 'constellation_system' }];
+    afterReload = locations;
   });
 
   const inspect = (body: object, env = 'development') => t.call('POST', `/v1/environments/${env}/inspect-source`, body);
 
-  it('launches the inspection job in a loaded shard with the block config as run config, and answers what the job saw', async () => {
+  it('launches the inspection job in the system location with the block config as run config, and answers what the job saw', async () => {
     const res = await inspect({ block_type: 'postgres_incremental_extract', config: CONFIG, sample_rows: 3 });
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     expect(res.body).toEqual({ ...ANSWER, environment: 'development', block_type: 'postgres_incremental_extract@1', run_id: 'insp1' });
     const [launch] = launches();
-    expect(launch!.variables.params.selector).toEqual({ repositoryLocationName: 'beta_shard_2', repositoryName: '__repository__', jobName: 'constellation_inspect_source' });
+    expect(launch!.variables.params.selector).toEqual({ repositoryLocationName: 'constellation_system', repositoryName: '__repository__', jobName: 'constellation_inspect_source' });
     expect(launch!.variables.params.runConfigData).toEqual({ ops: { inspect_source: { config: { block_type: 'postgres_incremental_extract@1', config: CONFIG, sample_rows: 3 } } } });
     expect(launch!.variables.params.executionMetadata.tags).toContainEqual({ key: 'constellation/inspection', value: 'postgres_incremental_extract@1' });
   });
@@ -108,13 +113,33 @@ describe('source inspection: POST /v1/environments/{env}/inspect-source, inspect
     expect(launches()).toEqual([]);
   });
 
-  it('says so when the environment has no Dagster, or no shard loaded to run the job in', async () => {
+  it('says so when the environment has no Dagster', async () => {
     const offline = await inspect({ block_type: 'postgres_incremental_extract', config: CONFIG }, 'offline');
     expect(offline.status).toBe(503);
-    locations = [{ name: 'acme_shard_1', loaded: false }];
-    const none = await inspect({ block_type: 'postgres_incremental_extract', config: CONFIG });
-    expect(none.status).toBe(409);
-    expect(none.body.error).toMatchObject({ code: 'conflict:no_location', hint: expect.stringContaining('deploy any pipeline') });
+    expect(offline.body.error.code).toBe('unavailable:dagster');
+  });
+
+  it('loads the system location first when Dagster has none: adds it to a workspace.yaml written before it, reloads, then launches there', async () => {
+    const yaml = join(t.services.connections.require('development').workspace.dir, 'workspace.yaml');
+    writeFileSync(yaml, 'load_from: []\n');
+    locations = [];
+    afterReload = [{ name: 'constellation_system' }];
+    const res = await inspect({ block_type: 'postgres_incremental_extract', config: CONFIG });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(parseYaml(readFileSync(yaml, 'utf8')).load_from.map((e: any) => e.python_module?.module_name)).toEqual(['constellation_blocks.system_location']);
+    const asked = dagster.received.map((r) => (r.body as { query: string }).query);
+    expect(asked.findIndex((q) => q.includes('reloadWorkspace'))).toBeLessThan(asked.findIndex((q) => q.includes('launchRun')));
+    expect(launches()[0]!.variables.params.selector.repositoryLocationName).toBe('constellation_system');
+  });
+
+  it("refuses with Dagster's own message when the system location does not load, launching nothing", async () => {
+    locations = [];
+    afterReload = [{ name: 'constellation_system', error: "ModuleNotFoundError: No module named 'constellation_blocks.system_location'" }];
+    const res = await inspect({ block_type: 'postgres_incremental_extract', config: CONFIG });
+    expect(res.status).toBe(502);
+    expect(res.body.error).toMatchObject({ code: 'upstream:system_location', hint: expect.stringContaining('constellation_blocks is installed') });
+    expect(res.body.error.message).toContain("No module named 'constellation_blocks.system_location'");
+    expect(launches()).toEqual([]);
   });
 
   it("reports a run that ended without an answer with Dagster's error", async () => {
@@ -127,7 +152,7 @@ describe('source inspection: POST /v1/environments/{env}/inspect-source, inspect
 
   it('gives up on a run that does not finish in time, naming it', async () => {
     runStatus = 'QUEUED';
-    const service = new SourceInspectionService({ connections: t.services.connections, catalog: t.services.catalog, timeoutMs: 300, pollMs: 50 });
+    const service = new SourceInspectionService({ connections: t.services.connections, catalog: t.services.catalog, locks: t.services.locks, timeoutMs: 300, pollMs: 50 });
     await expect(service.inspect(LOCAL_PRINCIPAL, 'development', { block_type: 'duckdb_table_read', config: { database_path: '/data/w.duckdb', table: 'orders' } })).rejects.toThrow(
       'The inspection run insp1 did not finish in 0 s (it is QUEUED).',
     );

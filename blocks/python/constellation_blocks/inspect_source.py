@@ -15,9 +15,10 @@ stack would be kept in Dagster's event log, and a driver's message may quote the
 error text is scrubbed of the secret's value and the parts of its URL (``_scrub``). Sample values
 are the source's data, which an inspection is for; they are truncated, never secrets of ours.
 
-Every shard location defines the job (its definitions.py merges ``definitions()``), so it runs in
-the environment's own Python with that environment's variables, exactly where the blocks run.
-Database drivers are imported when a block type is inspected, so loading a shard costs nothing.
+The environment's system code location, ``constellation_system`` (system_location.py), defines
+the job, so it runs in the environment's own Python with that environment's variables, exactly
+where the blocks run, before any pipeline is deployed there. Database drivers are imported when a
+block type is inspected, so loading the location costs little.
 
 No ``from __future__ import annotations``: Dagster checks the ``context`` annotation as a class.
 """
@@ -243,8 +244,3 @@ def inspect_op(context: dg.OpExecutionContext):
 @dg.job(name=JOB_NAME, description="Tests a source block's connection and lists its tables, columns and sample rows (Constellation Agent).")
 def inspect_source_job():
     inspect_op()
-
-
-def definitions() -> dg.Definitions:
-    """The job, for a shard's definitions.py to merge."""
-    return dg.Definitions(jobs=[inspect_source_job])

@@ -24,14 +24,9 @@ DEFINITIONS = """from pathlib import Path
 
 import dagster as dg
 
-from constellation_blocks import inspect_source
-
 import {shard}.defs  # noqa: F401
 
-defs = dg.Definitions.merge(
-    dg.load_from_defs_folder(path_within_project=Path(__file__).parent),
-    inspect_source.definitions(),
-)
+defs = dg.load_from_defs_folder(path_within_project=Path(__file__).parent)
 """
 
 DEFS_YAML = """# Pipeline {id}, version {version}: written by Constellation Agent. Settings are in pipeline.json.

@@ -34,8 +34,7 @@ EXPECTED = {
         ["local", "sales_sync", "load_customers"],
     ],
     "asset_checks": [],
-    # Each pipeline's job, and the source inspection job every shard carries.
-    "jobs": ["constellation_inspect_source", "crm_sync__all_blocks", "sales_sync__all_blocks"],
+    "jobs": ["crm_sync__all_blocks", "sales_sync__all_blocks"],
     "schedules": ["sales_sync__every_6_hours"],
     "sensors": [],
 }
@@ -136,7 +135,7 @@ def test_serve_answers_each_line_in_one_process_and_reads_changed_files(tmp_path
             return json.loads(checker.stdout.readline())
 
         first = ask(project)
-        assert first["ok"] is True and first["definitions"]["jobs"] == ["constellation_inspect_source", "sales_sync__all_blocks"]
+        assert first["ok"] is True and first["definitions"]["jobs"] == ["sales_sync__all_blocks"]
 
         # Change a name in one pipeline.json and add a pipeline, then ask again.
         data = pipeline("sales_sync", duckdb_path=str(tmp_path / "a.duckdb"))
@@ -145,7 +144,7 @@ def test_serve_answers_each_line_in_one_process_and_reads_changed_files(tmp_path
         write_pipeline(project, "crm_sync", pipeline("crm_sync", duckdb_path=str(tmp_path / "b.duckdb")))
         second = ask(project)
         assert second["ok"] is True
-        assert second["definitions"]["jobs"] == ["constellation_inspect_source", "crm_sync__all_blocks", "sales_sync__everything"]
+        assert second["definitions"]["jobs"] == ["crm_sync__all_blocks", "sales_sync__everything"]
         assert len(second["definitions"]["assets"]) == 4
         assert ask(tmp_path / "nowhere")["ok"] is False
         assert checker.poll() is None  # still serving

@@ -1,6 +1,10 @@
-"""Source inspection against a real PostgreSQL and a real DuckDB file, and as the job every shard defines."""
+"""Source inspection against a real PostgreSQL and a real DuckDB file, and as the job the system code location defines."""
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import dagster as dg
@@ -8,10 +12,9 @@ import duckdb
 import psycopg
 
 import customers
-from constellation_blocks import check_shard, inspect_source
+from constellation_blocks import inspect_source, system_location
 from constellation_blocks.inspect_source import inspect
 from servers import free_port
-from shards import pipeline, write_shard
 
 PG = "postgres_incremental_extract@1"
 CONFIG = {"table": "public.customers", "connection_secret": "SOURCE_URL"}
@@ -134,11 +137,25 @@ def test_duckdb_file(tmp_path):
     assert missing["error"] == f"table \"orders\" does not exist in '{path}'; tables: analytics.orders"
 
 
-def test_every_shard_defines_the_job_and_it_answers_in_its_output_metadata(tmp_path, pg_url, instance, monkeypatch):
+def test_dagster_loads_the_system_location_as_workspace_yaml_names_it(tmp_path):
+    # What workspace.yaml's entry asks of Dagster: the module, loaded by the environment's Python.
+    env = {**os.environ, "DAGSTER_HOME": str(tmp_path)}
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "dagster"), "definitions", "validate", "-m", "constellation_blocks.system_location"],
+        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert system_location.LOCATION_NAME == "constellation_system"
+    # The inspection job alone: no asset, schedule or sensor of anyone's.
+    defs = system_location.defs
+    assert [job.name for job in defs.resolve_all_job_defs()] == [inspect_source.JOB_NAME]
+    assert not list(defs.resolve_all_asset_specs()) and not defs.schedules and not defs.sensors
+
+
+def test_the_system_location_runs_the_job_and_it_answers_in_its_output_metadata(pg_url, instance, monkeypatch):
     monkeypatch.setenv("SOURCE_URL", pg_url)
     customers.seed_ten(pg_url)
-    project = write_shard(tmp_path, "local_shard_1", {"sales": pipeline("sales", duckdb_path=str(tmp_path / "sales.duckdb"))})
-    job = check_shard.load(project).get_job(inspect_source.JOB_NAME)
+    job = system_location.defs.resolve_job_def(inspect_source.JOB_NAME)
     result = job.execute_in_process(
         instance=instance,
         run_config={"ops": {inspect_source.OP_NAME: {"config": {"block_type": PG, "config": CONFIG, "sample_rows": 2}}}},
