@@ -8,7 +8,7 @@ import { toModelMessages } from '../agent/to-model-messages.ts';
 import type { Principal } from '../auth/principal.ts';
 import { AppError, notFound, toAppError } from '../errors.ts';
 import { answerApprovals, settleApprovals, type Resolved } from './chat-approvals.ts';
-import type { ChatRepo } from './chat-repo.ts';
+import type { ChatRepo, ChatRow } from './chat-repo.ts';
 import { writeChunks, type ChunkWriter } from './chunk-writer.ts';
 import type { TurnLog } from './turn-log.ts';
 import { TurnSaver } from './turn-saver.ts';
@@ -97,7 +97,9 @@ export class ChatService {
       if (turnId) return turnId;
     }
 
-    const chat = await this.deps.chats.open(principal, request.id, title);
+    // Only a user message starts a chat: anything else (answers to approvals) continues one that
+    // exists, and a refused request must leave no chat behind.
+    const chat = last.role === 'user' ? await this.deps.chats.open(principal, request.id, title) : await this.existingChat(principal, request.id);
     if (!chat) throw notFound('chat', request.id);
     // Claimed only after the ownership check (a 409 would tell someone else the chat exists and is
     // busy), and before anything is stored (a refused message must not join the conversation).
@@ -153,6 +155,11 @@ export class ChatService {
       controller.abort(new TurnNotStarted());
       throw error;
     }
+  }
+
+  private async existingChat(principal: Principal, chatId: string): Promise<(ChatRow & { created: boolean }) | null> {
+    const chat = await this.deps.chats.get(principal, chatId);
+    return chat && { ...chat, created: false };
   }
 
   /** Claims the chat for a new turn (see TurnLog.begin); a 409 when one is running. */
