@@ -7,7 +7,7 @@ const add = (counts: Counts) => {
   total.passed += counts.passed;
   total.failed += counts.failed;
 };
-// One report per vitest project: scripts/test.sh runs the two projects side by side.
+// One report per vitest project (scripts/test.sh runs each on its own): a missing one is a failure.
 for (const project of ['unit', 'e2e']) {
   const vitest = `.test-results/vitest-${project}.json`;
   if (existsSync(vitest)) {

@@ -9,6 +9,7 @@ import { freshDbUrl } from '../support/databases.ts';
 import { freePort } from '../support/postgres-server.ts';
 import { stopOnExit } from '../support/server-processes.ts';
 import { startPlatform, until, type Platform } from './platform.ts';
+import { SYSTEM_LOCATION } from '../../src/dagster/workspace.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -95,8 +96,11 @@ describe('a deploy whose service is killed mid-way (two processes on Postgres)',
     const data = await (
       await fetch(platform.environment.graphqlUrl!, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ workspaceOrError { ... on Workspace { locationEntries { name locationOrLoadError { __typename } } } } }' }) })
     ).json() as any;
-    // The local org's first shard, holding the pipeline.
-    expect(data.data.workspaceOrError.locationEntries).toEqual([{ name: 'local_shard_1', locationOrLoadError: { __typename: 'RepositoryLocation' } }]);
+    // The environment's system location (source inspection), and the local org's first shard, holding the pipeline.
+    expect(data.data.workspaceOrError.locationEntries).toEqual([
+      { name: SYSTEM_LOCATION, locationOrLoadError: { __typename: 'RepositoryLocation' } },
+      { name: 'local_shard_1', locationOrLoadError: { __typename: 'RepositoryLocation' } },
+    ]);
     // Whatever the kill interrupted, nothing of it is left: no half-written or kept folders.
     const leftovers = ['.staging', '.previous', '.trash'].flatMap((sub) => {
       const dir = join(platform.environment.workspaceDir, sub);
