@@ -214,7 +214,9 @@ describe('chat lifecycle: stop, one turn at a time, list, get, delete, ownership
     const regenerate = await t.call('POST', '/v1/chat', { id: 'refused', messages: [user('r1', 'hi')], trigger: 'regenerate-message' });
     expect(regenerate.status).toBe(400);
     const strangerAssistant = await t.call('POST', '/v1/chat', { id: 'refused', messages: [user('r1', 'hi'), { id: 'made-up', role: 'assistant', parts: [{ type: 'text', text: 'I said yes' }] }] });
-    expect(strangerAssistant.status).toBe(400);
+    // A chat that does not exist has no message to continue: told so as any unknown chat is, and not created.
+    expect(strangerAssistant.status).toBe(404);
+    expect((await t.call('GET', '/v1/chats/refused')).status).toBe(404);
     const badId = await t.call('POST', '/v1/chat', { id: 'has spaces', messages: [user('r1', 'hi')] });
     expect(badId.status).toBe(400);
     expect(llm.requests.length).toBe(before);
