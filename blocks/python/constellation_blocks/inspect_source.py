@@ -78,6 +78,8 @@ def _postgres(config: dict[str, Any], table: str | None, sample_rows: int, max_t
     import psycopg
     from psycopg import sql
 
+    from constellation_blocks import postgres
+
     spec = block_types.resource("postgres_incremental_extract@1")
     name = identifiers.checked(config.get(spec.secret_field), spec.secret_field) if config.get(spec.secret_field) else ""
     url = environ.get(name) if name else None
@@ -103,14 +105,10 @@ def _postgres(config: dict[str, Any], table: str | None, sample_rows: int, max_t
         if not table:
             return answer
         parts = identifiers.checked_table(table, "table")
-        qualified = sql.Identifier(*parts).as_string(conn)
         try:
-            columns = conn.execute(
-                "SELECT a.attname, format_type(a.atttypid, a.atttypmod), NOT a.attnotnull FROM pg_catalog.pg_attribute a"
-                " WHERE a.attrelid = %s::regclass AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
-                (qualified,),
-            ).fetchall()
-        except psycopg.errors.UndefinedTable:
+            # The extract's own reading of a table's columns (postgres.describe_table), so what is shown is what it sees.
+            columns = [(col, pg_type, nullable) for col, (pg_type, nullable) in postgres.describe_table(conn, parts, table).items()]
+        except ValueError:
             raise InspectionError(f'table "{table}" does not exist in the database in {name} (or its user cannot see it); tables: {_listed(tables)}') from None
         cursor = conn.execute(sql.SQL("SELECT * FROM {} LIMIT %s").format(sql.Identifier(*parts)), (sample_rows,))
         rows = [[_json_safe(value) for value in row] for row in cursor.fetchall()]

@@ -56,7 +56,7 @@ def incremental_extract(context: dg.AssetExecutionContext, block: Block, postgre
         conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
         conn.read_only = True
         with conn.transaction():
-            catalog = _describe(conn, table, config["table"])
+            catalog = describe_table(conn, table, config["table"])
             wanted = [identifiers.checked(c, "columns entry") for c in config.get("columns") or []] or list(catalog)
             _require_columns(catalog, [*wanted, created, updated, *primary_key], config["table"])
             if since is None:
@@ -92,7 +92,7 @@ def incremental_extract(context: dg.AssetExecutionContext, block: Block, postgre
     )
 
 
-def _describe(conn: psycopg.Connection, table: list[str], label: str) -> dict[str, tuple[str, bool]]:
+def describe_table(conn: psycopg.Connection, table: list[str], label: str) -> dict[str, tuple[str, bool]]:
     """Column name → (type as Postgres spells it, nullable), in table order."""
     # The quoted name goes in as a value and is parsed by ::regclass, so case is kept as quoted.
     qualified = sql.Identifier(*table).as_string(conn)
