@@ -26,7 +26,6 @@ import { DagsterConnections } from './dagster/dagster-connections.ts';
 import { DeployService } from './dagster/deploy-service.ts';
 import { DbtManifests } from './dagster/dbt-manifests.ts';
 import { withPackages, type PackageSource } from './dagster/repo-packages.ts';
-import { AppError } from './errors.ts';
 import { DeployWorker } from './dagster/deploy-worker.ts';
 import { DeploymentReconciler } from './dagster/deployment-reconciler.ts';
 import { DeploymentRepo, type DeploymentRow } from './dagster/deployment-repo.ts';
