@@ -7,7 +7,7 @@ import { Workspace } from './workspace.ts';
 export interface DagsterConnection {
   env: Environment;
   workspace: Workspace;
-  /** Null when the environment has no GraphQL URL: locations are written, never loaded. */
+  /** Null when the environment has no GraphQL URL, or runs on Kubernetes: locations are written, never loaded by this service. */
   client: DagsterGraphqlClient | null;
   locations: DagsterLocations | null;
 }
@@ -20,7 +20,7 @@ export class DagsterConnections {
     this.byName = new Map(
       [...environments].map(([name, env]) => {
         const client = env.graphqlUrl ? new DagsterGraphqlClient(env.graphqlUrl, clientOptions) : null;
-        return [name, { env, workspace: new Workspace(env), client, locations: client ? new DagsterLocations(client) : null }];
+        return [name, { env, workspace: new Workspace(env), client, locations: client && !env.kubernetes ? new DagsterLocations(client) : null }];
       }),
     );
   }

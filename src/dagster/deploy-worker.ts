@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import { DagsterUnavailableError } from '../adapters/dagster/graphql-client.ts';
 import type { ShardCheckers } from '../adapters/dagster/shard-check.ts';
 import { AppError, toAppError } from '../errors.ts';
@@ -12,6 +13,7 @@ import { onlyMembers, type ShardMember } from './shard-files.ts';
 import type { WorkspaceChange } from './workspace.ts';
 import type { Db } from '../adapters/store/db.ts';
 import { keepPaused } from './keep-paused.ts';
+import { clusterImageOf, CLUSTER_DIR } from './kubernetes/cluster-files.ts';
 import type { TriggerStateRepo } from './trigger-state-repo.ts';
 import type { DeploymentReconciler } from './deployment-reconciler.ts';
 
@@ -217,6 +219,10 @@ export class DeployWorker {
     const moved = change.removed.length ? ` (moved out of code location ${change.removed.join(', ')})` : '';
     const done = { contentHash: compiled.contentHash, locationName: shard };
 
+    if (connection.env.kubernetes) {
+      await settle('commit');
+      return { status: 'written', ...done, message: clusterMessage(connection, shard, where, moved) };
+    }
     if (!locations) {
       await settle('commit');
       return { status: 'written', ...done, message: `Written to ${where}${moved}; no Dagster GraphQL URL is configured for "${d.environment}", so Dagster was not asked to load it.` };
@@ -269,7 +275,8 @@ export class DeployWorker {
     }
     const next = shardWith(workspace, shard, compiled, recompiled);
     if (!next) return 'wait';
-    if (connection.locations && !this.deps.uncheckedDeploy?.(d)) {
+    // Checked where a Dagster will load it: this service's, or a cluster's (whose image is built from these files).
+    if ((connection.locations || connection.env.kubernetes) && !this.deps.uncheckedDeploy?.(d)) {
       const checking = workspace.stage(shard, onlyMembers(shard, next.files, next.written));
       const checked = await this.deps.checkers.for(connection.env.python).check(checking);
       workspace.discard(checking);
@@ -283,6 +290,16 @@ export class DeployWorker {
 
 /** What a deploy did to the workspace; 'wait' when another deployment's change of the shard is not settled, or a member still needs recompiling. */
 type Step = { kind: 'swapped'; shard: string; isNew: boolean; change: WorkspaceChange } | { kind: 'refused'; shard: string; error: string; /** The Python that could not run the check at all. */ unready?: string };
+
+/** What a deploy to a cluster's environment leaves to the team: this service builds and applies nothing there. */
+function clusterMessage(connection: DagsterConnection, shard: string, where: string, moved: string): string {
+  const built = clusterImageOf(connection.workspace, shard)!;
+  const dir = join(connection.workspace.dir, CLUSTER_DIR);
+  return (
+    `Written to ${where}${moved}. Environment "${connection.env.name}" runs on Kubernetes: build image ${built.image} from ${built.dockerfile} ` +
+    `(${dir}/build-images.sh builds them all), then apply ${dir}/manifests or the Helm values there; this service applies nothing to the cluster.`
+  );
+}
 
 function safeMessage(error: unknown): string {
   const e = toAppError(error);

@@ -4,6 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { AppError } from '../errors.ts';
 import { ROLES, type Role } from '../auth/principal.ts';
+import { kubernetesSchema, namespaceIssues, targetIssues, toKubernetesTarget, type KubernetesTarget } from './kubernetes/target-config.ts';
 
 /**
  * Where pipelines deploy: per environment a workspace directory (code locations and the
@@ -74,10 +75,22 @@ const environmentSchema = z
     pipelines_per_shard: z.number().int().min(1).default(DEFAULT_PIPELINES_PER_SHARD).describe('Pipelines per shared code location (per org)'),
     policy: policySchema.partial().default({}),
     table_storage: tableStorageSchema.optional().describe('Where values pass between assets; default: a folder under DATA_DIR'),
+    // Kubernetes (issue 18): deploy writes the images and manifests a cluster's Dagster runs
+    // (src/dagster/kubernetes/), and applies nothing.
+    target: z.enum(['local', 'kubernetes']).default('local').describe('Where its Dagster runs: on this machine, or on Kubernetes'),
+    kubernetes: kubernetesSchema.optional().describe('Namespace, images and secret of the code servers (target: kubernetes)'),
   })
-  .strict();
+  .strict()
+  .superRefine((env, ctx) => {
+    for (const issue of targetIssues(env)) ctx.addIssue({ code: 'custom', ...issue });
+  });
 
-const fileSchema = z.object({ environments: z.record(z.string().regex(/^[a-z][a-z0-9_-]*$/), environmentSchema) }).strict();
+const fileSchema = z
+  .object({ environments: z.record(z.string().regex(/^[a-z][a-z0-9_-]*$/), environmentSchema) })
+  .strict()
+  .superRefine((file, ctx) => {
+    for (const issue of namespaceIssues(file.environments)) ctx.addIssue({ code: 'custom', ...issue });
+  });
 
 export interface Environment {
   name: string;
@@ -90,6 +103,8 @@ export interface Environment {
   policy: z.infer<typeof policySchema>;
   /** Where its Dagster passes values between assets; unset: that Dagster's own default (table_io.py). */
   tableStorage?: TableStorage;
+  /** Set when its Dagster runs on Kubernetes (target: kubernetes): deploy writes images and manifests for it (src/dagster/kubernetes/). */
+  kubernetes?: KubernetesTarget;
 }
 
 export const DEFAULT_PYTHON = resolve(import.meta.dirname, '../../.venv/bin/python');
@@ -114,6 +129,7 @@ function toEnvironment(name: string, raw: z.infer<typeof environmentSchema>, bas
       : storage.url.startsWith('s3://')
         ? { url: storage.url, ...(storage.endpoint ? { endpoint: storage.endpoint } : {}), ...(storage.region ? { region: storage.region } : {}) }
         : { url: isAbsolute(storage.url) ? storage.url : resolve(baseDir, storage.url) },
+    ...(raw.target === 'kubernetes' && raw.kubernetes ? { kubernetes: toKubernetesTarget(raw.kubernetes) } : {}),
   };
 }
 

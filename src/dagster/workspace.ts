@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, w
 import { basename, dirname, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { Environment } from './environments.ts';
+import { writeClusterFiles } from './kubernetes/cluster-files.ts';
 import { parseShardName, type ShardFiles } from './shard-files.ts';
 import type { ShardSlot } from './shard-placement.ts';
 
@@ -45,6 +46,7 @@ const KEPT_NAME = /^([^-]+)-[0-9a-f]{12}(?:-([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}
  *   locations/pipeline_<hex>/   a pipeline deployed before shards, in its own location
  *   .staging/, .previous/     where a location is written, and where the one it replaced waits
  *   .trash/                   where a folder goes (one rename) on its way to being deleted
+ *   kubernetes/               with target: kubernetes, the images and manifests of its cluster (kubernetes/cluster-files.ts)
  * A location is written whole into .staging and renamed into place, so Dagster never sees half
  * of one; the location it replaced is kept until the new one is known to load. Folders leave by a
  * rename into .trash before they are deleted, so a kill half way through a delete leaves a partial
@@ -240,6 +242,8 @@ export class Workspace {
     const temp = join(this.dir, `.workspace.yaml.${tag()}`);
     writeFileSync(temp, yaml);
     renameSync(temp, join(this.dir, 'workspace.yaml'));
+    // A cluster's images and manifests follow the same changes (target: kubernetes; none otherwise).
+    writeClusterFiles(this);
   }
 
   /**
