@@ -42,9 +42,10 @@ export interface DockerfileInput {
  */
 export function shardDockerfile(input: DockerfileInput): string {
   const { shard, image, baseImage, port } = input;
+  if (!parseShardName(shard)) throw new Error(`shardDockerfile: ${JSON.stringify(shard)} is not a shard's name`);
   for (const ref of [image, baseImage]) if (!IMAGE_REFERENCE.test(ref)) throw new Error(`shardDockerfile: ${JSON.stringify(ref)} is not an image reference`);
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`shardDockerfile: ${port} is not a port`);
-  if (!/^[a-z0-9/_-]+$/.test(input.path)) throw new Error(`shardDockerfile: ${JSON.stringify(input.path)} is not a path of ours`);
+  if (!/^[A-Za-z0-9/_-]+$/.test(input.path)) throw new Error(`shardDockerfile: ${JSON.stringify(input.path)} is not a path of ours`);
   const dir = shardDirInImage(shard);
   const exec = (args: string[]) => JSON.stringify(args).replace(/","/g, '", "');
   return [
