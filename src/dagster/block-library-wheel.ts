@@ -23,6 +23,12 @@ export const BLOCK_LIBRARY_VERSION = projectVersion(readFileSync(join(LIBRARY_DI
 /** The wheel's file name (PEP 427: the distribution name with `_`, pure Python, any platform). */
 export const BLOCK_LIBRARY_WHEEL_NAME = `constellation_blocks-${BLOCK_LIBRARY_VERSION}-py3-none-any.whl`;
 
+/**
+ * blocks/python/constraints.txt: the exact version of every package of the stack the library was
+ * tested with. Each shard carries a copy, so that installing its requirements installs that stack.
+ */
+export const BLOCK_LIBRARY_CONSTRAINTS = readFileSync(join(LIBRARY_DIR, 'constraints.txt'), 'utf8');
+
 /** Beside the wheel: the hash of the sources it was built from. */
 const STAMP_NAME = `.constellation_blocks-${BLOCK_LIBRARY_VERSION}.sha256`;
 
