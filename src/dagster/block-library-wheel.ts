@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -22,6 +22,12 @@ export const BLOCK_LIBRARY_VERSION = projectVersion(readFileSync(join(LIBRARY_DI
 
 /** The wheel's file name (PEP 427: the distribution name with `_`, pure Python, any platform). */
 export const BLOCK_LIBRARY_WHEEL_NAME = `constellation_blocks-${BLOCK_LIBRARY_VERSION}-py3-none-any.whl`;
+
+/**
+ * blocks/python/constraints.txt: the exact version of every package of the stack the library was
+ * tested with. Each shard carries a copy, so that installing its requirements installs that stack.
+ */
+export const BLOCK_LIBRARY_CONSTRAINTS = readFileSync(join(LIBRARY_DIR, 'constraints.txt'), 'utf8');
 
 /** Beside the wheel: the hash of the sources it was built from. */
 const STAMP_NAME = `.constellation_blocks-${BLOCK_LIBRARY_VERSION}.sha256`;
@@ -59,6 +65,15 @@ export function blockLibraryHash(libraryDir: string = LIBRARY_DIR): string {
 const building = new Map<string, Promise<string>>();
 
 /**
+ * Wheels this process built, by sources hash: another workspace gets a copy instead of a build
+ * (builds are reproducible, so the bytes are the same).
+ */
+const builtByHash = new Map<string, string>();
+
+/** A build folder older than this was left by a process that died while building. */
+const ABANDONED_BUILD_MS = 60 * 60 * 1000;
+
+/**
  * The absolute path of the library's wheel in `workspaceDir`'s wheels folder, built with `python`
  * when it is missing or was built from other sources. The wheel is built into a temporary folder
  * and renamed into place, and its stamp written after it: a reader never sees a half-written
@@ -71,8 +86,7 @@ export async function ensureBlockLibraryWheel(workspaceDir: string, python: stri
   const pending = building.get(wheel);
   if (pending) return pending;
   const hash = blockLibraryHash(libraryDir);
-  const stamp = join(wheelsDir, STAMP_NAME);
-  if (existsSync(wheel) && existsSync(stamp) && readFileSync(stamp, 'utf8').trim() === hash) return wheel;
+  if (stampOf(wheel) === hash) return wheel;
   const build = buildWheel(libraryDir, python, wheelsDir).finally(() => building.delete(wheel));
   building.set(wheel, build);
   return build;
@@ -80,6 +94,7 @@ export async function ensureBlockLibraryWheel(workspaceDir: string, python: stri
 
 async function buildWheel(libraryDir: string, python: string, wheelsDir: string): Promise<string> {
   mkdirSync(wheelsDir, { recursive: true });
+  clearAbandonedBuilds(wheelsDir);
   // Inside the wheels folder, so that the rename into place never crosses a file system.
   const tmp = join(wheelsDir, `.build-${randomUUID()}`);
   try {
@@ -92,33 +107,56 @@ async function buildWheel(libraryDir: string, python: string, wheelsDir: string)
     }
     const hash = blockLibraryHash(src);
     const out = join(tmp, 'out');
-    try {
-      // No build isolation: the build uses the setuptools of `python` (pinned in constraints.txt)
-      // instead of fetching one from an index, so it works offline and is the same every time.
-      await run(python, ['-m', 'pip', 'wheel', '--no-deps', '--no-build-isolation', '--no-index', '--disable-pip-version-check', '-q', '-w', out, src], {
-        env: { ...process.env, SOURCE_DATE_EPOCH, PYTHONDONTWRITEBYTECODE: '1' },
-        cwd: tmp,
-        maxBuffer: 16 * 1024 * 1024,
-      });
-    } catch (error) {
-      const e = error as { stderr?: string; message: string };
-      throw new Error(
-        `Could not build the block library's wheel (${BLOCK_LIBRARY_WHEEL_NAME}) from ${libraryDir} with ${python}: ${(e.stderr || e.message).trim()}\n` +
-          'That Python needs pip and setuptools (pinned in blocks/python/constraints.txt; scripts/python-env.sh installs them).',
-      );
-    }
-    const built = join(out, BLOCK_LIBRARY_WHEEL_NAME);
-    if (!existsSync(built)) {
-      throw new Error(`Building the block library from ${libraryDir} made ${readdirSync(out).join(', ') || 'nothing'}, not ${BLOCK_LIBRARY_WHEEL_NAME}: does pyproject.toml name the project constellation-blocks?`);
+    const earlier = builtByHash.get(hash);
+    if (earlier && stampOf(earlier) === hash) {
+      mkdirSync(out);
+      copyFileSync(earlier, join(out, BLOCK_LIBRARY_WHEEL_NAME));
+    } else {
+      await pipWheel(libraryDir, python, src, out);
     }
     const wheel = join(wheelsDir, BLOCK_LIBRARY_WHEEL_NAME);
-    renameSync(built, wheel);
+    renameSync(join(out, BLOCK_LIBRARY_WHEEL_NAME), wheel);
     const stampTmp = join(tmp, 'stamp');
     writeFileSync(stampTmp, `${hash}\n`);
     renameSync(stampTmp, join(wheelsDir, STAMP_NAME));
+    builtByHash.set(hash, wheel);
     return wheel;
   } finally {
     rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+async function pipWheel(libraryDir: string, python: string, src: string, out: string): Promise<void> {
+  try {
+    // No build isolation: the build uses the setuptools of `python` (pinned in constraints.txt)
+    // instead of fetching one from an index, so it works offline and is the same every time.
+    await run(python, ['-m', 'pip', 'wheel', '--no-deps', '--no-build-isolation', '--no-index', '--disable-pip-version-check', '-q', '-w', out, src], {
+      env: { ...process.env, SOURCE_DATE_EPOCH, PYTHONDONTWRITEBYTECODE: '1' },
+      cwd: dirname(src),
+      maxBuffer: 16 * 1024 * 1024,
+    });
+  } catch (error) {
+    const e = error as { stderr?: string; message: string };
+    throw new Error(
+      `Could not build the block library's wheel (${BLOCK_LIBRARY_WHEEL_NAME}) from ${libraryDir} with ${python}: ${(e.stderr || e.message).trim()}\n` +
+        'That Python needs pip and setuptools (pinned in blocks/python/constraints.txt; scripts/python-env.sh installs them).',
+    );
+  }
+  if (!existsSync(join(out, BLOCK_LIBRARY_WHEEL_NAME))) {
+    throw new Error(`Building the block library from ${libraryDir} made ${readdirSync(out).join(', ') || 'nothing'}, not ${BLOCK_LIBRARY_WHEEL_NAME}: does pyproject.toml name the project constellation-blocks?`);
+  }
+}
+
+/** The sources hash the stamp beside `wheel` records; null without one. */
+function stampOf(wheel: string): string | null {
+  const stamp = join(dirname(wheel), STAMP_NAME);
+  return existsSync(wheel) && existsSync(stamp) ? readFileSync(stamp, 'utf8').trim() : null;
+}
+
+function clearAbandonedBuilds(wheelsDir: string): void {
+  for (const entry of readdirSync(wheelsDir)) {
+    const path = join(wheelsDir, entry);
+    if (entry.startsWith('.build-') && Date.now() - statSync(path).mtimeMs > ABANDONED_BUILD_MS) rmSync(path, { recursive: true, force: true });
   }
 }
 

@@ -14,6 +14,7 @@ import type { WorkspaceChange } from './workspace.ts';
 import type { Db } from '../adapters/store/db.ts';
 import { keepPaused } from './keep-paused.ts';
 import { clusterImageOf, CLUSTER_DIR } from './kubernetes/cluster-files.ts';
+import { ensureBlockLibraryWheel } from './block-library-wheel.ts';
 import type { TriggerStateRepo } from './trigger-state-repo.ts';
 import type { DeploymentReconciler } from './deployment-reconciler.ts';
 
@@ -178,6 +179,13 @@ export class DeployWorker {
       // A version that cannot become files (its dbt project does not parse) is the user's to fix, not a fault here.
       if (!(error instanceof AppError) || error.kind !== 'invalid') throw error;
       return { status: 'failed', message: `Version ${d.version} was not deployed; nothing was changed.`, error: error.message };
+    }
+    // The shard's requirements.txt installs the block library from the workspace's wheels folder:
+    // it is there (and current) before any shard that names it. Built outside the lock: it takes seconds.
+    try {
+      await ensureBlockLibraryWheel(connection.env.workspaceDir, connection.env.python);
+    } catch (error) {
+      return { status: 'failed', message: `Version ${d.version} was not deployed: the block library's wheel, which its code location installs, could not be built; nothing was changed.`, error: (error as Error).message };
     }
     // Files change only while this worker holds the deployment's lease, checked (and renewed) under
     // the lock: once another worker has taken the deployment over, they are that worker's.

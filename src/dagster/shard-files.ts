@@ -1,5 +1,6 @@
 import { BASE_REQUIREMENTS } from '../compile/block-recipes.ts';
 import { REPO_PACKAGE } from '../catalog/manifest-schema.ts';
+import { BLOCK_LIBRARY_CONSTRAINTS, BLOCK_LIBRARY_WHEELS_DIR } from './block-library-wheel.ts';
 
 /**
  * What one pipeline puts into a shard: its compiled component folder (defs.yaml + pipeline.json),
@@ -138,7 +139,8 @@ function withTemplate(shard: string, members: ShardFiles): ShardFiles {
     .flatMap(([, content]) => listed(content));
   return {
     'pyproject.toml': pyprojectToml(shard),
-    'requirements.txt': requirementsFile(`code location ${shard}: the block library and what its pipelines' blocks import`, requirements),
+    'requirements.txt': shardRequirementsFile(shard, requirements),
+    'constraints.txt': BLOCK_LIBRARY_CONSTRAINTS,
     [`${shard}/__init__.py`]: '',
     [`${shard}/definitions.py`]: definitionsPy(shard),
     [`${shard}/defs/__init__.py`]: '',
@@ -148,6 +150,18 @@ function withTemplate(shard: string, members: ShardFiles): ShardFiles {
 
 function requirementsFile(what: string, requirements: string[]): string {
   return `# Pinned for ${what}.\n${[...new Set([...BASE_REQUIREMENTS, ...requirements])].sort().join('\n')}\n`;
+}
+
+/**
+ * What `pip install -r requirements.txt` in the shard's folder needs to make it load in a fresh
+ * virtualenv: the block library's wheel, which no index has, from the workspace's wheels folder
+ * (deploy-worker.ts builds it there; pip reads both paths relative to this file), and the exact
+ * stack the library was tested with.
+ */
+function shardRequirementsFile(shard: string, requirements: string[]): string {
+  const options = [`--find-links ../../${BLOCK_LIBRARY_WHEELS_DIR}`, '-c constraints.txt'];
+  const [comment, ...pins] = requirementsFile(`code location ${shard}: the block library and what its pipelines' blocks import`, requirements).split('\n');
+  return [comment, ...options, ...pins].join('\n');
 }
 
 const pyprojectToml = (shard: string) =>

@@ -60,7 +60,7 @@ describe('deploying pipelines that run code-repository block types', () => {
     greetings = id;
     expect(done.status, JSON.stringify(done)).toBe('written');
     expect(store.asked).toEqual([[STORED]]);
-    expect(rootEntries()).toEqual([STORED, 'local_shard_1', 'pyproject.toml', 'requirements.txt']);
+    expect(rootEntries()).toEqual([STORED, 'constraints.txt', 'local_shard_1', 'pyproject.toml', 'requirements.txt']);
     expect(readFileSync(join(shardDir(), STORED, 'greeting.py'), 'utf8')).toBe(GREETING);
     expect(readFileSync(join(shardDir(), STORED, 'sql', 'hello.sql'), 'utf8')).toBe('select 1\n');
     expect(readFileSync(join(shardDir(), 'local_shard_1', 'defs', 'greetings', 'packages.txt'), 'utf8')).toContain(`\n${STORED}\n`);
@@ -78,6 +78,6 @@ describe('deploying pipelines that run code-repository block types', () => {
 
   it('takes the package out with the last pipeline that runs it', { timeout: 60_000 }, async () => {
     expect((await t.call('DELETE', `/v1/pipelines/${greetings}`)).status).toBe(200);
-    expect(rootEntries()).toEqual(['local_shard_1', 'pyproject.toml', 'requirements.txt']);
+    expect(rootEntries()).toEqual(['constraints.txt', 'local_shard_1', 'pyproject.toml', 'requirements.txt']);
   });
 });

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { componentsOf, onlyMembers, parseShardName, shardName, withMember, withoutMember, type ShardMember } from '../../src/dagster/shard-files.ts';
 
@@ -25,6 +27,7 @@ describe('a shard project\'s files', () => {
     expect(Object.keys(two)).toEqual([
       'pyproject.toml',
       'requirements.txt',
+      'constraints.txt',
       'acme_shard_1/__init__.py',
       'acme_shard_1/definitions.py',
       'acme_shard_1/defs/__init__.py',
@@ -41,7 +44,11 @@ describe('a shard project\'s files', () => {
     // Shards hold their pipelines only: the source inspection job is the environment's system location's.
     expect(two['acme_shard_1/definitions.py']).not.toContain('inspect_source');
     const lines = (text: string) => text.split('\n').filter((l) => l && !l.startsWith('#'));
-    expect(lines(two['requirements.txt']!)).toEqual(['constellation-blocks==0.1.0', 'dagster==1.13.27', 'duckdb==1.5.6', 'psycopg[binary]==3.3.9']);
+    // The block library's wheel from the workspace's wheels folder (two up from locations/<shard>/), the stack pinned beside.
+    expect(lines(two['requirements.txt']!)).toEqual(['--find-links ../../wheels', '-c constraints.txt', 'constellation-blocks==0.1.0', 'dagster==1.13.27', 'duckdb==1.5.6', 'psycopg[binary]==3.3.9']);
+    expect(two['constraints.txt']).toBe(readFileSync(resolve(import.meta.dirname, '../../blocks/python/constraints.txt'), 'utf8'));
+    // A member's own file lists pins only: the shard's options are the template's.
+    expect(two['acme_shard_1/defs/orders/requirements.txt']).not.toContain('--');
     expect(componentsOf(shard, two)).toEqual(['orders', 'sales_sync']);
   });
 
