@@ -16,6 +16,15 @@ missing=()
 command -v python3 >/dev/null || missing+=(python3 python3-venv)
 # The web page's browser test drives Debian's chromium (Playwright's own download fails offline).
 [ -n "${TEST_CHROMIUM:-}" ] || command -v chromium >/dev/null || missing+=(chromium)
+# The shard-image test builds with podman (no Docker engine needed). It skips, saying so, without
+# podman, so podman is installed where this script can install packages and only mentioned elsewhere.
+if ! command -v podman >/dev/null; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
+    missing+=(podman)
+  else
+    echo "note: podman is not installed, so test/e2e/kubernetes-image.test.ts will be skipped (sudo apt-get install -y podman)" >&2
+  fi
+fi
 
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
@@ -36,4 +45,4 @@ MSG
 fi
 
 bash scripts/python-env.sh
-echo "test dependencies ready: PostgreSQL ($(find_initdb || echo "$TEST_DATABASE_URL")), ClickHouse, chromium, .venv with Dagster"
+echo "test dependencies ready: PostgreSQL ($(find_initdb || echo "$TEST_DATABASE_URL")), ClickHouse, chromium, $(command -v podman >/dev/null && echo podman || echo "no podman"), .venv with Dagster"
