@@ -13,6 +13,9 @@ export interface EnvironmentView {
   /** Where those names come from: the environment's own list, or "inherit". */
   secrets_from: 'list' | 'inherit';
   policy: Environment['policy'];
+  /** Where its Dagster runs; on Kubernetes, deploy writes images and manifests there (README, "Running on Kubernetes"). */
+  target: 'local' | 'kubernetes';
+  kubernetes: { namespace: string; image: string; base_image: string; port: number; secret_name: string } | null;
 }
 
 /** Where pipelines can be deployed, and the rules each environment sets. */
@@ -31,6 +34,10 @@ export class EnvironmentService {
       secrets: [...allowedSecrets(env)],
       secrets_from: env.secrets === 'inherit' ? 'inherit' : 'list',
       policy: env.policy,
+      target: env.kubernetes ? 'kubernetes' : 'local',
+      kubernetes: env.kubernetes
+        ? { namespace: env.kubernetes.namespace, image: env.kubernetes.image, base_image: env.kubernetes.baseImage, port: env.kubernetes.port, secret_name: env.kubernetes.secretName }
+        : null,
     }));
   }
 

@@ -162,6 +162,18 @@ describe('deploying to a target: kubernetes environment', () => {
     expect(read('images/local-shard-1/Dockerfile')).toContain(`ENV DAGSTER_CURRENT_IMAGE=${imageOf()}\n`);
   });
 
+  it('shows the environment\'s target and cluster, not its secret\'s keys\' values, in GET /v1/environments', async () => {
+    const listed = (await t.call('GET', '/v1/environments')).body.environments;
+    expect(listed).toEqual([
+      expect.objectContaining({
+        name: 'production',
+        target: 'kubernetes',
+        kubernetes: { namespace: 'dagster-prod', image: 'registry.example.com/data/constellation', base_image: 'python:3.12-slim', port: 4000, secret_name: 'pipeline-secrets' },
+        secrets: ['SOURCE_DB_URL', 'WAREHOUSE_URL'],
+      }),
+    ]);
+  });
+
   it('takes a shard whose last pipeline was deleted out of the manifests and the workspace', async () => {
     expect((await t.call('DELETE', `/v1/pipelines/${first.id}`)).status).toBe(200);
     expect(documents('manifests/code-servers.yaml').filter(Boolean)).toEqual([]);
