@@ -186,8 +186,8 @@ describe('MCP server in memory, with the SDK client', () => {
     it('list_environments lists both environments and their policies', async () => {
       const r = await call('list_environments', {});
       expect(r.structuredContent.environments).toEqual([
-        { name: 'development', dagster_url: null, secrets: SECRETS, approval_required_for_model_deploys: false, allow_destructive: true },
-        { name: 'production', dagster_url: null, secrets: SECRETS, approval_required_for_model_deploys: true, allow_destructive: false },
+        { name: 'development', dagster_url: null, secrets: SECRETS, approval_required_for_model_deploys: false, allow_destructive: true, target: 'local' },
+        { name: 'production', dagster_url: null, secrets: SECRETS, approval_required_for_model_deploys: true, allow_destructive: false, target: 'local' },
       ]);
     });
 

@@ -128,6 +128,7 @@ export const listEnvironments = {
         secrets: z.array(z.string()).describe('Secret names a block config may name here (e.g. as connection_secret)'),
         approval_required_for_model_deploys: z.boolean(),
         allow_destructive: z.boolean(),
+        target: z.enum(['local', 'kubernetes']).describe('Where its Dagster runs; "kubernetes": a deploy writes the images and manifests a team applies, and ends as written, not deployed'),
       }),
     ),
   }),

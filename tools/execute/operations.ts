@@ -96,6 +96,7 @@ export async function runListEnvironments(_input: unknown, ctx: ToolContext) {
       secrets: env.secrets,
       approval_required_for_model_deploys: env.policy.approval_required_for_model_deploys,
       allow_destructive: env.policy.allow_destructive,
+      target: env.target,
     })),
   };
 }
