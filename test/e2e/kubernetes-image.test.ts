@@ -1,9 +1,11 @@
-import { execFile, execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { execFile, execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BLOCK_LIBRARY_WHEEL_NAME } from '../../src/dagster/block-library-wheel.ts';
+import { DEFAULT_PYTHON } from '../../src/dagster/environments.ts';
+import { freePort } from '../support/postgres-server.ts';
 import { writeOnlyEnvironment, createTestApp, type TestApp } from '../support/test-app.ts';
 import { flagshipSpec } from '../compile/fixtures.ts';
 import { e2eFolder, until } from './platform.ts';
@@ -22,14 +24,26 @@ function whyNoPodman(): string | null {
 }
 const skipReason = whyNoPodman();
 
+/** chroot (to run the image's command in its file system) by its path: the command's own PATH is the image's. Root only. */
+function chrootPath(): string | null {
+  if (process.getuid?.() !== 0) return null;
+  try {
+    return execFileSync('sh', ['-c', 'command -v chroot'], { encoding: 'utf8' }).trim() || null;
+  } catch {
+    return null;
+  }
+}
+const CHROOT = chrootPath();
+
 const podman = async (...args: string[]) => (await run('podman', args, { maxBuffer: 64 * 1024 * 1024 })).stdout;
 
 /**
  * Issue 18, Done-means 3b: the image a deploy describes for a cluster builds, and holds the shard,
  * the block library's wheel installed, Dagster and the entry point. No registry can be pulled from
  * and `podman run` fails on these machines (crun setrlimit), so the base image is made locally
- * (test/support/python-rootfs.sh: this machine's Python and a virtualenv) and the image is read
- * with inspect and with files copied out of a created, never started, container.
+ * (test/support/python-rootfs.sh: this machine's Python and a virtualenv), the image is read
+ * with inspect and with files copied out of a created, never started, container, and its command
+ * is run in the image's mounted file system with chroot, as the image's user.
  */
 describe.skipIf(skipReason !== null)(`the image of a shard for a target: kubernetes environment${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
   let t: TestApp;
@@ -106,5 +120,37 @@ describe.skipIf(skipReason !== null)(`the image of a shard for a target: kuberne
     expect((await cat(`${sitePackages}/constellation_blocks-0.1.0.dist-info/METADATA`)).toString()).toMatch(/^Version: 0\.1\.0$/m);
     expect((await cat(`${sitePackages}/dagster/version.py`)).toString()).toContain('__version__ = "1.13.27"');
     expect((await cat('/opt/venv/bin/dagster')).toString()).toMatch(/^#!\/opt\/venv\/bin\/python/);
+  });
+
+  it.skipIf(!CHROOT)(`serves the shard with its command: run in the image's file system, it answers the health check and Dagster loads the shard from it over gRPC${CHROOT ? '' : ' (skipped: running it needs chroot, as root)'}`, async () => {
+    // The created container's file system (the image's, and writable), with the devices a container
+    // runtime would give it (gRPC reads /dev/urandom).
+    const root = (await podman('mount', container)).trim();
+    cleanups.push(() => podman('unmount', container));
+    mkdirSync(join(root, 'dev'), { recursive: true });
+    execFileSync('mount', ['--bind', '/dev', join(root, 'dev')]);
+    cleanups.push(() => execFileSync('umount', [join(root, 'dev')]));
+    const [inspected] = JSON.parse(await podman('image', 'inspect', image));
+    const env: Record<string, string> = Object.fromEntries(inspected.Config.Env.map((line: string) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]));
+    Object.assign(env, { HOME: '/tmp', DAGSTER_DISABLE_TELEMETRY: '1' });
+    // The image's CMD as it is, but for its port: 4000 may be taken on this machine.
+    const port = await freePort();
+    const command = (inspected.Config.Cmd as string[]).map((arg, i, all) => (all[i - 1] === '-p' ? String(port) : arg));
+    const server = spawn(CHROOT!, [`--userspec=${inspected.Config.User}`, root, ...command], { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    server.stdout.on('data', (chunk) => (output += chunk));
+    server.stderr.on('data', (chunk) => (output += chunk));
+    cleanups.push(() => process.kill(-server.pid!, 'SIGKILL'));
+    const healthy = () =>
+      run(CHROOT!, [`--userspec=${inspected.Config.User}`, root, 'dagster', 'api', 'grpc-health-check', '-p', String(port)], { env }).then(
+        () => true,
+        () => false,
+      );
+    expect(await until(healthy, (ok) => ok || server.exitCode !== null, 120_000, 1000), output).toBe(true);
+    // This service's own Dagster, as a webserver would: it reads the definitions the image's server loaded.
+    const dagster = join(dirname(DEFAULT_PYTHON), 'dagster');
+    const validated = await run(dagster, ['definitions', 'validate', '--grpc-host', '127.0.0.1', '--grpc-port', String(port)], { env: { ...process.env, DAGSTER_DISABLE_TELEMETRY: '1' } }).catch((e) => e);
+    expect(validated.code ?? 0, `${validated.stdout}${validated.stderr}\n${output}`).toBe(0);
+    expect(`${validated.stdout}${validated.stderr}`).toMatch(/Validation successful for code location [\s\S]*All code locations passed validation/);
   });
 });

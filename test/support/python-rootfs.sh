@@ -45,15 +45,24 @@ mkdir -p "$root$stdlib"
 tar -C "$stdlib" --exclude=./test --exclude=./idlelib --exclude=./tkinter --exclude=./turtledemo \
   --exclude=./site-packages --exclude=./dist-packages --exclude=__pycache__ -cf - . | tar -C "$root$stdlib" -xf -
 dynload=$("$PYTHON" -c 'import sysconfig; print(sysconfig.get_path("platstdlib"))')/lib-dynload
-[ -d "$dynload" ] && [ ! -d "$root$dynload" ] && mkdir -p "$root$dynload" && cp -a "$dynload/." "$root$dynload/"
+if [ -d "$dynload" ] && [ ! -d "$root$dynload" ]; then mkdir -p "$root$dynload" && cp -a "$dynload/." "$root$dynload/"; fi
 
 # The shared libraries the executable and the standard library's extension modules load, and the loader.
 libs=$( { ldd "$link"; find "$root$dynload" -name '*.so' -exec ldd {} \; ; } 2>/dev/null | grep -oE '/[^ ]+\.so[^ ]*' | sort -u)
 # shellcheck disable=SC2086
 put $libs
+# And those the manylinux policy lets wheels expect of every Linux (pydantic-core, grpcio, pyarrow
+# link them), as any Python base image has them.
+for name in libgcc_s.so.1 libstdc++.so.6 libm.so.6 libdl.so.2 librt.so.1 libpthread.so.0 libutil.so.1 libresolv.so.2 libz.so.1; do
+  # (awk reads to the end: an early exit would fail ldconfig with SIGPIPE, and pipefail the script)
+  path=$("$(command -v ldconfig || echo /sbin/ldconfig)" -p | awk -v n="$name" '$1 == n && /x86-64|AArch64|64bit/ && !found { print $NF; found = 1 }')
+  if [ -n "$path" ]; then put "$path"; fi
+done
 
 # What pip needs to reach an index over HTTPS, and the folders every process expects.
-for certs in /etc/ssl/certs/ca-certificates.crt /etc/pki/tls/certs/ca-bundle.crt; do [ -f "$certs" ] && put "$certs"; done
+for certs in /etc/ssl/certs/ca-certificates.crt /etc/pki/tls/certs/ca-bundle.crt; do
+  if [ -f "$certs" ]; then put "$certs"; fi
+done
 mkdir -p "$root/tmp" "$root/root" "$root/etc"
 chmod 1777 "$root/tmp"
 echo 'root:x:0:0:root:/root:/bin/sh' > "$root/etc/passwd"
