@@ -70,7 +70,11 @@ describe.skipIf(skipReason !== null)(`the image of a shard for a target: kuberne
   });
 
   afterAll(async () => {
-    for (const cleanup of cleanups.reverse()) await Promise.resolve(cleanup()).catch(() => undefined);
+    // Each step apart: one that fails (a mount still busy) must not leave the container and image
+    // behind; then the failures are the test's (a leak here would be left on the machine).
+    const failures: string[] = [];
+    for (const cleanup of cleanups.reverse()) await (async () => cleanup())().catch((error) => failures.push((error as Error).message));
+    if (failures.length) throw new Error(`cleaning up failed: ${failures.join('; ')}`);
   });
 
   it('is built by the build script the deploy wrote, with podman', async () => {
@@ -140,7 +144,12 @@ describe.skipIf(skipReason !== null)(`the image of a shard for a target: kuberne
     let output = '';
     server.stdout.on('data', (chunk) => (output += chunk));
     server.stderr.on('data', (chunk) => (output += chunk));
-    cleanups.push(() => process.kill(-server.pid!, 'SIGKILL'));
+    const exited = new Promise((resolve) => server.once('exit', resolve));
+    // Killed and waited for before /dev is unmounted under it.
+    cleanups.push(async () => {
+      if (server.exitCode === null) process.kill(-server.pid!, 'SIGKILL');
+      await exited;
+    });
     const healthy = () =>
       run(CHROOT!, [`--userspec=${inspected.Config.User}`, root, 'dagster', 'api', 'grpc-health-check', '-p', String(port)], { env }).then(
         () => true,
