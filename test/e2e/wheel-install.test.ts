@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BLOCK_LIBRARY_WHEEL_NAME } from '../../src/dagster/block-library-wheel.ts';
 import { lakeSpec, triggersSpec } from '../compile/fixtures.ts';
 import { createTestApp, writeOnlyEnvironment, type TestApp } from '../support/test-app.ts';
-import { until } from './platform.ts';
+import { deployToDevelopment } from './platform.ts';
 
 const run = promisify(execFile);
 
@@ -23,7 +23,7 @@ describe('a shard installed into a fresh virtualenv', () => {
   let scratch: string;
   let venv: string;
   // Secrets are named, not given: loading a location reads none (dg.EnvVar resolves at run time).
-  const env = writeOnlyEnvironment('production', { secrets: ['SOURCE_DB_URL', 'WAREHOUSE_URL', 'LANDING_SECRET', 'LANDING_KEY_ID'] });
+  const env = writeOnlyEnvironment('development', { secrets: ['SOURCE_DB_URL', 'WAREHOUSE_URL', 'LANDING_SECRET', 'LANDING_KEY_ID'] });
   const shardDir = join(env.workspaceDir, 'locations', 'local_shard_1');
 
   /** A command of the fresh virtualenv, with an environment that cannot reach the project's Python. */
@@ -51,11 +51,8 @@ describe('a shard installed into a fresh virtualenv', () => {
   const deploy = async (spec: object) => {
     const created = await t.call('POST', '/v1/pipelines', spec);
     expect(created.status, JSON.stringify(created.body)).toBe(201);
-    const res = await t.call('POST', `/v1/pipelines/${created.body.id}/deployments`, { environment: 'production' });
-    expect(res.status, JSON.stringify(res.body)).toBe(202);
-    const done = await until(async () => (await t.call('GET', `/v1/deployments/${res.body.id}`)).body, (d) => !['pending', 'in_progress'].includes(d.status), 120_000, 200);
+    const done = await deployToDevelopment(t, created.body.id);
     expect(done.status, JSON.stringify(done)).toBe('written');
-    return done;
   };
 
   it('deploys the flagship (with its triggers) and a lake pipeline into one shard beside the library wheel', { timeout: 240_000 }, async () => {
