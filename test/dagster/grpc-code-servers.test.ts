@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { RELOAD_LOCATION, RELOAD_WORKSPACE, WORKSPACE_LOCATIONS } from '../../src/adapters/dagster/documents.ts';
+import { DagsterLocations } from '../../src/dagster/dagster-locations.ts';
 import { DEFAULT_GRPC_PORTS, loadEnvironments, type Environment } from '../../src/dagster/environments.ts';
 import { AppError } from '../../src/errors.ts';
 import { SYSTEM_LOCATION, Workspace } from '../../src/dagster/workspace.ts';
@@ -133,5 +135,59 @@ describe('workspace.yaml of a gRPC environment', () => {
     expect(entriesOf(files)[1]).toEqual({
       python_module: { module_name: 'acme_shard_1.definitions', working_directory: files.locationDir('acme_shard_1'), location_name: 'acme_shard_1', executable_path: '/opt/envs/dev/bin/python' },
     });
+  });
+});
+
+describe('reloading a location whose code server does not answer yet', () => {
+  const UNREACHABLE = {
+    __typename: 'PythonError',
+    message: 'dagster._core.errors.DagsterUserCodeUnreachableError: Could not reach user code server. gRPC Error code: UNAVAILABLE\n',
+    errorChain: [{ error: { message: 'grpc._channel._InactiveRpcError: status = StatusCode.UNAVAILABLE' } }],
+  };
+  /** A GraphQL client answering as a webserver does (text seen from 1.13.27) while the shard's code server starts: unreachable `failures` times, then loaded. */
+  const webserver = (failures: number, otherError?: string) => {
+    const asked: string[] = [];
+    let reloads = 0;
+    const entry = () => ({
+      name: 'acme_shard_1',
+      loadStatus: 'LOADED',
+      locationOrLoadError: otherError ? { __typename: 'PythonError', message: otherError } : reloads <= failures ? UNREACHABLE : { __typename: 'RepositoryLocation' },
+    });
+    const client = {
+      async request(document: string) {
+        if (document === RELOAD_WORKSPACE) {
+          asked.push('reloadWorkspace');
+          reloads++;
+          return { reloadWorkspace: { __typename: 'Workspace', locationEntries: [entry()] } };
+        }
+        if (document === RELOAD_LOCATION) {
+          asked.push('reloadRepositoryLocation');
+          reloads++;
+          return { reloadRepositoryLocation: { __typename: 'WorkspaceLocationEntry', ...entry() } };
+        }
+        if (document === WORKSPACE_LOCATIONS) return { workspaceOrError: { __typename: 'Workspace', locationEntries: [entry()] } };
+        throw new Error('unexpected document');
+      },
+    };
+    return { client: client as unknown as ConstructorParameters<typeof DagsterLocations>[0], asked };
+  };
+
+  it('asks again until the new shard\'s code server answers', async () => {
+    const { client, asked } = webserver(2);
+    expect(await new DagsterLocations(client, { pollMs: 10, unreachableMs: 10_000 }).load('acme_shard_1', { wholeWorkspace: true })).toEqual({ ok: true });
+    expect(asked).toEqual(['reloadWorkspace', 'reloadRepositoryLocation', 'reloadRepositoryLocation']);
+  });
+
+  it('gives up after the wait with an error that says where the code servers come from', async () => {
+    const { client } = webserver(Infinity);
+    const outcome = await new DagsterLocations(client, { pollMs: 10, unreachableMs: 1500 }).load('acme_shard_1');
+    expect(outcome.ok).toBe(false);
+    expect(!outcome.ok && outcome.error).toMatch(/^The code server of acme_shard_1 did not answer within 2 s \(dagster\._core\.errors\.DagsterUserCodeUnreachableError: .*\)\. With code_servers: grpc, npm run dagster runs one code server per shard/);
+  });
+
+  it('reports any other load error at once, as Dagster words it', async () => {
+    const { client, asked } = webserver(0, 'ModuleNotFoundError: No module named acme_shard_1');
+    expect(await new DagsterLocations(client, { pollMs: 10, unreachableMs: 10_000 }).load('acme_shard_1')).toEqual({ ok: false, error: 'ModuleNotFoundError: No module named acme_shard_1' });
+    expect(asked).toEqual(['reloadRepositoryLocation']);
   });
 });
