@@ -8,7 +8,7 @@ import { DagsterLocations } from '../../src/dagster/dagster-locations.ts';
 import { DEFAULT_GRPC_PORTS, loadEnvironments, type Environment } from '../../src/dagster/environments.ts';
 import { AppError } from '../../src/errors.ts';
 import { SYSTEM_LOCATION, Workspace } from '../../src/dagster/workspace.ts';
-import { writeOnlyEnvironment } from '../support/test-app.ts';
+import { createTestApp, writeOnlyEnvironment } from '../support/test-app.ts';
 
 const grpcEnvironment = (ports = { from: 4100, to: 4199 }, overrides: Partial<Environment> = {}) =>
   writeOnlyEnvironment('development', { python: '/opt/envs/dev/bin/python', codeServers: 'grpc', grpc: { host: '127.0.0.1', ports }, ...overrides });
@@ -189,5 +189,18 @@ describe('reloading a location whose code server does not answer yet', () => {
     const { client, asked } = webserver(0, 'ModuleNotFoundError: No module named acme_shard_1');
     expect(await new DagsterLocations(client, { pollMs: 10, unreachableMs: 10_000 }).load('acme_shard_1')).toEqual({ ok: false, error: 'ModuleNotFoundError: No module named acme_shard_1' });
     expect(asked).toEqual(['reloadRepositoryLocation']);
+  });
+});
+
+describe('GET /v1/environments', () => {
+  it('says how each environment serves its shards, and where its code servers listen', async () => {
+    const t = await createTestApp('pglite', { environments: [writeOnlyEnvironment('development'), grpcEnvironment({ from: 5000, to: 5009 }, { name: 'staging' })] });
+    try {
+      const listed = (await t.call('GET', '/v1/environments')).body.environments;
+      expect(listed.find((e: any) => e.name === 'development')).toMatchObject({ code_servers: 'files', grpc: null });
+      expect(listed.find((e: any) => e.name === 'staging')).toMatchObject({ code_servers: 'grpc', grpc: { host: '127.0.0.1', ports: { from: 5000, to: 5009 } } });
+    } finally {
+      await t.close();
+    }
   });
 });
