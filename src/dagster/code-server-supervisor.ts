@@ -33,6 +33,8 @@ export interface CodeServerSupervisorOptions {
   launch?: CodeServerLaunch;
   /** Where a code server's output goes (default: this process's). */
   stdio?: (location: string) => StdioOptions;
+  /** Called with each code server process as it starts (a test harness registers it to be killed should the harness die). */
+  track?: (child: ChildProcess) => void;
   /** One line per start, stop and crash. */
   log?: (line: string) => void;
   /** How often workspace.yaml is read again, should a change escape fs.watch. */
@@ -178,6 +180,7 @@ export class CodeServerSupervisor {
     });
     m.child = child;
     m.startedAt = Date.now();
+    this.opts.track?.(child);
     m.exited = new Promise((resolve) => {
       let done = false;
       const ended = (why: string) => {
