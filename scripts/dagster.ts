@@ -55,10 +55,10 @@ const supervisor =
 const children: ChildProcess[] = [];
 let stopping = false;
 const stop = (code: number) => {
-  if (stopping) return;
-  stopping = true;
   for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
   process.exitCode = code;
+  if (stopping) return;
+  stopping = true;
   // The code servers run in process groups of their own (see the supervisor): stopped here, or they would outlive us.
   void supervisor?.stop();
 };
