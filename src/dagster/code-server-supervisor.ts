@@ -2,6 +2,7 @@ import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process'
 import { watch, type FSWatcher, mkdirSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
+import { signalGroup } from '../process-group.ts';
 import { parseShardName } from './shard-files.ts';
 import type { Workspace } from './workspace.ts';
 import { grpcEntries, type GrpcEntry } from './workspace-yaml.ts';
@@ -231,16 +232,6 @@ export class CodeServerSupervisor {
 
   private log(line: string): void {
     this.opts.log?.(line);
-  }
-}
-
-function signalGroup(pid: number | undefined, signal: NodeJS.Signals): boolean {
-  if (pid === undefined) return false;
-  try {
-    process.kill(-pid, signal);
-    return true;
-  } catch {
-    return false;
   }
 }
 

@@ -4,7 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DagsterGraphqlClient } from '../../src/adapters/dagster/graphql-client.ts';
 import { createTestApp, type TestApp } from '../support/test-app.ts';
-import { runToEnd, startPlatform, until, type Platform } from './platform.ts';
+import { deployToDevelopment, runToEnd, startPlatform, until, type Platform } from './platform.ts';
 
 const SERVED_LOCATION = `query ServedLocation($name: String!) {
   workspaceLocationEntryOrError(name: $name) {
@@ -41,11 +41,6 @@ describe('the flagship through a gRPC code server', () => {
     await platform?.stop();
   });
 
-  const deployment = async (version: number) =>
-    until(
-      async () => (await t.call('GET', `/v1/pipelines/${pipelineId}/deployments`)).body.deployments.find((d: any) => d.version === version),
-      (d) => d && ['deployed', 'written', 'failed'].includes(d.status),
-    );
   const served = async () => (await gql.request(SERVED_LOCATION, { name: location })).workspaceLocationEntryOrError;
   const codeServer = () => platform.dagster.codeServers!.running().find((s) => s.location === location);
   const grpcEntry = () =>
@@ -62,9 +57,8 @@ describe('the flagship through a gRPC code server', () => {
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     pipelineId = created.body.pipeline_id;
 
-    const deploy = await t.call('POST', `/dagster/pipelines/${pipelineId}/deploy/`, { environment: 'development' });
-    expect(deploy.body).toMatchObject({ pipeline_id: pipelineId, deployment_status: 'in_progress' });
-    const done = await deployment(1);
+    const done = await deployToDevelopment(t, pipelineId);
+    expect(done.version).toBe(1);
     expect(done.status, `${JSON.stringify(done)}\n${platform.dagster.logs()}`).toBe('deployed');
     location = done.location_name;
 
@@ -93,8 +87,8 @@ describe('the flagship through a gRPC code server', () => {
     // Version 2 loads into another table: rows there can only come from the new code.
     const edit = await t.call('PATCH', `/v1/pipelines/${pipelineId}`, [{ op: 'replace', path: '/blocks/1/config/table', value: 'customers_v2' }]);
     expect(edit.body.version, JSON.stringify(edit.body)).toBe(2);
-    expect((await t.call('POST', `/v1/pipelines/${pipelineId}/deployments`, { environment: 'development' })).status).toBe(202);
-    const done = await deployment(2);
+    const done = await deployToDevelopment(t, pipelineId);
+    expect(done.version).toBe(2);
     expect(done.status, `${JSON.stringify(done)}\n${platform.dagster.logs()}`).toBe('deployed');
     expect(done.location_name).toBe(location);
 
