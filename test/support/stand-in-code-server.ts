@@ -4,7 +4,7 @@
 // Usage: node stand-in-code-server.ts <report.json> <port>
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
-import { writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 
 const [report, port] = process.argv.slice(2) as [string, string];
 process.on('SIGTERM', () => undefined);
@@ -14,4 +14,8 @@ const server = createServer((socket) => {
     if (String(data).includes('crash')) process.exit(3);
   });
 });
-server.listen(Number(port), '127.0.0.1', () => writeFileSync(report, JSON.stringify({ pid: process.pid, worker: worker.pid, port: Number(port), argv: process.argv.slice(2) })));
+// Written whole, then renamed into place: the test polls the report, and must never read half of one.
+server.listen(Number(port), '127.0.0.1', () => {
+  writeFileSync(`${report}.tmp`, JSON.stringify({ pid: process.pid, worker: worker.pid, port: Number(port) }));
+  renameSync(`${report}.tmp`, report);
+});
