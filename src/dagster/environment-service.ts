@@ -13,6 +13,10 @@ export interface EnvironmentView {
   /** Where those names come from: the environment's own list, or "inherit". */
   secrets_from: 'list' | 'inherit';
   policy: Environment['policy'];
+  /** How its Dagster loads the shards: from their files, or from one gRPC code server each. */
+  code_servers: 'files' | 'grpc';
+  /** Where those code servers listen (code_servers grpc); null otherwise. */
+  grpc: { host: string; ports: { from: number; to: number } } | null;
 }
 
 /** Where pipelines can be deployed, and the rules each environment sets. */
@@ -31,6 +35,8 @@ export class EnvironmentService {
       secrets: [...allowedSecrets(env)],
       secrets_from: env.secrets === 'inherit' ? 'inherit' : 'list',
       policy: env.policy,
+      code_servers: env.codeServers ?? 'files',
+      grpc: env.codeServers === 'grpc' && env.grpc ? { host: env.grpc.host, ports: { ...env.grpc.ports } } : null,
     }));
   }
 
