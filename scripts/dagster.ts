@@ -1,9 +1,12 @@
 // npm run dagster: a local Dagster (webserver + daemon) over the development environment's
-// workspace, where `npm start` deploys. Together they are a complete local platform.
-import { spawn, spawnSync } from 'node:child_process';
+// workspace, where `npm start` deploys. Together they are a complete local platform. For an
+// environment with code_servers: grpc it also runs one code server per shard, following
+// workspace.yaml as deploys change it (code-server-supervisor.ts).
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { prepareDagsterHome } from '../src/adapters/dagster/dagster-home.ts';
 import { loadConfig } from '../src/config.ts';
+import { CodeServerSupervisor } from '../src/dagster/code-server-supervisor.ts';
 import { loadEnvironments, tableStorageEnv } from '../src/dagster/environments.ts';
 import { TELEMETRY_OFF } from '../src/adapters/dagster/telemetry-off.ts';
 import { Workspace } from '../src/dagster/workspace.ts';
@@ -44,15 +47,36 @@ try {
   process.exit(1);
 }
 
-process.stdout.write(`Dagster for "${name}": UI and GraphQL at ${url.origin}, workspace ${workspaceYaml}, DAGSTER_HOME ${home}, table storage ${env.tableStorage?.url ?? 'under DAGSTER_HOME'}\n`);
-const children = [
-  spawn(bin('dagster-webserver'), ['-h', url.hostname, '-p', url.port || '3000', '-w', workspaceYaml], { stdio: 'inherit', env: childEnv }),
-  spawn(bin('dagster-daemon'), ['run', '-w', workspaceYaml], { stdio: 'inherit', env: childEnv }),
-];
+// Code servers first, so that the webserver and the daemon find every shard answering when they start.
+const supervisor =
+  env.codeServers === 'grpc'
+    ? new CodeServerSupervisor({ workspace, env: childEnv, log: (line) => process.stdout.write(`${line}\n`) })
+    : null;
+const children: ChildProcess[] = [];
+let stopping = false;
 const stop = (code: number) => {
   for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
   process.exitCode = code;
+  if (stopping) return;
+  stopping = true;
+  // The code servers run in process groups of their own (see the supervisor): stopped here, or they would outlive us.
+  void supervisor?.stop();
 };
 process.once('SIGINT', () => stop(0));
 process.once('SIGTERM', () => stop(0));
+if (supervisor) {
+  const { host, ports } = env.grpc!;
+  process.stdout.write(`Code servers for "${name}": one per shard on ${host}, ports ${ports.from}-${ports.to} (grpc in ${config.DAGSTER_ENVIRONMENTS})\n`);
+  await supervisor.start();
+  const silent = await supervisor.untilListening(120_000);
+  if (silent.length) process.stdout.write(`Not answering yet (Dagster shows them as unreachable until they do): ${silent.join(', ')}\n`);
+}
+
+process.stdout.write(`Dagster for "${name}": UI and GraphQL at ${url.origin}, workspace ${workspaceYaml}, DAGSTER_HOME ${home}, table storage ${env.tableStorage?.url ?? 'under DAGSTER_HOME'}\n`);
+if (!stopping) {
+  children.push(
+    spawn(bin('dagster-webserver'), ['-h', url.hostname, '-p', url.port || '3000', '-w', workspaceYaml], { stdio: 'inherit', env: childEnv }),
+    spawn(bin('dagster-daemon'), ['run', '-w', workspaceYaml], { stdio: 'inherit', env: childEnv }),
+  );
+}
 for (const child of children) child.once('exit', (code) => stop(code ?? 0));

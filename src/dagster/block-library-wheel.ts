@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -104,6 +104,8 @@ async function buildWheel(libraryDir: string, python: string, wheelsDir: string)
     for (const path of sourceFiles(libraryDir)) {
       mkdirSync(dirname(join(src, path)), { recursive: true });
       copyFileSync(join(libraryDir, path), join(src, path));
+      // The wheel records each file's mode: one mode for all, whatever the checkout's umask.
+      chmodSync(join(src, path), 0o644);
     }
     const hash = blockLibraryHash(src);
     const out = join(tmp, 'out');

@@ -17,17 +17,40 @@ interface LocationEntry {
  * for a reload of the workspace (another location left workspace.yaml in the same change).
  */
 export class DagsterLocations {
-  private readonly client: DagsterGraphqlClient;
+  private readonly client: Pick<DagsterGraphqlClient, 'request'>;
   private readonly pollMs: number;
   private readonly timeoutMs: number;
+  private readonly unreachableMs: number;
 
-  constructor(client: DagsterGraphqlClient, opts: { pollMs?: number; timeoutMs?: number } = {}) {
+  constructor(client: Pick<DagsterGraphqlClient, 'request'>, opts: { pollMs?: number; timeoutMs?: number; /** How long a code server that does not answer yet is waited for. */ unreachableMs?: number } = {}) {
     this.client = client;
     this.pollMs = opts.pollMs ?? 250;
     this.timeoutMs = opts.timeoutMs ?? 180_000;
+    this.unreachableMs = opts.unreachableMs ?? 60_000;
   }
 
+  /**
+   * (Re)loads the location; one served by a gRPC code server that does not answer yet (just
+   * started for a new shard, or restarting) is asked again until it does or `unreachableMs` pass.
+   */
   async load(name: string, opts: { wholeWorkspace?: boolean } = {}): Promise<LoadOutcome> {
+    const deadline = Date.now() + this.unreachableMs;
+    let outcome = await this.loadOnce(name, opts);
+    while (!outcome.ok && outcome.unreachable && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, Math.max(this.pollMs, 1000)));
+      // It is in Dagster's workspace now (listed, with its load error): a reload of it alone does.
+      outcome = await this.loadOnce(name, {});
+    }
+    if (!outcome.ok && outcome.unreachable) {
+      return {
+        ok: false,
+        error: `The code server of ${name} did not answer within ${Math.round(this.unreachableMs / 1000)} s (${outcome.error.split('\n')[0]}). With code_servers: grpc, npm run dagster runs one code server per shard: check that it is running and that its output shows ${name} started.`,
+      };
+    }
+    return outcome.ok ? { ok: true } : { ok: false, error: outcome.error };
+  }
+
+  private async loadOnce(name: string, opts: { wholeWorkspace?: boolean }): Promise<LoadOutcome & { unreachable?: boolean }> {
     const known = !opts.wholeWorkspace && (await this.locationNames()).includes(name);
     let entry: LocationEntry | null;
     if (known) {
@@ -71,7 +94,10 @@ export class DagsterLocations {
   }
 }
 
-function outcomeOf(entry: LocationEntry): LoadOutcome {
+// What Dagster says of a gRPC code server that is not listening (yet): the client's own error, over gRPC's status.
+const UNREACHABLE = /DagsterUserCodeUnreachableError|StatusCode\.UNAVAILABLE/;
+
+function outcomeOf(entry: LocationEntry): LoadOutcome & { unreachable?: boolean } {
   if (entry.loadStatus !== 'LOADED') return { ok: false, error: `Dagster was still loading ${entry.name} when we stopped waiting` };
   const result = entry.locationOrLoadError;
   if (result?.__typename === 'RepositoryLocation') return { ok: true };
@@ -81,6 +107,7 @@ function outcomeOf(entry: LocationEntry): LoadOutcome {
   const stack = result?.stack?.slice(-3).join('').trim();
   return {
     ok: false,
+    unreachable: [result?.message ?? '', ...chain].some((m) => UNREACHABLE.test(m)),
     error: [result?.message?.trim() ?? 'Dagster could not load the location', ...chain.map((m) => `caused by: ${m}`), ...(stack ? [stack] : [])].join('\n'),
   };
 }

@@ -43,6 +43,8 @@ export interface DeployWorkerDeps {
 
 type Outcome = { status: 'deployed' | 'written' | 'failed'; message: string; error?: string; contentHash?: string; locationName?: string };
 
+const PYTHON_NOT_READY_HINT = 'If npm run dagster is still setting up the virtualenv, wait until it says where Dagster serves, then deploy again.';
+
 /** This worker's lease ran out and another worker took the deployment over: its files are theirs now. */
 class LeaseLostError extends Error {}
 
@@ -185,7 +187,11 @@ export class DeployWorker {
     try {
       await ensureBlockLibraryWheel(connection.env.workspaceDir, connection.env.python);
     } catch (error) {
-      return { status: 'failed', message: `Version ${d.version} was not deployed: the block library's wheel, which its code location installs, could not be built; nothing was changed.`, error: (error as Error).message };
+      return {
+        status: 'failed',
+        message: `Version ${d.version} was not deployed: environment "${d.environment}" could not build the block library's wheel, which its code locations install, with its Python (${connection.env.python}); nothing was changed.`,
+        error: `${(error as Error).message}\n${PYTHON_NOT_READY_HINT}`,
+      };
     }
     // Files change only while this worker holds the deployment's lease, checked (and renewed) under
     // the lock: once another worker has taken the deployment over, they are that worker's.
@@ -215,7 +221,7 @@ export class DeployWorker {
         contentHash: compiled.contentHash,
         locationName: step.shard,
         message: `Version ${d.version} was not deployed: environment "${d.environment}" cannot load pipelines yet (its Python, ${step.unready}, lacks Dagster or the block library); code location ${step.shard} is unchanged.`,
-        error: `${step.error}\nIf npm run dagster is still setting up the virtualenv, wait until it says where Dagster serves, then deploy again.`,
+        error: `${step.error}\n${PYTHON_NOT_READY_HINT}`,
       };
     }
     if (step.kind === 'refused') {

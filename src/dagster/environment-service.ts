@@ -13,6 +13,10 @@ export interface EnvironmentView {
   /** Where those names come from: the environment's own list, or "inherit". */
   secrets_from: 'list' | 'inherit';
   policy: Environment['policy'];
+  /** How its Dagster loads the shards: from their files, or from one gRPC code server each. */
+  code_servers: 'files' | 'grpc';
+  /** Where those code servers listen (code_servers grpc); null otherwise. */
+  grpc: { host: string; ports: { from: number; to: number } } | null;
   /** Where its Dagster runs; on Kubernetes, deploy writes images and manifests there (README, "Running on Kubernetes"). */
   target: 'local' | 'kubernetes';
   kubernetes: { namespace: string; image: string; base_image: string; port: number; secret_name: string } | null;
@@ -34,6 +38,8 @@ export class EnvironmentService {
       secrets: [...allowedSecrets(env)],
       secrets_from: env.secrets === 'inherit' ? 'inherit' : 'list',
       policy: env.policy,
+      code_servers: env.codeServers ?? 'files',
+      grpc: env.codeServers === 'grpc' && env.grpc ? { host: env.grpc.host, ports: { ...env.grpc.ports } } : null,
       target: env.kubernetes ? 'kubernetes' : 'local',
       kubernetes: env.kubernetes
         ? { namespace: env.kubernetes.namespace, image: env.kubernetes.image, base_image: env.kubernetes.baseImage, port: env.kubernetes.port, secret_name: env.kubernetes.secretName }

@@ -62,6 +62,26 @@ export function tableStorageEnv(storage: TableStorage): Record<string, string> {
   };
 }
 
+/** The ports a gRPC environment's code servers take, one per shard (grpc-ports.ts). */
+export const DEFAULT_GRPC_PORTS = { from: 4100, to: 4199 };
+
+const grpcSchema = z
+  .object({
+    host: z.string().min(1).default('127.0.0.1').describe('Where the code servers listen, and where Dagster reaches them'),
+    ports: z
+      .object({ from: z.number().int().min(1).max(65535), to: z.number().int().min(1).max(65535) })
+      .strict()
+      .refine((range) => range.from <= range.to, { message: 'from must not be greater than to' })
+      .default(DEFAULT_GRPC_PORTS)
+      .describe('The port range the code servers take, one port per shard'),
+  })
+  .strict();
+
+export interface GrpcServers {
+  host: string;
+  ports: { from: number; to: number };
+}
+
 const environmentSchema = z
   .object({
     workspace_dir: z.string().min(1),
@@ -75,12 +95,20 @@ const environmentSchema = z
     pipelines_per_shard: z.number().int().min(1).default(DEFAULT_PIPELINES_PER_SHARD).describe('Pipelines per shared code location (per org)'),
     policy: policySchema.partial().default({}),
     table_storage: tableStorageSchema.optional().describe('Where values pass between assets; default: a folder under DATA_DIR'),
+    // gRPC code servers (issue 18): each shard served by its own `dagster code-server` process,
+    // named in workspace.yaml by host and port, as Dagster runs user code at scale.
+    code_servers: z.enum(['files', 'grpc']).default('files').describe('How Dagster loads the shards: from their files, or from one gRPC code server each'),
+    grpc: grpcSchema.optional().describe('Host and port range of the code servers (code_servers: grpc)'),
     // Kubernetes (issue 18): deploy writes the images and manifests a cluster's Dagster runs
     // (src/dagster/kubernetes/), and applies nothing.
     target: z.enum(['local', 'kubernetes']).default('local').describe('Where its Dagster runs: on this machine, or on Kubernetes'),
     kubernetes: kubernetesSchema.optional().describe('Namespace, images and secret of the code servers (target: kubernetes)'),
   })
   .strict()
+  .refine((env) => !env.grpc || env.code_servers === 'grpc', {
+    message: 'grpc is used only with code_servers: grpc; set code_servers: grpc, or remove grpc',
+    path: ['grpc'],
+  })
   .superRefine((env, ctx) => {
     for (const issue of targetIssues(env)) ctx.addIssue({ code: 'custom', ...issue });
   });
@@ -103,6 +131,10 @@ export interface Environment {
   policy: z.infer<typeof policySchema>;
   /** Where its Dagster passes values between assets; unset: that Dagster's own default (table_io.py). */
   tableStorage?: TableStorage;
+  /** How Dagster loads its shards; unset: 'files'. */
+  codeServers?: 'files' | 'grpc';
+  /** Where its code servers listen, with code_servers grpc. */
+  grpc?: GrpcServers;
   /** Set when its Dagster runs on Kubernetes (target: kubernetes): deploy writes images and manifests for it (src/dagster/kubernetes/). */
   kubernetes?: KubernetesTarget;
 }
@@ -129,6 +161,8 @@ function toEnvironment(name: string, raw: z.infer<typeof environmentSchema>, bas
       : storage.url.startsWith('s3://')
         ? { url: storage.url, ...(storage.endpoint ? { endpoint: storage.endpoint } : {}), ...(storage.region ? { region: storage.region } : {}) }
         : { url: isAbsolute(storage.url) ? storage.url : resolve(baseDir, storage.url) },
+    codeServers: raw.code_servers,
+    ...(raw.code_servers === 'grpc' ? { grpc: raw.grpc ?? grpcSchema.parse({}) } : {}),
     ...(raw.target === 'kubernetes' && raw.kubernetes ? { kubernetes: toKubernetesTarget(raw.kubernetes) } : {}),
   };
 }

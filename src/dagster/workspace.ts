@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import type { Environment } from './environments.ts';
 import { writeClusterFiles } from './kubernetes/cluster-files.ts';
 import { parseShardName, type ShardFiles } from './shard-files.ts';
 import type { ShardSlot } from './shard-placement.ts';
+import { locationNamesIn, renderWorkspaceYaml, SYSTEM_LOCATION } from './workspace-yaml.ts';
 
 /** A change to the workspace's locations, in place and in workspace.yaml, until it settles. */
 export interface WorkspaceChange {
@@ -25,15 +25,7 @@ export interface KeptCopy {
   deploymentId: string | null;
 }
 
-/**
- * The environment's system code location: the block library's own jobs (source inspection), a
- * module of the installed library (blocks/python/constellation_blocks/system_location.py), so it
- * has no folder here. One per environment, in every workspace.yaml, so that what it runs runs where
- * the environment's pipelines run, with that Dagster's variables, before any pipeline is deployed
- * and in no org's shard.
- */
-export const SYSTEM_LOCATION = 'constellation_system';
-const SYSTEM_MODULE = 'constellation_blocks.system_location';
+export { SYSTEM_LOCATION } from './workspace-yaml.ts';
 
 const tag = () => randomBytes(6).toString('hex');
 // .previous/<location>-<tag>[-<deployment id>]; location names (<org slug>_shard_<n>, pipeline_<hex>) have no "-".
@@ -153,6 +145,10 @@ export class Workspace {
    */
   swapIn(name: string, staged: string | null, opts: { deploymentId?: string; remove?: string[] } = {}): WorkspaceChange {
     const id = tag();
+    // Rendered before anything moves: a workspace.yaml that cannot be written (no gRPC port left
+    // for a new shard) refuses the change with the workspace as it was.
+    const gone = new Set([name, ...(opts.remove ?? [])]);
+    const yaml = this.workspaceYaml([...this.locationNames().filter((n) => !gone.has(n)), ...(staged ? [name] : [])]);
     const kept: Array<{ location: string; dir: string }> = [];
     const keep = (location: string) => {
       const target = this.locationDir(location);
@@ -168,7 +164,7 @@ export class Workspace {
       mkdirSync(join(this.dir, 'locations'), { recursive: true });
       renameSync(staged, this.locationDir(name));
     }
-    this.writeWorkspaceYaml();
+    this.writeYaml(yaml);
     return {
       removed: kept.filter((k) => k.location !== name).map((k) => k.location),
       rollback: () => {
@@ -220,25 +216,29 @@ export class Workspace {
 
   /** workspace.yaml from the location folders present, after the system location, written atomically (temp file + rename). */
   writeWorkspaceYaml(): void {
+    this.writeYaml(this.workspaceYaml(this.locationNames()));
+  }
+
+  /** The locations in place (folders that hold one). */
+  private locationNames(): string[] {
+    return this.entries('locations').filter((n) => this.hasLocation(n)).sort();
+  }
+
+  /** workspace.yaml's text for `names`; gRPC ports are kept from the file in place (see renderWorkspaceYaml). */
+  private workspaceYaml(names: string[]): string {
+    return renderWorkspaceYaml(this.env, names, (name) => this.locationDir(name), this.readYaml());
+  }
+
+  private readYaml(): string | null {
+    try {
+      return readFileSync(join(this.dir, 'workspace.yaml'), 'utf8');
+    } catch {
+      return null;
+    }
+  }
+
+  private writeYaml(yaml: string): void {
     mkdirSync(this.dir, { recursive: true });
-    const names = this.entries('locations').filter((n) => this.hasLocation(n)).sort();
-    // Names are generated (<org slug>_shard_<n>, pipeline_<hex>) and paths are ours, so plain YAML
-    // scalars are safe. A shard is a project loaded as a module from its folder; a pipeline
-    // deployed before shards keeps its own location (its definitions.py) until it is deployed again.
-    const python = JSON.stringify(this.env.python);
-    // The system location is a module of the installed block library: no working directory of ours.
-    const system = `  - python_module:\n      module_name: ${SYSTEM_MODULE}\n      location_name: ${SYSTEM_LOCATION}\n      executable_path: ${python}\n`;
-    // Dagster rebases a python_file entry's working_directory on workspace.yaml's folder, but takes
-    // a python_module entry's as it is (relative to the webserver's and daemon's own working
-    // directory), so a shard's is written absolute.
-    const entries = names.map((name) =>
-      parseShardName(name)
-        ? `  - python_module:\n      module_name: ${name}.definitions\n      working_directory: ${JSON.stringify(this.locationDir(name))}\n` +
-          `      location_name: ${name}\n      executable_path: ${python}\n`
-        : `  - python_file:\n      relative_path: locations/${name}/definitions.py\n      working_directory: locations/${name}\n` +
-          `      location_name: ${name}\n      executable_path: ${python}\n`,
-    );
-    const yaml = `# Written by Constellation Agent: the system location (the block library's own jobs), then one entry per code location (an org's shard of pipelines, or one pipeline deployed before shards). Do not edit by hand.\nload_from:\n${[system, ...entries].join('')}`;
     const temp = join(this.dir, `.workspace.yaml.${tag()}`);
     writeFileSync(temp, yaml);
     renameSync(temp, join(this.dir, 'workspace.yaml'));
@@ -258,12 +258,7 @@ export class Workspace {
 
   /** The location names workspace.yaml lists; none when it is missing or unreadable. */
   private locationNamesInYaml(): string[] {
-    try {
-      const entries = parseYaml(readFileSync(join(this.dir, 'workspace.yaml'), 'utf8'))?.load_from;
-      return Array.isArray(entries) ? entries.flatMap((e) => Object.values(e ?? {}).map((target: any) => String(target?.location_name))) : [];
-    } catch {
-      return [];
-    }
+    return locationNamesIn(this.readYaml());
   }
 
   private putBack(kept: string, name: string): void {

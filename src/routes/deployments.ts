@@ -155,6 +155,11 @@ const listEnvironments = createRoute({
             secrets: z.array(z.string()).openapi({ description: 'Secret names its pipelines may use (values are never shown)' }),
             secrets_from: z.enum(['list', 'inherit']).openapi({ description: '"inherit": the names the built-in block types declare, counted as set where this service\'s environment has them' }),
             policy: z.object({ approval_required_for_model_deploys: z.boolean(), allow_destructive: z.boolean() }),
+            code_servers: z.enum(['files', 'grpc']).openapi({ description: 'How its Dagster loads the shards: from their files, or from one gRPC code server each (run by npm run dagster)' }),
+            grpc: z
+              .object({ host: z.string(), ports: z.object({ from: z.number().int(), to: z.number().int() }) })
+              .nullable()
+              .openapi({ description: 'Where the code servers listen, one port of the range per shard; null with code_servers files' }),
             target: z.enum(['local', 'kubernetes']).openapi({ description: 'Where its Dagster runs; "kubernetes": deploy writes images and manifests for a cluster and applies nothing' }),
             kubernetes: z
               .object({ namespace: z.string(), image: z.string().openapi({ description: 'Repository prefix of the shard images' }), base_image: z.string(), port: z.number().int(), secret_name: z.string() })

@@ -52,7 +52,7 @@ describe('DAGSTER_ENVIRONMENTS: target: kubernetes', () => {
   it('names each field that does not fit a cluster, and how to fix it', () => {
     const error = (() => {
       try {
-        load(`environments:\n  production: {workspace_dir: prod, target: kubernetes, graphql_url: "http://127.0.0.1:3000/graphql", kubernetes: ${GOOD}}\n`);
+        load(`environments:\n  production: {workspace_dir: prod, target: kubernetes, code_servers: grpc, graphql_url: "http://127.0.0.1:3000/graphql", kubernetes: ${GOOD}}\n`);
       } catch (e) {
         return (e as Error).message;
       }
@@ -61,6 +61,7 @@ describe('DAGSTER_ENVIRONMENTS: target: kubernetes', () => {
     expect(error).toMatch(/\/environments\/production\/graphql_url: must be null with target: kubernetes/);
     expect(error).toMatch(/\/environments\/production\/secrets: list the secret names \(the keys of kubernetes.secret_name\)/);
     expect(error).toMatch(/\/environments\/production\/table_storage: an s3:\/\/ url is required with target: kubernetes/);
+    expect(error).toMatch(/\/environments\/production\/code_servers: is for a Dagster on this machine; with target: kubernetes each shard's code server is a Deployment/);
   });
 
   it.each([

@@ -7,6 +7,8 @@ import { expect, inject } from 'vitest';
 import { DEFAULT_PYTHON, type Environment } from '../../src/dagster/environments.ts';
 import { startClickHouse, type ClickHouseServer } from '../support/clickhouse-server.ts';
 import { startDagster, type DagsterServer } from '../support/dagster-server.ts';
+import { Workspace } from '../../src/dagster/workspace.ts';
+import { freePortRange } from '../support/port-range.ts';
 import { removeOnExit } from '../support/server-processes.ts';
 import type { TestApp } from '../support/test-app.ts';
 
@@ -33,6 +35,8 @@ export async function startPlatform(
     policy?: Environment['policy'];
     /** A password for SOURCE_DB_URL, for a test to look for; the test server trusts every login. Ignored when the server's URL has a password of its own. */
     sourcePassword?: string;
+    /** grpc: the environment says code_servers: grpc, and its shards' code servers run beside Dagster (as npm run dagster runs them). */
+    codeServers?: 'files' | 'grpc';
   } = {},
 ): Promise<Platform> {
   // What is started so far, stopped in reverse if a later step fails: the caller gets no platform
@@ -72,17 +76,23 @@ export async function startPlatform(
       removeWorkspace();
     });
     writeFileSync(join(workspaceDir, 'workspace.yaml'), 'load_from: []\n');
-    // The secrets live where the code runs: in Dagster's environment, under the names the blocks use.
-    const dagster = await startDagster(join(workspaceDir, 'workspace.yaml'), { SOURCE_DB_URL: sourceSecret, WAREHOUSE_URL: clickhouse.url });
-    started.push(() => dagster.stop());
     const environment: Environment = {
       name: 'development',
       workspaceDir,
-      graphqlUrl: dagster.graphqlUrl,
+      graphqlUrl: null,
       secrets: ['SOURCE_DB_URL', 'WAREHOUSE_URL'],
       python: DEFAULT_PYTHON,
       policy: opts.policy ?? { approval_required_for_model_deploys: false, allow_destructive: true },
+      ...(opts.codeServers === 'grpc' ? { codeServers: 'grpc' as const, grpc: { host: '127.0.0.1', ports: await freePortRange(5) } } : {}),
     };
+    // The secrets live where the code runs: in Dagster's environment (and its code servers'), under the names the blocks use.
+    const dagster = await startDagster(
+      join(workspaceDir, 'workspace.yaml'),
+      { SOURCE_DB_URL: sourceSecret, WAREHOUSE_URL: clickhouse.url },
+      opts.codeServers === 'grpc' ? { codeServers: new Workspace(environment) } : {},
+    );
+    started.push(() => dagster.stop());
+    environment.graphqlUrl = dagster.graphqlUrl;
     return { source, sourceUrl, sourceSecret, clickhouse, dagster, environment, stop: stopAll };
   } catch (error) {
     await stopAll();

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
 import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { signalGroup } from '../../src/process-group.ts';
 
 /**
  * The servers a test process started that are not yet stopped, each with a way to stop it at once.
@@ -45,16 +46,7 @@ export function removeOnExit(dir: string, remove: () => void): () => void {
   return stopOnExit(remove, `rm -rf ${sh(dir)}`);
 }
 
-/** Sends `signal` to the process group led by `pid`; false if there is none any more. */
-export function signalGroup(pid: number | undefined, signal: NodeJS.Signals): boolean {
-  if (pid === undefined) return false;
-  try {
-    process.kill(-pid, signal);
-    return true;
-  } catch {
-    return false;
-  }
-}
+export { signalGroup } from '../../src/process-group.ts';
 
 function writeReapScript(): void {
   if (!reaper) {

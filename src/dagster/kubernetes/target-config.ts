@@ -76,6 +76,7 @@ interface TargetFields {
   graphql_url: string | null;
   secrets: string[] | 'inherit';
   table_storage?: { url: string } | undefined;
+  code_servers?: 'files' | 'grpc';
 }
 
 interface Issue {
@@ -105,6 +106,9 @@ export function targetIssues(env: TargetFields): Issue[] {
   }
   if (env.secrets === 'inherit') {
     issues.push({ path: ['secrets'], message: 'list the secret names (the keys of kubernetes.secret_name) with target: kubernetes: a cluster does not inherit this service\'s environment variables' });
+  }
+  if (env.code_servers === 'grpc') {
+    issues.push({ path: ['code_servers'], message: 'is for a Dagster on this machine; with target: kubernetes each shard\'s code server is a Deployment of the cluster: remove code_servers' });
   }
   if (!env.table_storage?.url.startsWith('s3://')) {
     issues.push({ path: ['table_storage'], message: 'an s3:// url is required with target: kubernetes: each run runs in its own pod, so values pass between assets through storage every pod reaches' });
