@@ -75,6 +75,8 @@ export class MemoryKv implements Kv {
     };
   }
 
+  async close(): Promise<void> {}
+
   private sweepWhenDue(): void {
     const now = Date.now();
     if (now < this.nextSweep) return;
