@@ -6,6 +6,7 @@ import type { Kv } from './kv.ts';
  * them at most a minute apart on a write (a finished turn's log is never touched again).
  */
 export class MemoryKv implements Kv {
+  readonly kind = 'memory';
   private readonly values = new Map<string, { value: string[] | string; expires?: number }>();
   private readonly events = new EventEmitter();
   private readonly sweepEveryMs: number;

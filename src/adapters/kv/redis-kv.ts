@@ -31,6 +31,7 @@ interface Channel {
  * Needs Redis 7 (XADD `0-*`, EXPIRE NX); `connect` checks.
  */
 export class RedisKv implements Kv {
+  readonly kind = 'redis';
   private readonly redis: Redis;
   private readonly sub: Redis;
   private readonly prefix: string;
