@@ -1,5 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Kv } from '../../src/adapters/kv/kv.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS, Limits, limitsFromConfig } from '../../src/auth/limits.ts';
 import { ConfigError, loadConfig } from '../../src/config.ts';
 import { mcpOptions } from '../../src/mcp-options.ts';
@@ -9,7 +8,7 @@ import { flagshipSpec } from '../compile/fixtures.ts';
 import { sendTurn, scriptedModel, user } from '../chat/helpers.ts';
 import { startScriptedLlm, type ScriptedLlm } from '../support/scripted-llm.ts';
 import { chatToolError, mcpClient, mcpToolError, mcpToolResult } from '../support/surfaces.ts';
-import { freshKv, KV_KINDS } from '../support/kvs.ts';
+import { freshKv, KV_KINDS, kvPerTest } from '../support/kvs.ts';
 import { createTestApp, writeOnlyEnvironment, type TestApp } from '../support/test-app.ts';
 
 const alice = { userId: 'alice', orgId: 'org' };
@@ -34,15 +33,7 @@ describe('limits in config', () => {
 
 // The counters are KV counters: in memory, and in Redis (where every instance counts in the same ones).
 describe.each(KV_KINDS)('Limits on the %s KV', (kind) => {
-  const opened: Kv[] = [];
-  afterEach(async () => {
-    await Promise.all(opened.splice(0).map((kv) => kv.close()));
-  });
-  const fresh = async () => {
-    const kv = await freshKv(kind);
-    opened.push(kv);
-    return kv;
-  };
+  const fresh = kvPerTest(kind);
 
   it('counts per user in fixed minute windows and names the exact wait', async () => {
     let now = Date.parse('2026-03-01T12:00:10.400Z');
@@ -65,7 +56,6 @@ describe.each(KV_KINDS)('Limits on the %s KV', (kind) => {
   it('counts a user\'s actions on every instance together', async () => {
     const kv = await fresh();
     const other = await kv.another();
-    opened.push(other);
     const now = () => Date.parse('2026-03-01T12:00:10Z');
     const [here, there] = [new Limits(kv, { deploysPerMinute: 2 }, now), new Limits(other, { deploysPerMinute: 2 }, now)];
     await here.take(alice, 'deploy');

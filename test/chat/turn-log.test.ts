@@ -1,8 +1,7 @@
 import type { UIMessageChunk } from 'ai';
-import { afterEach, describe, expect, it } from 'vitest';
-import type { Kv } from '../../src/adapters/kv/kv.ts';
+import { describe, expect, it } from 'vitest';
 import { TurnLog } from '../../src/chat/turn-log.ts';
-import { freshKv, KV_KINDS } from '../support/kvs.ts';
+import { KV_KINDS, kvPerTest } from '../support/kvs.ts';
 
 /** The events of an SSE body, as [id, data] pairs (id null for [DONE]). */
 async function events(stream: ReadableStream<Uint8Array>): Promise<Array<[number | null, string]>> {
@@ -19,16 +18,7 @@ async function events(stream: ReadableStream<Uint8Array>): Promise<Array<[number
 }
 
 describe.each(KV_KINDS)('TurnLog on the %s KV', (kind) => {
-  const opened: Kv[] = [];
-  afterEach(async () => {
-    await Promise.all(opened.splice(0).map((kv) => kv.close()));
-  });
-  /** A new, empty KV (closed after the test). */
-  const fresh = async () => {
-    const kv = await freshKv(kind);
-    opened.push(kv);
-    return kv;
-  };
+  const fresh = kvPerTest(kind);
 
   it('lets exactly one of several simultaneous claims start a turn, and the next after it ends', async () => {
     const turns = new TurnLog(await fresh());
@@ -121,7 +111,6 @@ describe.each(KV_KINDS)('TurnLog on the %s KV', (kind) => {
   it('is one log for two instances: a turn begun on one is refused, read and followed on the other', async () => {
     const kv = await fresh();
     const other = await kv.another();
-    opened.push(other);
     const here = new TurnLog(kv);
     const there = new TurnLog(other);
     const id = (await here.begin('c'))!;

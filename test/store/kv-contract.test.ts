@@ -1,7 +1,6 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Kv } from '../../src/adapters/kv/kv.ts';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { until } from '../chat/helpers.ts';
-import { freshKv, KV_KINDS } from '../support/kvs.ts';
+import { KV_KINDS, kvPerTest, type TestKv } from '../support/kvs.ts';
 
 /** A listener that records what it gets; `got(n)` waits until it has n messages (delivery is asynchronous in Redis). */
 function recorder() {
@@ -15,21 +14,11 @@ function recorder() {
 
 // One contract, two real KVs: this process's memory and a real redis-server.
 describe.each(KV_KINDS)('KV contract on %s', (kind) => {
-  let kv: Awaited<ReturnType<typeof freshKv>>;
-  const opened: Kv[] = [];
+  const fresh = kvPerTest(kind);
+  let kv: TestKv;
   beforeEach(async () => {
-    kv = await freshKv(kind);
-    opened.push(kv);
+    kv = await fresh();
   });
-  afterEach(async () => {
-    await Promise.all(opened.splice(0).map((k) => k.close()));
-  });
-  /** A second instance's handle on the same data. */
-  const another = async () => {
-    const other = await kv.another();
-    opened.push(other);
-    return other;
-  };
 
   it('appends to lists, returning the new length, and reads them from any index', async () => {
     const text = '{"delta":"é ✓ \\n spaces, 0-1 and \\"quotes\\""}';
@@ -117,7 +106,7 @@ describe.each(KV_KINDS)('KV contract on %s', (kind) => {
   });
 
   it('is one store for two instances: each sees the other\'s appends, values, counts and messages', async () => {
-    const other = await another();
+    const other = await kv.another();
     expect(await kv.append('turn', 'a')).toBe(1);
     expect(await other.append('turn', 'b')).toBe(2);
     expect(await kv.range('turn', 0)).toEqual(['a', 'b']);
