@@ -76,7 +76,15 @@ export class RedisKv implements Kv {
       const cause = errors[0] ?? (error as Error);
       throw giveUp(`did not answer: ${cause.message}`);
     }
-    const version = /^redis_version:(\d+)\./m.exec(await redis.info('server'))?.[1];
+    try {
+      // A wrong password or a refusing ACL shows on the first command, not on connecting.
+      await Promise.all([redis.ping(), sub.ping()]);
+    } catch (error) {
+      throw giveUp(`refused us: ${(error as Error).message}`);
+    }
+    // A server that will not say (INFO denied by its ACL) is taken at its word.
+    const info = await redis.info('server').catch(() => '');
+    const version = /^redis_version:(\d+)\./m.exec(info)?.[1];
     if (version !== undefined && Number(version) < 7) throw giveUp(`is version ${version}; the KV needs Redis 7 or later (XADD 0-*, EXPIRE NX)`);
     started = true;
     return new RedisKv(redis, sub, opts.prefix ?? 'constellation:', opts.logger);
