@@ -5,6 +5,7 @@ import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { join } from 'node:path';
 import { openDb } from '../src/adapters/store/open-db.ts';
+import { openKv } from '../src/adapters/kv/open-kv.ts';
 import { loadManifests } from '../src/catalog/load-manifests.ts';
 import { loadConfig } from '../src/config.ts';
 import { loadEnvironments } from '../src/dagster/environments.ts';
@@ -21,13 +22,15 @@ const logger = createLogger(config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LE
 const say = (line: string) => process.stderr.write(`constellation-agent mcp: ${line}\n`);
 
 async function serveStore(databaseUrl: string) {
+  // The service's Redis too, if it has one: rate limits count a user's calls from here with theirs.
+  const kv = await openKv({ ...(config.REDIS_URL ? { redisUrl: config.REDIS_URL } : {}), logger });
   const db = await openDb({ databaseUrl });
   const environments = loadEnvironments({
     ...(config.DAGSTER_ENVIRONMENTS ? { file: config.DAGSTER_ENVIRONMENTS } : {}),
     dataDir: config.DATA_DIR,
     defaultGraphqlUrl: config.DAGSTER_GRAPHQL_URL === 'none' ? '' : config.DAGSTER_GRAPHQL_URL,
   });
-  const services = createServices(db, { environments, logger, leaseSeconds: config.DEPLOY_LEASE_SECONDS, deployWorkers: config.DEPLOY_WORKERS, dbtManifestDir: join(config.DATA_DIR, 'dbt-manifests'), limits: limitsFromConfig(config) });
+  const services = createServices(db, { environments, logger, kv, leaseSeconds: config.DEPLOY_LEASE_SECONDS, deployWorkers: config.DEPLOY_WORKERS, dbtManifestDir: join(config.DATA_DIR, 'dbt-manifests'), limits: limitsFromConfig(config) });
   const principal = await stdioPrincipal({ db, keys: services.keys, apiKey: config.CONSTELLATION_API_KEY, mode: config.AUTH_MODE });
   await services.catalogRepo.upsert(loadManifests());
   // Deploys asked for here are carried out here too; leases keep it safe beside a running service.
@@ -36,7 +39,7 @@ async function serveStore(databaseUrl: string) {
   const server = createMcpServer({ domain: services.domain, logger, approvals: services.approvals, readOnly, ...(groups ? { groups } : {}) }, principal);
   const transport = new StdioServerTransport();
   transport.onclose = () => {
-    void services.worker.stop().then(() => db.close()).finally(() => process.exit(0));
+    void services.worker.stop().then(() => Promise.all([db.close(), kv.close()])).finally(() => process.exit(0));
   };
   await server.connect(transport);
   closeOnEndOfInput(transport);

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Makes sure what the tests need is on this machine: PostgreSQL and ClickHouse server binaries
+# Makes sure what the tests need is on this machine: PostgreSQL, Redis and ClickHouse server binaries
 # (the tests start their own throwaway servers on free loopback ports) and the Python virtualenv
 # with the pinned Dagster, and chromium for the page's browser test. Installs Debian packages when running as root; otherwise says exactly
-# what to install. TEST_DATABASE_URL / TEST_CLICKHOUSE_URL skip the matching server.
+# what to install. TEST_DATABASE_URL / TEST_REDIS_URL / TEST_CLICKHOUSE_URL skip the matching server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +12,7 @@ find_initdb() {
 
 missing=()
 [ -n "${TEST_DATABASE_URL:-}" ] || [ -n "$(find_initdb)" ] || missing+=(postgresql)
+[ -n "${TEST_REDIS_URL:-}" ] || command -v redis-server >/dev/null || missing+=(redis-server)
 [ -n "${TEST_CLICKHOUSE_URL:-}" ] || command -v clickhouse-server >/dev/null || missing+=(clickhouse-server)
 command -v python3 >/dev/null || missing+=(python3 python3-venv)
 # The web page's browser test drives Debian's chromium (Playwright's own download fails offline).
@@ -38,6 +39,7 @@ The tests need: ${missing[*]}. Install them, then run npm test again:
     sudo apt-get install -y ${missing[*]}        # Debian/Ubuntu
 Or point the tests at servers you already have:
     TEST_DATABASE_URL=postgres://user:pass@127.0.0.1:5432/postgres \\
+    TEST_REDIS_URL=redis://127.0.0.1:6379 \\
     TEST_CLICKHOUSE_URL=clickhouse://default:@127.0.0.1:9000/default npm test
 MSG
     exit 1
@@ -45,4 +47,4 @@ MSG
 fi
 
 bash scripts/python-env.sh
-echo "test dependencies ready: PostgreSQL ($(find_initdb || echo "$TEST_DATABASE_URL")), ClickHouse, chromium, $(command -v podman >/dev/null && echo podman || echo "no podman"), .venv with Dagster"
+echo "test dependencies ready: PostgreSQL ($(find_initdb || echo "$TEST_DATABASE_URL")), Redis, ClickHouse, chromium, $(command -v podman >/dev/null && echo podman || echo "no podman"), .venv with Dagster"

@@ -7,7 +7,8 @@ export type { Logger };
 const REDACT = [
   'password', '*.password', 'secret', '*.secret', 'token', '*.token', 'apiKey', '*.apiKey',
   'authorization', '*.authorization', 'headers.authorization', 'headers.cookie', '*.headers.authorization',
-  'databaseUrl', '*.databaseUrl', 'DATABASE_URL', '*.DATABASE_URL', 'prompt', '*.prompt',
+  'databaseUrl', '*.databaseUrl', 'DATABASE_URL', '*.DATABASE_URL', 'redisUrl', '*.redisUrl', 'REDIS_URL', '*.REDIS_URL',
+  'prompt', '*.prompt',
 ];
 
 export type LogFormat = 'json' | 'pretty';

@@ -1,6 +1,7 @@
 import { serve } from '@hono/node-server';
 import { join } from 'node:path';
 import { openDb } from './adapters/store/open-db.ts';
+import { openKv } from './adapters/kv/open-kv.ts';
 import { createApp } from './app.ts';
 import { ensureLocalPrincipal } from './auth/principal.ts';
 import { Authenticator } from './auth/authenticate.ts';
@@ -37,6 +38,8 @@ async function main() {
         '  Use that one, stop it first, or give this one its own DATA_DIR (or a shared Postgres with DATABASE_URL).',
     );
   }
+  // First, since it is the likelier to be unreachable: nothing else is open yet when it stops start-up.
+  const kv = await openKv({ ...(config.REDIS_URL ? { redisUrl: config.REDIS_URL } : {}), logger });
   const db = await openDb({ ...(config.DATABASE_URL ? { databaseUrl: config.DATABASE_URL } : {}), dataDir: config.DATA_DIR });
   const environments = loadEnvironments({
     ...(config.DAGSTER_ENVIRONMENTS ? { file: config.DAGSTER_ENVIRONMENTS } : {}),
@@ -49,6 +52,7 @@ async function main() {
     leaseSeconds: config.DEPLOY_LEASE_SECONDS,
     deployWorkers: config.DEPLOY_WORKERS,
     llm: llmFromConfig(config),
+    kv,
     chatStepLimit: config.CHAT_STEP_LIMIT,
     chatTurnTimeoutMs: config.CHAT_TURN_TIMEOUT_SECONDS * 1000,
     dbtManifestDir: join(config.DATA_DIR, 'dbt-manifests'),
@@ -76,10 +80,10 @@ async function main() {
   const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
     const base = `http://${config.HOST}:${info.port}`;
     if (operatorToken) operator = writeServiceFiles(config.DATA_DIR, localServiceUrl(config.HOST, info.port), operatorToken);
-    logger.info({ store: db.kind, block_types: manifests.length }, 'started');
+    logger.info({ store: db.kind, kv: kv.kind, block_types: manifests.length }, 'started');
     const envs = services.connections.all().map((c) => `${c.env.name}: ${c.env.graphqlUrl ?? 'no Dagster'}, workspace ${c.workspace.dir}`);
     process.stdout.write(
-      `Constellation Agent is listening on ${base} (store: ${db.kind}${db.kind === 'pglite' ? ` in ${config.DATA_DIR}` : ''}, ${manifests.length} block types)\n` +
+      `Constellation Agent is listening on ${base} (store: ${db.kind}${db.kind === 'pglite' ? ` in ${config.DATA_DIR}` : ''}, KV: ${kv.kind}, ${manifests.length} block types)\n` +
         `Environments: ${envs.join('; ')}\n` +
         `Auth: ${config.AUTH_MODE === 'local' ? 'local (requests without a key act as the local user; AUTH_MODE=required turns that off)' : 'required (Authorization: Bearer <key or JWT>; issue keys with npm run key -- create)'}${jwt ? `; Supabase JWTs accepted (${[config.SUPABASE_URL ? 'JWKS' : '', config.SUPABASE_JWT_SECRET ? 'HS256 secret' : ''].filter(Boolean).join(', ')})` : ''}\n` +
         `Chat: ${services.chat.configured ? `POST ${base}/v1/chat (model ${config.OPENAI_MODEL})` : 'off (set OPENAI_API_KEY to turn it on)'}\n` +
@@ -98,6 +102,7 @@ async function main() {
     );
     await services.worker.stop();
     await db.close();
+    await kv.close();
     process.exit(1);
   });
 
@@ -107,6 +112,7 @@ async function main() {
     await services.worker.stop();
     await services.codeRepos.idle();
     await db.close();
+    await kv.close();
     process.exit(0);
   };
   process.once('SIGINT', stop);

@@ -3,10 +3,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, inject, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config.ts';
 import { allowedHosts, checkListenAddress, isLoopback } from '../src/listen-policy.ts';
 import { createLogger } from '../src/logger.ts';
+import { freePort } from './support/postgres-server.ts';
 
 describe('config', () => {
   it('defaults to the embedded setup: port 8000, data in .data, no Postgres', () => {
@@ -20,6 +21,11 @@ describe('config', () => {
     expect(read).toThrow(/PORT:[\s\S]*DATABASE_URL: must be a postgres:\/\/[\s\S]*LOG_LEVEL/);
   });
 
+  it('takes REDIS_URL only as a redis:// or rediss:// URL', () => {
+    expect(loadConfig({ REDIS_URL: 'rediss://:pw@cache.internal:6380/0' }).REDIS_URL).toBe('rediss://:pw@cache.internal:6380/0');
+    expect(() => loadConfig({ REDIS_URL: 'cache.internal:6379' })).toThrow(/REDIS_URL: must be a redis:\/\/ or rediss:\/\/ URL/);
+  });
+
   it('treats an empty variable as unset', () => {
     expect(loadConfig({ PORT: '', DATABASE_URL: '' })).toMatchObject({ PORT: 8000 });
   });
@@ -30,11 +36,11 @@ describe('logs', () => {
     const lines: string[] = [];
     const sink = new Writable({ write: (chunk, _e, done) => (lines.push(String(chunk)), done()) });
     const log = createLogger('info', sink).child({ request_id: 'r-1' });
-    log.info({ password: 'hunter2', headers: { authorization: 'Bearer abc' }, prompt: 'my secret plan', table: 'customers' }, 'hello');
+    log.info({ password: 'hunter2', headers: { authorization: 'Bearer abc' }, prompt: 'my secret plan', redisUrl: 'redis://:s3cret@cache:6379', table: 'customers' }, 'hello');
     const entry = JSON.parse(lines[0]!);
     expect(entry).toMatchObject({ request_id: 'r-1', table: 'customers', password: '[redacted]', prompt: '[redacted]', msg: 'hello' });
     expect(entry.headers.authorization).toBe('[redacted]');
-    expect(lines[0]).not.toMatch(/hunter2|Bearer abc|secret plan/);
+    expect(lines[0]).not.toMatch(/hunter2|Bearer abc|secret plan|s3cret/);
   });
 });
 
@@ -156,12 +162,34 @@ describe('the real server entry', () => {
       });
       const plain = out.replace(/\x1b\[[0-9;]*m/g, '');
       // One line per event: time, level name, message, its fields.
-      expect(plain).toMatch(/^\[\d\d:\d\d:\d\d\] INFO: started \{"store":"pglite","block_types":\d+\}\r?$/m);
+      expect(plain).toMatch(/^\[\d\d:\d\d:\d\d\] INFO: started \{"store":"pglite","kv":"memory","block_types":\d+\}\r?$/m);
       expect(plain).not.toContain('"level":30');
     } finally {
       process.kill(-child.pid!, 'SIGTERM');
       await new Promise((done) => (child.exitCode !== null ? done(null) : child.once('exit', done)));
       rmSync(otherDir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it('a REDIS_URL that does not answer stops start-up, naming the variable; a live one is used, and let go at SIGTERM', async () => {
+    const port = await freePort();
+    const down = start({ REDIS_URL: `redis://:s3cret@127.0.0.1:${port}` });
+    expect(await down.settled).toEqual({ code: 1, listening: false });
+    const { stderr } = down.output();
+    expect(stderr).toContain(`REDIS_URL: Redis at redis://:***@127.0.0.1:${port} did not answer: connect ECONNREFUSED`);
+    expect(stderr).toContain('unset it to keep chat turns and counters in this process\'s memory');
+    expect(stderr).not.toContain('s3cret');
+    expect(stderr).not.toMatch(/\n\s+at /);
+
+    const up = start({ REDIS_URL: inject('redisUrl') });
+    try {
+      const { listening } = await up.settled;
+      expect(listening, up.output().stderr).toBe(true);
+      expect(up.output().stdout).toMatch(/store: pglite in .*, KV: redis,/);
+    } finally {
+      up.child.kill('SIGTERM');
+      const code = await new Promise((done) => (up.child.exitCode !== null ? done(up.child.exitCode) : up.child.once('exit', done)));
+      expect(code).toBe(0);
     }
   }, 60_000);
 

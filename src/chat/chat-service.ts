@@ -193,8 +193,7 @@ export class ChatService {
     const { chatId, turnId, history, newUserMessage, resolved, controller, firstStep } = plan;
     const { turns, chats, kv, log } = this.deps;
     const stopTimer = setTimeout(() => controller.abort(new TurnTimeout(this.deps.turnTimeoutMs)), this.deps.turnTimeoutMs);
-    this.stops ??= kv.subscribe(STOP_CHANNEL, (id) => this.running.get(id)?.abort(new StoppedByUser()));
-    await this.stops;
+    await this.listenForStops(kv).catch((error: unknown) => log.error({ err: error, chat_id: chatId, turn_id: turnId }, 'cannot hear stop requests; this turn runs to its end or time limit'));
     this.running.set(turnId, controller);
     const continuing = history.at(-1)?.role === 'assistant' ? history.at(-1)! : null;
     const messageId = continuing?.id ?? `msg_${randomUUID()}`;
@@ -244,8 +243,19 @@ export class ChatService {
     } finally {
       clearTimeout(stopTimer);
       this.running.delete(turnId);
-      await turns.end(chatId, turnId);
+      // Nobody awaits a turn: a KV that fails here (Redis gone) is logged, and the chat is freed
+      // when its claim expires (the turn log's TTL).
+      await turns.end(chatId, turnId).catch((error: unknown) => log.error({ err: error, chat_id: chatId, turn_id: turnId }, 'the end of the turn could not be recorded'));
     }
+  }
+
+  /** Subscribes once per instance; a subscription that failed is tried again by the next turn. */
+  private listenForStops(kv: Kv): Promise<unknown> {
+    this.stops ??= kv.subscribe(STOP_CHANNEL, (id) => this.running.get(id)?.abort(new StoppedByUser())).catch((error: unknown) => {
+      this.stops = null;
+      throw error;
+    });
+    return this.stops;
   }
 }
 

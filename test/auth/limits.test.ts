@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemoryKv } from '../../src/adapters/kv/memory-kv.ts';
 import { DEFAULT_LIMITS, Limits, limitsFromConfig } from '../../src/auth/limits.ts';
 import { ConfigError, loadConfig } from '../../src/config.ts';
 import { mcpOptions } from '../../src/mcp-options.ts';
@@ -9,6 +8,7 @@ import { flagshipSpec } from '../compile/fixtures.ts';
 import { sendTurn, scriptedModel, user } from '../chat/helpers.ts';
 import { startScriptedLlm, type ScriptedLlm } from '../support/scripted-llm.ts';
 import { chatToolError, mcpClient, mcpToolError, mcpToolResult } from '../support/surfaces.ts';
+import { freshKv, KV_KINDS, kvPerTest } from '../support/kvs.ts';
 import { createTestApp, writeOnlyEnvironment, type TestApp } from '../support/test-app.ts';
 
 const alice = { userId: 'alice', orgId: 'org' };
@@ -31,10 +31,13 @@ describe('limits in config', () => {
   });
 });
 
-describe('Limits', () => {
+// The counters are KV counters: in memory, and in Redis (where every instance counts in the same ones).
+describe.each(KV_KINDS)('Limits on the %s KV', (kind) => {
+  const fresh = kvPerTest(kind);
+
   it('counts per user in fixed minute windows and names the exact wait', async () => {
     let now = Date.parse('2026-03-01T12:00:10.400Z');
-    const limits = new Limits(new MemoryKv(), { chatTurnsPerMinute: 2 }, () => now);
+    const limits = new Limits(await fresh(), { chatTurnsPerMinute: 2 }, () => now);
     await limits.take(alice, 'chat_turn');
     await limits.take(alice, 'chat_turn');
     const error = await refusal(limits.take(alice, 'chat_turn'));
@@ -50,14 +53,25 @@ describe('Limits', () => {
     await limits.take(alice, 'chat_turn');
   });
 
+  it('counts a user\'s actions on every instance together', async () => {
+    const kv = await fresh();
+    const other = await kv.another();
+    const now = () => Date.parse('2026-03-01T12:00:10Z');
+    const [here, there] = [new Limits(kv, { deploysPerMinute: 2 }, now), new Limits(other, { deploysPerMinute: 2 }, now)];
+    await here.take(alice, 'deploy');
+    await there.take(alice, 'deploy');
+    expect((await refusal(here.take(alice, 'deploy'))).code).toBe('too_many_requests:deploy');
+    expect((await refusal(there.take(alice, 'deploy'))).code).toBe('too_many_requests:deploy');
+  });
+
   it('takes 0 as no limit', async () => {
-    const limits = new Limits(new MemoryKv(), { deploysPerMinute: 0 });
+    const limits = new Limits(await fresh(), { deploysPerMinute: 0 });
     for (let i = 0; i < 50; i++) await limits.take(alice, 'deploy');
   });
 
   it('refuses a chat turn once the day\'s tokens are spent, until midnight UTC', async () => {
     let now = Date.parse('2026-03-01T23:59:00.500Z');
-    const limits = new Limits(new MemoryKv(), { chatDailyTokenBudget: 1000 }, () => now);
+    const limits = new Limits(await fresh(), { chatDailyTokenBudget: 1000 }, () => now);
     await limits.addTokens(alice, 999);
     await limits.checkTokenBudget(alice);
     await limits.addTokens(alice, 1);
@@ -70,7 +84,7 @@ describe('Limits', () => {
   });
 });
 
-describe('rate limits on every surface', () => {
+describe.each(KV_KINDS)('rate limits on every surface, on the %s KV', (kind) => {
   let t: TestApp;
   let llm: ScriptedLlm;
   let now = Date.parse('2026-03-01T12:00:20Z');
@@ -81,6 +95,7 @@ describe('rate limits on every surface', () => {
       limits: { deploysPerMinute: 2, toolCallsPerMinute: 6, chatTurnsPerMinute: 2, chatDailyTokenBudget: 0 },
       now: () => now,
       llm: scriptedModel(llm),
+      kv: await freshKv(kind),
     });
   });
   afterAll(async () => {
@@ -146,13 +161,13 @@ describe('rate limits on every surface', () => {
   });
 });
 
-describe('daily chat token budget', () => {
+describe.each(KV_KINDS)('daily chat token budget on the %s KV', (kind) => {
   let t: TestApp;
   let llm: ScriptedLlm;
   const now = Date.parse('2026-03-01T20:00:00Z');
   beforeAll(async () => {
     llm = await startScriptedLlm();
-    t = await createTestApp('pglite', { limits: { chatDailyTokenBudget: 1 }, now: () => now, llm: scriptedModel(llm) });
+    t = await createTestApp('pglite', { limits: { chatDailyTokenBudget: 1 }, now: () => now, llm: scriptedModel(llm), kv: await freshKv(kind) });
   });
   afterAll(async () => {
     await t.close();

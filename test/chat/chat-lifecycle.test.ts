@@ -4,19 +4,21 @@ import { createApp } from '../../src/app.ts';
 import { ensureLocalPrincipal, LOCAL_PRINCIPAL, type Principal } from '../../src/auth/principal.ts';
 import { createLogger } from '../../src/logger.ts';
 import { startScriptedLlm, type ScriptedLlm } from '../support/scripted-llm.ts';
+import { freshKv, KV_KINDS } from '../support/kvs.ts';
 import { createTestApp, type TestApp } from '../support/test-app.ts';
 import { appTransport, scriptedModel, sendTurn, textOf, until, user } from './helpers.ts';
 
 const OTHER: Principal = { orgId: '00000000-0000-4000-8000-000000000001', userId: '00000000-0000-4000-8000-00000000beef' };
 
-describe('chat lifecycle: stop, one turn at a time, list, get, delete, ownership', () => {
+// Stop signals and the one-turn-at-a-time claim go through the KV: in memory, and in Redis.
+describe.each(KV_KINDS)('chat lifecycle on the %s KV: stop, one turn at a time, list, get, delete, ownership', (kind) => {
   let llm: ScriptedLlm;
   let t: TestApp;
   /** The same services, seen by another user of the same org. */
   let other: ReturnType<typeof createApp>;
   beforeAll(async () => {
     llm = await startScriptedLlm();
-    t = await createTestApp('pglite', { llm: scriptedModel(llm) });
+    t = await createTestApp('pglite', { llm: scriptedModel(llm), kv: await freshKv(kind) });
     await ensureLocalPrincipal(t.db, OTHER);
     other = createApp({ domain: t.services.domain, logger: createLogger('silent'), maxBodyBytes: 1024 * 1024, principal: OTHER });
   });
@@ -106,7 +108,7 @@ describe('chat lifecycle: stop, one turn at a time, list, get, delete, ownership
   });
 
   it('stops a turn that runs past its time limit', async () => {
-    const quick = await createTestApp('pglite', { llm: scriptedModel(llm), chatTurnTimeoutMs: 1000 });
+    const quick = await createTestApp('pglite', { llm: scriptedModel(llm), kv: await freshKv(kind), chatTurnTimeoutMs: 1000 });
     try {
       const abortedBefore = llm.aborted;
       llm.script([{ hang: true }]);
@@ -173,17 +175,27 @@ describe('chat lifecycle: stop, one turn at a time, list, get, delete, ownership
 
   it("aborts a first message's early model request when the chat is someone else's, keeping nothing", async () => {
     // A chat with no recent turn: nothing tells the service it exists until the store says so.
-    const owner = { id: 'dormant-u1', role: 'user' as const, parts: [{ type: 'text' as const, text: 'my dormant chat' }] };
-    expect(await t.services.chatRepo.create(LOCAL_PRINCIPAL, 'dormant', 'my dormant chat', owner)).toBe(true);
-    llm.script([{ hang: true, text: 'Hello' }]);
-    const [before, abortedBefore] = [llm.requests.length, llm.aborted];
-    const post = await asOther('POST', '/v1/chat', { id: 'dormant', messages: [user('x1', 'let me in')] });
-    expect(post.status).toBe(404);
-    // Its request went out while the chat was being written; it is aborted, and it held nothing
-    // but the stranger's own message.
-    await until(() => llm.requests.length - before === llm.aborted - abortedBefore, 'the model request to be aborted');
-    expect(JSON.stringify(llm.requests.slice(before))).not.toContain('my dormant chat');
-    expect((await t.call('GET', '/v1/chats/dormant')).body.messages).toEqual([owner]);
+    // A model of its own: the aborted request may reach it after this test, where it would take
+    // the next test's scripted answer.
+    const model = await startScriptedLlm();
+    const app = await createTestApp('pglite', { llm: scriptedModel(model), kv: await freshKv(kind) });
+    try {
+      await ensureLocalPrincipal(app.db, OTHER);
+      const stranger = createApp({ domain: app.services.domain, logger: createLogger('silent'), maxBodyBytes: 1024 * 1024, principal: OTHER });
+      const owner = { id: 'dormant-u1', role: 'user' as const, parts: [{ type: 'text' as const, text: 'my dormant chat' }] };
+      expect(await app.services.chatRepo.create(LOCAL_PRINCIPAL, 'dormant', 'my dormant chat', owner)).toBe(true);
+      model.script([{ hang: true, text: 'Hello' }]);
+      const post = await stranger.request('/v1/chat', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id: 'dormant', messages: [user('x1', 'let me in')] }) });
+      expect(post.status).toBe(404);
+      // Its request went out while the chat was being written; it is aborted, and it held nothing
+      // but the stranger's own message.
+      await until(() => model.requests.length === model.aborted, 'the model request to be aborted');
+      expect(JSON.stringify(model.requests)).not.toContain('my dormant chat');
+      expect((await app.call('GET', '/v1/chats/dormant')).body.messages).toEqual([owner]);
+    } finally {
+      await app.close();
+      await model.close();
+    }
   });
 
   it('answers a first message sent again (a retry) from the stored chat, storing it once', async () => {

@@ -4,6 +4,7 @@ import { serve } from '@hono/node-server';
 import { DefaultChatTransport, readUIMessageStream, type UIMessage, type UIMessageChunk } from 'ai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startScriptedLlm, type ScriptedLlm, type ScriptStep } from '../support/scripted-llm.ts';
+import { freshKv, KV_KINDS } from '../support/kvs.ts';
 import { createTestApp, type TestApp } from '../support/test-app.ts';
 import { normalizeIds, readTurn, scriptedModel, textOf, toolParts, until, user } from './helpers.ts';
 
@@ -24,16 +25,17 @@ const STEPS = 2;
 
 /**
  * Over real HTTP (so a dropped client really closes its connection) to the app, with a model that
- * streams one token every few milliseconds, so a turn is still running when a client drops.
+ * streams one token every few milliseconds, so a turn is still running when a client drops. The
+ * turn log is in memory or in Redis; the two-instance case is test/e2e (two service processes).
  */
-describe('resumable chat streams', () => {
+describe.each(KV_KINDS)('resumable chat streams on the %s KV', (kind) => {
   let llm: ScriptedLlm;
   let t: TestApp;
   let server: Server;
   let base: string;
   beforeAll(async () => {
     llm = await startScriptedLlm({ tokenDelayMs: 25 });
-    t = await createTestApp('pglite', { llm: scriptedModel(llm) });
+    t = await createTestApp('pglite', { llm: scriptedModel(llm), kv: await freshKv(kind) });
     await new Promise<void>((resolve) => {
       server = serve({ fetch: t.app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve()) as Server;
     });

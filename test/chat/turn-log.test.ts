@@ -1,7 +1,7 @@
 import type { UIMessageChunk } from 'ai';
 import { describe, expect, it } from 'vitest';
-import { MemoryKv } from '../../src/adapters/kv/memory-kv.ts';
 import { TurnLog } from '../../src/chat/turn-log.ts';
+import { KV_KINDS, kvPerTest } from '../support/kvs.ts';
 
 /** The events of an SSE body, as [id, data] pairs (id null for [DONE]). */
 async function events(stream: ReadableStream<Uint8Array>): Promise<Array<[number | null, string]>> {
@@ -17,9 +17,11 @@ async function events(stream: ReadableStream<Uint8Array>): Promise<Array<[number
     });
 }
 
-describe('TurnLog', () => {
+describe.each(KV_KINDS)('TurnLog on the %s KV', (kind) => {
+  const fresh = kvPerTest(kind);
+
   it('lets exactly one of several simultaneous claims start a turn, and the next after it ends', async () => {
-    const turns = new TurnLog(new MemoryKv());
+    const turns = new TurnLog(await fresh());
     const first = await Promise.all(Array.from({ length: 5 }, () => turns.begin('c')));
     const winners = first.filter((id): id is string => id !== null);
     expect(winners).toHaveLength(1);
@@ -37,7 +39,7 @@ describe('TurnLog', () => {
   });
 
   it('waits for a turn that has streamed its end but is still storing, and refuses one still streaming', async () => {
-    const turns = new TurnLog(new MemoryKv(), { closingWaitMs: 2000 });
+    const turns = new TurnLog(await fresh(), { closingWaitMs: 2000 });
     const first = (await turns.begin('c'))!;
     await turns.append(first, { type: 'text-start', id: 't' });
     expect(await turns.begin('c')).toBeNull(); // still streaming: refused at once
@@ -53,14 +55,14 @@ describe('TurnLog', () => {
     expect(second).not.toBe(first);
 
     // A closing turn that does not end in time is still refused.
-    const impatient = new TurnLog(new MemoryKv(), { closingWaitMs: 50 });
+    const impatient = new TurnLog(await fresh(), { closingWaitMs: 50 });
     const stuck = (await impatient.begin('d'))!;
     await impatient.append(stuck, { type: 'error', errorText: 'x' });
     expect(await impatient.begin('d')).toBeNull();
   });
 
   it('closes its streams at the last chunk, while the turn is over (for begin and settled) only at its end', async () => {
-    const turns = new TurnLog(new MemoryKv(), { closingWaitMs: 2000 });
+    const turns = new TurnLog(await fresh(), { closingWaitMs: 2000 });
     const id = (await turns.begin('c'))!;
     const live = events(turns.sse(id));
     await turns.append(id, { type: 'start' });
@@ -79,7 +81,7 @@ describe('TurnLog', () => {
   });
 
   it('replays a turn from any point and follows it live until it ends', async () => {
-    const turns = new TurnLog(new MemoryKv());
+    const turns = new TurnLog(await fresh());
     const id = (await turns.begin('c'))!;
     const chunk = (n: number): UIMessageChunk => ({ type: 'text-delta', id: 't', delta: String(n) });
     await turns.append(id, chunk(0));
@@ -96,7 +98,7 @@ describe('TurnLog', () => {
   });
 
   it('frames each chunk as one SSE event whose id is its number, ending in [DONE]', async () => {
-    const turns = new TurnLog(new MemoryKv());
+    const turns = new TurnLog(await fresh());
     const id = (await turns.begin('c'))!;
     await turns.append(id, { type: 'start-step' });
     await turns.append(id, { type: 'text-start', id: 't' });
@@ -104,5 +106,24 @@ describe('TurnLog', () => {
     let text = '';
     for await (const bytes of turns.sse(id, 1) as unknown as AsyncIterable<Uint8Array>) text += new TextDecoder().decode(bytes);
     expect(text).toBe('id: 1\ndata: {"type":"text-start","id":"t"}\n\ndata: [DONE]\n\n');
+  });
+
+  it('is one log for two instances: a turn begun on one is refused, read and followed on the other', async () => {
+    const kv = await fresh();
+    const other = await kv.another();
+    const here = new TurnLog(kv);
+    const there = new TurnLog(other);
+    const id = (await here.begin('c'))!;
+    expect(await there.begin('c')).toBeNull();
+    expect(await there.running('c')).toBe(id);
+    const chunk = (n: number): UIMessageChunk => ({ type: 'text-delta', id: 't', delta: String(n) });
+    await here.append(id, chunk(0));
+    await here.append(id, chunk(1));
+    const followed = events(there.sse(id, 1));
+    await here.append(id, chunk(2));
+    await here.end('c', id);
+    expect(await followed).toEqual([[1, JSON.stringify(chunk(1))], [2, JSON.stringify(chunk(2))], [null, '[DONE]']]);
+    expect(await there.running('c')).toBeNull();
+    expect(await there.begin('c')).toEqual(expect.any(String));
   });
 });

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MemoryKv } from '../../src/adapters/kv/memory-kv.ts';
 
+// The contract both KVs keep is kv-contract.test.ts; this is what only memory does (with a fake clock).
 describe('MemoryKv', () => {
   afterEach(() => {
     vi.useRealTimers();
@@ -31,16 +32,5 @@ describe('MemoryKv', () => {
     await kv.set('other', 'v');
     expect(kv.size).toBe(2);
     expect(await kv.get('kept')).toBe('v');
-  });
-
-  it('delivers published messages to subscribers until they unsubscribe', async () => {
-    const kv = new MemoryKv();
-    const got: string[] = [];
-    const unsubscribe = await kv.subscribe('ch', (m) => got.push(m));
-    await kv.publish('ch', 'one');
-    await kv.publish('other', 'nope');
-    unsubscribe();
-    await kv.publish('ch', 'two');
-    expect(got).toEqual(['one']);
   });
 });

@@ -95,6 +95,7 @@ export async function createTestApp(
       await services.worker.stop();
       await services.codeRepos.idle();
       await db.close();
+      await services.kv.close();
     },
   };
 }

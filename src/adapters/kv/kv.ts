@@ -1,9 +1,10 @@
 /**
  * The key-value seam: lists that grow (a turn's streamed parts), plain values with expiry, and
- * notifications. In memory for one process now; Redis (REDIS_URL) implements the same interface
- * for several instances.
+ * notifications. In memory for one process (memory-kv.ts); in Redis (REDIS_URL, redis-kv.ts) for
+ * several instances that act as one: what one appends or publishes, every other one reads.
  */
 export interface Kv {
+  readonly kind: 'memory' | 'redis';
   /** Appends to the list at `key`; returns its new length. */
   append(key: string, value: string): Promise<number>;
   /** Items from index `from` (0-based) to the end. */
@@ -21,4 +22,6 @@ export interface Kv {
   publish(channel: string, message: string): Promise<void>;
   /** Calls `listener` for each message on `channel` until the returned function is called. */
   subscribe(channel: string, listener: (message: string) => void): Promise<() => void>;
+  /** Lets go of its connections (nothing to do in memory). */
+  close(): Promise<void>;
 }

@@ -6,6 +6,7 @@ import type { Kv } from './kv.ts';
  * them at most a minute apart on a write (a finished turn's log is never touched again).
  */
 export class MemoryKv implements Kv {
+  readonly kind = 'memory';
   private readonly values = new Map<string, { value: string[] | string; expires?: number }>();
   private readonly events = new EventEmitter();
   private readonly sweepEveryMs: number;
@@ -74,6 +75,8 @@ export class MemoryKv implements Kv {
       this.events.off(channel, listener);
     };
   }
+
+  async close(): Promise<void> {}
 
   private sweepWhenDue(): void {
     const now = Date.now();
