@@ -20,6 +20,8 @@ export interface McpHttpOptions {
   idleMs?: number;
   /** Sessions one principal may hold; a new one beyond it closes their least recently used (MCP_MAX_SESSIONS_PER_PRINCIPAL). */
   maxSessionsPerPrincipal?: number;
+  /** Told when a session opens and when it ends, however it ends (the MCP sessions gauge). */
+  sessions?: { opened(): void; closed(): void };
 }
 
 export const DEFAULT_MCP_SESSION_IDLE_MS = 600_000;
@@ -50,6 +52,7 @@ export function createMcpHttpHandler(opts: McpHttpOptions) {
     const session = sessions.get(id);
     if (!session) return undefined;
     sessions.delete(id);
+    opts.sessions?.closed();
     const own = byPrincipal.get(principalKey(session.principal));
     own?.delete(id);
     if (own?.size === 0) byPrincipal.delete(principalKey(session.principal));
@@ -73,6 +76,7 @@ export function createMcpHttpHandler(opts: McpHttpOptions) {
     // Oldest first: a Set keeps insertion order, and touch re-inserts.
     while (own && own.size >= cap) close(own.values().next().value!);
     sessions.set(id, session);
+    opts.sessions?.opened();
     touch(id, session);
   };
 
@@ -119,9 +123,7 @@ export function createMcpHttpHandler(opts: McpHttpOptions) {
     /** Closes every session (shutdown, tests). */
     async closeAll() {
       clearInterval(sweep);
-      await Promise.all([...sessions.values()].map((s) => s.server.close()));
-      sessions.clear();
-      byPrincipal.clear();
+      await Promise.all([...sessions.keys()].map((id) => forget(id)?.server.close()));
     },
     sessionCount: () => sessions.size,
   });

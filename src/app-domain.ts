@@ -5,6 +5,8 @@ import type { KeyService, OperatorKeys } from './auth/key-service.ts';
 import type { ChatHistory } from './chat/chat-history.ts';
 import type { ChatService } from './chat/chat-service.ts';
 import type { Domain } from './domain.ts';
+import type { Metrics } from './observability/metrics.ts';
+import type { Readiness } from './observability/readiness.ts';
 
 /**
  * What the HTTP surface and the MCP server are built from: the domain facade the tools get, plus
@@ -20,4 +22,8 @@ export interface AppDomain extends Domain {
   keyAdmin: KeyService;
   operatorKeys: OperatorKeys;
   health: StoreHealth;
+  /** What GET /metrics shows, and where the HTTP layer and MCP sessions are counted. */
+  metrics: Metrics;
+  /** GET /health/ready: the store, the KV and each Dagster answer, and no shutdown has begun. */
+  readiness: Readiness;
 }

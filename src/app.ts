@@ -15,6 +15,8 @@ import { inspectionRoutes } from './routes/inspection.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { auditWrites } from './routes/audit-writes.ts';
 import { healthRoutes } from './routes/health.ts';
+import { metricsRoutes } from './routes/metrics.ts';
+import { countRequests } from './observability/count-requests.ts';
 import { DOCS_PATH, DOCS_SCRIPT_PATH, docsRoutes } from './routes/docs.ts';
 import { NO_API_REFERENCE_SCRIPT, type ApiReferenceScript } from './docs/api-reference-script.ts';
 import { apiKeyRoutes } from './routes/api-keys.ts';
@@ -47,6 +49,8 @@ export interface AppDeps {
   allowedHosts?: readonly string[];
   /** The operator token the keys CLI sends while this service holds the embedded store (see auth/operator.ts). */
   operatorToken?: string;
+  /** METRICS_TOKEN: the bearer token GET /metrics asks for; unset, it answers on loopback only. */
+  metricsToken?: string;
   /** The built web page served at / (web/dist by default). */
   web?: WebAssets;
   /** Scalar's bundle for the /docs page (findScalarBundle); without it /docs answers 503. */
@@ -62,10 +66,10 @@ export interface AppDeps {
 }
 
 /**
- * What anyone may read without a credential: liveness, the API's description (as JSON and as a
+ * What anyone may read without a credential: liveness and readiness, the API's description (as JSON and as a
  * page), and the web page (its HTML and files hold no data; the page asks for a key before it reads any).
  */
-export const PUBLIC_PATHS = ['/health', '/openapi.json', DOCS_PATH, DOCS_SCRIPT_PATH, '/'] as const;
+export const PUBLIC_PATHS = ['/health', '/health/ready', '/metrics', '/openapi.json', DOCS_PATH, DOCS_SCRIPT_PATH, '/'] as const;
 export const PUBLIC_PREFIXES = ['/assets/'] as const;
 
 /** The whole HTTP surface, built from explicit dependencies (no module-level clients). */
@@ -80,6 +84,8 @@ export function createApp(deps: AppDeps) {
   });
 
   const allowedHosts = deps.allowedHosts ?? DEFAULT_ALLOWED_HOSTS;
+  // First: refusals by the middleware below are requests too.
+  app.use('*', countRequests(deps.domain.metrics));
   app.use('*', requestContext(deps.logger));
   // /mcp answers a foreign Host or Origin, or a POST that is not JSON, in JSON-RPC's shape; every other route in ours.
   // (mcpRequestGuard does there what originGuard and requireJsonBodies do elsewhere, and each
@@ -97,6 +103,7 @@ export function createApp(deps: AppDeps) {
 
   app.route('/', webPageRoutes(deps.web ?? webAssetsFromDisk()));
   app.route('/', healthRoutes(deps.domain));
+  app.route('/', metricsRoutes(deps.domain.metrics, deps.metricsToken));
   app.route('/', docsRoutes(deps.apiReference ?? NO_API_REFERENCE_SCRIPT));
   app.route('/', blockTypeRoutes(deps.domain));
   app.route('/', codeRepoRoutes(deps.domain));
@@ -107,6 +114,7 @@ export function createApp(deps: AppDeps) {
   const mcpHandler = createMcpHttpHandler({
     newServer: (principal) => createMcpServer({ domain: deps.domain, logger: deps.logger, approvals, readOnly: mcp.readOnly, ...(mcp.groups ? { groups: mcp.groups } : {}) }, principal),
     logger: deps.logger,
+    sessions: { opened: () => deps.domain.metrics.mcpSessionOpened(), closed: () => deps.domain.metrics.mcpSessionClosed() },
     ...(mcp.maxSessionsPerPrincipal ? { maxSessionsPerPrincipal: mcp.maxSessionsPerPrincipal } : {}),
     ...(mcp.sessionIdleMs ? { idleMs: mcp.sessionIdleMs } : {}),
   });
@@ -137,5 +145,6 @@ export function createApp(deps: AppDeps) {
     for (const [name, value] of Object.entries(error.headers)) c.header(name, value);
     return c.json(error.toBody(c.var.requestId), error.status);
   });
-  return app;
+  // A shutdown closes the MCP sessions this app holds (see src/shutdown.ts).
+  return Object.assign(app, { closeMcpSessions: () => mcpHandler.closeAll() });
 }

@@ -43,6 +43,10 @@ const envSchema = z.object({
   RATE_LIMIT_DEPLOYS_PER_MINUTE: z.coerce.number().int().min(0).default(20),
   // Chat tokens (input + output) per user per UTC day; 0: no budget.
   CHAT_DAILY_TOKEN_BUDGET: z.coerce.number().int().min(0).default(2_000_000),
+  // GET /metrics asks for `Authorization: Bearer <METRICS_TOKEN>`; unset, it answers on loopback only.
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters (e.g. the output of openssl rand -hex 32)').optional(),
+  // On SIGTERM/SIGINT, how long running chat turns may go on before they are ended with a retry error.
+  SHUTDOWN_DRAIN_SECONDS: z.coerce.number().int().min(0).max(3600).default(20),
   MCP_READ_ONLY: flag,
   // Each MCP session holds a server in memory: a principal's sessions beyond this close their
   // least recently used one, and a session idle this long is closed (its client re-initializes).

@@ -10,6 +10,7 @@ import type { RunsService } from './dagster/runs-service.ts';
 import type { TriggerService } from './dagster/trigger-service.ts';
 import type { SourceInspection } from './dagster/source-inspection.ts';
 import type { Limits } from './auth/limits.ts';
+import type { ToolMetrics } from './observability/metrics.ts';
 import type { BlockService } from './pipelines/block-service.ts';
 import type { PipelineService } from './pipelines/pipeline-service.ts';
 
@@ -42,4 +43,6 @@ export interface Domain {
   limits: Limits;
   /** Where every state-changing action is recorded (the tool runner writes a tool call's entry). */
   audit: AuditLog;
+  /** Where the tool runner counts each call, for both surfaces at once (see tools/run-tool.ts). */
+  metrics: ToolMetrics;
 }

@@ -19,6 +19,7 @@ import { allowedHosts, checkListenAddress } from './listen-policy.ts';
 import { llmFromConfig } from './agent/llm.ts';
 import { findScalarBundle } from './docs/scalar-bundle.ts';
 import { localServiceUrl } from './service-url.ts';
+import { shutDown } from './shutdown.ts';
 
 /** Node entry: read config, open and migrate the store, load the catalog, serve HTTP. */
 async function main() {
@@ -59,6 +60,7 @@ async function main() {
     limits: limitsFromConfig(config),
     codeRepos: { policy: repoPolicyFromConfig(config) },
   });
+  services.domain.metrics.collectProcessMetrics();
   const principal = await ensureLocalPrincipal(db);
   const manifests = loadManifests();
   await services.catalogRepo.upsert(manifests);
@@ -76,7 +78,7 @@ async function main() {
   if (db.kind === 'pglite') operatorToken = newOperatorToken();
   const apiReference = findScalarBundle();
   if ('missing' in apiReference) logger.warn({ missing: apiReference.missing }, '/docs answers 503: the API reference script is missing');
-  const app = createApp({ domain: services.domain, logger, maxBodyBytes: config.MAX_BODY_BYTES, auth, allowedHosts: allowedHosts(config), mcp: mcpOptions(config), apiReference, ...(operatorToken ? { operatorToken } : {}) });
+  const app = createApp({ domain: services.domain, logger, maxBodyBytes: config.MAX_BODY_BYTES, auth, allowedHosts: allowedHosts(config), mcp: mcpOptions(config), apiReference, ...(operatorToken ? { operatorToken } : {}), ...(config.METRICS_TOKEN ? { metricsToken: config.METRICS_TOKEN } : {}) });
   const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
     const base = `http://${config.HOST}:${info.port}`;
     if (operatorToken) operator = writeServiceFiles(config.DATA_DIR, localServiceUrl(config.HOST, info.port), operatorToken);
@@ -106,17 +108,44 @@ async function main() {
     process.exit(1);
   });
 
-  const stop = async () => {
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    // A second signal while draining: the operator does not want to wait.
+    if (stopping) {
+      logger.warn({ signal }, 'shutdown: second signal, exiting without waiting');
+      process.exit(1);
+    }
+    stopping = true;
     operator?.remove();
-    server.close();
-    await services.worker.stop();
-    await services.codeRepos.idle();
-    await db.close();
-    await kv.close();
-    process.exit(0);
+    shutDown(
+      {
+        logger,
+        server,
+        markNotReady: () => services.domain.readiness.markShuttingDown(),
+        drainChats: (ms) => services.chat.drain(ms),
+        drainMs: config.SHUTDOWN_DRAIN_SECONDS * 1000,
+        closeMcpSessions: () => app.closeMcpSessions(),
+        closers: [
+          { name: 'deploy worker', close: () => services.worker.stop() },
+          { name: 'code repository checks', close: () => services.codeRepos.idle() },
+          { name: 'store', close: () => db.close() },
+          { name: 'kv', close: () => kv.close() },
+        ],
+      },
+      signal,
+    ).then(
+      () => {
+        logger.info('shutdown: done');
+        process.exit(0);
+      },
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown: a step failed');
+        process.exit(1);
+      },
+    );
   };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
 }
 
 main().catch((error) => {

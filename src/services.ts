@@ -5,6 +5,8 @@ import type { Kv } from './adapters/kv/kv.ts';
 import { MemoryKv } from './adapters/kv/memory-kv.ts';
 import type { Db } from './adapters/store/db.ts';
 import { StoreHealth } from './adapters/store/store-health.ts';
+import { Metrics } from './observability/metrics.ts';
+import { Readiness } from './observability/readiness.ts';
 import type { AppDomain } from './app-domain.ts';
 import { ApprovalRequests } from './auth/approval-requests.ts';
 import { ApiKeys } from './auth/api-keys.ts';
@@ -109,6 +111,10 @@ export interface ServiceOptions {
   packageSource?: PackageSource;
   /** Compiling code repositories: what may be cloned (default: https only), and the Python check's environment and time limit. */
   codeRepos?: Partial<Pick<CodeCompileOptions, 'policy' | 'pythonEnv' | 'checkTimeoutMs' | 'clone'>>;
+  /** Where this instance's events are counted (default: a registry of its own). */
+  metrics?: Metrics;
+  /** How long each readiness probe may take (default 2 s). */
+  readinessTimeoutMs?: number;
   /** Source inspection in place of the Dagster job (evals: a write-only environment has no Dagster to run it in). */
   inspection?: SourceInspection;
 }
@@ -129,7 +135,8 @@ export function createServices(db: Db, opts: ServiceOptions): Services {
     logger: opts.logger ?? createLogger('silent'),
     ...opts.codeRepos,
   });
-  const connections = new DagsterConnections(opts.environments, opts.graphql);
+  const metrics = opts.metrics ?? new Metrics();
+  const connections = new DagsterConnections(opts.environments, { ...opts.graphql, observe: (sample) => metrics.graphqlRequest(sample) });
   const deploymentRepo = new DeploymentRepo(db);
   const locks = new WorkspaceLocks(db);
   const triggerStates = new TriggerStateRepo(db);
@@ -154,6 +161,7 @@ export function createServices(db: Db, opts: ServiceOptions): Services {
     recompile: async (pipelineId, version, d) => shipped(await compiler.compileDeployed({ orgId: d.org_id, userId: d.requested_by }, pipelineId, version), d),
     checkers: new ShardCheckers(),
     ...(opts.uncheckedDeploy ? { uncheckedDeploy: opts.uncheckedDeploy } : {}),
+    onFinished: (status) => metrics.deploy(status),
     logger: opts.logger ?? createLogger('silent'),
     leaseSeconds: opts.leaseSeconds ?? 30,
     concurrency: opts.deployWorkers ?? 4,
@@ -164,7 +172,7 @@ export function createServices(db: Db, opts: ServiceOptions): Services {
   const approvals = new ApprovalRequests(db);
   const keys = new ApiKeys(db);
   const chatRepo = new ChatRepo(db);
-  const turns = new TurnLog(kv);
+  const turns = new TurnLog(kv, { streams: { opened: () => metrics.chatStreamOpened(), closed: () => metrics.chatStreamClosed() } });
   const blocks = new BlockService(blockRepo, catalog, pipelines);
   const limits = new Limits(kv, opts.limits, opts.now);
   const deployments = new DeployService({ repo: deploymentRepo, pipelines, compiler, connections, worker, locks, approvals, limits });
@@ -185,6 +193,7 @@ export function createServices(db: Db, opts: ServiceOptions): Services {
     triggers: new TriggerService({ states: triggerStates, deployments: deploymentRepo, reconciler, pipelines, compiler, connections }),
     limits,
     audit: new AuditLog(db, logger),
+    metrics,
   };
   const chat = new ChatService({
     llm: opts.llm ?? null,
@@ -196,7 +205,10 @@ export function createServices(db: Db, opts: ServiceOptions): Services {
     log: logger,
     stepLimit: opts.chatStepLimit ?? 16,
     turnTimeoutMs: opts.chatTurnTimeoutMs ?? 600_000,
+    metrics,
   });
+  const health = new StoreHealth(db);
+  const readiness = new Readiness({ store: health, kv, environments: [...opts.environments.values()].map((e) => ({ name: e.name, graphqlUrl: e.graphqlUrl })), logger, ...(opts.readinessTimeoutMs ? { timeoutMs: opts.readinessTimeoutMs } : {}) });
   return {
     db,
     catalogRepo,
@@ -220,6 +232,6 @@ export function createServices(db: Db, opts: ServiceOptions): Services {
     chatRepo,
     turns,
     chat,
-    domain: { ...domain, chat, chats: new ChatHistory(chatRepo, turns), approvals, keys, keyAdmin: new KeyService(keys), operatorKeys: new OperatorKeys(keys, domain.audit), health: new StoreHealth(db) },
+    domain: { ...domain, chat, chats: new ChatHistory(chatRepo, turns), approvals, keys, keyAdmin: new KeyService(keys), operatorKeys: new OperatorKeys(keys, domain.audit), health, metrics, readiness },
   };
 }

@@ -39,6 +39,7 @@ const MAX_ECHO = 600;
  */
 export async function runTool(tool: Tool, rawArgs: unknown, ctx: ToolContext, opts: RunOptions): Promise<ToolOutcome> {
   const outcome = await runUnaudited(tool, rawArgs, ctx, opts);
+  ctx.domain.metrics.toolCall(tool.name, ctx.surface, outcome.kind);
   if (!tool.annotations.readOnlyHint) await ctx.domain.audit.record(toolAuditEntry(tool, rawArgs, ctx, outcome));
   return outcome;
 }

@@ -1,4 +1,5 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { sameSecret } from './same-secret.ts';
 import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -59,10 +60,8 @@ function isAlive(pid: number): boolean {
   }
 }
 
-/** `Authorization: Operator <token>` checked in constant time (hashing first evens the lengths). */
+/** `Authorization: Operator <token>` checked in constant time. */
 export function isOperatorToken(authorization: string | undefined, token: string): boolean {
   const match = /^Operator\s+(\S+)\s*$/.exec(authorization ?? '');
-  if (!match) return false;
-  const digest = (s: string) => createHash('sha256').update(s).digest();
-  return timingSafeEqual(digest(match[1]!), digest(token));
+  return match ? sameSecret(match[1]!, token) : false;
 }

@@ -6,6 +6,7 @@ import { modelInput, requestStep, runAgent, type AgentDeps, type AgentTurn, type
 import type { Llm } from '../agent/llm.ts';
 import { toModelMessages } from '../agent/to-model-messages.ts';
 import type { Principal } from '../auth/principal.ts';
+import type { ChatTurnOutcome, Metrics } from '../observability/metrics.ts';
 import { AppError, notFound, toAppError } from '../errors.ts';
 import { answerApprovals, settleApprovals, type Resolved } from './chat-approvals.ts';
 import type { ChatRepo, ChatRow } from './chat-repo.ts';
@@ -27,6 +28,7 @@ export interface ChatDeps extends Omit<AgentDeps, 'llm' | 'model'> {
   turns: TurnLog;
   kv: Kv;
   turnTimeoutMs: number;
+  metrics: Pick<Metrics, 'chatTurn' | 'tokens'>;
 }
 
 /** What a turn starts from, once the chat is claimed for it. */
@@ -56,6 +58,10 @@ export class ChatService {
   private readonly running = new Map<string, AbortController>();
   /** One subscription per instance (not per turn) to the stop requests of every instance. */
   private stops: Promise<unknown> | null = null;
+  /** Every turn this instance runs, from its start to its end: what a shutdown drains. */
+  private readonly ongoing = new Map<Promise<void>, AbortController>();
+  /** Set by drain(): no new turns here; the service is shutting down. */
+  private draining = false;
 
   constructor(deps: ChatDeps) {
     this.deps = deps;
@@ -77,6 +83,7 @@ export class ChatService {
    */
   async post(principal: Principal, request: ChatRequest): Promise<string> {
     requireRole(principal, 'chat', 'Chatting');
+    if (this.draining) throw new AppError('unavailable:shutting_down', 'This instance is shutting down and takes no new chat turns.', { hint: 'Send the message again: another instance (or this one, once it is back) answers it.' });
     const llm = this.deps.llm;
     if (!llm) {
       throw new AppError('unavailable:llm', 'Chat needs a language model endpoint, and none is configured.', {
@@ -125,7 +132,7 @@ export class ChatService {
       throw error;
     }
 
-    void this.run(principal, llm, { chatId: chat.id, turnId, history, newUserMessage, resolved, controller: new AbortController() });
+    this.start(principal, llm, { chatId: chat.id, turnId, history, newUserMessage, resolved, controller: new AbortController() });
     return turnId;
   }
 
@@ -149,7 +156,7 @@ export class ChatService {
       // Only a second POST of the same new chat, at the same moment, can hold it: that turn
       // answers this same message, which it reads from the store.
       const turnId = await this.claim(chatId);
-      void this.run(principal, llm, { chatId, turnId, history: [first], newUserMessage: null, resolved: [], controller, firstStep });
+      this.start(principal, llm, { chatId, turnId, history: [first], newUserMessage: null, resolved: [], controller, firstStep });
       return turnId;
     } catch (error) {
       controller.abort(new TurnNotStarted());
@@ -181,11 +188,41 @@ export class ChatService {
     return true;
   }
 
+  /** Runs a turn on its own (nobody awaits it), known to drain() until it ends. */
+  private start(principal: Principal, llm: Llm, plan: TurnPlan): void {
+    const turn: Promise<void> = this.run(principal, llm, plan).finally(() => this.ongoing.delete(turn));
+    this.ongoing.set(turn, plan.controller);
+  }
+
+  /**
+   * For a shutdown: takes no new turns, lets the running ones finish for up to `ms`, then ends the
+   * rest with an `error` chunk saying the client may send again (a model's stream cannot move to
+   * another process). Resolves once every turn has ended and written its last chunk.
+   */
+  async drain(ms: number): Promise<{ running: number; cut: number }> {
+    this.draining = true;
+    const running = this.ongoing.size;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<'deadline'>((resolve) => (timer = setTimeout(() => resolve('deadline'), ms)));
+    const ended = await Promise.race([Promise.all(this.ongoing.keys()).then(() => 'ended' as const), deadline]);
+    clearTimeout(timer);
+    let cut = 0;
+    if (ended === 'deadline') {
+      for (const controller of this.ongoing.values()) {
+        controller.abort(new ShuttingDown());
+        cut++;
+      }
+      await Promise.all(this.ongoing.keys());
+    }
+    return { running, cut };
+  }
+
   /** A model step's usage (see relayStep) goes to the user's daily budget; counting must not end the turn. */
   private async countTokens(principal: Principal, chunk: UIMessageChunk): Promise<void> {
     if (chunk.type !== 'message-metadata') return;
     const usage = (chunk.messageMetadata as { step_usage?: StepUsage } | undefined)?.step_usage;
     if (!usage) return;
+    this.deps.metrics.tokens(usage.inputTokens ?? 0, usage.outputTokens ?? 0);
     await this.deps.domain.limits.addTokens(principal, (usage.inputTokens ?? 0) + (usage.outputTokens ?? 0)).catch((error: unknown) => this.deps.log.warn({ err: error }, 'could not count the chat tokens'));
   }
 
@@ -200,6 +237,7 @@ export class ChatService {
     const saver = new TurnSaver(chats, chatId, log, continuing ?? { id: messageId, role: 'assistant', parts: [] });
     if (newUserMessage) saver.saveUserMessage(newUserMessage, () => controller.abort(new MessageNotStored()));
     const agentDeps: AgentDeps = { ...this.deps, llm: llm.client, model: llm.model };
+    let outcome: ChatTurnOutcome = 'error';
 
     const execute = async (writer: ChunkWriter) => {
       const turn: AgentTurn = { chatId, principal, requestId: turnId, signal: controller.signal, history: [], write: (chunk) => writer.write(chunk) };
@@ -209,11 +247,15 @@ export class ChatService {
         turn.history = toModelMessages(history);
         await runAgent(agentDeps, turn, firstStep);
         writer.write({ type: 'finish' });
+        outcome = 'finished';
       } catch (error) {
         if (controller.signal.aborted) {
           const reason = controller.signal.reason;
           log.info({ chat_id: chatId, turn_id: turnId, reason: String(reason?.message ?? reason) }, 'turn stopped');
           if (reason instanceof MessageNotStored) throw reason;
+          outcome = abortOutcome(reason);
+          // An error, not an abort: useChat shows it, and the client may send the message again.
+          if (reason instanceof ShuttingDown) throw reason;
           writer.write({ type: 'abort', reason: reason instanceof TurnTimeout || reason instanceof StoppedByUser ? reason.message : 'stopped' });
           return;
         }
@@ -242,6 +284,7 @@ export class ChatService {
       log.error({ err: error, chat_id: chatId, turn_id: turnId }, 'turn could not be logged');
     } finally {
       clearTimeout(stopTimer);
+      this.deps.metrics.chatTurn(outcome);
       this.running.delete(turnId);
       // Nobody awaits a turn: a KV that fails here (Redis gone) is logged, and the chat is freed
       // when its claim expires (the turn log's TTL).
@@ -260,6 +303,21 @@ export class ChatService {
 }
 
 const STOP_CHANNEL = 'chat:stop';
+
+function abortOutcome(reason: unknown): ChatTurnOutcome {
+  if (reason instanceof TurnTimeout) return 'timed_out';
+  if (reason instanceof StoppedByUser) return 'stopped';
+  if (reason instanceof ShuttingDown) return 'shutdown';
+  if (reason instanceof TurnNotLogged) return 'not_logged';
+  return 'error';
+}
+
+/** Its message is what the client's `error` chunk says (see drain). */
+class ShuttingDown extends AppError {
+  constructor() {
+    super('unavailable:shutting_down', 'The service is shutting down, so this turn was cut short. Send your message again to retry: another instance (or this one, once it is back) answers it.');
+  }
+}
 
 class StoppedByUser extends Error {
   override message = 'Stopped by the user.';

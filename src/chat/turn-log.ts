@@ -18,9 +18,12 @@ export class TurnLog {
   private readonly ttlSeconds: number;
 
   private readonly closingWaitMs: number;
+  /** Told when a reader's stream opens and when it ends (the open-streams gauge). */
+  private readonly streams: { opened(): void; closed(): void } | undefined;
 
-  constructor(kv: Kv, opts: { ttlSeconds?: number; closingWaitMs?: number } = {}) {
+  constructor(kv: Kv, opts: { ttlSeconds?: number; closingWaitMs?: number; streams?: { opened(): void; closed(): void } } = {}) {
     this.kv = kv;
+    this.streams = opts.streams;
     this.ttlSeconds = opts.ttlSeconds ?? 3600;
     this.closingWaitMs = opts.closingWaitMs ?? 10_000;
   }
@@ -124,6 +127,12 @@ export class TurnLog {
     let again = false;
     let open = true; // until the reader cancels or the stream closes
     const kv = this.kv;
+    const streams = this.streams;
+    let counted = false;
+    const uncount = () => {
+      if (counted) streams?.closed();
+      counted = false;
+    };
     return new ReadableStream<Uint8Array>({
       async start(controller) {
         let closed = false;
@@ -146,6 +155,7 @@ export class TurnLog {
           open = false;
           controller.enqueue(DONE);
           controller.close();
+          uncount();
         };
         const drain = async () => {
           // One reader at a time; a notification during a read asks for one more pass.
@@ -168,6 +178,7 @@ export class TurnLog {
             unsubscribe?.();
             if (open) controller.error(error);
             open = false;
+            uncount();
           } finally {
             pulling = false;
           }
@@ -186,11 +197,16 @@ export class TurnLog {
         };
         // Subscribe before the first read so nothing appended in between is missed.
         unsubscribe = await kv.subscribe(`turn:${turnId}`, onMessage);
+        if (open) {
+          counted = true;
+          streams?.opened();
+        }
         await drain();
       },
       cancel() {
         open = false;
         unsubscribe?.();
+        uncount();
       },
     });
   }

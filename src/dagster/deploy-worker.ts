@@ -34,6 +34,8 @@ export interface DeployWorkerDeps {
   reconciler?: DeploymentReconciler;
   /** Fault injection for tests: deployments whose staged shard goes in unchecked, for Dagster itself to refuse. */
   uncheckedDeploy?: (d: DeploymentRow) => boolean;
+  /** Told each deployment this worker finished (the deploys metric). */
+  onFinished?: (status: 'deployed' | 'written' | 'failed') => void;
   logger: Logger;
   leaseSeconds: number;
   concurrency: number;
@@ -141,6 +143,7 @@ export class DeployWorker {
         log.warn('lost the lease before finishing; another worker carries on');
       } else {
         log.info({ status: outcome.status }, 'deployment finished');
+        this.deps.onFinished?.(outcome.status);
       }
     } finally {
       clearInterval(renewal);

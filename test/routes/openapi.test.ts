@@ -7,6 +7,8 @@ import { createTestApp, type TestApp } from '../support/test-app.ts';
 
 const ROUTES: Record<string, string[]> = {
   '/health': ['get'],
+  '/health/ready': ['get'],
+  '/metrics': ['get'],
   '/v1/audit': ['get'],
   '/v1/block-types': ['get'],
   '/v1/block-types/{ref}': ['get'],

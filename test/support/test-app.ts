@@ -51,7 +51,7 @@ export function writeOnlyEnvironment(name = 'development', overrides: Partial<En
 
 export async function createTestApp(
   kind: StoreKind = 'pglite',
-  opts: { maxBodyBytes?: number; environments?: Environment[]; authMode?: AuthMode; mcp?: AppDeps['mcp']; web?: AppDeps['web']; /** The /docs script (default: the installed Scalar bundle). */ apiReference?: ApiReferenceScript; /** Bearer JWTs, checked with the test's store. */ jwt?: (db: Db) => CredentialVerifier } & Omit<Partial<ServiceOptions>, 'environments'> = {},
+  opts: { maxBodyBytes?: number; environments?: Environment[]; metricsToken?: string; authMode?: AuthMode; mcp?: AppDeps['mcp']; web?: AppDeps['web']; /** The /docs script (default: the installed Scalar bundle). */ apiReference?: ApiReferenceScript; /** Bearer JWTs, checked with the test's store. */ jwt?: (db: Db) => CredentialVerifier } & Omit<Partial<ServiceOptions>, 'environments'> = {},
 ): Promise<TestApp> {
   const db = await freshDb(kind);
   const logs: Array<Record<string, unknown>> = [];
@@ -70,7 +70,7 @@ export async function createTestApp(
   await services.catalogRepo.upsert(manifests);
   const jwt = opts.jwt?.(db);
   const auth = new Authenticator({ mode: opts.authMode ?? 'local', keys: services.keys, local, ...(jwt ? { jwt } : {}) });
-  const app = createApp({ domain: services.domain, logger, maxBodyBytes: opts.maxBodyBytes ?? 1024 * 1024, auth, apiReference: opts.apiReference ?? findScalarBundle(), ...(opts.mcp ? { mcp: opts.mcp } : {}), ...(opts.web ? { web: opts.web } : {}) });
+  const app = createApp({ domain: services.domain, logger, maxBodyBytes: opts.maxBodyBytes ?? 1024 * 1024, auth, apiReference: opts.apiReference ?? findScalarBundle(), ...(opts.mcp ? { mcp: opts.mcp } : {}), ...(opts.web ? { web: opts.web } : {}), ...(opts.metricsToken ? { metricsToken: opts.metricsToken } : {}) });
   services.worker.start();
   return {
     app,

@@ -1,3 +1,4 @@
+import type { GraphqlSample } from '../../observability/metrics.ts';
 import { dagsterMessage, DagsterGraphqlError, DagsterUnavailableError } from './dagster-errors.ts';
 
 export { DagsterGraphqlError, DagsterUnavailableError } from './dagster-errors.ts';
@@ -10,6 +11,8 @@ export interface GraphqlClientOptions {
   maxDelayMs?: number;
   timeoutMs?: number;
   fetch?: typeof fetch;
+  /** Told each request's duration (retries included) and outcome: the Dagster latency metric. */
+  observe?: (sample: GraphqlSample) => void;
 }
 
 /**
@@ -34,6 +37,7 @@ export class DagsterGraphqlClient {
   private readonly maxDelayMs: number;
   private readonly timeoutMs: number;
   private readonly fetchImpl: typeof fetch;
+  private readonly observe: ((sample: GraphqlSample) => void) | undefined;
 
   constructor(url: string, opts: GraphqlClientOptions = {}) {
     this.url = url;
@@ -42,6 +46,7 @@ export class DagsterGraphqlClient {
     this.maxDelayMs = opts.maxDelayMs ?? 4_000;
     this.timeoutMs = opts.timeoutMs ?? 60_000;
     this.fetchImpl = opts.fetch ?? fetch;
+    this.observe = opts.observe;
   }
 
   /** The UI's base address (the GraphQL URL without /graphql), for links to runs. */
@@ -50,6 +55,19 @@ export class DagsterGraphqlClient {
   }
 
   async request<T = any>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
+    if (!this.observe) return this.send<T>(query, variables);
+    const started = performance.now();
+    let outcome: GraphqlSample['outcome'] = 'error';
+    try {
+      const data = await this.send<T>(query, variables);
+      outcome = 'ok';
+      return data;
+    } finally {
+      this.observe({ operation: operationName(query), seconds: (performance.now() - started) / 1000, outcome });
+    }
+  }
+
+  private async send<T>(query: string, variables: Record<string, unknown>): Promise<T> {
     let lastProblem = '';
     for (let attempt = 0; attempt < this.attempts; attempt++) {
       if (attempt > 0) await sleep(Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** (attempt - 1)));
@@ -78,6 +96,11 @@ export class DagsterGraphqlClient {
     }
     throw new DagsterUnavailableError(this.url, lastProblem, this.attempts);
   }
+}
+
+/** The document's operation name (our documents all name theirs), a label of few values. */
+function operationName(query: string): string {
+  return /^\s*(?:query|mutation)\s+([A-Za-z_]\w*)/.exec(query)?.[1] ?? 'anonymous';
 }
 
 /** The body as a GraphQL answer (an object with data or errors), or null when it is not one. */
