@@ -58,6 +58,8 @@ export interface AppDeps {
     /** Sessions per principal and how long an idle one lives (see createMcpHttpHandler). */
     maxSessionsPerPrincipal?: number;
     sessionIdleMs?: number;
+    /** A fresh server per request, no sessions (Workers: see createMcpHttpHandler). */
+    stateless?: boolean;
   };
 }
 
@@ -109,6 +111,7 @@ export function createApp(deps: AppDeps) {
     logger: deps.logger,
     ...(mcp.maxSessionsPerPrincipal ? { maxSessionsPerPrincipal: mcp.maxSessionsPerPrincipal } : {}),
     ...(mcp.sessionIdleMs ? { idleMs: mcp.sessionIdleMs } : {}),
+    ...(mcp.stateless ? { stateless: true } : {}),
   });
   app.all('/mcp', (c) => mcpHandler(c.req.raw, c.var.principal));
 
