@@ -1,3 +1,4 @@
+import workerValidators from '@constellation/worker-validators';
 import type { ExecutionContext } from 'cloudflare:workers';
 import { DurableObjectKv, type KvObjectNamespace } from './adapters/kv/durable-object-kv.ts';
 import type { Db } from './adapters/store/db.ts';
@@ -9,6 +10,7 @@ import { Authenticator } from './auth/authenticate.ts';
 import { limitsFromConfig } from './auth/limits.ts';
 import { LOCAL_PRINCIPAL } from './auth/principal.ts';
 import { supabaseJwtFromConfig } from './auth/supabase-jwt.ts';
+import { usePrecompiledValidators } from './catalog/config-validator.ts';
 import { loadManifests } from './catalog/load-manifests.ts';
 import { CatalogRepo } from './catalog/catalog-repo.ts';
 import { repoPolicyFromConfig } from './code-repos/repo-policy.ts';
@@ -24,6 +26,8 @@ import type { WebAssets } from './web-assets.ts';
 import { workerSettings, type WorkerEnv, type WorkerSettings } from './workers/worker-config.ts';
 
 export { KvObject } from './workers/kv-object.ts';
+
+usePrecompiledValidators(workerValidators);
 
 /** The page is the Node server's (web/dist on its disk); here / says so instead. */
 const NO_WEB_PAGE: WebAssets = { index: async () => null, asset: async () => null };

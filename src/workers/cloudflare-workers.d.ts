@@ -38,3 +38,10 @@ declare module 'cloudflare:workers' {
   }
 }
 
+
+/** The built-in catalog's config validators, compiled ahead by scripts/worker-validators.ts (see wrangler.toml). */
+declare module '@constellation/worker-validators' {
+  import type { PrecompiledValidators } from '../catalog/config-validator.ts';
+  const validators: PrecompiledValidators;
+  export default validators;
+}
