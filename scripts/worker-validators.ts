@@ -9,6 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import standaloneCodeModule from 'ajv/dist/standalone/index.js';
 import type { Ajv2020 } from 'ajv/dist/2020.js';
+import { canonicalJson } from '../src/canonical-json.ts';
 import { configValidators } from '../src/catalog/config-validator.ts';
 import { loadManifests } from '../src/catalog/load-manifests.ts';
 
@@ -16,7 +17,7 @@ const standaloneCode = ((standaloneCodeModule as unknown as { default?: typeof s
 
 const outDir = new URL('../.wrangler/validators/', import.meta.url);
 mkdirSync(outDir, { recursive: true });
-const schemas = [...new Set(loadManifests().map((m) => JSON.stringify(m.config_schema)))];
+const schemas = [...new Set(loadManifests().map((m) => canonicalJson(m.config_schema)))];
 const { checking, withDefaults } = configValidators({ code: { source: true, esm: true } });
 for (const [name, ajv] of [['checking', checking], ['with-defaults', withDefaults]] as const) {
   schemas.forEach((text, i) => ajv.addSchema(JSON.parse(text), `schema${i}`));

@@ -1,5 +1,6 @@
 import { Ajv2020, type ErrorObject, type Options, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
+import { canonicalJson } from '../canonical-json.ts';
 import type { Issue } from '../errors.ts';
 import { requireLocalRuntime, WORKERS_RUNTIME } from '../runtime.ts';
 import { BLOCK_REF, blockRefMarkerSchema, type Category } from './manifest-schema.ts';
@@ -23,7 +24,7 @@ export function configValidators(extra: Options = {}) {
 
 const { checking: ajv, withDefaults } = configValidators();
 
-/** Validators compiled ahead of time, by schema text: where code may not be generated at run time (Workers). */
+/** Validators compiled ahead of time, by the schema's canonical JSON (a store's jsonb reorders keys): where code may not be generated at run time (Workers). */
 export interface PrecompiledValidators {
   checking: ReadonlyMap<string, ValidateFunction>;
   withDefaults: ReadonlyMap<string, ValidateFunction>;
@@ -46,13 +47,13 @@ export function usePrecompiledValidators(validators: PrecompiledValidators): voi
 function cachedCompiler(instance: Ajv2020, ahead: (v: PrecompiledValidators) => ReadonlyMap<string, ValidateFunction>, max = 5_000) {
   const compiled = new Map<string, ValidateFunction>();
   return (schema: object): ValidateFunction => {
-    const key = JSON.stringify(schema);
     if (precompiled) {
-      const validate = ahead(precompiled).get(key);
+      const validate = ahead(precompiled).get(canonicalJson(schema));
       // A schema the bundle does not carry: a block type from a code repository, compiled by a Node server.
       if (!validate) requireLocalRuntime(WORKERS_RUNTIME, 'Checking a config against a block type outside the built-in catalog');
       return validate!;
     }
+    const key = JSON.stringify(schema);
     let validate = compiled.get(key);
     if (!validate) {
       validate = instance.compile(schema);
