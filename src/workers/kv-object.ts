@@ -78,7 +78,7 @@ export class KvObject extends DurableObject {
   }
 
   /** A subscriber's WebSocket (DurableObjectKv.subscribe). */
-  override async fetch(request: Request): Promise<Response> {
+  async fetch(request: Request): Promise<Response> {
     if (request.headers.get('upgrade')?.toLowerCase() !== 'websocket') return new Response('expected a WebSocket upgrade', { status: 426 });
     const pair = new WebSocketPair();
     this.ctx.acceptWebSocket(pair[1]);
