@@ -22,6 +22,12 @@ export interface McpHttpOptions {
   maxSessionsPerPrincipal?: number;
   /** Told when a session opens and when it ends, however it ends (the MCP sessions gauge). */
   sessions?: { opened(): void; closed(): void };
+  /**
+   * No sessions: a fresh server and transport answer each request and are dropped with it. For
+   * runtimes where the next request may reach another isolate and nothing outlives a request
+   * (Cloudflare Workers); elicitation, whose answer arrives on a later POST, is then unavailable.
+   */
+  stateless?: boolean;
 }
 
 export const DEFAULT_MCP_SESSION_IDLE_MS = 600_000;
@@ -42,6 +48,7 @@ const principalKey = (p: Principal) => `${p.orgId}:${p.userId}`;
  * idle time.
  */
 export function createMcpHttpHandler(opts: McpHttpOptions) {
+  if (opts.stateless) return statelessHandler(opts);
   const sessions = new Map<string, Session>();
   /** Per principal, their session ids from least to most recently used. */
   const byPrincipal = new Map<string, Set<string>>();
@@ -127,4 +134,16 @@ export function createMcpHttpHandler(opts: McpHttpOptions) {
     },
     sessionCount: () => sessions.size,
   });
+}
+
+/** One request, one server: what /mcp does with `stateless` (see McpHttpOptions). */
+function statelessHandler(opts: McpHttpOptions) {
+  const handle = async (request: Request, principal: Principal): Promise<Response> => {
+    const server = opts.newServer(principal);
+    const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
+    transport.onerror = (error) => opts.logger.warn({ err: error }, 'mcp transport error');
+    await server.connect(transport);
+    return transport.handleRequest(request);
+  };
+  return Object.assign(handle, { async closeAll() {}, sessionCount: () => 0 });
 }

@@ -62,6 +62,8 @@ export interface AppDeps {
     /** Sessions per principal and how long an idle one lives (see createMcpHttpHandler). */
     maxSessionsPerPrincipal?: number;
     sessionIdleMs?: number;
+    /** A fresh server per request, no sessions (Workers: see createMcpHttpHandler). */
+    stateless?: boolean;
   };
 }
 
@@ -117,6 +119,7 @@ export function createApp(deps: AppDeps) {
     sessions: { opened: () => deps.domain.metrics.mcpSessionOpened(), closed: () => deps.domain.metrics.mcpSessionClosed() },
     ...(mcp.maxSessionsPerPrincipal ? { maxSessionsPerPrincipal: mcp.maxSessionsPerPrincipal } : {}),
     ...(mcp.sessionIdleMs ? { idleMs: mcp.sessionIdleMs } : {}),
+    ...(mcp.stateless ? { stateless: true } : {}),
   });
   app.all('/mcp', (c) => mcpHandler(c.req.raw, c.var.principal));
 

@@ -44,6 +44,7 @@ import { BackfillService } from './dagster/backfill-service.ts';
 import { PipelineScopes } from './dagster/pipeline-scope.ts';
 import { WorkspaceLocks } from './dagster/workspace-lock.ts';
 import type { Domain } from './domain.ts';
+import { NODE_RUNTIME, type Runtime } from './runtime.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { BlockRepo } from './pipelines/block-repo.ts';
 import { BlockService } from './pipelines/block-service.ts';
@@ -117,9 +118,12 @@ export interface ServiceOptions {
   readinessTimeoutMs?: number;
   /** Source inspection in place of the Dagster job (evals: a write-only environment has no Dagster to run it in). */
   inspection?: SourceInspection;
+  /** Where this runs (default: the Node server); on Workers, what needs a disk answers unavailable:runtime (src/runtime.ts). */
+  runtime?: Runtime;
 }
 
 export function createServices(db: Db, opts: ServiceOptions): Services {
+  const runtime = opts.runtime ?? NODE_RUNTIME;
   const catalogRepo = new CatalogRepo(db);
   const catalog = new CatalogService(catalogRepo, { ...(opts.catalogFreshnessMs !== undefined ? { freshnessMs: opts.catalogFreshnessMs } : {}) });
   const blockRepo = new BlockRepo(db);
@@ -133,6 +137,7 @@ export function createServices(db: Db, opts: ServiceOptions): Services {
     policy: DEFAULT_REPO_POLICY,
     python: opts.environments.get(DEFAULT_ENVIRONMENT)?.python ?? DEFAULT_PYTHON,
     logger: opts.logger ?? createLogger('silent'),
+    runtime,
     ...opts.codeRepos,
   });
   const metrics = opts.metrics ?? new Metrics();
@@ -175,7 +180,7 @@ export function createServices(db: Db, opts: ServiceOptions): Services {
   const turns = new TurnLog(kv, { streams: { opened: () => metrics.chatStreamOpened(), closed: () => metrics.chatStreamClosed() } });
   const blocks = new BlockService(blockRepo, catalog, pipelines);
   const limits = new Limits(kv, opts.limits, opts.now);
-  const deployments = new DeployService({ repo: deploymentRepo, pipelines, compiler, connections, worker, locks, approvals, limits });
+  const deployments = new DeployService({ repo: deploymentRepo, pipelines, compiler, connections, worker, locks, approvals, limits, runtime });
   const scopes = new PipelineScopes({ deployments: deploymentRepo, reconciler, pipelines, compiler, connections });
   const runs = new RunsService({ scopes, connections });
   const domain: Domain = {
@@ -189,7 +194,7 @@ export function createServices(db: Db, opts: ServiceOptions): Services {
     backfills: new BackfillService({ scopes }),
     environments: new EnvironmentService(connections),
     status: new PipelineStatusService({ pipelines, deployments: deploymentRepo, runs }),
-    inspection: opts.inspection ?? new SourceInspectionService({ connections, catalog, locks }),
+    inspection: opts.inspection ?? new SourceInspectionService({ connections, catalog, locks, runtime }),
     triggers: new TriggerService({ states: triggerStates, deployments: deploymentRepo, reconciler, pipelines, compiler, connections }),
     limits,
     audit: new AuditLog(db, logger),

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fromRoot } from './source-path.ts';
 
 /** The built web page (web/dist, made by scripts/build-web.ts). */
 export interface WebAssets {
@@ -18,7 +18,7 @@ const TYPES: Record<string, string> = {
   '.png': 'image/png',
 };
 
-export const DEFAULT_WEB_DIST = fileURLToPath(new URL('../web/dist', import.meta.url));
+export const DEFAULT_WEB_DIST = fromRoot('web/dist');
 
 /** Reads web/dist from disk on each request (the files are small and the OS caches them). */
 export function webAssetsFromDisk(dir = DEFAULT_WEB_DIST): WebAssets {

@@ -1,28 +1,58 @@
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import { Ajv2020, type ErrorObject, type Options, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
+import { canonicalJson } from '../canonical-json.ts';
 import type { Issue } from '../errors.ts';
+import { requireLocalRuntime, WORKERS_RUNTIME } from '../runtime.ts';
 import { BLOCK_REF, blockRefMarkerSchema, type Category } from './manifest-schema.ts';
 
 // ajv-formats is CommonJS; its default export arrives wrapped under ESM.
 const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ??
   addFormatsModule) as unknown as (ajv: Ajv2020) => void;
 
-const ajv = new Ajv2020({ allErrors: true, strict: false });
-addFormats(ajv);
+/**
+ * The two validators: one that checks, and one that fills in defaults (compiled code reads
+ * complete configs, so a default decided today is the one that runs, whatever the catalog says
+ * later). `extra` adds options (scripts/worker-validators.ts: standalone code for Workers).
+ */
+export function configValidators(extra: Options = {}) {
+  const checking = new Ajv2020({ allErrors: true, strict: false, ...extra });
+  addFormats(checking);
+  const withDefaults = new Ajv2020({ strict: false, useDefaults: true, ...extra });
+  addFormats(withDefaults);
+  return { checking, withDefaults };
+}
 
-// A second instance that fills in defaults: compiled code reads complete configs, so a default
-// decided today is the one that runs, whatever the catalog says later.
-const withDefaults = new Ajv2020({ strict: false, useDefaults: true });
-addFormats(withDefaults);
+const { checking: ajv, withDefaults } = configValidators();
+
+/** Validators compiled ahead of time, by the schema's canonical JSON (a store's jsonb reorders keys): where code may not be generated at run time (Workers). */
+export interface PrecompiledValidators {
+  checking: ReadonlyMap<string, ValidateFunction>;
+  withDefaults: ReadonlyMap<string, ValidateFunction>;
+}
+let precompiled: PrecompiledValidators | null = null;
+
+/**
+ * Workers forbid generating code at run time, which is how ajv validates; the Worker bundles the
+ * catalog's validators compiled ahead (scripts/worker-validators.ts) and hands them in here.
+ */
+export function usePrecompiledValidators(validators: PrecompiledValidators): void {
+  precompiled = validators;
+}
 
 /**
  * Compiles once per distinct schema and instance. Keyed by the schema's text: every store read
  * hands back a new object for the same schema, and compiling costs far more than serialising.
  * Bounded, since org catalogs can keep growing.
  */
-function cachedCompiler(instance: Ajv2020, max = 5_000) {
+function cachedCompiler(instance: Ajv2020, ahead: (v: PrecompiledValidators) => ReadonlyMap<string, ValidateFunction>, max = 5_000) {
   const compiled = new Map<string, ValidateFunction>();
   return (schema: object): ValidateFunction => {
+    if (precompiled) {
+      const validate = ahead(precompiled).get(canonicalJson(schema));
+      // A schema the bundle does not carry: a block type from a code repository, compiled by a Node server.
+      if (!validate) requireLocalRuntime(WORKERS_RUNTIME, 'Checking a config against a block type outside the built-in catalog');
+      return validate!;
+    }
     const key = JSON.stringify(schema);
     let validate = compiled.get(key);
     if (!validate) {
@@ -35,8 +65,8 @@ function cachedCompiler(instance: Ajv2020, max = 5_000) {
 }
 
 /** Throws when the schema itself is broken. */
-export const compileConfigSchema = cachedCompiler(ajv);
-const compileWithDefaults = cachedCompiler(withDefaults);
+export const compileConfigSchema = cachedCompiler(ajv, (v) => v.checking);
+const compileWithDefaults = cachedCompiler(withDefaults, (v) => v.withDefaults);
 
 /** A copy of `config` with the schema's defaults filled in; the input is not changed. */
 export function applyConfigDefaults(schema: object, config: Record<string, unknown>): Record<string, unknown> {

@@ -1,10 +1,11 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AppError } from '../errors.ts';
+import { fromRoot } from '../source-path.ts';
 import { compileConfigSchema } from './config-validator.ts';
 import { manifestSchema, type BlockTypeManifest } from './manifest-schema.ts';
 
-export const MANIFEST_DIR = new URL('../../blocks/manifests/', import.meta.url).pathname;
+export const MANIFEST_DIR = fromRoot('blocks/manifests');
 
 /**
  * Reads and checks every manifest in `dir`. One bad file stops start-up with its name, the field

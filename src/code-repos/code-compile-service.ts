@@ -16,6 +16,7 @@ import { nextVersion } from './next-versions.ts';
 import { readLayout, type RepoLayout } from './read-layout.ts';
 import type { RepoPolicy } from './repo-policy.ts';
 import { parseRepoManifest, type RepoManifest } from './repo-manifest.ts';
+import { NODE_RUNTIME, requireLocalRuntime, type Runtime } from '../runtime.ts';
 
 export interface CodeCompileOptions {
   store: CodeRepoStore;
@@ -29,6 +30,8 @@ export interface CodeCompileOptions {
   checkTimeoutMs?: number;
   clone?: CloneOptions;
   logger: Logger;
+  /** Where this runs: cloning and the Python check need the Node server (default: it). */
+  runtime?: Runtime;
 }
 
 /** The Python check's wall-clock limit (docs/code-repositories.md: 60 s per repository). */
@@ -59,6 +62,7 @@ export class CodeCompileService {
 
   async start(principal: Principal, input: { repo_url: unknown; branch: unknown }): Promise<CompileStarted> {
     requireRole(principal, 'edit', 'Compiling a code repository');
+    requireLocalRuntime(this.opts.runtime ?? NODE_RUNTIME, 'Compiling a code repository');
     const url = await checkRepoUrl(input.repo_url, this.opts.policy, this.opts.clone?.lookup);
     const branch = await checkBranch(input.branch);
     const row = await this.opts.store.insertCompile({ orgId: principal.orgId, userId: principal.userId, repoUrl: url.href, branch });

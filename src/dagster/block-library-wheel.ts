@@ -3,6 +3,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { fromRoot } from '../source-path.ts';
 
 const run = promisify(execFile);
 
@@ -15,7 +16,7 @@ const run = promisify(execFile);
 /** The folder under an environment's workspace_dir that holds the wheel. */
 export const BLOCK_LIBRARY_WHEELS_DIR = 'wheels';
 
-const LIBRARY_DIR = resolve(import.meta.dirname, '../../blocks/python');
+const LIBRARY_DIR = fromRoot('blocks/python');
 
 /** The library's version, as pyproject.toml's [project] table says: the one place it is written. */
 export const BLOCK_LIBRARY_VERSION = projectVersion(readFileSync(join(LIBRARY_DIR, 'pyproject.toml'), 'utf8'));

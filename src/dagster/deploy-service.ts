@@ -17,6 +17,7 @@ import { callerOf, deployCall, deployNeedsApproval, refuseDestructive, requireDe
 import { secretIssues } from './required-secrets.ts';
 import type { WorkspaceLocks } from './workspace-lock.ts';
 import type { Limits } from '../auth/limits.ts';
+import { NODE_RUNTIME, requireLocalRuntime, type Runtime } from '../runtime.ts';
 
 export interface DeployPreview {
   environment: string;
@@ -68,6 +69,8 @@ export class DeployService {
     locks: WorkspaceLocks;
     approvals: ApprovalRequests;
     limits: Limits;
+    /** Where this runs: deploys write workspaces, so only the Node server does them (default: it). */
+    runtime?: Runtime;
   };
 
   constructor(deps: DeployService['deps']) {
@@ -79,6 +82,7 @@ export class DeployService {
    * whether the code changes (and how), which secrets are missing, whether a person must approve.
    */
   async preview(principal: Principal, pipelineId: string, req: DeployRequest): Promise<DeployPreview> {
+    requireLocalRuntime(this.deps.runtime ?? NODE_RUNTIME, 'Previewing a deploy');
     const { compiled, environment, connection } = await this.target(principal, pipelineId, req);
     const { live, changes } = await this.against(principal, pipelineId, compiled, environment);
     return {
@@ -119,6 +123,7 @@ export class DeployService {
    * through once.
    */
   async request(principal: Principal, pipelineId: string, req: DeployRequest, asker: DeployAsker): Promise<DeploymentRow> {
+    requireLocalRuntime(this.deps.runtime ?? NODE_RUNTIME, 'Deploying a pipeline');
     // Here, not in a route: REST, MCP and the chat's tool all deploy through this. A preview does not count.
     await this.deps.limits.take(principal, 'deploy');
     const { compiled, environment, connection } = await this.target(principal, pipelineId, req);
@@ -181,6 +186,8 @@ export class DeployService {
     await this.deps.pipelines.require(principal, pipelineId);
     const deployedTo = (await this.deps.repo.environmentsOf(principal.orgId, pipelineId)).map(({ environment }) => this.deps.connections.get(environment)?.env);
     refuseDestructive(by, deployedTo, 'Deleting this pipeline', 'A person can delete it through the REST API or the UI.');
+    // Taking it out of its workspaces is a deploy's work; a pipeline never deployed goes anywhere.
+    if (deployedTo.length) requireLocalRuntime(this.deps.runtime ?? NODE_RUNTIME, 'Deleting a deployed pipeline');
     await this.undeploy(principal, pipelineId);
     await this.deps.pipelines.delete(principal, pipelineId);
   }

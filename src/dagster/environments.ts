@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
+import { fromRoot } from '../source-path.ts';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { AppError } from '../errors.ts';
@@ -139,7 +140,7 @@ export interface Environment {
   kubernetes?: KubernetesTarget;
 }
 
-export const DEFAULT_PYTHON = resolve(import.meta.dirname, '../../.venv/bin/python');
+export const DEFAULT_PYTHON = fromRoot('.venv/bin/python');
 
 function toEnvironment(name: string, raw: z.infer<typeof environmentSchema>, baseDir: string, dataDir: string): Environment {
   const storage = raw.table_storage;

@@ -15,6 +15,7 @@ import { FINISHED, TAG } from './run-status.ts';
 import { executionTags } from './pipeline-scope.ts';
 import { loadedSystemLocation } from './system-location.ts';
 import type { WorkspaceLocks } from './workspace-lock.ts';
+import { NODE_RUNTIME, requireLocalRuntime, type Runtime } from '../runtime.ts';
 
 /** The block library's inspection job and its op (blocks/python/constellation_blocks/inspect_source.py), in the system location. */
 export const INSPECTION_JOB = 'constellation_inspect_source';
@@ -62,7 +63,8 @@ export interface InspectRequest {
 /** What the domain offers of source inspection: the service's method, which evals answer with a stand-in (evals/source-stand-in.ts). */
 export type SourceInspection = Pick<SourceInspectionService, 'inspect'>;
 
-type Deps = { connections: DagsterConnections; catalog: CatalogService; locks: WorkspaceLocks; timeoutMs?: number; pollMs?: number };
+/** runtime: the inspection job is written into the environment's workspace, so only the Node server runs it (default: it). */
+type Deps = { connections: DagsterConnections; catalog: CatalogService; locks: WorkspaceLocks; timeoutMs?: number; pollMs?: number; runtime?: Runtime };
 
 /**
  * Source inspection: launches the block library's inspection job in the environment's Dagster, in
@@ -81,6 +83,7 @@ export class SourceInspectionService {
   async inspect(principal: Principal, environment: string, request: InspectRequest): Promise<InspectionView> {
     // It launches a run in the environment's Dagster, with the environment's credentials.
     requireRole(principal, 'run', 'Inspecting a source');
+    requireLocalRuntime(this.deps.runtime ?? NODE_RUNTIME, 'Inspecting a source');
     const connection = this.deps.connections.require(environment, '/environment');
     const { env, client } = connection;
     const type = await this.deps.catalog.require(principal, request.block_type);

@@ -4,7 +4,7 @@
  * several instances that act as one: what one appends or publishes, every other one reads.
  */
 export interface Kv {
-  readonly kind: 'memory' | 'redis';
+  readonly kind: 'memory' | 'redis' | 'durable-object';
   /** Appends to the list at `key`; returns its new length. */
   append(key: string, value: string): Promise<number>;
   /** Items from index `from` (0-based) to the end. */
