@@ -129,7 +129,7 @@ async function main() {
           { name: 'deploy worker', close: () => services.worker.stop() },
           { name: 'code repository checks', close: () => services.codeRepos.idle() },
           { name: 'store', close: () => db.close() },
-          { name: 'kv', close: () => kv.close() },
+          { name: 'KV', close: () => kv.close() },
         ],
       },
       signal,

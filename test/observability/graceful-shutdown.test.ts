@@ -107,6 +107,7 @@ describe('graceful shutdown (SIGTERM to the Node server)', () => {
       'shutdown: deploy worker closed',
       'shutdown: code repository checks closed',
       'shutdown: store closed',
+      'shutdown: KV closed',
       'shutdown: done',
     ]);
     expect(steps[0]).toMatchObject({ signal: 'SIGTERM' });
