@@ -184,6 +184,8 @@ export class ChatService {
     if (!(await this.deps.chats.get(principal, chatId))) throw notFound('chat', chatId);
     const turnId = await this.deps.turns.running(chatId);
     if (!turnId) return false;
+    // Recorded first: the instance running the turn may not be listening yet (see run).
+    await this.deps.turns.requestStop(turnId);
     await this.deps.kv.publish(STOP_CHANNEL, turnId);
     return true;
   }
@@ -232,6 +234,9 @@ export class ChatService {
     const stopTimer = setTimeout(() => controller.abort(new TurnTimeout(this.deps.turnTimeoutMs)), this.deps.turnTimeoutMs);
     await this.listenForStops(kv).catch((error: unknown) => log.error({ err: error, chat_id: chatId, turn_id: turnId }, 'cannot hear stop requests; this turn runs to its end or time limit'));
     this.running.set(turnId, controller);
+    // A stop announced between the claim and the subscription above reached nobody; it was
+    // recorded before it was announced, so it is seen here or heard through the subscription.
+    if (await turns.stopRequested(turnId).catch(() => false)) controller.abort(new StoppedByUser());
     const continuing = history.at(-1)?.role === 'assistant' ? history.at(-1)! : null;
     const messageId = continuing?.id ?? `msg_${randomUUID()}`;
     const saver = new TurnSaver(chats, chatId, log, continuing ?? { id: messageId, role: 'assistant', parts: [] });

@@ -108,6 +108,19 @@ export class TurnLog {
     }
   }
 
+  /**
+   * Records that the turn was asked to stop, for an instance that was not yet listening when the
+   * stop was announced (see `stopRequested`). Recorded before it is announced.
+   */
+  async requestStop(turnId: string): Promise<void> {
+    await this.kv.set(`turn:${turnId}:stop`, '1', this.ttlSeconds);
+  }
+
+  /** Whether a stop was asked for this turn (by any instance). */
+  async stopRequested(turnId: string): Promise<boolean> {
+    return (await this.kv.get(`turn:${turnId}:stop`)) !== null;
+  }
+
   async end(_chatId: string, turnId: string): Promise<void> {
     await this.kv.set(`turn:${turnId}:done`, '1', this.ttlSeconds);
     await this.kv.publish(`turn:${turnId}`, END);
