@@ -101,8 +101,8 @@ export async function loadBench(): Promise<LoadBenchResult> {
       { measure: `load: errors in all runs (${runs.reduce((n, r) => n + count(r), 0)} answers checked)`, unit: 'count', value: errors, baseline: 'required', baselineValue: 0, ratio: 'difference', target: '0' },
       { measure: `memory per open chat stream, ${streams} held open, REDIS_URL (turn log in Redis)`, unit: 'KB', value: redisKb, baseline: `memory KV, ${streams} held open`, baselineValue: memoryKb, ratio: 'times', target: '< 50 KB' },
     ];
-    const samples = runs.flatMap((r) => r.errorSamples);
-    const failure = errors === 0 ? null : `load bench: ${errors} requests failed; the first: \n  ${samples.join('\n  ')}`;
+    const samples = [...new Set(runs.flatMap((r) => r.errorSamples))].slice(0, 5);
+    const failure = errors === 0 ? null : `load bench: ${errors} requests failed (errors must be 0); what went wrong, first:\n  ${samples.join('\n  ')}`;
     return { rows, failure };
   } finally {
     for (const cleanup of cleanups.reverse()) await Promise.resolve(cleanup()).catch((e: unknown) => process.stderr.write(`load bench cleanup: ${String(e)}\n`));

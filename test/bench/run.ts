@@ -1,5 +1,6 @@
 // npm run bench: every figure beside the baseline it was measured against, in one run.
 // `npm run bench -- chat mcp` runs only the sections named (catalog, mcp, chat, deploy, shards, seed004, load).
+import { availableParallelism, loadavg } from 'node:os';
 import { openDb } from '../../src/adapters/store/open-db.ts';
 import { ensureLocalPrincipal } from '../../src/auth/principal.ts';
 import { catalogBench } from './catalog-bench.ts';
@@ -36,7 +37,10 @@ async function main() {
     ...load.rows,
   ];
   await db.close();
-  process.stdout.write(`Store: PGlite in memory. Node ${process.version}, ${new Date().toISOString()}\n${printTable(rows)}\n`);
+  // The load section's processes use their own throwaway Postgres and redis-server; the machine's load average says how busy it was.
+  const stores = `Store: PGlite in memory${runs('load') ? ' (load: service processes on a throwaway Postgres and redis-server)' : ''}`;
+  const machine = `${availableParallelism()} cores, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} at the end`;
+  process.stdout.write(`${stores}. Node ${process.version}, ${machine}, ${new Date().toISOString()}\n${printTable(rows)}\n`);
   // After the table, so the figures are there to read, but the run fails: figures with errors are no result.
   if (load.failure) throw new Error(load.failure);
 }
