@@ -15,6 +15,8 @@ import { shardsBench } from './shards-bench.ts';
 const SECTIONS = ['catalog', 'mcp', 'chat', 'deploy', 'shards', 'seed004', 'load'] as const;
 
 async function main() {
+  // Before the bench adds its own: how busy the machine already was (other jobs on shared cores).
+  const loadBefore = loadavg();
   const asked = process.argv.slice(2);
   const unknown = asked.filter((s) => !(SECTIONS as readonly string[]).includes(s));
   if (unknown.length) throw new Error(`bench: no section named ${unknown.join(', ')}; choose from ${SECTIONS.join(', ')}`);
@@ -37,9 +39,8 @@ async function main() {
     ...load.rows,
   ];
   await db.close();
-  // The load section's processes use their own throwaway Postgres and redis-server; the machine's load average says how busy it was.
   const stores = `Store: PGlite in memory${runs('load') ? ' (load: service processes on a throwaway Postgres and redis-server)' : ''}`;
-  const machine = `${availableParallelism()} cores, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} at the end`;
+  const machine = `${availableParallelism()} cores, load average ${loadBefore.map((l) => l.toFixed(1)).join(' ')} before the run`;
   process.stdout.write(`${stores}. Node ${process.version}, ${machine}, ${new Date().toISOString()}\n${printTable(rows)}\n`);
   // After the table, so the figures are there to read, but the run fails: figures with errors are no result.
   if (load.failure) throw new Error(load.failure);
