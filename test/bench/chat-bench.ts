@@ -135,7 +135,7 @@ async function clientChild(): Promise<void> {
 }
 
 /** One POST /v1/chat held open: `streaming` once the model's first text arrived, `ended` when the stream ends. */
-function holdStream(url: string, id: string): { streaming: Promise<void>; ended: Promise<void> } {
+export function holdStream(url: string, id: string): { streaming: Promise<void>; ended: Promise<void> } {
   let streaming!: { resolve: () => void; reject: (e: Error) => void };
   const first = new Promise<void>((resolve, reject) => (streaming = { resolve, reject }));
   const ended = new Promise<void>((resolve) => {

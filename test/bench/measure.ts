@@ -7,8 +7,8 @@ export interface Row {
   /** "faster": baseline / value; "times": value / baseline; "fraction": value / baseline as a percentage; "difference": value - baseline. */
   ratio: 'faster' | 'times' | 'fraction' | 'difference';
   target: string;
-  /** What value and baselineValue count: milliseconds (the default), requests per second, kilobytes or megabytes. */
-  unit?: 'ms' | 'rps' | 'KB' | 'MB';
+  /** What value and baselineValue count: milliseconds (the default), requests per second, kilobytes, megabytes or things counted. */
+  unit?: 'ms' | 'rps' | 'KB' | 'MB' | 'count';
 }
 
 export async function time(fn: () => unknown): Promise<number> {
@@ -35,7 +35,7 @@ export async function sideBySide(rounds: number, a: () => unknown, b: () => unkn
 
 export function printTable(rows: Row[]): string {
   const ms = (v: number) => (v >= 100 ? `${v.toFixed(0)} ms` : `${v.toFixed(3)} ms`);
-  const fmt = (r: Row, v: number) => (r.unit === 'rps' ? `${v.toFixed(0)} rps` : r.unit === 'KB' ? `${v.toFixed(1)} KB` : r.unit === 'MB' ? `${v.toFixed(0)} MB` : ms(v));
+  const fmt = (r: Row, v: number) => (r.unit === 'rps' ? `${v.toFixed(0)} rps` : r.unit === 'KB' ? `${v.toFixed(1)} KB` : r.unit === 'MB' ? `${v.toFixed(0)} MB` : r.unit === 'count' ? v.toFixed(0) : ms(v));
   const ratio = (r: Row) =>
     r.ratio === 'faster'
       ? `${(r.baselineValue / r.value).toFixed(1)}x faster`
