@@ -1,4 +1,5 @@
 import { serve } from '@hono/node-server';
+import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { openDb } from './adapters/store/open-db.ts';
 import { openKv } from './adapters/kv/open-kv.ts';
@@ -20,6 +21,9 @@ import { llmFromConfig } from './agent/llm.ts';
 import { findScalarBundle } from './docs/scalar-bundle.ts';
 import { localServiceUrl } from './service-url.ts';
 import { shutDown } from './shutdown.ts';
+
+/** Longer than the idle timeout of the load balancers in front of the service (see below). */
+const KEEP_ALIVE_TIMEOUT_MS = 76_000;
 
 /** Node entry: read config, open and migrate the store, load the catalog, serve HTTP. */
 async function main() {
@@ -94,6 +98,14 @@ async function main() {
         `API:  ${base}/docs (${base}/openapi.json)   MCP: ${base}/mcp${config.MCP_READ_ONLY ? ' (read-only)' : ''}\n`,
     );
   });
+
+  // An idle keep-alive connection is closed by the side whose timer fires first; a request the
+  // client sends on it at that moment fails with "socket hang up" (seen in the load bench with
+  // Node's 5 s default). Load balancers keep idle connections for 60 s (ALB, nginx 75 s):
+  // outlive them, so it is always the client side that closes. Shutdown closes idle ones at once.
+  const httpServer = server as Server;
+  httpServer.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  httpServer.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1_000;
 
   server.on('error', async (error: NodeJS.ErrnoException) => {
     const taken = error.code === 'EADDRINUSE';
