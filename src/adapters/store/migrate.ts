@@ -27,8 +27,13 @@ const MIGRATION_LOCK = 727_001;
 
 /** Applies the migrations this database has not seen yet, each in its own transaction. */
 export async function migrate(db: Db): Promise<string[]> {
-  await db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
-    id text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
+  // Under the lock too: two `CREATE TABLE IF NOT EXISTS` racing on a fresh database both pass the
+  // check and one fails on pg_type's unique index (seen with two instances starting together).
+  await db.transaction(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+    await tx.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      id text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
+  });
   const applied: string[] = [];
   for (const migration of MIGRATIONS) {
     await db.transaction(async (tx) => {
