@@ -37,6 +37,7 @@ const envSchema = z.object({
   OPENAI_MODEL: z.string().min(1).default('gpt-4.1-mini'),
   CHAT_STEP_LIMIT: z.coerce.number().int().min(1).max(100).default(16),
   CHAT_TURN_TIMEOUT_SECONDS: z.coerce.number().int().min(5).max(3600).default(600),
+  CHAT_TURN_LEASE_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
   // Per user; 0 turns a limit off. Deploys count from every surface; previews do not.
   RATE_LIMIT_CHAT_TURNS_PER_MINUTE: z.coerce.number().int().min(0).default(30),
   RATE_LIMIT_TOOL_CALLS_PER_MINUTE: z.coerce.number().int().min(0).default(300),

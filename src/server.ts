@@ -60,6 +60,7 @@ async function main() {
     kv,
     chatStepLimit: config.CHAT_STEP_LIMIT,
     chatTurnTimeoutMs: config.CHAT_TURN_TIMEOUT_SECONDS * 1000,
+    chatTurnLeaseSeconds: config.CHAT_TURN_LEASE_SECONDS,
     dbtManifestDir: join(config.DATA_DIR, 'dbt-manifests'),
     limits: limitsFromConfig(config),
     codeRepos: { policy: repoPolicyFromConfig(config) },

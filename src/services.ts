@@ -97,6 +97,8 @@ export interface ServiceOptions {
   kv?: Kv;
   chatStepLimit?: number;
   chatTurnTimeoutMs?: number;
+  /** How long a chat turn holds its chat without its instance renewing the claim (an instance killed mid-turn). */
+  chatTurnLeaseSeconds?: number;
   /** Fault injection for tests: rewrites what a deployment writes (e.g. a component that fails to load). */
   alterCompiled?: (compiled: CompiledPipeline, deployment: DeploymentRow) => CompiledPipeline;
   /** Fault injection for tests: deployments put in place without the load check, so that Dagster's own load fails after the swap. */
@@ -177,7 +179,7 @@ export function createServices(db: Db, opts: ServiceOptions): Services {
   const approvals = new ApprovalRequests(db);
   const keys = new ApiKeys(db);
   const chatRepo = new ChatRepo(db);
-  const turns = new TurnLog(kv, { streams: { opened: () => metrics.chatStreamOpened(), closed: () => metrics.chatStreamClosed() } });
+  const turns = new TurnLog(kv, { leaseSeconds: opts.chatTurnLeaseSeconds ?? 30, streams: { opened: () => metrics.chatStreamOpened(), closed: () => metrics.chatStreamClosed() } });
   const blocks = new BlockService(blockRepo, catalog, pipelines);
   const limits = new Limits(kv, opts.limits, opts.now);
   const deployments = new DeployService({ repo: deploymentRepo, pipelines, compiler, connections, worker, locks, approvals, limits, runtime });

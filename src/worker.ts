@@ -72,6 +72,7 @@ function appFor(db: Db, { config }: WorkerSettings, env: WorkerEnv) {
     reconcileMs: 0,
     chatStepLimit: config.CHAT_STEP_LIMIT,
     chatTurnTimeoutMs: config.CHAT_TURN_TIMEOUT_SECONDS * 1000,
+    chatTurnLeaseSeconds: config.CHAT_TURN_LEASE_SECONDS,
     limits: limitsFromConfig(config),
     codeRepos: { policy: repoPolicyFromConfig(config) },
   });

@@ -231,6 +231,9 @@ export class ChatService {
   private async run(principal: Principal, llm: Llm, plan: TurnPlan): Promise<void> {
     const { chatId, turnId, history, newUserMessage, resolved, controller, firstStep } = plan;
     const { turns, chats, kv, log } = this.deps;
+    // While this lease is renewed the chat is this turn's; if this process dies, it runs out and
+    // the next message (through any instance) ends the turn and goes ahead.
+    const stopRenewing = turns.keepAlive(turnId);
     const stopTimer = setTimeout(() => controller.abort(new TurnTimeout(this.deps.turnTimeoutMs)), this.deps.turnTimeoutMs);
     await this.listenForStops(kv).catch((error: unknown) => log.error({ err: error, chat_id: chatId, turn_id: turnId }, 'cannot hear stop requests; this turn runs to its end or time limit'));
     this.running.set(turnId, controller);
@@ -292,8 +295,9 @@ export class ChatService {
       this.deps.metrics.chatTurn(outcome);
       this.running.delete(turnId);
       // Nobody awaits a turn: a KV that fails here (Redis gone) is logged, and the chat is freed
-      // when its claim expires (the turn log's TTL).
+      // when the lease, no longer renewed, runs out.
       await turns.end(chatId, turnId).catch((error: unknown) => log.error({ err: error, chat_id: chatId, turn_id: turnId }, 'the end of the turn could not be recorded'));
+      stopRenewing();
     }
   }
 

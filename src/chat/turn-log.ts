@@ -7,6 +7,8 @@ const END = '__end__';
 /** Published after the turn's last chunk (finish, error or abort): readers are done. */
 const CLOSED = '__closed__';
 const LAST_CHUNKS = new Set(['finish', 'error', 'abort']);
+/** What the readers of a turn whose instance is gone are told (its model stream went with it). */
+export const TURN_ABANDONED = 'The server running this turn stopped before the turn ended. Send your message again.';
 
 /**
  * Each turn's chunks, numbered and kept in the KV store while it runs (and an hour after), so a
@@ -18,14 +20,20 @@ export class TurnLog {
   private readonly ttlSeconds: number;
 
   private readonly closingWaitMs: number;
+  /**
+   * How long a running turn holds its chat without its instance renewing the claim (see
+   * keepAlive): a turn whose instance was killed frees the chat this long after, not at the TTL.
+   */
+  private readonly leaseSeconds: number;
   /** Told when a reader's stream opens and when it ends (the open-streams gauge). */
   private readonly streams: { opened(): void; closed(): void } | undefined;
 
-  constructor(kv: Kv, opts: { ttlSeconds?: number; closingWaitMs?: number; streams?: { opened(): void; closed(): void } } = {}) {
+  constructor(kv: Kv, opts: { ttlSeconds?: number; closingWaitMs?: number; leaseSeconds?: number; streams?: { opened(): void; closed(): void } } = {}) {
     this.kv = kv;
     this.streams = opts.streams;
     this.ttlSeconds = opts.ttlSeconds ?? 3600;
     this.closingWaitMs = opts.closingWaitMs ?? 10_000;
+    this.leaseSeconds = opts.leaseSeconds ?? 30;
   }
 
   /**
@@ -38,13 +46,45 @@ export class TurnLog {
    */
   async begin(chatId: string): Promise<string | null> {
     const previous = await this.kv.get(`chat:${chatId}:turn`);
-    if (previous && !(await this.over(previous))) return null;
+    if (previous && !(await this.over(previous)) && !(await this.abandonIfGone(previous))) return null;
     const turnId = randomUUID();
     const claims = `chat:${chatId}:after:${previous ?? 'none'}`;
     if ((await this.kv.append(claims, turnId)) !== 1) return null;
     await this.kv.expire(claims, this.ttlSeconds);
+    // The lease first: the turn is never seen as running without one.
+    await this.kv.set(`turn:${turnId}:alive`, '1', this.leaseSeconds);
     await this.kv.set(`chat:${chatId}:turn`, turnId, this.ttlSeconds);
     return turnId;
+  }
+
+  /**
+   * Renews the turn's lease while the instance runs it, three times per lease; call the returned
+   * function when the turn ends. A renewal that fails (the KV briefly gone) is tried again at the
+   * next tick: the lease outlasts two misses.
+   */
+  keepAlive(turnId: string): () => void {
+    const timer = setInterval(() => {
+      this.kv.set(`turn:${turnId}:alive`, '1', this.leaseSeconds).catch(() => {});
+    }, (this.leaseSeconds * 1000) / 3);
+    timer.unref();
+    return () => clearInterval(timer);
+  }
+
+  /**
+   * Whether the turn's lease ran out (its instance was killed); if so, and it had not ended, ends
+   * it: its log gets an `error` chunk saying to send again, unless its last chunk was already
+   * written, so its readers stop waiting, and the chat is free. Of several instances noticing at
+   * once, one writes that.
+   */
+  private async abandonIfGone(turnId: string): Promise<boolean> {
+    if ((await this.kv.get(`turn:${turnId}:alive`)) !== null) return false;
+    if ((await this.kv.get(`turn:${turnId}:done`)) !== null) return true;
+    if ((await this.kv.append(`turn:${turnId}:abandoned`, '1')) === 1) {
+      await this.kv.expire(`turn:${turnId}:abandoned`, this.ttlSeconds);
+      if ((await this.kv.get(`turn:${turnId}:closing`)) === null) await this.append(turnId, { type: 'error', errorText: TURN_ABANDONED });
+      await this.end('', turnId);
+    }
+    return true;
   }
 
   /** Whether this chat had a turn lately (within the log's TTL): a chat known to exist. */
@@ -52,11 +92,12 @@ export class TurnLog {
     return (await this.kv.get(`chat:${chatId}:turn`)) !== null;
   }
 
-  /** The turn running in this chat, if any. */
+  /** The turn running in this chat, if any (one whose instance is gone is ended here: none). */
   async running(chatId: string): Promise<string | null> {
     const turnId = await this.kv.get(`chat:${chatId}:turn`);
     if (!turnId) return null;
-    return (await this.kv.get(`turn:${turnId}:done`)) ? null : turnId;
+    if (await this.kv.get(`turn:${turnId}:done`)) return null;
+    return (await this.abandonIfGone(turnId)) ? null : turnId;
   }
 
   /**
@@ -141,6 +182,8 @@ export class TurnLog {
     let open = true; // until the reader cancels or the stream closes
     const kv = this.kv;
     const streams = this.streams;
+    const abandonIfGone = () => this.abandonIfGone(turnId).catch(() => false);
+    const leaseMs = this.leaseSeconds * 1000;
     let counted = false;
     const uncount = () => {
       if (counted) streams?.closed();
@@ -209,11 +252,18 @@ export class TurnLog {
           else if (index >= next) void drain();
         };
         // Subscribe before the first read so nothing appended in between is missed.
-        unsubscribe = await kv.subscribe(`turn:${turnId}`, onMessage);
-        if (open) {
-          counted = true;
-          streams?.opened();
-        }
+        const unsubscribeChannel = await kv.subscribe(`turn:${turnId}`, onMessage);
+        // A turn whose instance was killed writes no last chunk: once its lease runs out, this
+        // reader ends it (see abandonIfGone), and the error chunk that writes closes the stream.
+        const watch = setInterval(abandonIfGone, leaseMs);
+        watch.unref();
+        unsubscribe = () => {
+          clearInterval(watch);
+          unsubscribeChannel();
+        };
+        if (!open) return unsubscribe(); // cancelled while subscribing
+        counted = true;
+        streams?.opened();
         await drain();
       },
       cancel() {

@@ -1,6 +1,6 @@
 import type { UIMessageChunk } from 'ai';
 import { describe, expect, it } from 'vitest';
-import { TurnLog } from '../../src/chat/turn-log.ts';
+import { TURN_ABANDONED, TurnLog } from '../../src/chat/turn-log.ts';
 import { KV_KINDS, kvPerTest } from '../support/kvs.ts';
 
 /** The events of an SSE body, as [id, data] pairs (id null for [DONE]). */
@@ -125,5 +125,50 @@ describe.each(KV_KINDS)('TurnLog on the %s KV', (kind) => {
     expect(await followed).toEqual([[1, JSON.stringify(chunk(1))], [2, JSON.stringify(chunk(2))], [null, '[DONE]']]);
     expect(await there.running('c')).toBeNull();
     expect(await there.begin('c')).toEqual(expect.any(String));
+  });
+
+  // A lease of 1 s: an instance killed mid-turn frees the chat that long after, not at the log's TTL.
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  const abandoned = JSON.stringify({ type: 'error', errorText: TURN_ABANDONED });
+
+  it('keeps a chat for a turn whose instance renews its lease, however long it runs', async () => {
+    // Two seconds here, renewed every 667 ms: a loaded machine's timers may slip, never by a second.
+    const turns = new TurnLog(await fresh(), { leaseSeconds: 2 });
+    const id = (await turns.begin('c'))!;
+    const stopRenewing = turns.keepAlive(id);
+    try {
+      await sleep(3000);
+      expect(await turns.begin('c')).toBeNull();
+      expect(await turns.running('c')).toBe(id);
+    } finally {
+      stopRenewing();
+    }
+  });
+
+  it('ends a turn whose instance died once its lease runs out: its reader gets an error chunk, and the next message goes ahead', async () => {
+    const kv = await fresh();
+    const dead = new TurnLog(kv, { leaseSeconds: 1 });
+    const alive = new TurnLog(await kv.another(), { leaseSeconds: 1 });
+    const id = (await dead.begin('c'))!; // never renewed: its instance is gone
+    await dead.append(id, { type: 'start' });
+    const followed = events(alive.sse(id));
+    await sleep(1200);
+    const next = await alive.begin('c');
+    expect(next).toEqual(expect.any(String));
+    expect(next).not.toBe(id);
+    expect(await followed).toEqual([[0, JSON.stringify({ type: 'start' })], [1, abandoned], [null, '[DONE]']]);
+    expect(await alive.running('c')).toBe(next);
+  });
+
+  it('ends a dead turn for a reader following it even when nobody sends again, writing its error once', async () => {
+    const kv = await fresh();
+    const dead = new TurnLog(kv, { leaseSeconds: 1 });
+    const readers = [new TurnLog(kv, { leaseSeconds: 1 }), new TurnLog(await kv.another(), { leaseSeconds: 1 })];
+    const id = (await dead.begin('c'))!;
+    await dead.append(id, { type: 'start' });
+    const followed = await Promise.all(readers.flatMap((turns) => [events(turns.sse(id)), events(turns.sse(id))]));
+    for (const read of followed) expect(read).toEqual([[0, JSON.stringify({ type: 'start' })], [1, abandoned], [null, '[DONE]']]);
+    expect(await readers[0]!.running('c')).toBeNull();
+    expect(await events(readers[1]!.sse(id))).toHaveLength(3);
   });
 });

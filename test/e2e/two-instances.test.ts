@@ -8,6 +8,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { stringify } from 'yaml';
+import { TURN_ABANDONED } from '../../src/chat/turn-log.ts';
 import { readTurn, textOf, until, user } from '../chat/helpers.ts';
 import { oneBlockSpec } from '../compile/fixtures.ts';
 import { freshDbUrl } from '../support/databases.ts';
@@ -20,6 +21,8 @@ import { e2eFolder, startDagsterFor } from './platform.ts';
 // instance started, the other reads, stops, waits for or takes over.
 
 const LEASE_SECONDS = 3;
+/** A chat turn's lease: how long a turn whose instance died keeps its chat. */
+const TURN_LEASE_SECONDS = 2;
 const WORKSPACE_LOCK = 'constellation:workspace:development';
 
 describe('two service instances that act as one (one Postgres, one Redis)', () => {
@@ -45,7 +48,7 @@ describe('two service instances that act as one (one Postgres, one Redis)', () =
     options = {
       databaseUrl,
       redisUrl: inject('redisUrl'),
-      env: { DAGSTER_ENVIRONMENTS: environments, DEPLOY_LEASE_SECONDS: String(LEASE_SECONDS), OPENAI_API_KEY: 'test', OPENAI_BASE_URL: llm.baseUrl, OPENAI_MODEL: 'scripted' },
+      env: { DAGSTER_ENVIRONMENTS: environments, DEPLOY_LEASE_SECONDS: String(LEASE_SECONDS), CHAT_TURN_LEASE_SECONDS: String(TURN_LEASE_SECONDS), OPENAI_API_KEY: 'test', OPENAI_BASE_URL: llm.baseUrl, OPENAI_MODEL: 'scripted' },
     };
     [a, b] = (await startInstances(2, options)) as [ServiceInstance, ServiceInstance];
     db = new pg.Client({ connectionString: databaseUrl });
@@ -150,6 +153,34 @@ describe('two service instances that act as one (one Postgres, one Redis)', () =
   };
   const settled = (ids: string[]) =>
     until(async () => (await deployments()).filter((d) => ids.includes(d.id)).every((d) => !['pending', 'in_progress'].includes(d.status)), 'the deployments to settle', 180_000);
+
+  it('a turn whose instance is killed: its reader on B gets an error saying to send again, and B takes the next message', async () => {
+    const c = await startInstance(3, options);
+    extra.push(c);
+    llm.script([{ hang: true, text: 'Thinking' }]);
+    const chatId = `two-${randomUUID()}`;
+    const asked = llm.requests.length;
+    await chatTransport(c).sendMessages({ chatId, messages: [user('u1', 'think forever')], trigger: 'submit-message', messageId: undefined, abortSignal: undefined });
+    await until(() => llm.requests.length === asked + 1, 'the turn on C to ask the model');
+    // useChat's resume through B, following the turn live.
+    const following = await chatTransport(b).reconnectToStream({ chatId });
+    expect(following).not.toBeNull();
+    const followed = readTurn(following!);
+
+    await c.kill('SIGKILL');
+    // Nobody renews the turn's lease now: once it runs out, B ends the turn for its reader.
+    const read = await followed;
+    expect(read.chunks.at(-1)).toEqual({ type: 'error', errorText: TURN_ABANDONED });
+    expect(read.chunks.filter((chunk) => chunk.type === 'error')).toHaveLength(1);
+
+    // And the chat is free: the next message, through B, is answered (not 409 until the log's TTL).
+    llm.script([{ text: 'Here now.' }]);
+    const next = await readTurn(await chatTransport(b).sendMessages({ chatId, messages: [user('u1', 'think forever'), user('u2', 'are you there?')], trigger: 'submit-message', messageId: undefined, abortSignal: undefined }));
+    expect(next.error).toBeUndefined();
+    expect(textOf(next.message)).toBe('Here now.');
+    const stored = (await (await fetch(`${b.url}/v1/chats/${chatId}`)).json()) as { messages: UIMessage[] };
+    expect(stored.messages.filter((m) => m.role === 'user').map(textOf)).toEqual(['think forever', 'are you there?']);
+  });
 
   it('two concurrent deploys of one pipeline through A and B run one after the other; the later one is live', async () => {
     const created = await post(a, '/v1/pipelines', oneBlockSpec('two instances'));
