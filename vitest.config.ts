@@ -7,8 +7,10 @@ export default defineConfig({
     setupFiles: ['test/support/no-console.ts'],
     projects: [
       {
+        // Some run dbt or `dagster definitions validate` (13 s at most, measured alone); the test
+        // command runs the block library's pytest beside them, sharing two cores: room for both.
         extends: true,
-        test: { name: 'unit', include: ['src/**/*.test.ts', 'test/**/*.test.ts', 'evals/**/*.test.ts'], exclude: ['test/e2e/**'], testTimeout: 20_000, hookTimeout: 60_000 },
+        test: { name: 'unit', include: ['src/**/*.test.ts', 'test/**/*.test.ts', 'evals/**/*.test.ts'], exclude: ['test/e2e/**'], testTimeout: 60_000, hookTimeout: 120_000 },
       },
       {
         // Real Dagster processes: minutes, not seconds; one file at a time on a 2-core machine.
