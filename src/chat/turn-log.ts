@@ -253,9 +253,11 @@ export class TurnLog {
         };
         // Subscribe before the first read so nothing appended in between is missed.
         const unsubscribeChannel = await kv.subscribe(`turn:${turnId}`, onMessage);
-        // A turn whose instance was killed writes no last chunk: once its lease runs out, this
-        // reader ends it (see abandonIfGone), and the error chunk that writes closes the stream.
-        const watch = setInterval(abandonIfGone, leaseMs);
+        // Once a lease, this reader looks for itself. A turn whose instance was killed writes no
+        // last chunk: this reader then ends it (see abandonIfGone), and the error chunk that writes
+        // closes the stream. And a notification lost (Redis's pub/sub does not replay what was
+        // published while a subscriber reconnected) is made up for by reading the log.
+        const watch = setInterval(() => void abandonIfGone().then(drain), leaseMs);
         watch.unref();
         unsubscribe = () => {
           clearInterval(watch);

@@ -1,5 +1,6 @@
 import type { UIMessageChunk } from 'ai';
 import { describe, expect, it } from 'vitest';
+import type { Kv } from '../../src/adapters/kv/kv.ts';
 import { TURN_ABANDONED, TurnLog } from '../../src/chat/turn-log.ts';
 import { KV_KINDS, kvPerTest } from '../support/kvs.ts';
 
@@ -170,5 +171,24 @@ describe.each(KV_KINDS)('TurnLog on the %s KV', (kind) => {
     for (const read of followed) expect(read).toEqual([[0, JSON.stringify({ type: 'start' })], [1, abandoned], [null, '[DONE]']]);
     expect(await readers[0]!.running('c')).toBeNull();
     expect(await events(readers[1]!.sse(id))).toHaveLength(3);
+  });
+
+  it('ends a reader whose notifications were lost (a subscriber reconnecting hears nothing meanwhile) with every chunk, from the log', async () => {
+    const kv = await fresh();
+    // The writer's announcements all go missing: only the log has the chunks.
+    const unheard: Kv = Object.assign(Object.create(kv) as Kv, { publish: async () => {} });
+    const writer = new TurnLog(unheard, { leaseSeconds: 1 });
+    const reader = new TurnLog(kv, { leaseSeconds: 1 });
+    const id = (await writer.begin('c'))!;
+    const stopRenewing = writer.keepAlive(id);
+    try {
+      const followed = events(reader.sse(id));
+      await writer.append(id, { type: 'start' });
+      await writer.append(id, { type: 'finish' });
+      await writer.end('c', id);
+      expect(await followed).toEqual([[0, JSON.stringify({ type: 'start' })], [1, JSON.stringify({ type: 'finish' })], [null, '[DONE]']]);
+    } finally {
+      stopRenewing();
+    }
   });
 });
