@@ -23,7 +23,7 @@ export interface ApprovalView {
   action: string;
   surface: string;
   summary: Record<string, unknown>;
-  status: 'pending' | 'approved' | 'denied' | 'used' | 'superseded';
+  status: 'pending' | 'approved' | 'denied' | 'used';
   user_id: string;
   created_at: string;
   expires_at: string;
@@ -72,25 +72,15 @@ export class ApprovalRequests {
     return rows.length === 1;
   }
 
-  /**
-   * Opens a pending request for this call; returns its id (shown once, kept only as a hash). A
-   * request still pending for the same call is superseded: one call, one request to answer, so
-   * an agent that asks again cannot collect approvals to use later.
-   */
+  /** Opens a pending request for this call; returns its id (shown once, kept only as a hash). */
   async open(call: GatedCall): Promise<string> {
     const id = `apr_${randomBytes(16).toString('base64url')}`;
     const { principal } = call;
-    const key = callKey(call);
-    await this.db.transaction(async (tx) => {
-      // Two requests for one call opened at once take turns (one pending per call is an index).
-      await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [key]);
-      await tx.query(`UPDATE approval_requests SET status = 'superseded' WHERE call_key = $1 AND status = 'pending'`, [key]);
-      await tx.query(
-        `INSERT INTO approval_requests (id_hash, org_id, user_id, surface, action, call_key, summary, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, now() + make_interval(secs => $8))`,
-        [hashId(id), principal.orgId, principal.userId, call.surface, call.action, key, JSON.stringify(call.summary ?? { args: call.args }), this.ttlSeconds],
-      );
-    });
+    await this.db.query(
+      `INSERT INTO approval_requests (id_hash, org_id, user_id, surface, action, call_key, summary, expires_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, now() + make_interval(secs => $8))`,
+      [hashId(id), principal.orgId, principal.userId, call.surface, call.action, callKey(call), JSON.stringify(call.summary ?? { args: call.args }), this.ttlSeconds],
+    );
     return id;
   }
 
@@ -127,11 +117,6 @@ export class ApprovalRequests {
       [ref, principal.orgId, approve ? 'approved' : 'denied', principal.userId],
     );
     if (!decided) {
-      if (row.status === 'superseded') {
-        throw new AppError('conflict:approval', `Approval request ${id} was superseded: the same call was made again and opened a newer request; nothing was changed.`, {
-          hint: 'Answer the newer request (the pending list shows one per call).',
-        });
-      }
       const why = row.status !== 'pending' ? `was already ${row.status}` : 'has expired';
       throw new AppError('conflict:approval', `Approval request ${id} ${why}; nothing was changed.`, { hint: 'Make the call again to open a new request.' });
     }

@@ -8,7 +8,7 @@ const approvalSchema = z
     action: z.string().openapi({ description: 'What waits: "deploy", or a tool\'s name' }),
     surface: z.string().openapi({ description: 'Where the call came in: mcp, chat or rest' }),
     summary: z.record(z.string(), z.unknown()).openapi({ description: 'What would be done' }),
-    status: z.enum(['pending', 'approved', 'denied', 'used', 'superseded']),
+    status: z.enum(['pending', 'approved', 'denied', 'used']),
     user_id: z.string(),
     created_at: z.string(),
     expires_at: z.string(),

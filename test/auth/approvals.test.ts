@@ -1,7 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../src/adapters/store/db.ts';
-import { migrate, MIGRATIONS } from '../../src/adapters/store/migrate.ts';
-import { openPgliteDb } from '../../src/adapters/store/pglite-db.ts';
 import { ApprovalRequests, ApprovalRequiredError, hashId, type GatedCall } from '../../src/auth/approval-requests.ts';
 import { ensureLocalPrincipal, LOCAL_PRINCIPAL, type Principal } from '../../src/auth/principal.ts';
 import { freshDb, STORE_KINDS } from '../support/databases.ts';
@@ -68,52 +66,5 @@ describe.each(STORE_KINDS)('approval requests on %s', (kind) => {
     expect(listed).toMatchObject({ ref: hashId(id), status: 'pending', summary: { what: 'deploy' } });
     await approvals.decide(LOCAL_PRINCIPAL, listed.ref, true);
     expect(await approvals.consume(call({ action: 'listed' }))).toBe(true);
-  });
-
-  it('a call made again supersedes its pending request: one request per call to answer, and the older id approves nothing', async () => {
-    const approvals = new ApprovalRequests(db);
-    const first = await refusedWith(approvals, call({ action: 'again' }));
-    const second = await refusedWith(approvals, call({ action: 'again' }));
-    expect((await approvals.pending(LOCAL_PRINCIPAL)).filter((a) => a.action === 'again').map((a) => a.ref)).toEqual([hashId(second)]);
-    await expect(approvals.decide(LOCAL_PRINCIPAL, first, true)).rejects.toMatchObject({ code: 'conflict:approval', message: expect.stringContaining('superseded') });
-    expect(await approvals.consume(call({ action: 'again' }))).toBe(false);
-    await approvals.decide(LOCAL_PRINCIPAL, second, true);
-    expect(await approvals.consume(call({ action: 'again' }))).toBe(true);
-    expect(await approvals.consume(call({ action: 'again' }))).toBe(false);
-
-    // Asked five times at once (an agent retrying in parallel, on several instances): one stays pending.
-    await Promise.all(Array.from({ length: 5 }, () => refusedWith(new ApprovalRequests(db), call({ action: 'burst' }))));
-    expect((await approvals.pending(LOCAL_PRINCIPAL)).filter((a) => a.action === 'burst')).toHaveLength(1);
-  });
-});
-
-describe('the migration to one pending request per call', () => {
-  it('keeps the newest of the duplicates a store already holds pending, and supersedes the rest', async () => {
-    const db = await openPgliteDb();
-    try {
-      const before = MIGRATIONS.findIndex((m) => m.id === '0010-one-pending-approval');
-      await db.exec('CREATE TABLE schema_migrations (id text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())');
-      for (const m of MIGRATIONS.slice(0, before)) {
-        await db.exec(m.sql);
-        await db.query('INSERT INTO schema_migrations (id) VALUES ($1)', [m.id]);
-      }
-      await ensureLocalPrincipal(db);
-      for (const [hash, key, age] of [['old', 'k', 2], ['new', 'k', 1], ['other', 'j', 3]] as const) {
-        await db.query(
-          `INSERT INTO approval_requests (id_hash, org_id, user_id, surface, action, call_key, summary, expires_at, created_at)
-           VALUES ($1, $2, $3, 'mcp', 'deploy', $4, '{}', now() + interval '1 hour', now() - make_interval(mins => $5))`,
-          [hash, LOCAL_PRINCIPAL.orgId, LOCAL_PRINCIPAL.userId, key, age],
-        );
-      }
-      expect(await migrate(db)).toEqual(MIGRATIONS.slice(before).map((m) => m.id));
-      const rows = await db.query<{ id_hash: string; status: string }>('SELECT id_hash, status FROM approval_requests ORDER BY id_hash');
-      expect(rows).toEqual([
-        { id_hash: 'new', status: 'pending' },
-        { id_hash: 'old', status: 'superseded' },
-        { id_hash: 'other', status: 'pending' },
-      ]);
-    } finally {
-      await db.close();
-    }
   });
 });

@@ -8,7 +8,6 @@ import triggerStates from './migrations/0006-trigger-states.ts';
 import principals from './migrations/0007-principals.ts';
 import approvalRequests from './migrations/0008-approval-requests.ts';
 import codeRepos from './migrations/0009-code-repos.ts';
-import onePendingApproval from './migrations/0010-one-pending-approval.ts';
 
 /** Ordered, append-only. Both stores run exactly these. */
 export const MIGRATIONS: ReadonlyArray<{ id: string; sql: string }> = [
@@ -21,7 +20,6 @@ export const MIGRATIONS: ReadonlyArray<{ id: string; sql: string }> = [
   { id: '0007-principals', sql: principals },
   { id: '0008-approval-requests', sql: approvalRequests },
   { id: '0009-code-repos', sql: codeRepos },
-  { id: '0010-one-pending-approval', sql: onePendingApproval },
 ];
 
 // Any constant: instances starting together take turns instead of racing on DDL.
