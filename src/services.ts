@@ -179,7 +179,7 @@ export function createServices(db: Db, opts: ServiceOptions): Services {
   const approvals = new ApprovalRequests(db);
   const keys = new ApiKeys(db);
   const chatRepo = new ChatRepo(db);
-  const turns = new TurnLog(kv, { leaseSeconds: opts.chatTurnLeaseSeconds ?? 30, streams: { opened: () => metrics.chatStreamOpened(), closed: () => metrics.chatStreamClosed() } });
+  const turns = new TurnLog(kv, { ...(opts.chatTurnLeaseSeconds ? { leaseSeconds: opts.chatTurnLeaseSeconds } : {}), streams: { opened: () => metrics.chatStreamOpened(), closed: () => metrics.chatStreamClosed() } });
   const blocks = new BlockService(blockRepo, catalog, pipelines);
   const limits = new Limits(kv, opts.limits, opts.now);
   const deployments = new DeployService({ repo: deploymentRepo, pipelines, compiler, connections, worker, locks, approvals, limits, runtime });
